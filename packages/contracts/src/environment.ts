@@ -1,0 +1,36 @@
+/**
+ * Names of the environment variables each function reads: the contract between the code
+ * (which reads them once at start and fails fast) and the Terraform (which sets them).
+ */
+export const EnvVar = {
+  /** Environment name: `local`, `dev`, `prod`. */
+  Environment: 'ETL_ENVIRONMENT',
+  DataTable: 'DATA_TABLE',
+  LedgerTable: 'LEDGER_TABLE',
+  TransformerQueueUrl: 'TRANSFORMER_QUEUE_URL',
+  LoaderQueueUrl: 'LOADER_QUEUE_URL',
+  EventBusName: 'EVENT_BUS_NAME',
+  TopicArn: 'TOPIC_ARN',
+  NytUrl: 'NYT_URL',
+  JhuUrl: 'JHU_URL',
+  /** SSM SecureString parameter holding the Slack incoming-webhook URL. */
+  SlackWebhookParameter: 'SLACK_WEBHOOK_PARAMETER',
+  /** Minutes after which an unfinished run is reported as stalled. */
+  StallAfterMinutes: 'STALL_AFTER_MINUTES',
+  LogLevel: 'LOG_LEVEL',
+} as const;
+
+/** Which variables each deployed function needs. */
+export const FUNCTION_ENV = {
+  fetcher: [
+    EnvVar.Environment,
+    EnvVar.LedgerTable,
+    EnvVar.TransformerQueueUrl,
+    EnvVar.EventBusName,
+    EnvVar.NytUrl,
+    EnvVar.JhuUrl,
+  ],
+  transformer: [EnvVar.Environment, EnvVar.LedgerTable, EnvVar.LoaderQueueUrl],
+  loader: [EnvVar.Environment, EnvVar.DataTable, EnvVar.LedgerTable, EnvVar.EventBusName],
+  notifier: [EnvVar.Environment, EnvVar.LedgerTable, EnvVar.TopicArn],
+} as const;

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { Count, IsoDate, Month, RunId, Sha256 } from './primitives.js';
+import { RejectedRow } from './sources.js';
+
+/** One NYT row as read from the file: values are still strings, validated by the transformer. */
+export const NytRawRow = z.object({
+  line: z.number().int().positive(),
+  date: z.string(),
+  cases: z.string(),
+  deaths: z.string(),
+});
+export type NytRawRow = z.infer<typeof NytRawRow>;
+
+/** One JHU US-national row as read from the file (only the columns the pipeline uses). */
+export const JhuRawRow = z.object({
+  line: z.number().int().positive(),
+  date: z.string(),
+  recovered: z.string(),
+});
+export type JhuRawRow = z.infer<typeof JhuRawRow>;
+
+/** A joined, validated day of the national series. */
+export const SeriesRecord = z.object({
+  date: IsoDate,
+  cases: Count,
+  deaths: Count,
+  recovered: Count,
+});
+export type SeriesRecord = z.infer<typeof SeriesRecord>;
+
+/** fetcher → transformer queue: the raw rows of both sources for one calendar month. */
+export const TransformChunkMessage = z.object({
+  version: z.literal(1),
+  runId: RunId,
+  month: Month,
+  /** Content hash of the raw rows (line numbers excluded): equal hash, equal month. */
+  hash: Sha256,
+  nyt: z.array(NytRawRow),
+  jhu: z.array(JhuRawRow),
+});
+export type TransformChunkMessage = z.infer<typeof TransformChunkMessage>;
+
+/** transformer → loader queue: the validated, joined records of one month. */
+export const LoadChunkMessage = z.object({
+  version: z.literal(1),
+  runId: RunId,
+  month: Month,
+  hash: Sha256,
+  records: z.array(SeriesRecord),
+  rejected: z.array(RejectedRow),
+});
+export type LoadChunkMessage = z.infer<typeof LoadChunkMessage>;
+
+/** Largest body the pipeline ever sends to SQS (the provider caps queues at 256 KiB). */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+
+/** What starts a fetcher run: the schedule (with its scheduled time) or a person. */
+export const FetcherInput = z.object({
+  trigger: z.enum(['schedule', 'manual']),
+  /** ISO-8601 time the schedule fired for; the run id is derived from it. */
+  scheduledTime: z.string().datetime({ offset: true }).optional(),
+  /** Overrides of the source URLs (http(s); 127.0.0.1 and file:// only in the local environment). */
+  sources: z.object({ nyt: z.string().optional(), jhu: z.string().optional() }).optional(),
+});
+export type FetcherInput = z.infer<typeof FetcherInput>;
+
+/** What a fetcher invocation answers. */
+export const FetcherResult = z.object({
+  runId: RunId,
+  /** True when this invocation joined a run that already existed (duplicate delivery). */
+  joined: z.boolean(),
+  status: z.string(),
+  chunks: Count,
+});
+export type FetcherResult = z.infer<typeof FetcherResult>;

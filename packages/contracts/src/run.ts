@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { Count, IsoDate, Month, RunId } from './primitives.js';
+import { RejectedRow, SourceIdentity } from './sources.js';
+
+/**
+ * Where a run stands.
+ * - RUNNING: chunks are in flight.
+ * - SUCCEEDED: every chunk loaded, no row rejected (or nothing to do).
+ * - PARTIAL: every chunk loaded, some rows rejected with reasons.
+ * - FAILED: a source was unusable (structural error) or the run stalled; nothing or part loaded.
+ * - INCOMPLETE: chunks are parked in a dead-letter queue; replay them to finish the run.
+ */
+export const RunStatus = z.enum(['RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'INCOMPLETE']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['SUCCEEDED', 'PARTIAL', 'FAILED', 'INCOMPLETE'];
+
+export const RunCounts = z.object({
+  inserted: Count,
+  updated: Count,
+  unchanged: Count,
+  rejected: Count,
+});
+export type RunCounts = z.infer<typeof RunCounts>;
+
+/** Most rejected rows carried in a summary or event (the count is always exact). */
+export const MAX_REJECTED_IN_SUMMARY = 50;
+
+/** A chunk that did not finish, and where it is. */
+export const PendingChunk = z.object({
+  month: Month,
+  stage: z.enum(['transform', 'load']),
+  lastError: z.string().optional(),
+});
+export type PendingChunk = z.infer<typeof PendingChunk>;
+
+/** Everything a person needs to know about a finished (or failed) run. */
+export const RunSummary = z.object({
+  runId: RunId,
+  environment: z.string().min(1),
+  status: RunStatus,
+  trigger: z.enum(['schedule', 'manual']),
+  startedAt: z.string().datetime(),
+  finishedAt: z.string().datetime().optional(),
+  durationMs: Count.optional(),
+  counts: RunCounts,
+  /** First and last date of the joined series this run looked at; null when it had none. */
+  dateRange: z.object({ from: IsoDate, to: IsoDate }).nullable(),
+  sources: z.array(SourceIdentity),
+  chunks: z.object({
+    /** Month chunks sent to the transformer. */
+    expected: Count,
+    /** Chunks loaded (or found already loaded). */
+    loaded: Count,
+    /** Months skipped because their content hash equals the last successfully loaded one. */
+    skipped: Count,
+  }),
+  /** Up to MAX_REJECTED_IN_SUMMARY rejected rows; `counts.rejected` has the exact number. */
+  rejectedRows: z.array(RejectedRow),
+  pendingChunks: z.array(PendingChunk).optional(),
+  failure: z.object({ reason: z.string().min(1), stage: z.string().optional() }).optional(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;

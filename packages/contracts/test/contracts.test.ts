@@ -1,0 +1,53 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  assertQueueSettings,
+  dlqName,
+  EtlRunCompleted,
+  isRealDate,
+  QUEUES,
+  queueName,
+  RunId,
+  type RunSummary,
+} from '../src/index.js';
+
+const summary: RunSummary = {
+  runId: 's-20261125T000000Z',
+  environment: 'dev',
+  status: 'SUCCEEDED',
+  trigger: 'schedule',
+  startedAt: '2026-11-25T00:00:01.000Z',
+  counts: { inserted: 1, updated: 0, unchanged: 0, rejected: 0 },
+  dateRange: { from: '2020-01-22', to: '2020-01-22' },
+  sources: [],
+  chunks: { expected: 1, loaded: 1, skipped: 0 },
+  rejectedRows: [],
+};
+
+describe('contracts', () => {
+  it('accepts real calendar dates only', () => {
+    expect(isRealDate('2020-02-29')).toBe(true);
+    expect(isRealDate('2021-02-29')).toBe(false);
+    expect(isRealDate('2020-1-05')).toBe(false);
+  });
+
+  it('every queue obeys the AWS rules (visibility >= 6x timeout + window, receive count, DLQ retention)', () => {
+    for (const settings of Object.values(QUEUES)) {
+      expect(() => assertQueueSettings(settings)).not.toThrow();
+    }
+    expect(() => assertQueueSettings({ ...QUEUES.loader, visibilityTimeoutSeconds: 60 })).toThrow(/visibility timeout/);
+    expect(() => assertQueueSettings({ ...QUEUES.loader, maxReceiveCount: 2 })).toThrow(/maxReceiveCount/);
+  });
+
+  it('names queues after the environment', () => {
+    expect(queueName('dev', 'loader')).toBe('covid-etl-dev-loader');
+    expect(dlqName('prod', 'transformer')).toBe('covid-etl-prod-transformer-dlq');
+  });
+
+  it('validates run ids and completed events', () => {
+    expect(RunId.safeParse('s-20261125T000000Z').success).toBe(true);
+    expect(RunId.safeParse('m-20261125T101010Z-0a1b2c').success).toBe(true);
+    expect(RunId.safeParse('run-1').success).toBe(false);
+    expect(EtlRunCompleted.safeParse({ version: 1, summary }).success).toBe(true);
+    expect(EtlRunCompleted.safeParse({ version: 1, summary: { ...summary, status: 'FAILED' } }).success).toBe(false);
+  });
+});

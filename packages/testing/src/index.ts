@@ -1,0 +1,2 @@
+export * from './lambda.js';
+export * from './shared-data.js';
