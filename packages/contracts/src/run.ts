@@ -59,5 +59,7 @@ export const RunSummary = z.object({
   rejectedRows: z.array(RejectedRow),
   pendingChunks: z.array(PendingChunk).optional(),
   failure: z.object({ reason: z.string().min(1), stage: z.string().optional() }).optional(),
+  /** A remark for people, e.g. "sources unchanged since run s-…". */
+  note: z.string().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;

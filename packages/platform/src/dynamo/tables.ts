@@ -1,0 +1,55 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/** Partition key value of the national series in the data table. */
+export const SERIES_PARTITION = 'US';
+
+/** The ledger's index of runs by start time (`gsi1pk` = RUNS, `gsi1sk` = startedAt). */
+export const RUNS_INDEX = 'byStartedAt';
+export const RUNS_PARTITION = 'RUNS';
+
+/**
+ * The data table: one item per day, `pk` = `US`, `sk` = `YYYY-MM-DD`, so the whole series is
+ * one Query in date order. The Terraform `table` module creates the same keys.
+ */
+export function dataTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+  };
+}
+
+/** The run ledger: runs, their chunks, month hashes, source baselines, notification marks. */
+export function ledgerTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: RUNS_INDEX,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}

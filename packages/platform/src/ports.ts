@@ -1,0 +1,45 @@
+import type { EventDetailType } from '@covid-etl/contracts';
+
+/** One message for a queue; `id` is unique within one call. */
+export interface OutgoingMessage {
+  id: string;
+  body: string;
+}
+
+/** Sends messages to one queue. Implementations batch, retry failed entries and never drop one silently. */
+export interface MessageSender {
+  sendAll(messages: OutgoingMessage[]): Promise<void>;
+}
+
+export interface DomainEvent {
+  detailType: EventDetailType;
+  detail: unknown;
+}
+
+/** Puts domain events on the pipeline's event bus; throws unless every entry was accepted. */
+export interface EventPublisher {
+  publish(events: DomainEvent[]): Promise<void>;
+}
+
+/** A notification with one body per protocol (SNS `MessageStructure: json`). */
+export interface Notification {
+  subject: string;
+  /** Protocol → body; must include `default`. */
+  bodies: { default: string } & Record<string, string>;
+}
+
+export interface NotificationPublisher {
+  publish(notification: Notification): Promise<{ messageId: string }>;
+}
+
+/** Reads a secret value (e.g. the Slack webhook URL) at run time. */
+export interface SecretReader {
+  read(name: string): Promise<string>;
+}
+
+/** Wall-clock time, injectable so tests and the local stack's scaled time can control it. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

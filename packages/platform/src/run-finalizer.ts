@@ -1,0 +1,101 @@
+import { EventDetailType, type RunStatus, type RunSummary } from '@covid-etl/contracts';
+import type { LedgerRepository, RunItem } from './dynamo/ledger-repository.js';
+import type { Logger } from './logger.js';
+import { type Clock, type EventPublisher, systemClock } from './ports.js';
+import { buildRunSummary } from './run-summary.js';
+
+export interface RunFinalizerDeps {
+  ledger: LedgerRepository;
+  events: EventPublisher;
+  logger: Logger;
+  clock?: Clock;
+  /**
+   * How long a worker holds the right to publish a run's outcome event before another may
+   * take over (a worker that died cannot hold it longer than its function timeout).
+   */
+  eventLeaseMs?: number;
+}
+
+/**
+ * Ends runs exactly once and announces them: the conditional status change in the ledger
+ * picks one winner among concurrent or redelivered workers, the winner puts the outcome event
+ * (`EtlRunCompleted` or `EtlRunFailed`) on the bus and marks it published. An event whose
+ * publisher died is published again once its lease has run out (`republishOrphanedEvent`);
+ * the notifier de-duplicates per run and event type.
+ */
+export class RunFinalizer {
+  private readonly clock: Clock;
+  private readonly leaseMs: number;
+
+  constructor(private readonly deps: RunFinalizerDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.leaseMs = deps.eventLeaseMs ?? 120_000;
+  }
+
+  /**
+   * Finishes the run if every chunk is loaded (SUCCEEDED, or PARTIAL with rejected rows).
+   * Safe to call any number of times from any worker. Returns the status it set, if any.
+   */
+  async finishIfComplete(runId: string): Promise<RunStatus | undefined> {
+    const run = await this.deps.ledger.getRun(runId);
+    if (!run) return undefined;
+    if (run.status !== 'RUNNING' && run.status !== 'INCOMPLETE') {
+      await this.republishOrphanedEvent(run);
+      return undefined;
+    }
+    if (run.dispatch !== 'SENT') return undefined;
+    const chunks = await this.deps.ledger.listChunks(runId);
+    const loaded = chunks.filter((chunk) => chunk.stage === 'LOADED').length;
+    if (loaded < run.months.length) return undefined;
+    const status: RunStatus = chunks.some((chunk) => chunk.rejected.length > 0) ? 'PARTIAL' : 'SUCCEEDED';
+    return (await this.finish(run, status)) ? status : undefined;
+  }
+
+  /**
+   * Moves `run` to `status` (with `failure` for FAILED and INCOMPLETE) and publishes the
+   * outcome event. Returns false when the run was already finished by someone else.
+   */
+  async finish(run: RunItem, status: RunStatus, failure?: RunSummary['failure']): Promise<boolean> {
+    const now = this.clock.now();
+    const chunks = await this.deps.ledger.listChunks(run.runId);
+    const summary = buildRunSummary(run, chunks, { status, now, failure });
+    const detailType =
+      status === 'SUCCEEDED' || status === 'PARTIAL' ? EventDetailType.RunCompleted : EventDetailType.RunFailed;
+    const won = await this.deps.ledger.finishRun(run.runId, {
+      status,
+      summary,
+      detailType,
+      leaseUntil: now.getTime() + this.leaseMs,
+    });
+    const log = this.deps.logger.child({ runId: run.runId });
+    if (!won) {
+      log.info({ status }, 'run already finished by another worker');
+      return false;
+    }
+    if (status === 'SUCCEEDED') await this.deps.ledger.putSourceBaselines(run.runId, run.sources);
+    log.info({ status, counts: summary.counts, failure }, 'run finished');
+    await this.publish(summary, detailType);
+    return true;
+  }
+
+  /** Publishes a finished run's event again if its publisher died before marking it published. */
+  async republishOrphanedEvent(run: RunItem): Promise<boolean> {
+    if (run.event?.state !== 'PUBLISHING' || !run.summary) return false;
+    const now = this.clock.now().getTime();
+    if (run.event.leaseUntil >= now) return false;
+    if (!(await this.deps.ledger.reclaimEvent(run.runId, now, now + this.leaseMs))) return false;
+    this.deps.logger.child({ runId: run.runId }).warn('publishing an outcome event whose publisher died');
+    await this.publish(run.summary, run.event.detailType);
+    return true;
+  }
+
+  private async publish(summary: RunSummary, detailType: EventDetailType): Promise<void> {
+    const detail =
+      detailType === EventDetailType.RunCompleted
+        ? { version: 1, summary }
+        : { version: 1, reason: summary.failure?.reason ?? 'run failed', summary };
+    await this.deps.events.publish([{ detailType, detail }]);
+    await this.deps.ledger.markEventPublished(summary.runId);
+    this.deps.logger.child({ runId: summary.runId }).info({ detailType }, 'outcome event published');
+  }
+}

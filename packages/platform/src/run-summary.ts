@@ -1,0 +1,68 @@
+import {
+  MAX_REJECTED_IN_SUMMARY,
+  type PendingChunk,
+  type RejectedRow,
+  type RunStatus,
+  type RunSummary,
+} from '@covid-etl/contracts';
+import type { ChunkItem, RunItem } from './dynamo/ledger-repository.js';
+
+/**
+ * Builds a run's summary from its ledger items: counts summed over the loaded chunks (plus
+ * the records of skipped months as unchanged), the date range, the rejected rows (the count
+ * exact, the list capped), and the chunks that did not finish.
+ */
+export function buildRunSummary(
+  run: RunItem,
+  chunks: ChunkItem[],
+  { status, now, failure }: { status: RunStatus; now: Date; failure?: RunSummary['failure'] },
+): RunSummary {
+  const counts = { inserted: 0, updated: 0, unchanged: run.skipped?.records ?? 0, rejected: 0 };
+  const rejected: RejectedRow[] = [];
+  let from: string | undefined;
+  let to: string | undefined;
+  const pending: PendingChunk[] = [];
+  for (const chunk of [...chunks].sort((a, b) => a.month.localeCompare(b.month))) {
+    if (chunk.stage !== 'LOADED') {
+      pending.push({
+        month: chunk.month,
+        stage: chunk.stage === 'SENT' ? 'transform' : 'load',
+        ...(chunk.lastError ? { lastError: chunk.lastError.message } : {}),
+      });
+      continue;
+    }
+    counts.inserted += chunk.counts?.inserted ?? 0;
+    counts.updated += chunk.counts?.updated ?? 0;
+    counts.unchanged += chunk.counts?.unchanged ?? 0;
+    counts.rejected += chunk.rejected.length;
+    rejected.push(...chunk.rejected);
+    if (chunk.dateRange) {
+      if (!from || chunk.dateRange.from < from) from = chunk.dateRange.from;
+      if (!to || chunk.dateRange.to > to) to = chunk.dateRange.to;
+    }
+  }
+  const finishedAt = now.toISOString();
+  return {
+    runId: run.runId,
+    environment: run.environment,
+    status,
+    trigger: run.trigger,
+    startedAt: run.startedAt,
+    finishedAt,
+    durationMs: Math.max(0, now.getTime() - Date.parse(run.startedAt)),
+    counts,
+    dateRange: from && to ? { from, to } : null,
+    sources: run.sources ?? [],
+    chunks: {
+      expected: run.months?.length ?? 0,
+      loaded: chunks.filter((chunk) => chunk.stage === 'LOADED').length,
+      skipped: run.skipped?.months ?? 0,
+    },
+    rejectedRows: rejected
+      .sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line)
+      .slice(0, MAX_REJECTED_IN_SUMMARY),
+    ...(pending.length ? { pendingChunks: pending } : {}),
+    ...(failure ? { failure } : {}),
+    ...(run.note ? { note: run.note } : {}),
+  };
+}
