@@ -51,3 +51,15 @@ export function getNumberFromEnv({
   }
   return value;
 }
+
+/**
+ * Fault injection (`ETL_FAULTS`) exists for the local stack's tests and demos only: a
+ * deployed function refuses to start with it set.
+ */
+export function assertNoFaultInjection(env: Env = process.env): void {
+  if (env.ETL_FAULTS?.trim()) {
+    throw new ConfigurationError(
+      `ETL_FAULTS="${env.ETL_FAULTS}" is set: fault injection is refused outside the local environment`,
+    );
+  }
+}

@@ -13,3 +13,4 @@ export * from './ports.js';
 export * from './retry.js';
 export * from './run-finalizer.js';
 export * from './run-summary.js';
+export * from './sqs-handler.js';

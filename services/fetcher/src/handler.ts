@@ -1,1 +1,46 @@
-export const handler = async (): Promise<void> => undefined;
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { EnvVar } from '@covid-etl/contracts';
+import {
+  assertNoFaultInjection,
+  createDocumentClient,
+  createLogger,
+  EventBridgePublisher,
+  getStringFromEnv,
+  LedgerRepository,
+  RunFinalizer,
+  SqsMessageSender,
+  systemClock,
+} from '@covid-etl/platform';
+import { createHandler } from './app.js';
+import { HttpSourceDownloader } from './source-downloader.js';
+
+// Configuration is read once, at start: a missing variable fails the cold start.
+assertNoFaultInjection();
+const environment = getStringFromEnv({ key: EnvVar.Environment });
+const ledgerTable = getStringFromEnv({ key: EnvVar.LedgerTable });
+const queueUrl = getStringFromEnv({ key: EnvVar.TransformerQueueUrl });
+const eventBusName = getStringFromEnv({ key: EnvVar.EventBusName });
+const defaultUrls = {
+  nyt: getStringFromEnv({ key: EnvVar.NytUrl }),
+  jhu: getStringFromEnv({ key: EnvVar.JhuUrl }),
+};
+
+// SDK clients: created once per container.
+const doc = createDocumentClient();
+const sqs = new SQSClient({});
+const eventBridge = new EventBridgeClient({});
+
+const logger = createLogger({ service: 'fetcher' });
+const ledger = new LedgerRepository(doc, ledgerTable);
+
+export const handler = createHandler({
+  environment,
+  defaultUrls,
+  ledger,
+  transformerQueue: new SqsMessageSender(sqs, queueUrl),
+  downloader: new HttpSourceDownloader(),
+  finalizer: new RunFinalizer({ ledger, events: new EventBridgePublisher(eventBridge, eventBusName), logger }),
+  clock: systemClock,
+  logger,
+});

@@ -1,1 +1,33 @@
-export const handler = async (): Promise<void> => undefined;
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EnvVar } from '@covid-etl/contracts';
+import {
+  assertNoFaultInjection,
+  createDocumentClient,
+  createLogger,
+  EventBridgePublisher,
+  getStringFromEnv,
+  LedgerRepository,
+  RunFinalizer,
+  SeriesRepository,
+  systemClock,
+} from '@covid-etl/platform';
+import { createHandler } from './app.js';
+
+assertNoFaultInjection();
+getStringFromEnv({ key: EnvVar.Environment });
+const dataTable = getStringFromEnv({ key: EnvVar.DataTable });
+const ledgerTable = getStringFromEnv({ key: EnvVar.LedgerTable });
+const eventBusName = getStringFromEnv({ key: EnvVar.EventBusName });
+
+const doc = createDocumentClient();
+const eventBridge = new EventBridgeClient({});
+const logger = createLogger({ service: 'loader' });
+const ledger = new LedgerRepository(doc, ledgerTable);
+
+export const handler = createHandler({
+  ledger,
+  series: new SeriesRepository(doc, dataTable),
+  finalizer: new RunFinalizer({ ledger, events: new EventBridgePublisher(eventBridge, eventBusName), logger }),
+  clock: systemClock,
+  logger,
+});

@@ -1,0 +1,93 @@
+import middy from '@middy/core';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import type { LedgerRepository } from './dynamo/ledger-repository.js';
+import { describeError, MalformedMessageError } from './errors.js';
+import type { Logger } from './logger.js';
+
+export interface SqsHandlerOptions {
+  /** middy's early timeout; 0 in tests. */
+  timeoutEarlyInMillis?: number;
+}
+
+interface ChunkMessage {
+  runId: string;
+  month: string;
+}
+
+/**
+ * The one shape of every chunk-processing SQS handler: middy with
+ * `@middy/sqs-partial-batch-failure`, each record parsed against its contract `schema` and
+ * processed on its own; the handler returns `Promise.allSettled` over the records (one entry
+ * per record, in order), which the middleware turns into `batchItemFailures` so only failed
+ * records are retried. A failure is logged with the run id and remembered on the chunk's
+ * ledger item (the last error, for `etl dlq peek` and stalled-run reports).
+ */
+export function createSqsHandler<M extends ChunkMessage>({
+  schema,
+  stage,
+  ledger,
+  logger,
+  process,
+  timeoutEarlyInMillis = 5,
+}: {
+  schema: z.ZodType<M>;
+  stage: 'transform' | 'load';
+  ledger: LedgerRepository;
+  logger: Logger;
+  process: (message: M, record: SQSRecord) => Promise<void>;
+} & SqsHandlerOptions) {
+  const handleRecord = async (record: SQSRecord): Promise<void> => {
+    const message = parseRecord(record, schema);
+    try {
+      await process(message, record);
+    } catch (error) {
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+      logger
+        .child({ runId: message.runId, month: message.month })
+        .error(
+          { err: error, receiveCount, messageId: record.messageId },
+          `${stage} failed; the message will be retried`,
+        );
+      await ledger
+        .recordChunkError(message.runId, message.month, {
+          stage,
+          message: describeError(error),
+          at: new Date().toISOString(),
+          receiveCount,
+        })
+        .catch((recordError: unknown) => logger.error({ err: recordError }, 'could not record the chunk error'));
+      throw error;
+    }
+  };
+
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>({ timeoutEarlyInMillis })
+    .use(sqsPartialBatchFailure({ logger: () => undefined }))
+    .handler(async (event) => Promise.allSettled(event.Records.map(handleRecord)) as unknown as SQSBatchResponse);
+
+  function parseRecord(record: SQSRecord, contract: z.ZodType<M>): M {
+    let json: unknown;
+    try {
+      json = JSON.parse(record.body);
+    } catch (error) {
+      logger.error(
+        { messageId: record.messageId },
+        'message body is not JSON; it will reach the DLQ after its retries',
+      );
+      throw new MalformedMessageError(`Message ${record.messageId} is not JSON`, { cause: error });
+    }
+    const parsed = contract.safeParse(json);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+      logger.error(
+        { messageId: record.messageId, problems },
+        'message does not match its contract; it will reach the DLQ after its retries',
+      );
+      throw new MalformedMessageError(
+        `Message ${record.messageId} does not match the contract: ${problems.join('; ')}`,
+      );
+    }
+    return parsed.data;
+  }
+}

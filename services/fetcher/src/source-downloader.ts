@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import type { SourceId } from '@covid-etl/contracts';
+import { backoffDelay, PermanentError, sleep, TransientError } from '@covid-etl/platform';
+
+/** What to download, with the validators of the last successful run for a conditional request. */
+export interface SourceRequest {
+  id: SourceId;
+  url: string;
+  etag?: string;
+  lastModified?: string;
+}
+
+/** A downloaded source: a local file to parse, its digest and the server's validators. */
+export interface DownloadedSource {
+  status: 'ok';
+  file: string;
+  sha256: string;
+  bytes: number;
+  etag?: string;
+  lastModified?: string;
+  /** Deletes the temporary copy (a no-op for file:// sources). */
+  dispose(): Promise<void>;
+}
+
+export type SourceResponse = { status: 'not-modified' } | DownloadedSource;
+
+/** Downloads one source. */
+export interface SourceDownloader {
+  download(request: SourceRequest): Promise<SourceResponse>;
+}
+
+/** A source could not be downloaded (after retries, or a permanent HTTP error). */
+export class SourceUnavailableError extends PermanentError {
+  constructor(
+    readonly source: SourceId,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${source}: ${message}`, options);
+    this.name = 'SourceUnavailableError';
+  }
+}
+
+export interface HttpSourceDownloaderOptions {
+  /** Whole-download timeout per attempt. */
+  timeoutMs?: number;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  /** Largest body accepted; the download stops as soon as it is exceeded. */
+  maxBytes?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Downloads over HTTP(S) into a temporary file while hashing it, with a timeout per attempt,
+ * bounded retries with full-jitter backoff on network errors, 429 and 5xx, a maximum body size,
+ * and conditional requests (If-None-Match / If-Modified-Since). `file://` URLs are read in
+ * place (the caller decides where they are allowed). Memory stays flat: the body streams to disk.
+ */
+export class HttpSourceDownloader implements SourceDownloader {
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxBytes: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: HttpSourceDownloaderOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.baseDelayMs = options.baseDelayMs ?? 500;
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  async download(request: SourceRequest): Promise<SourceResponse> {
+    if (request.url.startsWith('file:')) return this.readLocalFile(request);
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
+      if (attempt > 1) await sleep(backoffDelay(attempt - 1, this.baseDelayMs, 10_000));
+      try {
+        return await this.attempt(request);
+      } catch (error) {
+        if (!(error instanceof TransientError)) throw error;
+        lastError = error;
+      }
+    }
+    throw new SourceUnavailableError(
+      request.id,
+      `could not download ${request.url} after ${this.maxAttempts} attempts: ${(lastError as Error).message}`,
+      { cause: lastError },
+    );
+  }
+
+  private async attempt(request: SourceRequest): Promise<SourceResponse> {
+    const headers: Record<string, string> = { 'user-agent': 'covid-etl', 'accept-encoding': 'gzip' };
+    if (request.etag) headers['if-none-match'] = request.etag;
+    if (request.lastModified) headers['if-modified-since'] = request.lastModified;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(request.url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      throw new TransientError(describeFetchError(error), { cause: error });
+    }
+    if (response.status === 304) return { status: 'not-modified' };
+    if (response.status === 429 || response.status >= 500) {
+      await response.body?.cancel();
+      throw new TransientError(`HTTP ${response.status} ${response.statusText}`);
+    }
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
+      throw new SourceUnavailableError(
+        request.id,
+        `${request.url} answered HTTP ${response.status} ${response.statusText}`,
+      );
+    }
+    const declared = Number(response.headers.get('content-length') ?? '0');
+    if (declared > this.maxBytes) {
+      await response.body.cancel();
+      throw new SourceUnavailableError(
+        request.id,
+        `${request.url} is ${declared} bytes; the limit is ${this.maxBytes}`,
+      );
+    }
+    const dir = await mkdtemp(path.join(tmpdir(), `covid-etl-${request.id}-`));
+    const file = path.join(dir, 'body.csv');
+    const dispose = () => rm(dir, { recursive: true, force: true });
+    try {
+      const { sha256, bytes } = await this.saveHashed(
+        Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
+        file,
+        request,
+      );
+      return {
+        status: 'ok',
+        file,
+        sha256,
+        bytes,
+        etag: response.headers.get('etag') ?? undefined,
+        lastModified: response.headers.get('last-modified') ?? undefined,
+        dispose,
+      };
+    } catch (error) {
+      await dispose();
+      if (error instanceof SourceUnavailableError) throw error;
+      throw new TransientError(`download of ${request.url} broke off: ${describeFetchError(error)}`, { cause: error });
+    }
+  }
+
+  private async saveHashed(
+    body: Readable,
+    file: string,
+    request: SourceRequest,
+  ): Promise<{ sha256: string; bytes: number }> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const maxBytes = this.maxBytes;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) {
+          callback(
+            new SourceUnavailableError(request.id, `${request.url} is larger than the limit of ${maxBytes} bytes`),
+          );
+          return;
+        }
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    await pipeline(body, meter, createWriteStream(file));
+    return { sha256: hash.digest('hex'), bytes };
+  }
+
+  private async readLocalFile(request: SourceRequest): Promise<SourceResponse> {
+    const file = fileURLToPath(request.url);
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch (error) {
+      throw new SourceUnavailableError(request.id, `cannot read ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (size > this.maxBytes) {
+      throw new SourceUnavailableError(request.id, `${file} is ${size} bytes; the limit is ${this.maxBytes}`);
+    }
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    return { status: 'ok', file, sha256: hash.digest('hex'), bytes: size, dispose: async () => undefined };
+  }
+}
+
+function describeFetchError(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return 'timed out';
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ? `${error.message} (${cause.code})` : error.message;
+  }
+  return String(error);
+}

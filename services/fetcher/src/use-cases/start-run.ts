@@ -1,0 +1,262 @@
+import { createReadStream } from 'node:fs';
+import {
+  type FetcherInput,
+  type FetcherResult,
+  type JhuRawRow,
+  type NytRawRow,
+  SOURCE_LABELS,
+  type SourceId,
+  type SourceIdentity,
+  type TransformChunkMessage,
+} from '@covid-etl/contracts';
+import { assertChunkSize, chunkRawByMonth, extractJhuRows, extractNytRows, StructuralError } from '@covid-etl/core';
+import {
+  type Clock,
+  describeError,
+  type LedgerRepository,
+  type Logger,
+  type MessageSender,
+  PermanentError,
+  type RunFinalizer,
+  type RunItem,
+  type SourceBaseline,
+} from '@covid-etl/platform';
+import { manualRunId, scheduledRunId } from '../run-id.js';
+import {
+  type DownloadedSource,
+  type SourceDownloader,
+  type SourceResponse,
+  SourceUnavailableError,
+} from '../source-downloader.js';
+
+export interface StartRunDeps {
+  environment: string;
+  defaultUrls: Record<SourceId, string>;
+  ledger: LedgerRepository;
+  transformerQueue: MessageSender;
+  downloader: SourceDownloader;
+  finalizer: RunFinalizer;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** A source URL that this environment does not accept. */
+export class SourceUrlRefusedError extends PermanentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceUrlRefusedError';
+  }
+}
+
+const SOURCES: readonly SourceId[] = ['nyt', 'jhu'];
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The source URLs of a run: the overrides of the input, else the configured defaults.
+ * HTTPS is accepted everywhere; `http://127.0.0.1…`/`localhost` and `file://` only in the
+ * local environment.
+ */
+export function resolveSourceUrls(
+  overrides: FetcherInput['sources'],
+  defaults: Record<SourceId, string>,
+  environment: string,
+): Record<SourceId, string> {
+  const urls = {} as Record<SourceId, string>;
+  for (const id of SOURCES) {
+    const url = overrides?.[id] ?? defaults[id];
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new SourceUrlRefusedError(`${id} URL "${url}" is not a URL (expected https://…, or file:// locally)`);
+    }
+    const local = environment === 'local';
+    const allowed =
+      parsed.protocol === 'https:' ||
+      (local && parsed.protocol === 'file:') ||
+      (local && parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname));
+    if (!allowed) {
+      throw new SourceUrlRefusedError(
+        `${id} URL "${url}" is refused in the ${environment} environment: only https:// URLs${local ? ', http://127.0.0.1 and file://' : ''} are accepted`,
+      );
+    }
+    urls[id] = url;
+  }
+  return urls;
+}
+
+/**
+ * Starts (or joins) one pipeline run: records it in the ledger first, downloads both sources
+ * (conditionally), extracts and validates their structure, groups the raw rows into month
+ * chunks, skips months whose content equals the last successful load, records the dispatch
+ * plan and sends one message per changed month to the transformer queue.
+ *
+ * Idempotent per run id: a duplicate invocation of the same scheduled time joins the run; a
+ * run whose fetcher died before sending every chunk is dispatched again (duplicates are
+ * harmless downstream). Structural errors and unreachable sources end the run FAILED before
+ * anything is written to the data table; unchanged sources end it SUCCEEDED with nothing to do.
+ */
+export async function startRun(input: FetcherInput, deps: StartRunDeps): Promise<FetcherResult> {
+  const now = deps.clock.now();
+  const runId = input.scheduledTime ? scheduledRunId(input.scheduledTime) : manualRunId(now);
+  const log = deps.logger.child({ runId });
+  const urls = resolveSourceUrls(input.sources, deps.defaultUrls, deps.environment);
+
+  const { created, run } = await deps.ledger.createRun({
+    runId,
+    environment: deps.environment,
+    trigger: input.trigger,
+    status: 'RUNNING',
+    startedAt: now.toISOString(),
+    dispatch: 'PENDING',
+    sources: [],
+    months: [],
+    skipped: { months: 0, records: 0 },
+  });
+  if (!created && (run.status !== 'RUNNING' || run.dispatch === 'SENT')) {
+    log.info({ status: run.status }, 'duplicate invocation: joined the existing run');
+    return { runId, joined: true, status: run.status, chunks: run.months.length };
+  }
+  if (!created) log.warn('resuming a run whose dispatch did not finish');
+  log.info({ trigger: input.trigger, urls }, 'run started');
+
+  const downloads: DownloadedSource[] = [];
+  try {
+    const baselines = await deps.ledger.getSourceBaselines();
+    const fetched = await downloadBoth(urls, baselines, deps.downloader);
+    if (!fetched) return await finishUnchanged(run, urls, baselines, deps, log, 'not modified (HTTP 304)');
+    downloads.push(fetched.nyt, fetched.jhu);
+    const sources = SOURCES.map((id) => identity(id, urls[id], fetched[id]));
+    if (SOURCES.every((id) => baselines.get(id)?.sha256 === fetched[id].sha256)) {
+      return await finishUnchanged({ ...run, sources }, urls, baselines, deps, log, 'same content');
+    }
+
+    const nyt: NytRawRow[] = [];
+    for await (const row of extractNytRows(createReadStream(fetched.nyt.file))) nyt.push(row);
+    const jhu: JhuRawRow[] = [];
+    for await (const row of extractJhuRows(createReadStream(fetched.jhu.file))) jhu.push(row);
+    log.info({ nytRows: nyt.length, jhuRows: jhu.length }, 'sources extracted');
+
+    const chunks = chunkRawByMonth(nyt, jhu);
+    const monthStates = await deps.ledger.getMonthStates();
+    const changed = chunks.filter((chunk) => monthStates.get(chunk.month)?.hash !== chunk.hash);
+    const skippedMonths = chunks.filter((chunk) => monthStates.get(chunk.month)?.hash === chunk.hash);
+    const skipped = {
+      months: skippedMonths.length,
+      records: skippedMonths.reduce((sum, chunk) => sum + (monthStates.get(chunk.month)?.records ?? 0), 0),
+    };
+    const messages = changed.map((chunk) => {
+      const message: TransformChunkMessage = {
+        version: 1,
+        runId,
+        month: chunk.month,
+        hash: chunk.hash,
+        nyt: chunk.nyt,
+        jhu: chunk.jhu,
+      };
+      assertChunkSize(message);
+      return { id: chunk.month.replace('-', '_'), body: JSON.stringify(message) };
+    });
+
+    const hashes = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
+    await deps.ledger.recordDispatchPlan(runId, { sources, months: changed.map((c) => c.month), hashes, skipped });
+    await deps.transformerQueue.sendAll(messages);
+    await deps.ledger.markDispatched(runId);
+    log.info({ chunks: messages.length, skippedMonths: skipped.months }, 'chunks sent to the transformer');
+    // Every chunk may already be loaded (or there were none): finishing is idempotent.
+    const finished = await deps.finalizer.finishIfComplete(runId);
+    return { runId, joined: !created, status: finished ?? 'RUNNING', chunks: messages.length };
+  } catch (error) {
+    if (!(error instanceof StructuralError || error instanceof SourceUnavailableError)) throw error;
+    log.error({ err: error }, 'run failed: a source is unusable');
+    const current = (await deps.ledger.getRun(runId)) ?? run;
+    await deps.finalizer.finish(current, 'FAILED', { reason: describeSourceFailure(error), stage: 'fetch' });
+    return { runId, joined: false, status: 'FAILED', chunks: 0 };
+  } finally {
+    await Promise.all(downloads.map((download) => download.dispose()));
+  }
+}
+
+/**
+ * Downloads both sources, conditionally on the last successful run's validators. Returns
+ * undefined when both answered 304; when only one did, it is downloaded again in full
+ * (the join needs both).
+ */
+async function downloadBoth(
+  urls: Record<SourceId, string>,
+  baselines: Map<SourceId, SourceBaseline>,
+  downloader: SourceDownloader,
+): Promise<Record<SourceId, DownloadedSource> | undefined> {
+  const conditional = (id: SourceId) => {
+    const baseline = baselines.get(id);
+    return { id, url: urls[id], etag: baseline?.etag, lastModified: baseline?.lastModified };
+  };
+  const first: Record<SourceId, SourceResponse> = {
+    nyt: await downloader.download(conditional('nyt')),
+    jhu: await downloader.download(conditional('jhu')),
+  };
+  if (first.nyt.status === 'not-modified' && first.jhu.status === 'not-modified') return undefined;
+  const full = async (id: SourceId): Promise<DownloadedSource> => {
+    const response = first[id];
+    if (response.status === 'ok') return response;
+    const again = await downloader.download({ id, url: urls[id] });
+    if (again.status !== 'ok') throw new SourceUnavailableError(id, 'answered 304 to an unconditional request');
+    return again;
+  };
+  return { nyt: await full('nyt'), jhu: await full('jhu') };
+}
+
+function identity(id: SourceId, url: string, download: DownloadedSource): SourceIdentity {
+  return {
+    id,
+    url,
+    sha256: download.sha256,
+    bytes: download.bytes,
+    ...(download.etag ? { etag: download.etag } : {}),
+    ...(download.lastModified ? { lastModified: download.lastModified } : {}),
+  };
+}
+
+async function finishUnchanged(
+  run: RunItem,
+  urls: Record<SourceId, string>,
+  baselines: Map<SourceId, SourceBaseline>,
+  deps: StartRunDeps,
+  log: Logger,
+  why: string,
+): Promise<FetcherResult> {
+  const since = baselines.get('nyt')?.runId ?? 'the last successful run';
+  const sources =
+    run.sources.length > 0
+      ? run.sources
+      : SOURCES.flatMap((id) => {
+          const baseline = baselines.get(id);
+          return baseline
+            ? [{ id, url: urls[id], sha256: baseline.sha256, bytes: 0, notModified: true, ...pickValidators(baseline) }]
+            : [];
+        });
+  const note = `Both sources are unchanged since ${since} (${why}): nothing to do.`;
+  await deps.ledger.recordDispatchPlan(run.runId, {
+    sources,
+    months: [],
+    hashes: {},
+    skipped: { months: 0, records: 0 },
+  });
+  await deps.ledger.markDispatched(run.runId);
+  const current = (await deps.ledger.getRun(run.runId)) ?? run;
+  await deps.finalizer.finish({ ...current, note }, 'SUCCEEDED');
+  log.info({ why }, 'sources unchanged: run ended with nothing to do');
+  return { runId: run.runId, joined: false, status: 'SUCCEEDED', chunks: 0 };
+}
+
+function pickValidators(baseline: SourceBaseline): Pick<SourceIdentity, 'etag' | 'lastModified'> {
+  return {
+    ...(baseline.etag ? { etag: baseline.etag } : {}),
+    ...(baseline.lastModified ? { lastModified: baseline.lastModified } : {}),
+  };
+}
+
+function describeSourceFailure(error: StructuralError | SourceUnavailableError): string {
+  const label = SOURCE_LABELS[error.source];
+  return `${describeError(error).replace(/^\w+Error: /, '')} (${label})`;
+}

@@ -1,0 +1,20 @@
+import { LoadChunkMessage } from '@covid-etl/contracts';
+import { createSqsHandler, type SqsHandlerOptions } from '@covid-etl/platform';
+import { type LoadChunkDeps, loadMonthChunk } from './use-cases/load-chunk.js';
+
+export type { LoadChunkDeps as LoaderDeps } from './use-cases/load-chunk.js';
+
+/**
+ * The loader's Lambda handler (SQS, partial batch failures): one month of joined records a
+ * record; the last chunk of a run finishes it and puts the outcome event on the bus.
+ */
+export function createHandler(deps: LoadChunkDeps, options: SqsHandlerOptions = {}) {
+  return createSqsHandler({
+    schema: LoadChunkMessage,
+    stage: 'load',
+    ledger: deps.ledger,
+    logger: deps.logger,
+    process: (message) => loadMonthChunk(message, deps),
+    ...options,
+  });
+}

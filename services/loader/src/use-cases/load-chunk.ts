@@ -1,0 +1,91 @@
+import type { LoadChunkMessage, RunCounts, SeriesRecord } from '@covid-etl/contracts';
+import {
+  type Clock,
+  type LedgerRepository,
+  type Logger,
+  PermanentError,
+  type RunFinalizer,
+  type SeriesRepository,
+  type StoredRecord,
+  TransientError,
+} from '@covid-etl/platform';
+
+export interface LoadChunkDeps {
+  ledger: LedgerRepository;
+  series: SeriesRepository;
+  finalizer: RunFinalizer;
+  clock: Clock;
+  logger: Logger;
+}
+
+type LoadCounts = Omit<RunCounts, 'rejected'>;
+
+/** How often a write that lost a race is re-read and decided again. */
+const MAX_WRITE_ATTEMPTS = 3;
+
+const sameValues = (a: SeriesRecord, b: SeriesRecord) =>
+  a.cases === b.cases && a.deaths === b.deaths && a.recovered === b.recovered;
+
+/**
+ * Loads one month chunk into the data table and, when it is the run's last, finishes the run.
+ *
+ * Writes only days that are new or whose values changed, each conditional on the values read.
+ * Counts are exact under redelivery and crashes: every stored day remembers the run that last
+ * changed it and how, so a day that already holds the new values counts as what *this* run
+ * did to it (inserted/updated) if this run wrote it, else as unchanged. A month whose content
+ * hash equals the last successful load (by another run) is skipped without reads or writes.
+ * The chunk's counts are stored once (conditional), and the run's totals are summed from the
+ * chunks, never incremented, so a duplicate delivery cannot count twice.
+ */
+export async function loadMonthChunk(message: LoadChunkMessage, deps: LoadChunkDeps): Promise<void> {
+  const { runId, month } = message;
+  const log = deps.logger.child({ runId, month });
+  const run = await deps.ledger.getRun(runId);
+  if (!run) throw new PermanentError(`Run ${runId} is not in the ledger; the chunk ${month} cannot be loaded`);
+
+  const chunk = await deps.ledger.getChunk(runId, month);
+  if (chunk?.stage === 'LOADED') {
+    log.info('chunk already loaded (duplicate delivery)');
+  } else {
+    const state = await deps.ledger.getMonthState(month);
+    let counts: LoadCounts;
+    if (state && state.hash === message.hash && state.runId !== runId && message.rejected.length === 0) {
+      counts = { inserted: 0, updated: 0, unchanged: message.records.length };
+      log.info('month unchanged since its last successful load: skipped without writes');
+    } else {
+      counts = await writeChanged(message, deps);
+    }
+    if (message.rejected.length === 0) {
+      await deps.ledger.putMonthState({ month, hash: message.hash, records: message.records.length, runId });
+    }
+    const dates = message.records.map((record) => record.date).sort();
+    const dateRange = dates.length ? { from: dates[0] as string, to: dates[dates.length - 1] as string } : null;
+    const marked = await deps.ledger.markChunkLoaded(runId, month, { counts, rejected: message.rejected, dateRange });
+    log.info({ ...counts, rejected: message.rejected.length, marked }, 'chunk loaded');
+  }
+  await deps.finalizer.finishIfComplete(runId);
+}
+
+async function writeChanged(message: LoadChunkMessage, deps: LoadChunkDeps): Promise<LoadCounts> {
+  const counts: LoadCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  let stored = await deps.series.getMonth(message.month);
+  for (const record of message.records) {
+    for (let attempt = 1; ; attempt += 1) {
+      const previous: StoredRecord | undefined = stored.get(record.date);
+      if (previous && sameValues(previous, record)) {
+        // Already holds these values: written by an earlier delivery of this run, or unchanged.
+        counts[previous.runId === message.runId ? previous.change : 'unchanged'] += 1;
+        break;
+      }
+      if (await deps.series.write(record, previous, { runId: message.runId, now: deps.clock.now() })) {
+        counts[previous ? 'updated' : 'inserted'] += 1;
+        break;
+      }
+      if (attempt >= MAX_WRITE_ATTEMPTS) {
+        throw new TransientError(`${record.date} kept changing under concurrent writes; the chunk will be retried`);
+      }
+      stored = await deps.series.getMonth(message.month);
+    }
+  }
+  return counts;
+}

@@ -1,0 +1,21 @@
+import { TransformChunkMessage } from '@covid-etl/contracts';
+import { createSqsHandler, type SqsHandlerOptions } from '@covid-etl/platform';
+import { type TransformChunkDeps, transformMonthChunk } from './use-cases/transform-chunk.js';
+
+export type { TransformChunkDeps as TransformerDeps } from './use-cases/transform-chunk.js';
+
+/**
+ * The transformer's Lambda handler (SQS, partial batch failures): one month chunk a record.
+ * A failing record is recorded on its chunk in the ledger and reported as a batch item
+ * failure, so only it is retried.
+ */
+export function createHandler(deps: TransformChunkDeps, options: SqsHandlerOptions = {}) {
+  return createSqsHandler({
+    schema: TransformChunkMessage,
+    stage: 'transform',
+    ledger: deps.ledger,
+    logger: deps.logger,
+    process: (message) => transformMonthChunk(message, deps),
+    ...options,
+  });
+}

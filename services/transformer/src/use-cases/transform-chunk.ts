@@ -1,0 +1,39 @@
+import type { LoadChunkMessage, TransformChunkMessage } from '@covid-etl/contracts';
+import { transformChunk } from '@covid-etl/core';
+import type { LedgerRepository, Logger, MessageSender } from '@covid-etl/platform';
+
+export interface TransformChunkDeps {
+  ledger: LedgerRepository;
+  loaderQueue: MessageSender;
+  logger: Logger;
+}
+
+/**
+ * Validates and joins one month chunk with the core library, records its rejected rows on the
+ * chunk's ledger item (they are reported, never retried) and sends the joined records to the
+ * loader queue. Idempotent: a redelivery records the same rejections and sends the same
+ * message again, which the loader counts once.
+ */
+export async function transformMonthChunk(message: TransformChunkMessage, deps: TransformChunkDeps): Promise<void> {
+  const log = deps.logger.child({ runId: message.runId, month: message.month });
+  const { records, rejected, unmatched } = transformChunk({ nyt: message.nyt, jhu: message.jhu });
+  await deps.ledger.markChunkTransformed(message.runId, message.month, rejected);
+  const load: LoadChunkMessage = {
+    version: 1,
+    runId: message.runId,
+    month: message.month,
+    hash: message.hash,
+    records,
+    rejected,
+  };
+  await deps.loaderQueue.sendAll([{ id: message.month.replace('-', '_'), body: JSON.stringify(load) }]);
+  log.info(
+    {
+      records: records.length,
+      rejected: rejected.length,
+      nytOnlyDates: unmatched.nytOnly.length,
+      jhuOnlyDates: unmatched.jhuOnly.length,
+    },
+    'chunk transformed',
+  );
+}
