@@ -1,0 +1,192 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { sleep } from './clock.js';
+import { LocalDynamoError } from './errors.js';
+
+export interface LocalDynamoOptions {
+  /** LevelDB folder: the data survives `close()` and a later start on the same folder. In memory when absent. */
+  readonly dir?: string;
+  /** Port on 127.0.0.1; default a free one. */
+  readonly port?: number;
+  /** How long tables stay CREATING / UPDATING / DELETING; default 0 (dynalite's own default is 500). */
+  readonly tableStateChangeMs?: number;
+}
+
+export interface LocalDynamo {
+  /** E.g. `http://127.0.0.1:43125`, for `new DynamoDBClient({ endpoint })`. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Stops the server and closes the database (flushing it to `dir`). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts dynalite (a DynamoDB implementation on LevelDB) in this process, listening on
+ * 127.0.0.1. With `dir` the tables are stored there and survive `close()`. One server at a
+ * time may use a folder: a second start on it (this process or another live one) throws
+ * `LocalDynamoError` (dynalite itself would crash the process on LevelDB's lock). dynalite has
+ * no transactions (TransactWriteItems) and no TTL expiry.
+ */
+export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
+  const stateMs = options.tableStateChangeMs ?? 0;
+  const release = options.dir ? acquireFolder(options.dir) : () => undefined;
+  const server = dynalite({
+    ...(options.dir ? { path: options.dir } : {}),
+    createTableMs: stateMs,
+    deleteTableMs: stateMs,
+    updateTableMs: stateMs,
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await closeServer(server).catch(() => undefined);
+    release();
+    throw new LocalDynamoError(
+      `Cannot start the embedded DynamoDB on 127.0.0.1:${options.port ?? 0}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    close: () => {
+      closing ??= closeServer(server).finally(release);
+      return closing;
+    },
+  };
+}
+
+const openFolders = new Set<string>();
+
+/** Marks `dir` as used by this process (`<dir>/local-stack.pid`); returns the release function. */
+function acquireFolder(dir: string): () => void {
+  const folder = path.resolve(dir);
+  if (openFolders.has(folder)) {
+    throw new LocalDynamoError(
+      `The embedded DynamoDB folder ${folder} is already open in this process: close it first`,
+    );
+  }
+  mkdirSync(folder, { recursive: true });
+  const pidFile = path.join(folder, 'local-stack.pid');
+  try {
+    writeFileSync(pidFile, String(process.pid), { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const owner = Number(readFileSync(pidFile, 'utf8'));
+    if (owner !== process.pid && isAlive(owner)) {
+      throw new LocalDynamoError(
+        `The embedded DynamoDB folder ${folder} is in use by process ${owner}: wait for it to finish or stop it`,
+      );
+    }
+    writeFileSync(pidFile, String(process.pid));
+  }
+  openFolders.add(folder);
+  return () => {
+    if (!openFolders.delete(folder)) return;
+    rmSync(pidFile, { force: true });
+  };
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function closeServer(server: ReturnType<typeof dynalite>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) =>
+      error ? reject(new LocalDynamoError('Cannot close the embedded DynamoDB', { cause: error })) : resolve(),
+    );
+    // SDK clients keep connections alive: close the idle ones so `close` does not wait for them.
+    server.closeIdleConnections();
+  });
+}
+
+export interface EnsureTablesOptions {
+  /** Give up waiting for ACTIVE after this many milliseconds; default 10000. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Creates every table of `definitions` that does not exist yet and waits until all of them
+ * (and their global secondary indexes) are ACTIVE. Idempotent: an existing table is left as
+ * it is (its schema is not compared). Returns the names of the tables it created.
+ */
+export async function ensureTables(
+  client: DynamoDBClient,
+  definitions: readonly CreateTableCommandInput[],
+  options: EnsureTablesOptions = {},
+): Promise<string[]> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const created: string[] = [];
+  for (const definition of definitions) {
+    const name = definition.TableName;
+    if (!name) throw new LocalDynamoError('A table definition has no TableName');
+    if (await describe(client, name)) continue;
+    try {
+      await client.send(new CreateTableCommand(definition));
+      created.push(name);
+    } catch (error) {
+      // Someone else created it in the meantime: fine.
+      if (!(error instanceof ResourceInUseException)) {
+        throw new LocalDynamoError(`Cannot create table ${name}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (const definition of definitions) {
+    const name = definition.TableName as string;
+    for (;;) {
+      const table = await describe(client, name);
+      if (table && isActive(table)) break;
+      if (Date.now() > deadline) {
+        throw new LocalDynamoError(
+          `Table ${name} is not ACTIVE after ${timeoutMs} ms (status ${table?.TableStatus ?? 'missing'})`,
+        );
+      }
+      await sleep(20);
+    }
+  }
+  return created;
+}
+
+async function describe(client: DynamoDBClient, name: string): Promise<TableDescription | undefined> {
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    return Table;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw new LocalDynamoError(`Cannot describe table ${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function isActive(table: TableDescription): boolean {
+  return (
+    table.TableStatus === 'ACTIVE' &&
+    (table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE')
+  );
+}

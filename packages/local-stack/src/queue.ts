@@ -1,0 +1,642 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { QueueSettings } from '@covid-etl/contracts';
+import { type Clock, systemClock } from './clock.js';
+import { QueueRequestError, QueueStateError } from './errors.js';
+
+/** Region name used in the ARNs of local resources. */
+export const LOCAL_REGION = 'local';
+/** Account id used in the ARNs of local resources. */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+/** SQS's message size limit kept by this project (body + attributes), 256 KiB. */
+export const MAX_MESSAGE_BYTES = 262_144;
+/** SendMessageBatch / ReceiveMessage limit. */
+export const MAX_BATCH_ENTRIES = 10;
+/** SQS's largest visibility timeout (12 hours). */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** SQS's default message retention (4 days). */
+export const DEFAULT_MESSAGE_RETENTION_SECONDS = 345_600;
+
+const STATE_FORMAT = 'covid-etl-local-queue';
+const STATE_VERSION = 1;
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
+// The characters SQS accepts in a message: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
+const INVALID_BODY_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** A message attribute as SQS's API has it; `BinaryValue` is base64 (kept as text on disk). */
+export interface MessageAttributeValue {
+  readonly DataType: string;
+  readonly StringValue?: string;
+  readonly BinaryValue?: string;
+}
+export type MessageAttributes = Readonly<Record<string, MessageAttributeValue>>;
+
+/** A message as the queue holds it. Times are epoch milliseconds of the queue's clock. */
+export interface QueueMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly messageAttributes: MessageAttributes;
+  readonly md5OfBody: string;
+  /** When the message was first sent (kept when it moves to a DLQ, as SQS standard queues do). */
+  readonly sentTimestamp: number;
+  /** When the message arrived in this queue (differs from `sentTimestamp` in a DLQ). */
+  readonly enqueuedTimestamp: number;
+  readonly approximateReceiveCount: number;
+  readonly approximateFirstReceiveTimestamp: number | null;
+  /** The receipt handle of the latest receive; `null` before the first one. */
+  readonly receiptHandle: string | null;
+  /** The message can be received from this time on. */
+  readonly visibleAt: number;
+  /** ARN of the queue the message was moved from by redrive, when it is in a DLQ. */
+  readonly deadLetterQueueSourceArn?: string;
+}
+
+/** A received message: it always has its (new) receipt handle. */
+export interface ReceivedMessage extends QueueMessage {
+  readonly receiptHandle: string;
+}
+
+/** Where messages go after `maxReceiveCount` receives (SQS `RedrivePolicy`). */
+export interface RedrivePolicy {
+  readonly deadLetterQueue: LocalQueue;
+  /** 1 to 1000; the message is moved on the receive that would exceed this count. */
+  readonly maxReceiveCount: number;
+}
+
+export interface LocalQueueOptions {
+  /** The queue name (1 to 80 of `A-Za-z0-9_-`); also the state file name. */
+  readonly name: string;
+  /** When given, the queue lives in `<stateDir>/queues/<name>.json`; in memory otherwise. */
+  readonly stateDir?: string;
+  /** Default visibility timeout in AWS seconds (before scaling), 0 to 43200; default 30. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Retention in AWS seconds; NOT scaled, so DLQ messages survive between commands. Default 4 days. */
+  readonly messageRetentionSeconds?: number;
+  /** Factor applied to visibility timeouts (e.g. 0.005 turns 180 s into 0.9 s). Default 1. */
+  readonly timeScale?: number;
+  readonly clock?: Clock;
+  readonly redrive?: RedrivePolicy;
+}
+
+export interface ReceiveOptions {
+  /** 1 to 10, default 1. */
+  readonly maxMessages?: number;
+  /** Overrides the queue's visibility timeout for this receive, in AWS seconds (scaled). */
+  readonly visibilityTimeoutSeconds?: number;
+}
+
+export interface SendMessageResult {
+  readonly MessageId: string;
+  readonly MD5OfMessageBody: string;
+}
+
+export interface SendMessageBatchEntry {
+  readonly Id: string;
+  readonly MessageBody: string;
+  readonly MessageAttributes?: MessageAttributes;
+}
+
+export interface SendMessageBatchResult {
+  readonly Successful: ReadonlyArray<{
+    readonly Id: string;
+    readonly MessageId: string;
+    readonly MD5OfMessageBody: string;
+  }>;
+  readonly Failed: ReadonlyArray<{
+    readonly Id: string;
+    readonly Code: string;
+    readonly Message: string;
+    readonly SenderFault: boolean;
+  }>;
+}
+
+/** What this queue object did since it was created (not persisted): for benchmarks and progress. */
+export interface QueueStats {
+  sent: number;
+  received: number;
+  deleted: number;
+  movedToDeadLetterQueue: number;
+  movedOut: number;
+}
+
+type MutableMessage = { -readonly [K in keyof QueueMessage]: QueueMessage[K] };
+
+interface StateFile {
+  format: typeof STATE_FORMAT;
+  version: typeof STATE_VERSION;
+  name: string;
+  messages: MutableMessage[];
+}
+
+/**
+ * An SQS standard queue in this process, optionally persisted to disk.
+ *
+ * Guarantees: every mutation is written to `<stateDir>/queues/<name>.json` (temp file +
+ * rename, so a crash leaves the old or the new state, never half a file) before the call
+ * returns; the file is loaded at construction. One process at a time may use a state
+ * directory. Visibility timeouts are multiplied by `timeScale`; retention is not.
+ * Differences from SQS: delivery order is the send order, and a receive returns as many
+ * visible messages as asked for (SQS may return fewer).
+ */
+export class LocalQueue {
+  readonly name: string;
+  readonly arn: string;
+  readonly url: string;
+  readonly timeScale: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly messageRetentionSeconds: number;
+  readonly redrive: RedrivePolicy | undefined;
+  readonly clock: Clock;
+  /** The state file, or `undefined` for an in-memory queue. */
+  readonly statePath: string | undefined;
+  readonly stats: QueueStats = { sent: 0, received: 0, deleted: 0, movedToDeadLetterQueue: 0, movedOut: 0 };
+
+  #messages: MutableMessage[] = [];
+  readonly #listeners = new Set<() => void>();
+
+  constructor(options: LocalQueueOptions) {
+    if (!QUEUE_NAME.test(options.name)) {
+      throw new QueueRequestError(
+        'InvalidParameterValue',
+        `Queue name "${options.name}" is not valid: use 1 to 80 letters, digits, hyphens or underscores`,
+      );
+    }
+    this.name = options.name;
+    this.arn = `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${options.name}`;
+    this.url = `http://sqs.${LOCAL_REGION}.localhost/${LOCAL_ACCOUNT_ID}/${options.name}`;
+    this.timeScale = options.timeScale ?? 1;
+    if (!(this.timeScale > 0 && Number.isFinite(this.timeScale))) {
+      throw new RangeError(`timeScale must be a positive number, got ${options.timeScale}`);
+    }
+    this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
+    assertVisibilityTimeout(this.visibilityTimeoutSeconds);
+    this.messageRetentionSeconds = options.messageRetentionSeconds ?? DEFAULT_MESSAGE_RETENTION_SECONDS;
+    this.clock = options.clock ?? systemClock;
+    if (options.redrive) {
+      const { deadLetterQueue, maxReceiveCount } = options.redrive;
+      if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+        throw new QueueRequestError(
+          'InvalidParameterValue',
+          `maxReceiveCount must be 1 to 1000, got ${maxReceiveCount}`,
+        );
+      }
+      if (deadLetterQueue.name === this.name) {
+        throw new QueueRequestError('InvalidParameterValue', `Queue ${this.name} cannot be its own dead-letter queue`);
+      }
+    }
+    this.redrive = options.redrive;
+    this.statePath = options.stateDir ? path.join(options.stateDir, 'queues', `${options.name}.json`) : undefined;
+    this.#load();
+  }
+
+  /** Converts a duration in AWS seconds to local milliseconds with `timeScale`. */
+  scaledMs(seconds: number): number {
+    return seconds * 1000 * this.timeScale;
+  }
+
+  /** Sends one message (SendMessage). Throws `QueueRequestError` for a message SQS would refuse. */
+  send(body: string, attributes: MessageAttributes = {}): SendMessageResult {
+    const problem = validateMessage(body, attributes);
+    if (problem) throw new QueueRequestError(problem.code, problem.message);
+    const message = this.#append(body, attributes);
+    this.#persist();
+    this.#notify();
+    return { MessageId: message.messageId, MD5OfMessageBody: message.md5OfBody };
+  }
+
+  /**
+   * Sends up to 10 messages (SendMessageBatch). Request errors (no entry, more than 10,
+   * duplicate or invalid ids, over 256 KiB in total) throw `QueueRequestError`; an entry
+   * SQS would refuse on its own appears in `Failed` while the others are sent.
+   */
+  sendBatch(entries: readonly SendMessageBatchEntry[]): SendMessageBatchResult {
+    if (entries.length === 0) {
+      throw new QueueRequestError(
+        'AWS.SimpleQueueService.EmptyBatchRequest',
+        'There should be at least one entry in the request',
+      );
+    }
+    if (entries.length > MAX_BATCH_ENTRIES) {
+      throw new QueueRequestError(
+        'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+        `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`,
+      );
+    }
+    const ids = new Set<string>();
+    let totalBytes = 0;
+    for (const entry of entries) {
+      if (!BATCH_ENTRY_ID.test(entry.Id)) {
+        throw new QueueRequestError(
+          'AWS.SimpleQueueService.InvalidBatchEntryId',
+          `A batch entry id can only contain alphanumeric characters, hyphens and underscores (1 to 80): "${entry.Id}"`,
+        );
+      }
+      if (ids.has(entry.Id)) {
+        throw new QueueRequestError('AWS.SimpleQueueService.BatchEntryIdsNotDistinct', `Id ${entry.Id} repeated.`);
+      }
+      ids.add(entry.Id);
+      totalBytes += messageBytes(entry.MessageBody ?? '', entry.MessageAttributes ?? {});
+    }
+    if (totalBytes > MAX_MESSAGE_BYTES) {
+      throw new QueueRequestError(
+        'AWS.SimpleQueueService.BatchRequestTooLong',
+        `Batch requests cannot be longer than ${MAX_MESSAGE_BYTES} bytes. You have sent ${totalBytes} bytes.`,
+      );
+    }
+    const successful: Array<{ Id: string; MessageId: string; MD5OfMessageBody: string }> = [];
+    const failed: Array<{ Id: string; Code: string; Message: string; SenderFault: boolean }> = [];
+    for (const entry of entries) {
+      const attributes = entry.MessageAttributes ?? {};
+      const problem = validateMessage(entry.MessageBody, attributes);
+      if (problem) {
+        failed.push({ Id: entry.Id, Code: problem.code, Message: problem.message, SenderFault: true });
+        continue;
+      }
+      const message = this.#append(entry.MessageBody, attributes);
+      successful.push({ Id: entry.Id, MessageId: message.messageId, MD5OfMessageBody: message.md5OfBody });
+    }
+    if (successful.length > 0) {
+      this.#persist();
+      this.#notify();
+    }
+    return { Successful: successful, Failed: failed };
+  }
+
+  /**
+   * Receives up to `maxMessages` visible messages (ReceiveMessage): each gets a new receipt
+   * handle, its receive count goes up by one and it stays invisible for the (scaled)
+   * visibility timeout. With a redrive policy, a message whose receive count would exceed
+   * `maxReceiveCount` is moved to the DLQ instead of being returned, as SQS does.
+   */
+  receive(options: ReceiveOptions = {}): ReceivedMessage[] {
+    const maxMessages = options.maxMessages ?? 1;
+    if (!Number.isInteger(maxMessages) || maxMessages < 1 || maxMessages > MAX_BATCH_ENTRIES) {
+      throw new QueueRequestError(
+        'ReadCountOutOfRange',
+        `Value ${maxMessages} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10.`,
+      );
+    }
+    const visibilitySeconds = options.visibilityTimeoutSeconds ?? this.visibilityTimeoutSeconds;
+    assertVisibilityTimeout(visibilitySeconds);
+    let changed = this.#expire();
+    const now = this.clock.now();
+    const received: ReceivedMessage[] = [];
+    const toDeadLetter: MutableMessage[] = [];
+    for (const message of this.#messages) {
+      if (received.length >= maxMessages) break;
+      if (message.visibleAt > now) continue;
+      if (this.redrive && message.approximateReceiveCount >= this.redrive.maxReceiveCount) {
+        toDeadLetter.push(message);
+        continue;
+      }
+      message.approximateReceiveCount += 1;
+      message.approximateFirstReceiveTimestamp ??= now;
+      message.receiptHandle = newReceiptHandle();
+      message.visibleAt = now + this.scaledMs(visibilitySeconds);
+      received.push({ ...message, receiptHandle: message.receiptHandle });
+      changed = true;
+    }
+    if (toDeadLetter.length > 0 && this.redrive) {
+      // The DLQ is written first: a crash in between duplicates a message rather than losing it.
+      this.redrive.deadLetterQueue.#acceptDeadLetters(toDeadLetter, this.arn);
+      const moved = new Set(toDeadLetter);
+      this.#messages = this.#messages.filter((m) => !moved.has(m));
+      this.stats.movedToDeadLetterQueue += toDeadLetter.length;
+    }
+    this.stats.received += received.length;
+    if (changed) this.#persist();
+    return received;
+  }
+
+  /**
+   * Deletes the message whose latest receipt handle is `receiptHandle` (DeleteMessage).
+   * Returns whether a message was deleted; an unknown or outdated handle deletes nothing.
+   */
+  deleteMessage(receiptHandle: string): boolean {
+    const index = this.#messages.findIndex((m) => m.receiptHandle === receiptHandle);
+    if (index < 0) return false;
+    this.#messages.splice(index, 1);
+    this.stats.deleted += 1;
+    this.#persist();
+    return true;
+  }
+
+  /**
+   * Sets the visibility timeout (AWS seconds, scaled) of an in-flight message from now on
+   * (ChangeMessageVisibility). Returns `false` when the handle is not the latest one or the
+   * message is no longer in flight.
+   */
+  changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): boolean {
+    assertVisibilityTimeout(visibilityTimeoutSeconds);
+    const now = this.clock.now();
+    const message = this.#messages.find((m) => m.receiptHandle === receiptHandle);
+    if (!message || message.visibleAt <= now) return false;
+    message.visibleAt = now + this.scaledMs(visibilityTimeoutSeconds);
+    this.#persist();
+    if (visibilityTimeoutSeconds === 0) this.#notify();
+    return true;
+  }
+
+  /** Every message with its state, without receiving anything. */
+  peek(): QueueMessage[] {
+    if (this.#expire()) this.#persist();
+    return this.#messages.map((m) => ({ ...m }));
+  }
+
+  /** Messages available for retrieval (ApproximateNumberOfMessages). */
+  get approximateNumberOfMessages(): number {
+    const now = this.clock.now();
+    return this.#messages.filter((m) => m.visibleAt <= now).length;
+  }
+
+  /** Messages received and neither deleted nor visible again (ApproximateNumberOfMessagesNotVisible). */
+  get approximateNumberOfMessagesNotVisible(): number {
+    const now = this.clock.now();
+    return this.#messages.filter((m) => m.visibleAt > now).length;
+  }
+
+  /** All messages, visible or not. */
+  get size(): number {
+    return this.#messages.length;
+  }
+
+  /** Age of the oldest message in this queue, counted from its arrival here (0 when empty). */
+  get ageOfOldestMessageMs(): number {
+    if (this.#messages.length === 0) return 0;
+    const oldest = Math.min(...this.#messages.map((m) => m.enqueuedTimestamp));
+    return Math.max(0, this.clock.now() - oldest);
+  }
+
+  /** Milliseconds until the next in-flight message becomes visible; `undefined` when none is in flight. */
+  nextVisibleInMs(): number | undefined {
+    const now = this.clock.now();
+    let next: number | undefined;
+    for (const m of this.#messages) {
+      if (m.visibleAt > now && (next === undefined || m.visibleAt < next)) next = m.visibleAt;
+    }
+    return next === undefined ? undefined : next - now;
+  }
+
+  /** Deletes every message (PurgeQueue). Returns how many were deleted. */
+  purge(): number {
+    const count = this.#messages.length;
+    this.#messages = [];
+    this.#persist();
+    return count;
+  }
+
+  /**
+   * Moves every visible message to `target` (StartMessageMoveTask, run to completion): each
+   * arrives as a NEW message, with a new message id, a new sent timestamp and a receive count
+   * of 0. Returns how many messages moved. In-flight messages stay.
+   */
+  moveMessagesTo(target: LocalQueue): { moved: number } {
+    if (target === this || target.name === this.name) {
+      throw new QueueRequestError('InvalidParameterValue', `Cannot move messages of ${this.name} to itself`);
+    }
+    if (this.#expire()) this.#persist();
+    const now = this.clock.now();
+    const moving = this.#messages.filter((m) => m.visibleAt <= now);
+    if (moving.length === 0) return { moved: 0 };
+    for (const m of moving) target.#append(m.body, m.messageAttributes);
+    target.#persist();
+    const moved = new Set(moving);
+    this.#messages = this.#messages.filter((m) => !moved.has(m));
+    this.stats.movedOut += moving.length;
+    this.#persist();
+    target.#notify();
+    return { moved: moving.length };
+  }
+
+  /**
+   * Calls `listener` whenever a message may have become receivable (a send, a message moved in,
+   * a visibility set to 0). Timeouts expiring are not signalled: use `nextVisibleInMs()`.
+   * Returns the function that removes the listener.
+   */
+  onAvailable(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #append(body: string, attributes: MessageAttributes): MutableMessage {
+    const now = this.clock.now();
+    const message: MutableMessage = {
+      messageId: randomUUID(),
+      body,
+      messageAttributes: structuredClone(attributes),
+      md5OfBody: md5(body),
+      sentTimestamp: now,
+      enqueuedTimestamp: now,
+      approximateReceiveCount: 0,
+      approximateFirstReceiveTimestamp: null,
+      receiptHandle: null,
+      visibleAt: now,
+    };
+    this.#messages.push(message);
+    this.stats.sent += 1;
+    return message;
+  }
+
+  #acceptDeadLetters(messages: readonly MutableMessage[], sourceArn: string): void {
+    const now = this.clock.now();
+    for (const m of messages) {
+      // SQS keeps the message id, body, attributes and (standard queues) the original sent timestamp.
+      this.#messages.push({
+        ...m,
+        enqueuedTimestamp: now,
+        receiptHandle: null,
+        visibleAt: now,
+        deadLetterQueueSourceArn: sourceArn,
+      });
+    }
+    this.#persist();
+    this.#notify();
+  }
+
+  /** Drops messages older than the retention period; returns whether any was dropped. */
+  #expire(): boolean {
+    const cutoff = this.clock.now() - this.messageRetentionSeconds * 1000;
+    const before = this.#messages.length;
+    this.#messages = this.#messages.filter((m) => m.sentTimestamp > cutoff);
+    return this.#messages.length !== before;
+  }
+
+  #notify(): void {
+    for (const listener of this.#listeners) listener();
+  }
+
+  #load(): void {
+    if (!this.statePath) return;
+    let text: string;
+    try {
+      text = readFileSync(this.statePath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new QueueStateError(this.statePath, `Cannot read queue state ${this.statePath}`, { cause: error });
+    }
+    let state: StateFile;
+    try {
+      state = JSON.parse(text) as StateFile;
+    } catch (error) {
+      throw new QueueStateError(
+        this.statePath,
+        `Queue state ${this.statePath} is not valid JSON: fix it or delete it (its messages are then lost)`,
+        { cause: error },
+      );
+    }
+    if (state?.format !== STATE_FORMAT || state.version !== STATE_VERSION || !Array.isArray(state.messages)) {
+      throw new QueueStateError(
+        this.statePath,
+        `Queue state ${this.statePath} is not a ${STATE_FORMAT} v${STATE_VERSION} file: delete it or point the stack at another directory`,
+      );
+    }
+    this.#messages = state.messages;
+  }
+
+  #persist(): void {
+    if (!this.statePath) return;
+    const state: StateFile = {
+      format: STATE_FORMAT,
+      version: STATE_VERSION,
+      name: this.name,
+      messages: this.#messages,
+    };
+    const temp = `${this.statePath}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+    mkdirSync(path.dirname(this.statePath), { recursive: true });
+    try {
+      writeFileSync(temp, JSON.stringify(state));
+      renameSync(temp, this.statePath);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw new QueueStateError(this.statePath, `Cannot write queue state ${this.statePath}`, { cause: error });
+    }
+  }
+}
+
+export interface QueueWithDeadLetterQueueOptions {
+  /** The source queue name; its DLQ is `<name>-dlq`. */
+  readonly name: string;
+  readonly settings: Pick<
+    QueueSettings,
+    'visibilityTimeoutSeconds' | 'messageRetentionSeconds' | 'dlqMessageRetentionSeconds' | 'maxReceiveCount'
+  >;
+  readonly stateDir?: string;
+  readonly timeScale?: number;
+  readonly clock?: Clock;
+}
+
+/**
+ * A queue and its dead-letter queue (`<name>-dlq`) configured from the project's queue
+ * settings (the same definition the Terraform uses), both persisted under `stateDir` when given.
+ */
+export function createQueueWithDeadLetterQueue(options: QueueWithDeadLetterQueueOptions): {
+  queue: LocalQueue;
+  deadLetterQueue: LocalQueue;
+} {
+  const { name, settings, stateDir, timeScale, clock } = options;
+  const common = {
+    ...(stateDir ? { stateDir } : {}),
+    ...(timeScale ? { timeScale } : {}),
+    ...(clock ? { clock } : {}),
+  };
+  const deadLetterQueue = new LocalQueue({
+    ...common,
+    name: `${name}-dlq`,
+    messageRetentionSeconds: settings.dlqMessageRetentionSeconds,
+  });
+  const queue = new LocalQueue({
+    ...common,
+    name,
+    visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+    messageRetentionSeconds: settings.messageRetentionSeconds,
+    redrive: { deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
+  });
+  return { queue, deadLetterQueue };
+}
+
+/** The SQS ARN of a local queue name. */
+export function localQueueArn(name: string): string {
+  return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${name}`;
+}
+
+/** UTF-8 size of a message as SQS counts it: body plus each attribute's name, type and value. */
+export function messageBytes(body: string, attributes: MessageAttributes): number {
+  let bytes = Buffer.byteLength(body, 'utf8');
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType ?? '', 'utf8');
+    if (value.StringValue !== undefined) bytes += Buffer.byteLength(value.StringValue, 'utf8');
+    if (value.BinaryValue !== undefined) bytes += Buffer.from(value.BinaryValue, 'base64').length;
+  }
+  return bytes;
+}
+
+function validateMessage(body: unknown, attributes: MessageAttributes): { code: string; message: string } | undefined {
+  if (typeof body !== 'string' || body.length === 0) {
+    return { code: 'MissingParameter', message: 'The request must contain the parameter MessageBody.' };
+  }
+  if (INVALID_BODY_CHARACTER.test(body)) {
+    return {
+      code: 'InvalidMessageContents',
+      message:
+        'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
+    };
+  }
+  const names = Object.keys(attributes);
+  if (names.length > 10) {
+    return {
+      code: 'InvalidParameterValue',
+      message: `Number of message attributes [${names.length}] exceeds the allowed maximum [10].`,
+    };
+  }
+  for (const name of names) {
+    const value = attributes[name];
+    const lower = name.toLowerCase();
+    if (!ATTRIBUTE_NAME.test(name) || lower.startsWith('aws.') || lower.startsWith('amazon.') || name.includes('..')) {
+      return { code: 'InvalidParameterValue', message: `Message attribute name '${name}' is invalid.` };
+    }
+    if (!value || !/^(String|Number|Binary)(\..+)?$/.test(value.DataType)) {
+      return {
+        code: 'InvalidParameterValue',
+        message: `Message attribute '${name}' has an invalid message attribute type.`,
+      };
+    }
+    const isBinary = value.DataType.startsWith('Binary');
+    if ((isBinary && value.BinaryValue === undefined) || (!isBinary && value.StringValue === undefined)) {
+      return {
+        code: 'InvalidParameterValue',
+        message: `Message attribute '${name}' must contain a non-empty value of type '${value.DataType}'.`,
+      };
+    }
+    if (value.DataType.startsWith('Number') && !Number.isFinite(Number(value.StringValue))) {
+      return { code: 'InvalidParameterValue', message: `Message attribute '${name}' has an invalid Number value.` };
+    }
+  }
+  const bytes = messageBytes(body, attributes);
+  if (bytes > MAX_MESSAGE_BYTES) {
+    return {
+      code: 'InvalidParameterValue',
+      message: `One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes (this one is ${bytes}).`,
+    };
+  }
+  return undefined;
+}
+
+function assertVisibilityTimeout(seconds: number): void {
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_VISIBILITY_TIMEOUT_SECONDS) {
+    throw new QueueRequestError(
+      'InvalidParameterValue',
+      `Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and ${MAX_VISIBILITY_TIMEOUT_SECONDS}.`,
+    );
+  }
+}
+
+function newReceiptHandle(): string {
+  return Buffer.from(`${randomUUID()}:${randomUUID()}`).toString('base64url');
+}
+
+function md5(text: string): string {
+  return createHash('md5').update(text, 'utf8').digest('hex');
+}
