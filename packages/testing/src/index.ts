@@ -1,2 +1,3 @@
+export * from './csv.js';
 export * from './lambda.js';
 export * from './shared-data.js';

@@ -1,0 +1,18 @@
+export { assertChunkSize, chunkHash, chunkRawByMonth, MAX_CHUNK_BYTES, type RawMonthChunk } from './chunk.js';
+export { ChunkTooLargeError, StructuralError, type StructuralErrorDetails } from './errors.js';
+export {
+  type CsvInput,
+  extractJhuRows,
+  extractNytRows,
+  JHU_COLUMNS,
+  MAX_RECORD_CHARS,
+  NYT_COLUMNS,
+} from './extract.js';
+export {
+  type ChunkTransformResult,
+  type SourcesTransformResult,
+  transformChunk,
+  transformSources,
+  type UnmatchedDates,
+} from './transform.js';
+export { type JhuDay, type NytDay, type RowValidation, validateJhuRow, validateNytRow } from './validate.js';
