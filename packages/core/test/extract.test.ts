@@ -81,6 +81,20 @@ describe('extractNytRows', () => {
     expect(rows.map((row) => row.line)).toEqual([2, 3, 4]);
   });
 
+  it('keeps multi-byte characters intact when a chunk ends inside one', async () => {
+    // Prepare
+    const text = 'date,cases,deaths,note\n2020-01-21,1,0,Curaçao ✓\n2020-01-2é,1,0,x\n';
+
+    // Act
+    const rows = await collect(extractNytRows(toStream(text, { chunkSize: 1 })));
+
+    // Assess
+    expect(rows.map((row) => [row.line, row.date])).toEqual([
+      [2, '2020-01-21'],
+      [3, '2020-01-2é'],
+    ]);
+  });
+
   it('finds the columns by name when they are reordered or extra columns are present', async () => {
     // Prepare
     const text = 'deaths,state,date,cases,fips\n0,all,2020-01-21,1,00\n2,all,2020-01-22,5,00\n';
@@ -188,6 +202,18 @@ describe('extractNytRows', () => {
     // Assess
     expect(error).toMatchObject({ source: 'nyt', line: 1, column: 'date' });
     expect(error.message).toContain('found columns: 404: Not Found');
+  });
+
+  it('refuses a JSON error body', async () => {
+    // Prepare
+    const text = '{"message":"API rate limit exceeded","documentation_url":"https://docs.github.com"}';
+
+    // Act
+    const error = await structuralErrorOf(extractNytRows(toStream(text)));
+
+    // Assess
+    expect(error).toMatchObject({ source: 'nyt', line: 1 });
+    expect(error.message).toContain('not valid CSV');
   });
 
   it('refuses an unclosed quote, reporting the line where the quoted field opens', async () => {
