@@ -9,6 +9,11 @@ import type { Logger } from './logger.js';
 export interface SqsHandlerOptions {
   /** middy's early timeout; 0 in tests. */
   timeoutEarlyInMillis?: number;
+  /**
+   * Runs before each record is processed, inside its error handling. The local stack's fault
+   * injection (`ETL_FAULTS`) uses it; deployed handlers have none.
+   */
+  beforeProcess?: (message: { runId: string; month: string }, record: SQSRecord) => Promise<void> | void;
 }
 
 interface ChunkMessage {
@@ -31,6 +36,7 @@ export function createSqsHandler<M extends ChunkMessage>({
   logger,
   process,
   timeoutEarlyInMillis = 5,
+  beforeProcess,
 }: {
   schema: z.ZodType<M>;
   stage: 'transform' | 'load';
@@ -41,6 +47,7 @@ export function createSqsHandler<M extends ChunkMessage>({
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     const message = parseRecord(record, schema);
     try {
+      await beforeProcess?.(message, record);
       await process(message, record);
     } catch (error) {
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);

@@ -22,6 +22,8 @@ type LoadCounts = Omit<RunCounts, 'rejected'>;
 
 /** How often a write that lost a race is re-read and decided again. */
 const MAX_WRITE_ATTEMPTS = 3;
+/** Conditional writes in flight at once for one chunk. */
+const WRITE_CONCURRENCY = 8;
 
 const sameValues = (a: SeriesRecord, b: SeriesRecord) =>
   a.cases === b.cases && a.deaths === b.deaths && a.recovered === b.recovered;
@@ -68,24 +70,30 @@ export async function loadMonthChunk(message: LoadChunkMessage, deps: LoadChunkD
 
 async function writeChanged(message: LoadChunkMessage, deps: LoadChunkDeps): Promise<LoadCounts> {
   const counts: LoadCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  let stored = await deps.series.getMonth(message.month);
-  for (const record of message.records) {
+  const stored = await deps.series.getMonth(message.month);
+  const loadOne = async (record: SeriesRecord) => {
+    let previous: StoredRecord | undefined = stored.get(record.date);
     for (let attempt = 1; ; attempt += 1) {
-      const previous: StoredRecord | undefined = stored.get(record.date);
       if (previous && sameValues(previous, record)) {
         // Already holds these values: written by an earlier delivery of this run, or unchanged.
         counts[previous.runId === message.runId ? previous.change : 'unchanged'] += 1;
-        break;
+        return;
       }
       if (await deps.series.write(record, previous, { runId: message.runId, now: deps.clock.now() })) {
         counts[previous ? 'updated' : 'inserted'] += 1;
-        break;
+        return;
       }
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new TransientError(`${record.date} kept changing under concurrent writes; the chunk will be retried`);
       }
-      stored = await deps.series.getMonth(message.month);
+      previous = (await deps.series.getMonth(message.month)).get(record.date);
     }
-  }
+  };
+  // A few writes in flight at once: the day items are independent.
+  const queue = [...message.records];
+  const workers = Array.from({ length: Math.min(WRITE_CONCURRENCY, queue.length) }, async () => {
+    for (let record = queue.shift(); record; record = queue.shift()) await loadOne(record);
+  });
+  await Promise.all(workers);
   return counts;
 }

@@ -28,7 +28,14 @@ export interface StalledRunsReport {
  */
 export async function checkStalledRuns(
   deps: CheckStalledRunsDeps,
-  { onlyRunId }: { onlyRunId?: string } = {},
+  {
+    onlyRunId,
+    describe,
+  }: {
+    onlyRunId?: string;
+    /** Overrides the reason text (the local stack names the DLQ that holds each chunk). */
+    describe?: (run: RunItem, chunks: ChunkItem[]) => string;
+  } = {},
 ): Promise<StalledRunsReport> {
   const now = deps.clock.now();
   const report: StalledRunsReport = { reported: [], republished: [] };
@@ -39,7 +46,7 @@ export async function checkStalledRuns(
     const ageMs = now.getTime() - Date.parse(run.startedAt);
     if (ageMs < deps.stallAfterMs) continue;
     const chunks = await deps.ledger.listChunks(run.runId);
-    const reason = stalledReason(run, chunks, ageMs, deps.environment);
+    const reason = describe ? describe(run, chunks) : stalledReason(run, chunks, ageMs, deps.environment);
     if (await deps.finalizer.finish(run, 'INCOMPLETE', { reason, stage: 'stalled' })) {
       deps.logger.child({ runId: run.runId }).warn({ reason }, 'run reported as stalled');
       report.reported.push(run.runId);

@@ -1,0 +1,120 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { FetcherInput } from '@covid-etl/contracts';
+import type { DrainProgress } from '@covid-etl/local-stack';
+import type { RunItem } from '@covid-etl/platform';
+import { formatRunSummary, runStatus } from '../format.js';
+import { parseFaults } from '../local/faults.js';
+import { LocalPipeline } from '../local/pipeline.js';
+import { localStateDir } from '../paths.js';
+import { type Output, UsageError } from './output.js';
+
+export interface RunOptions {
+  env: string;
+  nytUrl?: string;
+  jhuUrl?: string;
+  json?: boolean;
+}
+
+/** Exit codes of `etl run`: 0 only for SUCCEEDED. */
+export const RUN_EXIT_CODES: Record<string, number> = {
+  SUCCEEDED: 0,
+  FAILED: 2,
+  PARTIAL: 3,
+  INCOMPLETE: 4,
+  RUNNING: 5,
+};
+
+/** Accepts a URL, or a path to a local file (turned into a file:// URL). */
+export function toSourceUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+  const file = path.resolve(value);
+  if (!existsSync(file)) throw new UsageError(`No such file: ${file} (give a URL, or the path of a local CSV file)`);
+  return pathToFileURL(file).href;
+}
+
+/** `etl run`: one pipeline run on the local stack, waited for to its end. Returns the exit code. */
+export async function runCommand(options: RunOptions, out: Output): Promise<number> {
+  if (options.env !== 'local') {
+    throw new UsageError(`--env ${options.env}: only the local environment is available in this command so far`);
+  }
+  const env = process.env;
+  const input: FetcherInput = {
+    trigger: 'manual',
+    sources: {
+      nyt: toSourceUrl(options.nytUrl ?? env.ETL_NYT_URL),
+      jhu: toSourceUrl(options.jhuUrl ?? env.ETL_JHU_URL),
+    },
+  };
+  const dir = localStateDir(env);
+  const pipeline = await LocalPipeline.open({
+    dir,
+    dynamoEndpoint: env.ETL_DYNAMODB_ENDPOINT?.trim() || undefined,
+    faults: parseFaults(env.ETL_FAULTS),
+    slackWebhookUrl: env.SLACK_WEBHOOK_URL?.trim() || undefined,
+    timeScale: env.ETL_LOCAL_TIME_SCALE ? Number(env.ETL_LOCAL_TIME_SCALE) : undefined,
+  });
+  let run: RunItem;
+  const before = new Set(listOutbox(pipeline.outboxDir));
+  try {
+    out.progress(`Running the pipeline locally (state in ${dir})`);
+    run = await pipeline.run(input, (progress) => out.progress(describeProgress(progress), { transient: true }));
+  } finally {
+    out.progress('', { transient: true, done: true });
+    await pipeline.close();
+  }
+  const emails = listOutbox(pipeline.outboxDir).filter((file) => !before.has(file));
+  const status = runStatus(run);
+  const summary = run.summary;
+  if (options.json) {
+    out.result({
+      runId: run.runId,
+      status,
+      inserted: summary?.counts.inserted ?? 0,
+      updated: summary?.counts.updated ?? 0,
+      unchanged: summary?.counts.unchanged ?? 0,
+      rejected: summary?.counts.rejected ?? 0,
+      dateRange: summary?.dateRange ?? null,
+      durationMs: summary?.durationMs,
+      failure: summary?.failure,
+      rejectedRows: summary?.rejectedRows ?? [],
+      pendingChunks: summary?.pendingChunks ?? [],
+      emails: emails.map((file) => path.join(pipeline.outboxDir, file)),
+      logFile: pipeline.logFile,
+    });
+  } else {
+    out.result(formatRunSummary(run));
+    for (const file of emails) out.result(`  email      ${path.join(pipeline.outboxDir, file)}`);
+    out.result(`  logs       ${pipeline.logFile}`);
+    if (status === 'FAILED' && /could not download/.test(summary?.failure?.reason ?? '')) {
+      out.result(
+        '\nNo network? Point the run at local copies of the two files:\n' +
+          '  pnpm etl run --nyt-url path/to/us.csv --jhu-url path/to/time-series-19-covid-combined.csv\n' +
+          '(paths, file:// or http://127.0.0.1 URLs are accepted locally; ETL_NYT_URL / ETL_JHU_URL work too)',
+      );
+    }
+    if (status === 'INCOMPLETE') out.result('\nSee the parked chunks with: pnpm etl dlq list');
+  }
+  return RUN_EXIT_CODES[status] ?? 1;
+}
+
+function listOutbox(dir: string): string[] {
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((file) => file.endsWith('.eml'))
+        .sort()
+    : [];
+}
+
+function describeProgress(progress: DrainProgress): string {
+  const queues = progress.queues
+    .map((q) => {
+      const name = q.queue.replace(/^covid-etl-local-/, '');
+      const dlq = q.deadLetterQueue?.messages ? ` (DLQ ${q.deadLetterQueue.messages})` : '';
+      return `${name} ${q.visible + q.inFlight}${dlq}`;
+    })
+    .join(' · ');
+  return `  ${(progress.elapsedMs / 1000).toFixed(1)} s · ${progress.invocations} invocations · waiting: ${queues}`;
+}

@@ -1,0 +1,51 @@
+import type { RunSummary } from '@covid-etl/contracts';
+import type { RunItem } from '@covid-etl/platform';
+
+/** The status the CLI reports for a run (a finished run's summary status, else the ledger's). */
+export function runStatus(run: RunItem): string {
+  return run.summary?.status ?? run.status;
+}
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 100) / 10;
+  if (seconds < 60) return `${seconds} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+/** A readable multi-line summary of one run, for the terminal. */
+export function formatRunSummary(run: RunItem): string {
+  const summary: RunSummary | undefined = run.summary;
+  const lines = [`Run ${run.runId}: ${runStatus(run)}`];
+  if (!summary) {
+    lines.push(`  started ${run.startedAt}; not finished yet`);
+    return lines.join('\n');
+  }
+  const c = summary.counts;
+  lines.push(
+    `  records    ${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected`,
+    `  dates      ${summary.dateRange ? `${summary.dateRange.from} .. ${summary.dateRange.to}` : '-'}`,
+    `  chunks     ${summary.chunks.loaded}/${summary.chunks.expected} loaded, ${summary.chunks.skipped} month(s) unchanged and skipped`,
+    `  duration   ${formatDuration(summary.durationMs)}`,
+  );
+  for (const source of summary.sources) {
+    lines.push(
+      `  source     ${source.id} ${source.url} (${source.etag ? `ETag ${source.etag}` : `sha256 ${source.sha256.slice(0, 12)}`})`,
+    );
+  }
+  if (summary.note) lines.push(`  note       ${summary.note}`);
+  if (summary.failure) lines.push(`  failure    ${summary.failure.reason}`);
+  if (summary.rejectedRows.length > 0) {
+    lines.push('  rejected rows:');
+    for (const row of summary.rejectedRows) {
+      lines.push(`    ${row.source} line ${row.line}${row.column ? ` ${row.column}` : ''}: ${row.reason}`);
+    }
+    if (c.rejected > summary.rejectedRows.length)
+      lines.push(`    … and ${c.rejected - summary.rejectedRows.length} more`);
+  }
+  for (const chunk of summary.pendingChunks ?? []) {
+    lines.push(`  pending    ${chunk.month} (${chunk.stage})${chunk.lastError ? `: ${chunk.lastError}` : ''}`);
+  }
+  return lines.join('\n');
+}

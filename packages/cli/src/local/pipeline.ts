@@ -1,0 +1,346 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DEFAULT_SOURCE_URLS,
+  type FetcherInput,
+  type FetcherResult,
+  QUEUES,
+  type QueueKey,
+  queueName,
+  RUN_OUTCOME_EVENT_PATTERN,
+} from '@covid-etl/contracts';
+import { createHandler as createFetcher, HttpSourceDownloader } from '@covid-etl/fetcher';
+import { createHandler as createLoader } from '@covid-etl/loader';
+import {
+  createQueueWithDeadLetterQueue,
+  type DrainProgress,
+  drain,
+  EventSourceMapping,
+  ensureTables,
+  type LocalDynamo,
+  LocalEventBus,
+  type LocalQueue,
+  LocalTopic,
+  type SqsLambdaHandler,
+  startLocalDynamo,
+} from '@covid-etl/local-stack';
+import { createHandler as createNotifier } from '@covid-etl/notifier';
+import {
+  type ChunkItem,
+  type Clock,
+  createLogger,
+  dataTableDefinition,
+  LedgerRepository,
+  type Logger,
+  ledgerTableDefinition,
+  RunFinalizer,
+  type RunItem,
+  SeriesRepository,
+  systemClock,
+} from '@covid-etl/platform';
+import { createHandler as createTransformer } from '@covid-etl/transformer';
+import { checkStalledRuns } from '@covid-etl/watchdog';
+import type { Context } from 'aws-lambda';
+import { pino } from 'pino';
+import { EnvSecretReader, LocalEventPublisher, LocalNotificationPublisher, LocalQueueSender } from './adapters.js';
+import { FaultInjector, type FaultMode, type FaultService } from './faults.js';
+
+export const LOCAL_ENVIRONMENT = 'local';
+
+type SlackForwarderFactory = typeof import('@covid-etl/slack-forwarder').createHandler;
+
+/** Default factor applied to AWS visibility timeouts and leases locally (180 s → 0.9 s). */
+export const DEFAULT_TIME_SCALE = 0.005;
+
+export interface LocalPipelineOptions {
+  /** The state folder (`ETL_LOCAL_DIR`): database, queues, outbox, logs. */
+  dir: string;
+  /** Use this DynamoDB (e.g. AWS's DynamoDB Local) instead of the embedded dynalite. */
+  dynamoEndpoint?: string;
+  timeScale?: number;
+  faults?: Partial<Record<FaultService, FaultMode>>;
+  /** Posts notifications to this Slack incoming webhook when set. */
+  slackWebhookUrl?: string;
+  /** Recipient of the outbox emails. */
+  emailTo?: string;
+  /** Where the handlers' JSON logs go; default `<dir>/logs/pipeline.log`. */
+  logFile?: string;
+  clock?: Clock;
+}
+
+export interface QueuePair {
+  queue: LocalQueue;
+  deadLetterQueue: LocalQueue;
+}
+
+/**
+ * The whole pipeline on the embedded local stack: the deployed handler factories of every
+ * service (`createHandler(deps)`), wired to local adapters: dynalite (or `dynamoEndpoint`) for
+ * both tables, persisted queues with their DLQs and event source mappings using the settings
+ * of `QUEUES` (visibility timeouts scaled by `timeScale`), an event bus whose rule routes run
+ * outcomes to the notifier queue, and a topic that writes emails to `<dir>/outbox` and posts
+ * to Slack when a webhook URL is set.
+ */
+export class LocalPipeline {
+  readonly ledger: LedgerRepository;
+  readonly series: SeriesRepository;
+  readonly queues: Record<QueueKey, QueuePair>;
+  readonly bus: LocalEventBus;
+  readonly topic: LocalTopic;
+  readonly outboxDir: string;
+  readonly logFile: string;
+  readonly tables: { data: string; ledger: string };
+  private readonly mappings: EventSourceMapping[];
+  private readonly invokeFetcher: (input: FetcherInput) => Promise<FetcherResult>;
+  private readonly watchdogDeps: Parameters<typeof checkStalledRuns>[0];
+
+  private constructor(
+    readonly options: LocalPipelineOptions,
+    private readonly dynamo: LocalDynamo | undefined,
+    readonly endpoint: string,
+    private readonly logger: Logger,
+    slackForwarder?: SlackForwarderFactory,
+  ) {
+    const timeScale = options.timeScale ?? DEFAULT_TIME_SCALE;
+    const clock = options.clock ?? systemClock;
+    const scaled = (seconds: number) => Math.max(1, Math.round(seconds * 1000 * timeScale));
+    this.tables = { data: 'covid-etl-local-data', ledger: 'covid-etl-local-ledger' };
+    const doc = DynamoDBDocumentClient.from(localDynamoClient(endpoint), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.ledger = new LedgerRepository(doc, this.tables.ledger);
+    this.series = new SeriesRepository(doc, this.tables.data);
+
+    const stateDir = options.dir;
+    const pair = (key: QueueKey): QueuePair =>
+      createQueueWithDeadLetterQueue({
+        name: queueName(LOCAL_ENVIRONMENT, key),
+        settings: QUEUES[key],
+        stateDir,
+        timeScale,
+      });
+    this.queues = { transformer: pair('transformer'), loader: pair('loader'), notifier: pair('notifier') };
+
+    this.bus = new LocalEventBus({ name: `covid-etl-${LOCAL_ENVIRONMENT}` });
+    this.bus.addRule({
+      name: 'run-outcomes-to-notifier',
+      eventPattern: RUN_OUTCOME_EVENT_PATTERN,
+      target: this.queues.notifier.queue,
+    });
+    this.outboxDir = path.join(options.dir, 'outbox');
+    mkdirSync(this.outboxDir, { recursive: true });
+    this.topic = new LocalTopic({ name: `covid-etl-${LOCAL_ENVIRONMENT}-notifications` });
+    this.topic.subscribeEmail(this.outboxDir, options.emailTo ?? 'operator@localhost');
+    this.logFile = options.logFile ?? path.join(options.dir, 'logs', 'pipeline.log');
+
+    const events = new LocalEventPublisher(this.bus);
+    const finalizer = new RunFinalizer({
+      ledger: this.ledger,
+      events,
+      logger,
+      clock,
+      eventLeaseMs: scaled(QUEUES.loader.functionTimeoutSeconds * 2),
+    });
+    const faults = options.faults ?? {};
+    const injector = (service: FaultService) => new FaultInjector(service, faults[service]);
+
+    // fetcher: invoked directly, like the schedule's asynchronous invocation.
+    const fetcher = createFetcher(
+      {
+        environment: LOCAL_ENVIRONMENT,
+        defaultUrls: DEFAULT_SOURCE_URLS,
+        ledger: this.ledger,
+        transformerQueue: new LocalQueueSender(this.queues.transformer.queue),
+        downloader: new HttpSourceDownloader({ timeoutMs: 15_000, maxAttempts: 3, baseDelayMs: 200 }),
+        finalizer,
+        clock,
+        logger: logger.child({ service: 'fetcher' }),
+      },
+      { timeoutEarlyInMillis: 0 },
+    );
+    this.invokeFetcher = (input) => fetcher(input, lambdaContext('fetcher', 120)) as Promise<FetcherResult>;
+
+    // transformer
+    const transformerFaults = injector('transformer');
+    const loaderSender = new LocalQueueSender(this.queues.loader.queue);
+    const transformer = createTransformer(
+      {
+        ledger: this.ledger,
+        loaderQueue: { sendAll: transformerFaults.wrapWrite((messages) => loaderSender.sendAll(messages)) },
+        logger: logger.child({ service: 'transformer' }),
+      },
+      { timeoutEarlyInMillis: 0, beforeProcess: transformerFaults.beforeProcess },
+    );
+
+    // loader
+    const loaderFaults = injector('loader');
+    const series = this.series;
+    const loaderSeries = Object.assign(Object.create(series) as SeriesRepository, {
+      write: loaderFaults.wrapWrite(series.write.bind(series)),
+    });
+    const loader = createLoader(
+      { ledger: this.ledger, series: loaderSeries, finalizer, clock, logger: logger.child({ service: 'loader' }) },
+      { timeoutEarlyInMillis: 0, beforeProcess: loaderFaults.beforeProcess },
+    );
+
+    // notifier (faults at the handler level: it has no chunk to record them on)
+    const notifierFaults = injector('notifier');
+    const publisher = new LocalNotificationPublisher(this.topic);
+    const notifier = createNotifier({
+      ledger: this.ledger,
+      publisher: { publish: notifierFaults.wrapWrite((n) => publisher.publish(n)) },
+      logger: logger.child({ service: 'notifier' }),
+      clock,
+      leaseMs: scaled(QUEUES.notifier.functionTimeoutSeconds * 2),
+      timeoutEarlyInMillis: 0,
+    });
+
+    if (options.slackWebhookUrl && slackForwarder) {
+      const forwarder = slackForwarder({
+        secrets: new EnvSecretReader({ SLACK_WEBHOOK_URL: options.slackWebhookUrl }),
+        webhookParameter: 'SLACK_WEBHOOK_URL',
+        logger: logger.child({ service: 'slack-forwarder' }),
+      });
+      this.topic.subscribeLambda(forwarder as never, 'covid-etl-local-slack-forwarder');
+    }
+
+    const mapping = (key: QueueKey, handler: SqsLambdaHandler) =>
+      new EventSourceMapping({
+        queue: this.queues[key].queue,
+        handler,
+        settings: QUEUES[key],
+        functionName: `covid-etl-${LOCAL_ENVIRONMENT}-${key}`,
+        reportBatchItemFailures: true,
+      });
+    this.mappings = [
+      mapping('transformer', transformerFaults.wrapHandler(transformer as never) as SqsLambdaHandler),
+      mapping('loader', loaderFaults.wrapHandler(loader as never) as SqsLambdaHandler),
+      mapping('notifier', notifierFaults.wrapHandler(notifier as never, { recordLevel: true }) as SqsLambdaHandler),
+    ];
+    this.watchdogDeps = {
+      environment: LOCAL_ENVIRONMENT,
+      ledger: this.ledger,
+      finalizer,
+      clock,
+      logger: logger.child({ service: 'watchdog' }),
+      stallAfterMs: 0,
+    };
+  }
+
+  /** Starts the local stack in `options.dir` (creating tables and queues on first use). */
+  static async open(options: LocalPipelineOptions): Promise<LocalPipeline> {
+    mkdirSync(options.dir, { recursive: true });
+    const logFile = options.logFile ?? path.join(options.dir, 'logs', 'pipeline.log');
+    mkdirSync(path.dirname(logFile), { recursive: true });
+    const logger = createLogger({
+      service: 'local-stack',
+      destination: pino.destination({ dest: logFile, append: true, mkdir: true, sync: true }),
+    });
+    let dynamo: LocalDynamo | undefined;
+    let endpoint = options.dynamoEndpoint;
+    if (!endpoint) {
+      dynamo = await startLocalDynamo({ dir: path.join(options.dir, 'dynamodb') });
+      endpoint = dynamo.endpoint;
+    }
+    try {
+      const client = localDynamoClient(endpoint);
+      await ensureTables(client, [
+        dataTableDefinition('covid-etl-local-data'),
+        ledgerTableDefinition('covid-etl-local-ledger'),
+      ]);
+    } catch (error) {
+      await dynamo?.close();
+      throw error;
+    }
+    // The Slack forwarder is loaded only when a webhook is configured.
+    const slackForwarder = options.slackWebhookUrl
+      ? (await import('@covid-etl/slack-forwarder')).createHandler
+      : undefined;
+    return new LocalPipeline({ ...options, logFile }, dynamo, endpoint, logger, slackForwarder);
+  }
+
+  /**
+   * Runs one pipeline run to its end: invokes the fetcher, then lets every queue drain (with
+   * redeliveries and DLQ redrive as in AWS). A run left RUNNING once the queues are drained has
+   * chunks parked in a DLQ: it is reported at once as INCOMPLETE by the stalled-run check, whose
+   * failure notification is then delivered too.
+   */
+  async run(input: FetcherInput, onProgress?: (progress: DrainProgress) => void): Promise<RunItem> {
+    const result = await this.invokeFetcher(input);
+    await this.settle(onProgress);
+    const run = await this.ledger.getRun(result.runId);
+    if (!run) throw new Error(`Run ${result.runId} is missing from the ledger`);
+    return run;
+  }
+
+  /**
+   * Drains every queue, then reports any run left unfinished (its chunks are in a DLQ) and
+   * drains again so its notification goes out.
+   */
+  async settle(onProgress?: (progress: DrainProgress) => void): Promise<void> {
+    await drain(this.mappings, { timeoutMs: 10 * 60_000, onProgress, progressIntervalMs: 500 });
+    const { reported } = await checkStalledRuns(this.watchdogDeps, {
+      describe: (run, chunks) => this.parkedReason(run, chunks),
+    });
+    if (reported.length > 0) await drain(this.mappings, { timeoutMs: 60_000 });
+  }
+
+  /** "2 of 14 chunk(s) parked in a dead-letter queue: 2020-03 in covid-etl-local-loader-dlq (…)". */
+  private parkedReason(run: RunItem, chunks: ChunkItem[]): string {
+    const location = new Map<string, string>();
+    for (const { deadLetterQueue } of Object.values(this.queues)) {
+      for (const message of deadLetterQueue.peek()) {
+        const body = safeJson(message.body) as { runId?: string; month?: string } | undefined;
+        if (body?.runId === run.runId && body.month) location.set(body.month, deadLetterQueue.name);
+      }
+    }
+    const pending = chunks.filter((chunk) => chunk.stage !== 'LOADED').sort((a, b) => a.month.localeCompare(b.month));
+    const describeChunk = (chunk: ChunkItem) =>
+      `${chunk.month} in ${location.get(chunk.month) ?? 'no queue (lost?)'}${chunk.lastError ? ` (last error: ${chunk.lastError.message})` : ''}`;
+    const listed = pending.slice(0, 5).map(describeChunk).join('; ');
+    const more = pending.length > 5 ? `; and ${pending.length - 5} more` : '';
+    return `${pending.length} of ${run.months.length} chunk(s) parked in a dead-letter queue: ${listed}${more}. Replay with: pnpm etl dlq replay <queue>`;
+  }
+
+  /** Stops the embedded database (the state stays in `dir`). */
+  async close(): Promise<void> {
+    await this.dynamo?.close();
+  }
+}
+
+function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 3,
+  });
+}
+
+function lambdaContext(name: string, timeoutSeconds: number): Context {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `covid-etl-local-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:covid-etl-local-${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: `${name}-${Date.now()}`,
+    logGroupName: `/aws/lambda/covid-etl-local-${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
