@@ -29,9 +29,9 @@ export interface EventSourceMappingOptions {
   /** `function_response_types = ["ReportBatchItemFailures"]`; default true. */
   readonly reportBatchItemFailures?: boolean;
   /**
-   * Keep the batch invisible while the handler runs (default true). In AWS the visibility
-   * timeout is at least 6x the function timeout, so a message is never redelivered during its
-   * own invocation; scaling the visibility timeout down must not break that.
+   * Keep the batch invisible while the handler runs (default true; see `LocalQueue.hold`). In
+   * AWS the visibility timeout is at least 6x the function timeout, so a message is never
+   * redelivered during its own invocation; scaling the visibility timeout down must not break that.
    */
   readonly holdVisibilityWhileInvoking?: boolean;
   /** Called after every batch, e.g. to log outcomes. */
@@ -313,13 +313,14 @@ export class EventSourceMapping {
     const messageIds = batch.map((m) => m.messageId);
     const event: SQSEvent = { Records: batch.map((m) => toSqsRecord(this.queue, m)) };
     const context = this.#context();
-    const heartbeat = this.#holdVisibilityDuring(batch);
+    if (this.#holdVisibility) for (const message of batch) this.queue.hold(message.receiptHandle);
     this.stats.invocations += 1;
     let response: unknown;
     try {
       response = await this.#handler(event, context);
     } catch (error) {
       this.stats.failed += 1;
+      this.#release(batch);
       return {
         outcome: 'handler-error',
         messageIds,
@@ -328,12 +329,11 @@ export class EventSourceMapping {
         error,
         durationMs: performance.now() - started,
       };
-    } finally {
-      if (heartbeat) clearInterval(heartbeat);
     }
     const verdict = interpretBatchResponse(response, messageIds, this.reportBatchItemFailures);
     if (verdict.kind === 'invalid-response') {
       this.stats.failed += 1;
+      this.#release(batch);
       return {
         outcome: 'invalid-response',
         messageIds,
@@ -353,23 +353,16 @@ export class EventSourceMapping {
         retained.push(message.messageId);
       }
     }
+    this.#release(batch.filter((m) => retained.includes(m.messageId)));
     this.stats.messagesDeleted += deleted.length;
     if (verdict.kind === 'partial-failure') this.stats.partialFailures += 1;
     else this.stats.succeeded += 1;
     return { outcome: verdict.kind, messageIds, deleted, retained, durationMs: performance.now() - started };
   }
 
-  #holdVisibilityDuring(batch: readonly ReceivedMessage[]): NodeJS.Timeout | undefined {
-    const visibilityMs = this.queue.scaledMs(this.#visibilityTimeoutSeconds);
-    if (!this.#holdVisibility || visibilityMs <= 0) return undefined;
-    const timer = setInterval(
-      () => {
-        for (const message of batch) this.queue.changeVisibility(message.receiptHandle, this.#visibilityTimeoutSeconds);
-      },
-      Math.max(5, visibilityMs / 3),
-    );
-    timer.unref();
-    return timer;
+  #release(messages: readonly ReceivedMessage[]): void {
+    if (!this.#holdVisibility) return;
+    for (const message of messages) this.queue.release(message.receiptHandle, this.#visibilityTimeoutSeconds);
   }
 
   #context(): Context {

@@ -155,6 +155,8 @@ export class LocalQueue {
   readonly stats: QueueStats = { sent: 0, received: 0, deleted: 0, movedToDeadLetterQueue: 0, movedOut: 0 };
 
   #messages: MutableMessage[] = [];
+  /** Receipt handles of messages whose invocation is running (see `hold`). */
+  readonly #held = new Set<string>();
   readonly #listeners = new Set<() => void>();
 
   constructor(options: LocalQueueOptions) {
@@ -287,7 +289,7 @@ export class LocalQueue {
     const toDeadLetter: MutableMessage[] = [];
     for (const message of this.#messages) {
       if (received.length >= maxMessages) break;
-      if (message.visibleAt > now) continue;
+      if (!this.#isVisible(message, now)) continue;
       if (this.redrive && message.approximateReceiveCount >= this.redrive.maxReceiveCount) {
         toDeadLetter.push(message);
         continue;
@@ -319,6 +321,7 @@ export class LocalQueue {
     const index = this.#messages.findIndex((m) => m.receiptHandle === receiptHandle);
     if (index < 0) return false;
     this.#messages.splice(index, 1);
+    this.#held.delete(receiptHandle);
     this.stats.deleted += 1;
     this.#persist();
     return true;
@@ -333,11 +336,38 @@ export class LocalQueue {
     assertVisibilityTimeout(visibilityTimeoutSeconds);
     const now = this.clock.now();
     const message = this.#messages.find((m) => m.receiptHandle === receiptHandle);
-    if (!message || message.visibleAt <= now) return false;
+    if (!message || this.#isVisible(message, now)) return false;
     message.visibleAt = now + this.scaledMs(visibilityTimeoutSeconds);
     this.#persist();
     if (visibilityTimeoutSeconds === 0) this.#notify();
     return true;
+  }
+
+  /**
+   * Keeps a received message invisible, whatever its visibility timeout, until `release`
+   * (in memory only: the persisted visibility timeout still applies if the process dies).
+   * The event source mapping holds each batch while its handler runs: in AWS the visibility
+   * timeout is at least 6x the function timeout, so a message is never redelivered during its
+   * own invocation, and scaling the timeout down must not change that.
+   * Returns `false` when the handle is not the message's latest one.
+   */
+  hold(receiptHandle: string): boolean {
+    if (!this.#messages.some((m) => m.receiptHandle === receiptHandle)) return false;
+    this.#held.add(receiptHandle);
+    return true;
+  }
+
+  /**
+   * Ends a `hold`. The message becomes visible when its visibility timeout expires; if that
+   * time has already passed during the hold, the (scaled) timeout starts again now.
+   */
+  release(receiptHandle: string, visibilityTimeoutSeconds = this.visibilityTimeoutSeconds): void {
+    if (!this.#held.delete(receiptHandle)) return;
+    const message = this.#messages.find((m) => m.receiptHandle === receiptHandle);
+    const now = this.clock.now();
+    if (!message || message.visibleAt > now) return;
+    message.visibleAt = now + this.scaledMs(visibilityTimeoutSeconds);
+    this.#persist();
   }
 
   /** Every message with its state, without receiving anything. */
@@ -349,13 +379,13 @@ export class LocalQueue {
   /** Messages available for retrieval (ApproximateNumberOfMessages). */
   get approximateNumberOfMessages(): number {
     const now = this.clock.now();
-    return this.#messages.filter((m) => m.visibleAt <= now).length;
+    return this.#messages.filter((m) => this.#isVisible(m, now)).length;
   }
 
   /** Messages received and neither deleted nor visible again (ApproximateNumberOfMessagesNotVisible). */
   get approximateNumberOfMessagesNotVisible(): number {
     const now = this.clock.now();
-    return this.#messages.filter((m) => m.visibleAt > now).length;
+    return this.#messages.filter((m) => !this.#isVisible(m, now)).length;
   }
 
   /** All messages, visible or not. */
@@ -375,6 +405,7 @@ export class LocalQueue {
     const now = this.clock.now();
     let next: number | undefined;
     for (const m of this.#messages) {
+      if (this.#isHeld(m)) continue;
       if (m.visibleAt > now && (next === undefined || m.visibleAt < next)) next = m.visibleAt;
     }
     return next === undefined ? undefined : next - now;
@@ -384,6 +415,7 @@ export class LocalQueue {
   purge(): number {
     const count = this.#messages.length;
     this.#messages = [];
+    this.#held.clear();
     this.#persist();
     return count;
   }
@@ -399,7 +431,7 @@ export class LocalQueue {
     }
     if (this.#expire()) this.#persist();
     const now = this.clock.now();
-    const moving = this.#messages.filter((m) => m.visibleAt <= now);
+    const moving = this.#messages.filter((m) => this.#isVisible(m, now));
     if (moving.length === 0) return { moved: 0 };
     for (const m of moving) target.#append(m.body, m.messageAttributes);
     target.#persist();
@@ -438,6 +470,14 @@ export class LocalQueue {
     this.#messages.push(message);
     this.stats.sent += 1;
     return message;
+  }
+
+  #isHeld(message: MutableMessage): boolean {
+    return message.receiptHandle !== null && this.#held.has(message.receiptHandle);
+  }
+
+  #isVisible(message: MutableMessage, now: number): boolean {
+    return message.visibleAt <= now && !this.#isHeld(message);
   }
 
   #acceptDeadLetters(messages: readonly MutableMessage[], sourceArn: string): void {

@@ -153,11 +153,13 @@ export class LocalTopic {
       `${delivery.body}\n\n--\n` +
       `You receive this because ${address} is subscribed to ${this.arn} (${subscriptionArn}).\n` +
       'Local stack: this email was written to a folder, not sent.\n';
+    // RFC 5322 lines end in CRLF; MailComposer keeps the text's own line ends.
+    const crlfText = text.replace(/\r?\n/g, '\r\n');
     const composer = new MailComposer({
       from: this.#emailFrom,
       to: address,
       subject: delivery.subject ?? 'AWS Notification Message',
-      text,
+      text: crlfText,
       date,
       messageId: `<${delivery.messageId}.${randomUUID().slice(0, 8)}@sns.local>`,
       headers: { 'X-Amz-Sns-Message-Id': delivery.messageId, 'X-Amz-Sns-Topic-Arn': this.arn },

@@ -99,6 +99,27 @@ describe('LocalQueue: visibility and receive counts', () => {
     expect(queue.approximateNumberOfMessages).toBe(1);
     expect(() => queue.changeVisibility(handle, 43_201)).toThrow(QueueRequestError);
   });
+  it('keeps a held message invisible past its timeout, and restarts the timeout on release', () => {
+    // Prepare
+    const { queue } = queuePair();
+    queue.send('slow');
+    const [received] = queue.receive();
+    const handle = received?.receiptHandle ?? '';
+
+    // Act
+    queue.hold(handle);
+    clock.advance(5_000);
+    const whileHeld = queue.receive();
+    queue.release(handle);
+    const justReleased = queue.receive();
+    clock.advance(900);
+    const afterTimeout = queue.receive();
+
+    // Assess
+    expect(whileHeld).toEqual([]);
+    expect(justReleased).toEqual([]);
+    expect(afterTimeout.map((m) => m.approximateReceiveCount)).toEqual([2]);
+  });
 });
 
 describe('LocalQueue: redrive to the dead-letter queue', () => {

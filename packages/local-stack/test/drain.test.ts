@@ -1,0 +1,215 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { QUEUES } from '@covid-etl/contracts';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import {
+  createQueueWithDeadLetterQueue,
+  type DrainProgress,
+  DrainTimeoutError,
+  drain,
+  EventSourceMapping,
+  LambdaCrashError,
+  LocalQueue,
+  sleep,
+} from '../src/index.js';
+
+// 180 s x 0.0005 = 90 ms: redeliveries and redrive to the DLQ happen for real, quickly.
+const TIME_SCALE = 0.0005;
+let stateDir: string;
+
+beforeEach(() => {
+  stateDir = mkdtempSync(path.join(tmpdir(), 'local-drain-'));
+});
+
+afterEach(() => {
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+function transformerQueues(name = 'covid-etl-local-transformer') {
+  return createQueueWithDeadLetterQueue({ name, settings: QUEUES.transformer, stateDir, timeScale: TIME_SCALE });
+}
+
+describe('drain', () => {
+  it('waits out visibility timeouts: a fail-first handler ends with every message processed once and nothing in the DLQ', async () => {
+    // Prepare
+    const { queue, deadLetterQueue } = transformerQueues();
+    const bodies = Array.from({ length: 12 }, (_, i) => `chunk-${i}`);
+    for (const body of bodies) queue.send(body);
+    const processed: string[] = [];
+    const mapping = new EventSourceMapping({
+      queue,
+      settings: QUEUES.transformer,
+      handler: async (event: SQSEvent) => {
+        if (event.Records.some((r) => r.attributes.ApproximateReceiveCount === '1')) {
+          throw new LambdaCrashError('fail-first');
+        }
+        processed.push(...event.Records.map((r) => r.body));
+      },
+    });
+    const progress: DrainProgress[] = [];
+
+    // Act
+    const result = await drain([mapping], {
+      timeoutMs: 10_000,
+      onProgress: (p) => progress.push(p),
+      progressIntervalMs: 10,
+    });
+
+    // Assess
+    expect(processed.sort()).toEqual([...bodies].sort());
+    expect(queue.size).toBe(0);
+    expect(deadLetterQueue.size).toBe(0);
+    expect(result.queues).toEqual([
+      {
+        queue: 'covid-etl-local-transformer',
+        visible: 0,
+        inFlight: 0,
+        runningInvocations: 0,
+        deadLetterQueue: { name: 'covid-etl-local-transformer-dlq', messages: 0 },
+      },
+    ]);
+    expect(result.invocations).toBeGreaterThanOrEqual(6);
+    expect(progress.length).toBeGreaterThan(1);
+    expect(mapping.isRunning).toBe(false);
+  });
+
+  it('parks messages that keep failing in the DLQ after maxReceiveCount deliveries and processes the others', async () => {
+    // Prepare
+    const { queue, deadLetterQueue } = transformerQueues();
+    for (const body of ['good-1', 'poison-1', 'good-2', 'poison-2', 'good-3']) queue.send(body);
+    const processed: string[] = [];
+    const deliveries = new Map<string, number>();
+    const mapping = new EventSourceMapping({
+      queue,
+      settings: QUEUES.transformer,
+      handler: async (event: SQSEvent): Promise<SQSBatchResponse> => {
+        const batchItemFailures = [];
+        for (const record of event.Records) {
+          deliveries.set(record.body, (deliveries.get(record.body) ?? 0) + 1);
+          if (record.body.startsWith('poison')) batchItemFailures.push({ itemIdentifier: record.messageId });
+          else processed.push(record.body);
+        }
+        return { batchItemFailures };
+      },
+    });
+
+    // Act
+    const result = await drain([mapping], { timeoutMs: 10_000 });
+
+    // Assess
+    expect(processed.sort()).toEqual(['good-1', 'good-2', 'good-3']);
+    expect(deliveries.get('poison-1')).toBe(QUEUES.transformer.maxReceiveCount);
+    expect(deliveries.get('poison-2')).toBe(QUEUES.transformer.maxReceiveCount);
+    expect(deadLetterQueue.peek().map((m) => [m.body, m.approximateReceiveCount])).toEqual([
+      ['poison-1', 5],
+      ['poison-2', 5],
+    ]);
+    expect(result.queues[0]?.deadLetterQueue?.messages).toBe(2);
+    // The DLQ is on disk: a later command sees the parked messages.
+    expect(new LocalQueue({ name: 'covid-etl-local-transformer-dlq', stateDir }).size).toBe(2);
+  });
+
+  it('drains a chain of queues: messages a handler sends downstream are processed before it returns', async () => {
+    // Prepare
+    const upstream = transformerQueues('up');
+    const downstream = transformerQueues('down');
+    for (let i = 0; i < 7; i += 1) upstream.queue.send(`m${i}`);
+    const arrived: string[] = [];
+    const first = new EventSourceMapping({
+      queue: upstream.queue,
+      settings: QUEUES.transformer,
+      handler: async (event: SQSEvent) => {
+        await sleep(5);
+        downstream.queue.sendBatch(
+          event.Records.map((r, i) => ({ Id: `e${i}`, MessageBody: `${r.body}-transformed` })),
+        );
+      },
+    });
+    const second = new EventSourceMapping({
+      queue: downstream.queue,
+      settings: QUEUES.loader,
+      handler: async (event: SQSEvent) => {
+        arrived.push(...event.Records.map((r) => r.body));
+      },
+    });
+
+    // Act
+    await drain([first, second], { timeoutMs: 10_000 });
+
+    // Assess
+    expect(arrived.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `m${i}-transformed`));
+    expect(upstream.queue.size + downstream.queue.size).toBe(0);
+  });
+
+  it('runs at most maximumConcurrency batches at once', async () => {
+    // Prepare
+    const { queue } = transformerQueues();
+    for (let i = 0; i < 12; i += 1) queue.send(`m${i}`);
+    let running = 0;
+    let peak = 0;
+    const mapping = new EventSourceMapping({
+      queue,
+      settings: { ...QUEUES.transformer, batchSize: 1, maximumConcurrency: 3 },
+      handler: async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await sleep(15);
+        running -= 1;
+      },
+    });
+
+    // Act
+    await drain([mapping], { timeoutMs: 10_000 });
+
+    // Assess
+    expect(peak).toBe(3);
+    expect(mapping.stats.invocations).toBe(12);
+  });
+
+  it('never redelivers a message while its own invocation still runs, even past the scaled visibility timeout', async () => {
+    // Prepare
+    const { queue } = transformerQueues();
+    queue.send('slow');
+    const receiveCounts: string[] = [];
+    const mapping = new EventSourceMapping({
+      queue,
+      settings: QUEUES.transformer,
+      handler: async (event: SQSEvent) => {
+        receiveCounts.push(...event.Records.map((r) => r.attributes.ApproximateReceiveCount));
+        await sleep(4 * queue.scaledMs(QUEUES.transformer.visibilityTimeoutSeconds));
+      },
+    });
+
+    // Act
+    await drain([mapping], { timeoutMs: 10_000 });
+
+    // Assess
+    expect(receiveCounts).toEqual(['1']);
+  });
+
+  it('times out with a clear message listing what is left', async () => {
+    // Prepare
+    const queue = new LocalQueue({ name: 'stuck', visibilityTimeoutSeconds: 180, timeScale: TIME_SCALE });
+    queue.send('never done');
+    const mapping = new EventSourceMapping({
+      queue,
+      settings: { batchSize: 1, maximumConcurrency: 2 },
+      handler: async () => {
+        throw new Error('always failing, and no DLQ');
+      },
+    });
+
+    // Act
+    const attempt = drain([mapping], { timeoutMs: 300 });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(DrainTimeoutError);
+    await expect(attempt).rejects.toThrow(
+      /did not drain within 300 ms \(stuck: \d visible, \d in flight, \d running\)/,
+    );
+    expect(mapping.isRunning).toBe(false);
+    expect(queue.size).toBe(1);
+  });
+});

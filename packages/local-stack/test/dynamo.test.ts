@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { ensureTables, type LocalDynamo, LocalDynamoError, startLocalDynamo } from '../src/index.js';
+
+const LEDGER: CreateTableCommandInput = {
+  TableName: 'covid-etl-local-ledger',
+  BillingMode: 'PAY_PER_REQUEST',
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+    { AttributeName: 'gsi1pk', AttributeType: 'S' },
+    { AttributeName: 'gsi1sk', AttributeType: 'S' },
+  ],
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: 'byStartedAt',
+      KeySchema: [
+        { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ],
+};
+
+let dir: string;
+const started: LocalDynamo[] = [];
+const clients: DynamoDBClient[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'local-dynamo-'));
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  for (const dynamo of started.splice(0)) await dynamo.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(options: { dir?: string } = {}) {
+  const dynamo = await startLocalDynamo(options);
+  started.push(dynamo);
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  clients.push(client);
+  return { dynamo, client };
+}
+
+describe('startLocalDynamo and ensureTables', () => {
+  it('keeps tables and items on disk across a close and a restart on the same folder', async () => {
+    // Prepare
+    const first = await start({ dir });
+    const created = await ensureTables(first.client, [LEDGER]);
+    await first.client.send(
+      new PutItemCommand({
+        TableName: LEDGER.TableName,
+        Item: { pk: { S: 'RUN#m-1' }, sk: { S: 'RUN' }, status: { S: 'SUCCEEDED' } },
+      }),
+    );
+    await first.dynamo.close();
+
+    // Act
+    const second = await start({ dir });
+    const createdAgain = await ensureTables(second.client, [LEDGER]);
+    const { Item } = await second.client.send(
+      new GetItemCommand({ TableName: LEDGER.TableName, Key: { pk: { S: 'RUN#m-1' }, sk: { S: 'RUN' } } }),
+    );
+
+    // Assess
+    expect(created).toEqual(['covid-etl-local-ledger']);
+    expect(createdAgain).toEqual([]);
+    expect(Item?.status).toEqual({ S: 'SUCCEEDED' });
+    expect(second.dynamo.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('creates tables ACTIVE with their indexes ACTIVE, in memory without a folder', async () => {
+    // Prepare
+    const { client } = await start();
+
+    // Act
+    await ensureTables(client, [LEDGER]);
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: LEDGER.TableName }));
+
+    // Assess
+    expect(Table?.TableStatus).toBe('ACTIVE');
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexStatus)).toEqual(['ACTIVE']);
+  });
+
+  it('refuses a second server on a folder that is already open', async () => {
+    // Prepare
+    await start({ dir });
+
+    // Act
+    const second = startLocalDynamo({ dir });
+
+    // Assess
+    await expect(second).rejects.toThrow(LocalDynamoError);
+    await expect(startLocalDynamo({ dir })).rejects.toThrow(/already open in this process/);
+  });
+});
