@@ -1,3 +1,4 @@
+/// <reference path="./dynalite.d.ts" />
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';

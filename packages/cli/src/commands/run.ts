@@ -41,6 +41,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     throw new UsageError(`--env ${options.env}: only the local environment is available in this command so far`);
   }
   const env = process.env;
+  const faults = parseFaults(env.ETL_FAULTS);
   const input: FetcherInput = {
     trigger: 'manual',
     sources: {
@@ -52,7 +53,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   const pipeline = await LocalPipeline.open({
     dir,
     dynamoEndpoint: env.ETL_DYNAMODB_ENDPOINT?.trim() || undefined,
-    faults: parseFaults(env.ETL_FAULTS),
+    faults,
     slackWebhookUrl: env.SLACK_WEBHOOK_URL?.trim() || undefined,
     timeScale: env.ETL_LOCAL_TIME_SCALE ? Number(env.ETL_LOCAL_TIME_SCALE) : undefined,
   });
