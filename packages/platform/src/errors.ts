@@ -35,6 +35,13 @@ export class MalformedMessageError extends PermanentError {
 
 /** Short, single-line description of any thrown value, safe for logs, ledgers and notifications. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.replace(/\s+/g, ' ').slice(0, 500);
+  // Duck-typed: errors from another realm (e.g. fetch's under a VM) fail `instanceof Error`.
+  if (
+    error instanceof Error ||
+    (typeof error === 'object' && error !== null && 'message' in error && 'name' in error)
+  ) {
+    const { name, message } = error as { name: unknown; message: unknown };
+    return `${String(name)}: ${String(message)}`.replace(/\s+/g, ' ').slice(0, 500);
+  }
   return String(error).slice(0, 500);
 }

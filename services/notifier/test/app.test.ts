@@ -58,16 +58,19 @@ describe('notifier handler', () => {
     expect(lines().some((line) => String(line.msg).startsWith('Duplicate'))).toBe(true);
   });
 
-  it('publishes once when the same event arrives twice in one batch', async () => {
+  it('publishes once when the same event arrives twice in one batch; the copy is retried, not dropped', async () => {
     // Prepare
     const { publisher, invoke } = setup();
     const event = completedEvent();
+    const copy = sqsRecordFactory(event, { messageId: 'copy' });
 
-    // Act
-    const response = await invoke(sqsRecordFactory(event), sqsRecordFactory(event));
+    // Act: the copy finds the first delivery holding the claim; its retry finds it sent.
+    const response = await invoke(sqsRecordFactory(event), copy);
+    const retry = await invoke(copy);
 
     // Assess
-    expect(response).toEqual({ batchItemFailures: [] });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'copy' }] });
+    expect(retry).toEqual({ batchItemFailures: [] });
     expect(publisher.published).toHaveLength(1);
   });
 
@@ -118,7 +121,7 @@ describe('notifier handler', () => {
     expect(errors.find((line) => line.messageId === notJson.messageId)?.runId).toBeNull();
   });
 
-  it('reports a publish failure as a batch item failure; the redelivery after the lease notifies', async () => {
+  it('reports a publish failure as a batch item failure; a delivery within the lease is retried, the one after it notifies', async () => {
     // Prepare
     const { ledger, publisher, clock, invoke, lines } = setup();
     const event = completedEvent();
@@ -133,7 +136,7 @@ describe('notifier handler', () => {
 
     // Assess
     expect(failedAttempt).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
-    expect(withinLease).toEqual({ batchItemFailures: [] });
+    expect(withinLease).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
     expect(afterLease).toEqual({ batchItemFailures: [] });
     expect(publisher.published).toHaveLength(1);
     expect(ledger.items.get(`${RUN_ID}|${EventDetailType.RunCompleted}`)?.state).toBe('SENT');

@@ -88,12 +88,18 @@ export function failedEvent(
 export class InMemoryNotificationLedger implements NotificationLedger {
   readonly items = new Map<string, { state: 'SENDING' | 'SENT'; leaseUntil?: number; messageId?: string }>();
 
-  async claimNotification(runId: string, detailType: string, now: number, leaseUntil: number): Promise<boolean> {
+  async claimNotification(
+    runId: string,
+    detailType: string,
+    now: number,
+    leaseUntil: number,
+  ): Promise<'claimed' | 'sent' | 'in-progress'> {
     const key = `${runId}|${detailType}`;
     const item = this.items.get(key);
-    if (item && !(item.state === 'SENDING' && (item.leaseUntil ?? 0) < now)) return false;
+    if (item?.state === 'SENT') return 'sent';
+    if (item && (item.leaseUntil ?? 0) >= now) return 'in-progress';
     this.items.set(key, { state: 'SENDING', leaseUntil });
-    return true;
+    return 'claimed';
   }
 
   async markNotified(runId: string, detailType: string, messageId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { EventDetailType } from '@covid-etl/contracts';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -76,6 +76,9 @@ describe('deployed notifier handler (handler.ts)', () => {
     const conditionFailed = new Error('The conditional request failed');
     conditionFailed.name = 'ConditionalCheckFailedException';
     dynamo.on(PutCommand).rejects(conditionFailed);
+    dynamo
+      .on(GetCommand)
+      .resolves({ Item: { pk: `NOTIFY#${RUN_ID}`, sk: EventDetailType.RunCompleted, state: 'SENT' } });
     const record = sqsRecordFactory(completedEvent());
 
     // Act

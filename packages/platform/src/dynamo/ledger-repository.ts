@@ -23,6 +23,9 @@ import { RUNS_INDEX, RUNS_PARTITION } from './tables.js';
 
 export type ChunkStage = 'SENT' | 'TRANSFORMED' | 'LOADED';
 
+/** The answer to a notification claim (see `LedgerRepository.claimNotification`). */
+export type NotificationClaim = 'claimed' | 'sent' | 'in-progress';
+
 /** A run as the ledger holds it. */
 export interface RunItem {
   runId: string;
@@ -414,24 +417,34 @@ export class LedgerRepository {
   // ---------------------------------------------------------------- notifications
 
   /**
-   * Claims the right to notify one event of one run: succeeds when nobody notified it and
-   * no other claim's lease holds. Call `markNotified` after publishing.
+   * Claims the right to notify one event of one run. `claimed`: nobody notified it and no
+   * other claim's lease holds (call `markNotified` after publishing); `sent`: already notified;
+   * `in-progress`: another delivery holds the lease (retry later: it may yet fail).
    */
-  async claimNotification(runId: string, detailType: string, now: number, leaseUntil: number): Promise<boolean> {
+  async claimNotification(
+    runId: string,
+    detailType: string,
+    now: number,
+    leaseUntil: number,
+  ): Promise<NotificationClaim> {
+    const key = { pk: `NOTIFY#${runId}`, sk: detailType };
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: `NOTIFY#${runId}`, sk: detailType, state: 'SENDING', leaseUntil },
+          Item: { ...key, state: 'SENDING', leaseUntil },
           ConditionExpression: 'attribute_not_exists(pk) OR (#st = :sending AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#st': 'state' },
           ExpressionAttributeValues: { ':sending': 'SENDING', ':now': now },
         }),
       );
-      return true;
+      return 'claimed';
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
+      const current = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      return current.Item?.state === 'SENT' ? 'sent' : 'in-progress';
     }
   }
 

@@ -1,11 +1,18 @@
 import { DomainEventEnvelope } from '@covid-etl/contracts';
-import { type Clock, type Logger, MalformedMessageError, type NotificationPublisher } from '@covid-etl/platform';
+import {
+  type Clock,
+  type Logger,
+  MalformedMessageError,
+  type NotificationClaim,
+  type NotificationPublisher,
+  TransientError,
+} from '@covid-etl/platform';
 import { formatNotification, outcomeFromEnvelope, outcomeStatus } from '../format.js';
 
 /** The part of the ledger the notifier needs (`LedgerRepository` implements it). */
 export interface NotificationLedger {
-  /** True when this caller may notify: nobody notified it and no other claim's lease holds. */
-  claimNotification(runId: string, detailType: string, now: number, leaseUntil: number): Promise<boolean>;
+  /** `claimed` when this caller may notify; `sent` when already notified; `in-progress` while another delivery's lease holds. */
+  claimNotification(runId: string, detailType: string, now: number, leaseUntil: number): Promise<NotificationClaim>;
   markNotified(runId: string, detailType: string, messageId: string): Promise<void>;
 }
 
@@ -56,8 +63,9 @@ export function guessRunId(body: string): string | undefined {
 
 /**
  * Notifies one run outcome, at most once per run id + detail type: claims the notification in
- * the ledger (with a lease), publishes it, then marks it notified. A duplicate delivery (already
- * notified, or another delivery holds the lease) publishes nothing. When publishing fails the
+ * the ledger (with a lease), publishes it, then marks it notified. A duplicate delivery of an
+ * event already notified publishes nothing; one that finds another delivery holding the lease
+ * fails so that SQS retries it later (never dropped). When publishing fails the
  * error propagates and the claim can be taken again once its lease has run out. If the
  * publish succeeds but marking fails, a redelivery after the lease notifies a second time
  * (at-least-once).
@@ -71,13 +79,20 @@ export async function notifyRunOutcome(
   const notification = formatNotification(outcome);
   const now = clock.now().getTime();
 
-  const claimed = await ledger.claimNotification(runId, outcome.detailType, now, now + leaseMs);
-  if (!claimed) {
+  const claim = await ledger.claimNotification(runId, outcome.detailType, now, now + leaseMs);
+  if (claim === 'sent') {
     logger.info(
       { detailType: outcome.detailType },
-      'Duplicate: this run outcome was already notified (or another delivery is notifying it); nothing published',
+      'Duplicate: this run outcome was already notified; nothing published',
     );
     return { outcome: 'duplicate' };
+  }
+  if (claim === 'in-progress') {
+    // Another delivery is publishing it right now; it may still fail, so this one is retried
+    // (after the visibility timeout, by then that delivery has marked it sent or lost its lease).
+    throw new TransientError(
+      `${outcome.detailType} of run ${runId} is being notified by another delivery; retrying later`,
+    );
   }
 
   const { messageId } = await publisher.publish(notification);
