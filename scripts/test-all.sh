@@ -8,9 +8,13 @@ root=$PWD
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
-if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != 10.* ]]; then
-  if ! (corepack enable >/dev/null 2>&1 && pnpm --version >/dev/null 2>&1); then
-    npm install -g pnpm@10 >/dev/null
+# pnpm 10: corepack where it works, else a global npm install, else a local one (no root needed).
+if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version 2>/dev/null)" != 10.* ]]; then
+  if ! (corepack enable >/dev/null 2>&1 && [[ "$(pnpm --version 2>/dev/null)" == 10.* ]]); then
+    if ! npm install -g pnpm@10 >/dev/null 2>&1; then
+      npm install --prefix "$root/.tools" pnpm@10 >/dev/null
+      export PATH="$root/.tools/node_modules/.bin:$PATH"
+    fi
   fi
 fi
 echo "node $(node --version), pnpm $(pnpm --version)"

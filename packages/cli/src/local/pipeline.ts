@@ -92,6 +92,8 @@ export class LocalPipeline {
   readonly outboxDir: string;
   readonly logFile: string;
   readonly tables: { data: string; ledger: string };
+  /** DynamoDB requests made by this process, by operation (`PutItem`, `Query`, …). */
+  readonly dynamoRequests: Record<string, number> = {};
   private readonly mappings: EventSourceMapping[];
   private readonly invokeFetcher: (input: FetcherInput) => Promise<FetcherResult>;
   private readonly watchdogDeps: Parameters<typeof checkStalledRuns>[0];
@@ -107,7 +109,17 @@ export class LocalPipeline {
     const clock = options.clock ?? systemClock;
     const scaled = (seconds: number) => Math.max(1, Math.round(seconds * 1000 * timeScale));
     this.tables = { data: 'covid-etl-local-data', ledger: 'covid-etl-local-ledger' };
-    const doc = DynamoDBDocumentClient.from(localDynamoClient(endpoint), {
+    const dynamoClient = localDynamoClient(endpoint);
+    // Counts DynamoDB requests by operation, for the benchmark and for tests.
+    dynamoClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+        this.dynamoRequests[name] = (this.dynamoRequests[name] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRequests' },
+    );
+    const doc = DynamoDBDocumentClient.from(dynamoClient, {
       marshallOptions: { removeUndefinedValues: true },
     });
     this.ledger = new LedgerRepository(doc, this.tables.ledger);
@@ -302,6 +314,11 @@ export class LocalPipeline {
     const listed = pending.slice(0, 5).map(describeChunk).join('; ');
     const more = pending.length > 5 ? `; and ${pending.length - 5} more` : '';
     return `${pending.length} of ${run.months.length} chunk(s) parked in a dead-letter queue: ${listed}${more}. Replay with: pnpm etl dlq replay <queue>`;
+  }
+
+  /** Messages sent to each queue by this process (DLQ moves not included). */
+  messagesSent(): Record<string, number> {
+    return Object.fromEntries(Object.values(this.queues).map(({ queue }) => [queue.name, queue.stats.sent] as const));
   }
 
   /** Stops the embedded database (the state stays in `dir`). */
