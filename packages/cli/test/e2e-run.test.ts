@@ -268,3 +268,33 @@ describe('etl run without the network', () => {
     );
   });
 });
+
+describeReal('etl run with a Slack webhook', () => {
+  it('posts one Slack message per finished run to SLACK_WEBHOOK_URL', async () => {
+    // Prepare: a stand-in for Slack's incoming webhook on the loopback address.
+    const { createServer } = await import('node:http');
+    const posts: Array<{ text?: string }> = [];
+    const slack = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        posts.push(JSON.parse(body) as { text?: string });
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
+    const { port } = slack.address() as import('node:net').AddressInfo;
+    const dir = freshStateDir();
+    serve(snapshotPath('nytEarly'), snapshotPath('jhuWithLatLong'));
+    // Act
+    const result = await run(dir, { SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/services/T0/B0/x` });
+    await new Promise<void>((resolve) => slack.close(() => resolve()));
+    // Assess
+    expect(result.json.status).toBe('SUCCEEDED');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.text).toMatch(/SUCCEEDED|new/);
+    expect(outbox(dir)).toHaveLength(1);
+  });
+});

@@ -33,4 +33,7 @@ export const FUNCTION_ENV = {
   transformer: [EnvVar.Environment, EnvVar.LedgerTable, EnvVar.LoaderQueueUrl],
   loader: [EnvVar.Environment, EnvVar.DataTable, EnvVar.LedgerTable, EnvVar.EventBusName],
   notifier: [EnvVar.Environment, EnvVar.LedgerTable, EnvVar.TopicArn],
+  slackForwarder: [EnvVar.SlackWebhookParameter],
+  watchdog: [EnvVar.Environment, EnvVar.LedgerTable, EnvVar.EventBusName, EnvVar.StallAfterMinutes],
+  dashboard: [EnvVar.Environment, EnvVar.DataTable, EnvVar.LedgerTable],
 } as const;
