@@ -1,0 +1,203 @@
+import type { SourceIdentity } from '@covid-etl/contracts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { type LedgerRepository, RunFinalizer, silentLogger } from '../src/index.js';
+import {
+  CapturingPublisher,
+  type LocalTables,
+  runItem,
+  SHA_A,
+  SHA_B,
+  startLocalTables,
+  TestClock,
+} from './helpers/local-tables.js';
+
+let local: LocalTables;
+let ledger: LedgerRepository;
+let events: CapturingPublisher;
+let clock: TestClock;
+const LEASE_MS = 60_000;
+const RUN = 's-20261125T060000Z';
+const sources: SourceIdentity[] = [
+  { id: 'nyt', url: 'https://example.org/us.csv', sha256: SHA_A, bytes: 10, etag: '"n1"' },
+  { id: 'jhu', url: 'https://example.org/jhu.csv', sha256: SHA_B, bytes: 20 },
+];
+const finalizer = () => new RunFinalizer({ ledger, events, logger: silentLogger(), clock, eventLeaseMs: LEASE_MS });
+
+beforeAll(async () => {
+  local = await startLocalTables();
+});
+
+afterAll(async () => {
+  await local.close();
+});
+
+beforeEach(async () => {
+  ({ ledger } = await local.tables());
+  events = new CapturingPublisher();
+  clock = new TestClock(new Date('2026-11-25T06:10:00.000Z'));
+});
+
+/** A dispatched run of `months`, the ones in `loaded` loaded (with `rejectedIn` having a rejected row). */
+async function dispatchedRun(months: string[], loaded: string[], rejectedIn: string[] = []) {
+  await ledger.createRun(runItem({ runId: RUN, sources }));
+  await ledger.recordDispatchPlan(RUN, {
+    sources,
+    months,
+    hashes: Object.fromEntries(months.map((month) => [month, SHA_A])),
+    skipped: { months: 1, records: 30 },
+  });
+  await ledger.markDispatched(RUN);
+  for (const month of loaded) {
+    await ledger.markChunkLoaded(RUN, month, {
+      counts: { inserted: 10, updated: 2, unchanged: 1 },
+      rejected: rejectedIn.includes(month) ? [{ source: 'jhu', line: 3, reason: 'Recovered is empty' }] : [],
+      dateRange: { from: `${month}-01`, to: `${month}-13` },
+    });
+  }
+}
+
+describe('RunFinalizer.finishIfComplete', () => {
+  it('does nothing while a chunk is not loaded', async () => {
+    // Prepare
+    await dispatchedRun(['2020-03', '2020-04'], ['2020-03']);
+
+    // Act
+    const status = await finalizer().finishIfComplete(RUN);
+
+    // Assess
+    expect(status).toBeUndefined();
+    expect((await ledger.getRun(RUN))?.status).toBe('RUNNING');
+    expect(events.published).toEqual([]);
+  });
+
+  it('does nothing before the fetcher marked the dispatch complete', async () => {
+    // Prepare
+    await ledger.createRun(runItem({ runId: RUN }));
+    await ledger.recordDispatchPlan(RUN, { sources, months: [], hashes: {}, skipped: { months: 0, records: 0 } });
+
+    // Act
+    const status = await finalizer().finishIfComplete(RUN);
+
+    // Assess
+    expect(status).toBeUndefined();
+    expect(events.published).toEqual([]);
+  });
+
+  it('lets exactly one of several concurrent workers finish the run and publish', async () => {
+    // Prepare
+    await dispatchedRun(['2020-03', '2020-04'], ['2020-03', '2020-04']);
+    const workers = Array.from({ length: 4 }, finalizer);
+
+    // Act
+    const results = await Promise.all(workers.map((worker) => worker.finishIfComplete(RUN)));
+
+    // Assess
+    expect(results.filter((status) => status === 'SUCCEEDED')).toHaveLength(1);
+    expect(results.filter((status) => status === undefined)).toHaveLength(3);
+    expect(events.published).toHaveLength(1);
+    const [event] = events.published;
+    expect(event?.detailType).toBe('EtlRunCompleted');
+    expect(event?.detail).toMatchObject({
+      version: 1,
+      summary: {
+        runId: RUN,
+        status: 'SUCCEEDED',
+        counts: { inserted: 20, updated: 4, unchanged: 32, rejected: 0 },
+        chunks: { expected: 2, loaded: 2, skipped: 1 },
+        dateRange: { from: '2020-03-01', to: '2020-04-13' },
+      },
+    });
+    expect((await ledger.getRun(RUN))?.event?.state).toBe('PUBLISHED');
+  });
+
+  it('writes the source baselines on SUCCEEDED', async () => {
+    // Prepare
+    await dispatchedRun(['2020-03'], ['2020-03']);
+
+    // Act
+    await finalizer().finishIfComplete(RUN);
+
+    // Assess
+    const baselines = await ledger.getSourceBaselines();
+    expect(baselines.get('nyt')).toEqual({ id: 'nyt', etag: '"n1"', sha256: SHA_A, runId: RUN });
+    expect(baselines.get('jhu')).toEqual({ id: 'jhu', sha256: SHA_B, runId: RUN });
+  });
+
+  it('ends PARTIAL when a chunk has rejected rows, and keeps the old baselines', async () => {
+    // Prepare
+    await dispatchedRun(['2020-03', '2020-04'], ['2020-03', '2020-04'], ['2020-04']);
+
+    // Act
+    const status = await finalizer().finishIfComplete(RUN);
+
+    // Assess
+    expect(status).toBe('PARTIAL');
+    expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
+    expect(events.published[0]?.detail).toMatchObject({ summary: { status: 'PARTIAL', counts: { rejected: 1 } } });
+    expect((await ledger.getSourceBaselines()).size).toBe(0);
+  });
+});
+
+describe('RunFinalizer.finish', () => {
+  it('publishes EtlRunFailed with the reason for FAILED and writes no baseline', async () => {
+    // Prepare
+    await dispatchedRun(['2020-03'], []);
+    const run = await ledger.getRun(RUN);
+
+    // Act
+    const won = await finalizer().finish(run as NonNullable<typeof run>, 'FAILED', {
+      reason: 'nyt: HTTP 404',
+      stage: 'fetch',
+    });
+    const again = await finalizer().finish(run as NonNullable<typeof run>, 'FAILED', { reason: 'again' });
+
+    // Assess
+    expect([won, again]).toEqual([true, false]);
+    expect(events.published).toEqual([
+      {
+        detailType: 'EtlRunFailed',
+        detail: expect.objectContaining({
+          version: 1,
+          reason: 'nyt: HTTP 404',
+          summary: expect.objectContaining({
+            status: 'FAILED',
+            failure: { reason: 'nyt: HTTP 404', stage: 'fetch' },
+            pendingChunks: [{ month: '2020-03', stage: 'transform' }],
+          }),
+        }),
+      },
+    ]);
+    expect((await ledger.getSourceBaselines()).size).toBe(0);
+  });
+});
+
+describe('RunFinalizer.republishOrphanedEvent', () => {
+  it('publishes again an event whose publisher died, once its lease ran out, and only once', async () => {
+    // Prepare: the winner's PutEvents fails after the run is finished.
+    await dispatchedRun(['2020-03'], ['2020-03']);
+    events.failNext = 1;
+    await expect(finalizer().finishIfComplete(RUN)).rejects.toThrow('PutEvents is unavailable');
+    const orphaned = await ledger.getRun(RUN);
+
+    // Act
+    const duringLease = await finalizer().republishOrphanedEvent(orphaned as NonNullable<typeof orphaned>);
+    const redelivered = await finalizer().finishIfComplete(RUN);
+    clock.advance(LEASE_MS + 1);
+    const afterLease = await Promise.all([
+      finalizer().republishOrphanedEvent(orphaned as NonNullable<typeof orphaned>),
+      finalizer().republishOrphanedEvent(orphaned as NonNullable<typeof orphaned>),
+    ]);
+    const published = await ledger.getRun(RUN);
+    const later = await finalizer().republishOrphanedEvent(published as NonNullable<typeof published>);
+
+    // Assess
+    expect(orphaned?.event?.state).toBe('PUBLISHING');
+    expect(duringLease).toBe(false);
+    expect(redelivered).toBeUndefined();
+    expect(afterLease.filter(Boolean)).toHaveLength(1);
+    expect(later).toBe(false);
+    expect(events.published).toHaveLength(1);
+    expect(events.published[0]).toMatchObject({ detailType: 'EtlRunCompleted', detail: { summary: { runId: RUN } } });
+    expect(published?.event?.state).toBe('PUBLISHED');
+  });
+});
