@@ -1,7 +1,9 @@
 import {
   type DomainEventEnvelope,
   EventDetailType,
+  NOTIFICATION_KIND,
   type RejectedRow,
+  type RunNotification,
   type RunSummary,
   SOURCE_LABELS,
   type SourceIdentity,
@@ -9,8 +11,7 @@ import {
 import type { Notification } from '@covid-etl/platform';
 import { escapeMrkdwn, formatBytes, formatCount, formatDuration, oneLine, toAsciiLine, truncate } from './text.js';
 
-/** `kind` of the `lambda` body, which the slack-forwarder recognises. */
-export const NOTIFICATION_KIND = 'covid-etl.notification';
+export { NOTIFICATION_KIND } from '@covid-etl/contracts';
 
 /** SNS allows a subject of fewer than 100 characters. */
 export const MAX_SUBJECT_LENGTH = 99;
@@ -35,16 +36,8 @@ export interface RunOutcome {
   reason?: string;
 }
 
-/** The `lambda` body: what the slack-forwarder receives from the topic. */
-export interface NotificationLambdaBody {
-  kind: typeof NOTIFICATION_KIND;
-  subject: string;
-  status: OutcomeStatus;
-  runId: string;
-  environment: string;
-  /** A short Slack mrkdwn summary. */
-  text: string;
-}
+/** The `lambda` body: what the slack-forwarder receives from the topic (`RunNotification`). */
+export type NotificationLambdaBody = RunNotification & { status: OutcomeStatus };
 
 /** The run outcome carried by a domain event envelope. */
 export function outcomeFromEnvelope(envelope: DomainEventEnvelope): RunOutcome {

@@ -4,8 +4,9 @@
  * Pure functions.
  */
 
-/** `kind` of the notifier's `lambda` body. */
-export const NOTIFICATION_KIND = 'covid-etl.notification';
+import { RunNotification } from '@covid-etl/contracts';
+
+export { NOTIFICATION_KIND, RunNotification } from '@covid-etl/contracts';
 
 /** Slack's limits: header text 150 characters, section text 3000, fallback text kept short. */
 const MAX_HEADER = 150;
@@ -30,16 +31,6 @@ export interface SlackMessage {
   /** Fallback for notifications and clients without blocks (mrkdwn). */
   text: string;
   blocks: SlackBlock[];
-}
-
-/** The notifier's `lambda` body (published by services/notifier). */
-export interface RunNotification {
-  kind: typeof NOTIFICATION_KIND;
-  subject: string;
-  status: string;
-  runId: string;
-  environment: string;
-  text: string;
 }
 
 /** The JSON CloudWatch publishes to SNS when an alarm changes state (the fields used here). */
@@ -153,8 +144,7 @@ export function formatOther(subject: string | undefined, message: string): Slack
 }
 
 function isRunNotification(value: unknown): value is RunNotification {
-  if (!isRecord(value) || value.kind !== NOTIFICATION_KIND) return false;
-  return ['subject', 'status', 'runId', 'environment', 'text'].every((key) => typeof value[key] === 'string');
+  return RunNotification.safeParse(value).success;
 }
 
 function isCloudWatchAlarm(value: unknown): value is CloudWatchAlarm {
