@@ -1,0 +1,566 @@
+# The whole covid-etl pipeline of one environment: tables, queues, bus, topics, the seven
+# functions, the schedules, and the operator configuration. Every name carries the
+# environment: covid-etl-<environment>-<what>.
+
+locals {
+  prefix = "covid-etl-${var.environment}"
+  aws    = { account_id = var.account_id, region = var.region, partition = var.partition }
+
+  # The queues and their event source mappings: the same values as QUEUES in
+  # packages/contracts/src/queues.ts (the local stack follows those). terraform/test
+  # proves the planned queues and mappings equal QUEUES, so change both together.
+  queues = {
+    transformer = {
+      visibility_timeout_seconds         = 180
+      message_retention_seconds          = 345600 # 4 days
+      dlq_message_retention_seconds      = 1209600
+      max_receive_count                  = 5
+      batch_size                         = 5
+      maximum_batching_window_in_seconds = 0
+      maximum_concurrency                = 2
+      function_timeout_seconds           = 30
+    }
+    loader = {
+      visibility_timeout_seconds         = 360
+      message_retention_seconds          = 345600
+      dlq_message_retention_seconds      = 1209600
+      max_receive_count                  = 5
+      batch_size                         = 5
+      maximum_batching_window_in_seconds = 0
+      maximum_concurrency                = 2
+      function_timeout_seconds           = 60
+    }
+    notifier = {
+      visibility_timeout_seconds         = 180
+      message_retention_seconds          = 345600
+      dlq_message_retention_seconds      = 1209600
+      max_receive_count                  = 5
+      batch_size                         = 10
+      maximum_batching_window_in_seconds = 0
+      maximum_concurrency                = 2
+      function_timeout_seconds           = 30
+    }
+  }
+
+  # The rule's pattern: EVENT_SOURCE and EventDetailType of packages/contracts/src/events.ts
+  # (RUN_OUTCOME_EVENT_PATTERN); terraform/test proves the planned pattern equals them.
+  run_outcome_event_pattern = {
+    source        = ["covid-etl.pipeline"]
+    "detail-type" = ["EtlRunCompleted", "EtlRunFailed"]
+  }
+
+  function_keys  = ["fetcher", "transformer", "loader", "notifier", "slack-forwarder", "watchdog", "dashboard"]
+  function_names = { for k in local.function_keys : k => "${local.prefix}-${k}" }
+  zips           = { for k in local.function_keys : k => "${var.artifacts_dir}/${k}/dist/${k}.zip" }
+  reserved       = { for k in local.function_keys : k => lookup(var.reserved_concurrency, k, -1) }
+
+  alarm_actions = [module.notifications.alerts_topic_arn]
+
+  # Variables every function gets (EnvVar.Environment, EnvVar.LogLevel). The logger (pino)
+  # wants lower-case level names; Lambda's own log-level filter takes upper case.
+  common_env = {
+    ETL_ENVIRONMENT = var.environment
+    LOG_LEVEL       = lower(var.log_level)
+  }
+
+  function_defaults = {
+    log_retention_in_days     = var.log_retention_in_days
+    log_level                 = var.log_level
+    tracing_mode              = var.tracing_mode
+    errors_alarm_threshold    = var.alarm_thresholds.lambda_errors
+    throttles_alarm_threshold = var.alarm_thresholds.lambda_throttles
+  }
+
+  # DynamoDB actions, by what a function does with a table.
+  ddb = {
+    ledger_arns = [module.ledger_table.table_arn]
+    ledger_all  = concat([module.ledger_table.table_arn], values(module.ledger_table.index_arns))
+    data_arns   = [module.data_table.table_arn]
+  }
+
+  # Lambda's own retries for asynchronously invoked functions (Scheduler, SNS), then the async DLQ.
+  async_invocation = {
+    maximum_retry_attempts       = 2
+    maximum_event_age_in_seconds = 3600
+    on_failure_queue_arn         = module.async_dlq.queue_arn
+  }
+}
+
+################################################################################
+# Tables
+################################################################################
+
+module "data_table" {
+  source = "../table"
+
+  name                        = "${local.prefix}-data"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  attributes                  = [{ name = "pk", type = "S" }, { name = "sk", type = "S" }]
+  deletion_protection_enabled = var.deletion_protection_enabled
+  account_id                  = var.account_id
+  region                      = var.region
+  partition                   = var.partition
+
+  tags = var.tags
+}
+
+module "ledger_table" {
+  source = "../table"
+
+  name      = "${local.prefix}-ledger"
+  hash_key  = "pk"
+  range_key = "sk"
+  attributes = [
+    { name = "pk", type = "S" },
+    { name = "sk", type = "S" },
+    { name = "gsi1pk", type = "S" },
+    { name = "gsi1sk", type = "S" },
+  ]
+  global_secondary_indexes = [
+    { name = "byStartedAt", hash_key = "gsi1pk", range_key = "gsi1sk", projection_type = "ALL" },
+  ]
+  deletion_protection_enabled = var.deletion_protection_enabled
+  account_id                  = var.account_id
+  region                      = var.region
+  partition                   = var.partition
+
+  tags = var.tags
+}
+
+################################################################################
+# Notifications, alerts and the Slack webhook parameter
+################################################################################
+
+module "notifications" {
+  source = "../notifications"
+
+  name_prefix                  = local.prefix
+  email_addresses              = var.email_addresses
+  alert_email_addresses        = var.alert_email_addresses
+  lambda_subscriber_arn        = module.slack_forwarder.function_arn
+  slack_webhook_parameter_name = "/covid-etl/${var.environment}/slack-webhook-url"
+  slack_team_id                = var.slack_team_id
+  slack_channel_id             = var.slack_channel_id
+  account_id                   = var.account_id
+  region                       = var.region
+  partition                    = var.partition
+
+  tags = var.tags
+}
+
+################################################################################
+# Work queues (each with its DLQ and alarms)
+################################################################################
+
+module "queues" {
+  source   = "../queue"
+  for_each = local.queues
+
+  name                                       = "${local.prefix}-${each.key}"
+  visibility_timeout_seconds                 = each.value.visibility_timeout_seconds
+  message_retention_seconds                  = each.value.message_retention_seconds
+  dlq_message_retention_seconds              = each.value.dlq_message_retention_seconds
+  max_receive_count                          = each.value.max_receive_count
+  oldest_message_age_alarm_threshold_seconds = var.alarm_thresholds.queue_oldest_message_age_seconds
+  alarm_actions                              = local.alarm_actions
+  account_id                                 = var.account_id
+  region                                     = var.region
+  partition                                  = var.partition
+
+  tags = var.tags
+}
+
+# Events that asynchronously invoked functions (fetcher, watchdog, slack-forwarder) still
+# fail after Lambda's retries.
+module "async_dlq" {
+  source = "../dead-letter-queue"
+
+  name          = "${local.prefix}-async-dlq"
+  alarm_actions = local.alarm_actions
+  account_id    = var.account_id
+  region        = var.region
+  partition     = var.partition
+
+  tags = var.tags
+}
+
+################################################################################
+# Event bus: run outcomes -> notifier queue
+################################################################################
+
+module "events" {
+  source = "../events"
+
+  bus_name               = local.prefix
+  archive_retention_days = var.event_archive_retention_days
+  rule_name              = "${local.prefix}-run-outcome"
+  event_pattern          = jsonencode(local.run_outcome_event_pattern)
+  target_queue_arn       = module.queues["notifier"].queue_arn
+  target_queue_url       = module.queues["notifier"].queue_url
+  dlq_name               = "${local.prefix}-events-dlq"
+  alarm_actions          = local.alarm_actions
+  account_id             = var.account_id
+  region                 = var.region
+  partition              = var.partition
+
+  tags = var.tags
+}
+
+################################################################################
+# Functions
+################################################################################
+
+module "fetcher" {
+  source = "../lambda-function"
+
+  name                           = local.function_names["fetcher"]
+  description                    = "Downloads both sources, records the run, sends one message per changed month."
+  filename                       = local.zips["fetcher"]
+  timeout                        = 120
+  memory_size                    = 512
+  reserved_concurrent_executions = local.reserved["fetcher"]
+  environment_variables = merge(local.common_env, {
+    LEDGER_TABLE          = module.ledger_table.table_name
+    TRANSFORMER_QUEUE_URL = module.queues["transformer"].queue_url
+    EVENT_BUS_NAME        = module.events.bus_name
+    NYT_URL               = var.source_urls.nyt
+    JHU_URL               = var.source_urls.jhu
+  })
+  policy_statements = [
+    { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_all },
+    { sid = "SendToTransformerQueue", actions = ["sqs:SendMessage"], resources = [module.queues["transformer"].queue_arn] },
+    { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
+  ]
+  async_invocation = local.async_invocation
+  alarm_actions    = local.alarm_actions
+  account_id       = var.account_id
+  region           = var.region
+  partition        = var.partition
+
+  log_retention_in_days     = local.function_defaults.log_retention_in_days
+  log_level                 = local.function_defaults.log_level
+  tracing_mode              = local.function_defaults.tracing_mode
+  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
+  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
+
+  tags = var.tags
+}
+
+module "transformer" {
+  source = "../lambda-function"
+
+  name                           = local.function_names["transformer"]
+  description                    = "Validates and joins one month of rows, records rejected rows, sends the chunk to the loader."
+  filename                       = local.zips["transformer"]
+  timeout                        = local.queues.transformer.function_timeout_seconds
+  reserved_concurrent_executions = local.reserved["transformer"]
+  environment_variables = merge(local.common_env, {
+    LEDGER_TABLE     = module.ledger_table.table_name
+    LOADER_QUEUE_URL = module.queues["loader"].queue_url
+  })
+  policy_statements = [
+    { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
+    { sid = "SendToLoaderQueue", actions = ["sqs:SendMessage"], resources = [module.queues["loader"].queue_arn] },
+  ]
+  sqs_event_source = {
+    queue_arn                          = module.queues["transformer"].queue_arn
+    queue_visibility_timeout_seconds   = module.queues["transformer"].visibility_timeout_seconds
+    batch_size                         = local.queues.transformer.batch_size
+    maximum_batching_window_in_seconds = local.queues.transformer.maximum_batching_window_in_seconds
+    maximum_concurrency                = local.queues.transformer.maximum_concurrency
+  }
+  alarm_actions = local.alarm_actions
+  account_id    = var.account_id
+  region        = var.region
+  partition     = var.partition
+
+  log_retention_in_days     = local.function_defaults.log_retention_in_days
+  log_level                 = local.function_defaults.log_level
+  tracing_mode              = local.function_defaults.tracing_mode
+  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
+  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
+
+  tags = var.tags
+}
+
+module "loader" {
+  source = "../lambda-function"
+
+  name                           = local.function_names["loader"]
+  description                    = "Writes one month of records with conditional writes, completes the run, puts the outcome event."
+  filename                       = local.zips["loader"]
+  timeout                        = local.queues.loader.function_timeout_seconds
+  reserved_concurrent_executions = local.reserved["loader"]
+  environment_variables = merge(local.common_env, {
+    DATA_TABLE     = module.data_table.table_name
+    LEDGER_TABLE   = module.ledger_table.table_name
+    EVENT_BUS_NAME = module.events.bus_name
+  })
+  policy_statements = [
+    { sid = "ReadWriteData", actions = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.data_arns },
+    { sid = "ReadWriteLedger", actions = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
+    { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
+  ]
+  sqs_event_source = {
+    queue_arn                          = module.queues["loader"].queue_arn
+    queue_visibility_timeout_seconds   = module.queues["loader"].visibility_timeout_seconds
+    batch_size                         = local.queues.loader.batch_size
+    maximum_batching_window_in_seconds = local.queues.loader.maximum_batching_window_in_seconds
+    maximum_concurrency                = local.queues.loader.maximum_concurrency
+  }
+  alarm_actions = local.alarm_actions
+  account_id    = var.account_id
+  region        = var.region
+  partition     = var.partition
+
+  log_retention_in_days     = local.function_defaults.log_retention_in_days
+  log_level                 = local.function_defaults.log_level
+  tracing_mode              = local.function_defaults.tracing_mode
+  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
+  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
+
+  tags = var.tags
+}
+
+module "notifier" {
+  source = "../lambda-function"
+
+  name                           = local.function_names["notifier"]
+  description                    = "De-duplicates run outcome events and publishes one notification per run and outcome."
+  filename                       = local.zips["notifier"]
+  timeout                        = local.queues.notifier.function_timeout_seconds
+  reserved_concurrent_executions = local.reserved["notifier"]
+  environment_variables = merge(local.common_env, {
+    LEDGER_TABLE = module.ledger_table.table_name
+    TOPIC_ARN    = module.notifications.notifications_topic_arn
+  })
+  policy_statements = [
+    { sid = "RecordNotificationsInLedger", actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
+    { sid = "PublishNotifications", actions = ["sns:Publish"], resources = [module.notifications.notifications_topic_arn] },
+  ]
+  sqs_event_source = {
+    queue_arn                          = module.queues["notifier"].queue_arn
+    queue_visibility_timeout_seconds   = module.queues["notifier"].visibility_timeout_seconds
+    batch_size                         = local.queues.notifier.batch_size
+    maximum_batching_window_in_seconds = local.queues.notifier.maximum_batching_window_in_seconds
+    maximum_concurrency                = local.queues.notifier.maximum_concurrency
+  }
+  alarm_actions = local.alarm_actions
+  account_id    = var.account_id
+  region        = var.region
+  partition     = var.partition
+
+  log_retention_in_days     = local.function_defaults.log_retention_in_days
+  log_level                 = local.function_defaults.log_level
+  tracing_mode              = local.function_defaults.tracing_mode
+  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
+  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
+
+  tags = var.tags
+}
+
+module "slack_forwarder" {
+  source = "../lambda-function"
+
+  name                           = local.function_names["slack-forwarder"]
+  description                    = "Posts notifications and alarms from the SNS topics to Slack (webhook URL read from SSM at run time)."
+  filename                       = local.zips["slack-forwarder"]
+  timeout                        = 15
+  reserved_concurrent_executions = local.reserved["slack-forwarder"]
+  environment_variables = merge(local.common_env, {
+    SLACK_WEBHOOK_PARAMETER = "/covid-etl/${var.environment}/slack-webhook-url"
+  })
+  policy_statements = module.notifications.slack_webhook_reader_policy_statements
+  async_invocation  = local.async_invocation
+  alarm_actions     = local.alarm_actions
+  account_id        = var.account_id
+  region            = var.region
+  partition         = var.partition
+
+  log_retention_in_days     = local.function_defaults.log_retention_in_days
+  log_level                 = local.function_defaults.log_level
+  tracing_mode              = local.function_defaults.tracing_mode
+  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
+  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
+
+  tags = var.tags
+}
+
+module "watchdog" {
+  source = "../lambda-function"
+
+  name                           = local.function_names["watchdog"]
+  description                    = "Reports runs that did not finish in time (stalled, or chunks in a DLQ) once, as EtlRunFailed."
+  filename                       = local.zips["watchdog"]
+  timeout                        = 60
+  reserved_concurrent_executions = local.reserved["watchdog"]
+  environment_variables = merge(local.common_env, {
+    LEDGER_TABLE        = module.ledger_table.table_name
+    EVENT_BUS_NAME      = module.events.bus_name
+    STALL_AFTER_MINUTES = tostring(var.stall_after_minutes)
+  })
+  policy_statements = [
+    { sid = "CheckRunsInLedger", actions = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_all },
+    { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
+  ]
+  async_invocation = local.async_invocation
+  alarm_actions    = local.alarm_actions
+  account_id       = var.account_id
+  region           = var.region
+  partition        = var.partition
+
+  log_retention_in_days     = local.function_defaults.log_retention_in_days
+  log_level                 = local.function_defaults.log_level
+  tracing_mode              = local.function_defaults.tracing_mode
+  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
+  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
+
+  tags = var.tags
+}
+
+module "dashboard" {
+  source = "../lambda-function"
+
+  name                           = local.function_names["dashboard"]
+  description                    = "Serves the dashboard page and its JSON API (reads the series and the latest runs)."
+  filename                       = local.zips["dashboard"]
+  timeout                        = 10
+  reserved_concurrent_executions = local.reserved["dashboard"]
+  environment_variables = merge(local.common_env, {
+    DATA_TABLE   = module.data_table.table_name
+    LEDGER_TABLE = module.ledger_table.table_name
+  })
+  policy_statements = [
+    { sid = "ReadSeries", actions = ["dynamodb:Query"], resources = local.ddb.data_arns },
+    { sid = "ReadRuns", actions = ["dynamodb:Query", "dynamodb:GetItem"], resources = local.ddb.ledger_all },
+  ]
+  function_url_authorization_type = var.dashboard_auth_type
+  alarm_actions                   = local.alarm_actions
+  account_id                      = var.account_id
+  region                          = var.region
+  partition                       = var.partition
+
+  log_retention_in_days     = local.function_defaults.log_retention_in_days
+  log_level                 = local.function_defaults.log_level
+  tracing_mode              = local.function_defaults.tracing_mode
+  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
+  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
+
+  tags = var.tags
+}
+
+################################################################################
+# Schedules: the daily fetcher run and the watchdog
+################################################################################
+
+resource "aws_scheduler_schedule_group" "this" {
+  name = local.prefix
+
+  tags = var.tags
+}
+
+module "fetcher_schedule" {
+  source = "../schedule"
+
+  name                               = "${local.prefix}-fetcher"
+  description                        = "Starts the daily covid-etl run of ${var.environment}."
+  group_name                         = aws_scheduler_schedule_group.this.name
+  schedule_expression                = var.fetcher_schedule_expression
+  schedule_expression_timezone       = var.fetcher_schedule_timezone
+  function_arn                       = module.fetcher.function_arn
+  input                              = jsonencode({ trigger = "schedule", scheduledTime = "<aws.scheduler.scheduled-time>" })
+  retry_maximum_attempts             = 3
+  retry_maximum_event_age_in_seconds = 3600
+  dlq_name                           = "${local.prefix}-fetcher-schedule-dlq"
+  alarm_actions                      = local.alarm_actions
+  account_id                         = var.account_id
+  region                             = var.region
+  partition                          = var.partition
+
+  tags = var.tags
+}
+
+module "watchdog_schedule" {
+  source = "../schedule"
+
+  name                               = "${local.prefix}-watchdog"
+  description                        = "Looks for stalled covid-etl runs of ${var.environment}."
+  group_name                         = aws_scheduler_schedule_group.this.name
+  schedule_expression                = var.watchdog_schedule_expression
+  schedule_expression_timezone       = "UTC"
+  function_arn                       = module.watchdog.function_arn
+  input                              = jsonencode({ trigger = "schedule", scheduledTime = "<aws.scheduler.scheduled-time>" })
+  retry_maximum_attempts             = 2
+  retry_maximum_event_age_in_seconds = 240
+  dlq_name                           = "${local.prefix}-watchdog-schedule-dlq"
+  alarm_actions                      = local.alarm_actions
+  account_id                         = var.account_id
+  region                             = var.region
+  partition                          = var.partition
+
+  tags = var.tags
+}
+
+################################################################################
+# Operator configuration: what `pnpm etl --env <name>` needs, without the state
+################################################################################
+
+locals {
+  operator_config = {
+    environment = var.environment
+    region      = var.region
+    tables = {
+      data   = module.data_table.table_name
+      ledger = module.ledger_table.table_name
+    }
+    queues = { for k, q in module.queues : k => {
+      url     = q.queue_url
+      arn     = q.queue_arn
+      dlq_url = q.dlq_url
+      dlq_arn = q.dlq_arn
+    } }
+    # The other dead-letter queues: failed rule deliveries, schedule invocations and
+    # async invocations. They have no source queue to redrive to.
+    dead_letter_queues = {
+      events            = { url = module.events.dlq_url, arn = module.events.dlq_arn }
+      fetcher_schedule  = { url = module.fetcher_schedule.dlq_url, arn = module.fetcher_schedule.dlq_arn }
+      watchdog_schedule = { url = module.watchdog_schedule.dlq_url, arn = module.watchdog_schedule.dlq_arn }
+      async             = { url = module.async_dlq.queue_url, arn = module.async_dlq.queue_arn }
+    }
+    event_bus_name = module.events.bus_name
+    topic_arns = {
+      notifications = module.notifications.notifications_topic_arn
+      alerts        = module.notifications.alerts_topic_arn
+    }
+    functions = {
+      fetcher         = module.fetcher.function_name
+      transformer     = module.transformer.function_name
+      loader          = module.loader.function_name
+      notifier        = module.notifier.function_name
+      slack_forwarder = module.slack_forwarder.function_name
+      watchdog        = module.watchdog.function_name
+      dashboard       = module.dashboard.function_name
+    }
+    dashboard_url           = module.dashboard.function_url
+    slack_webhook_parameter = module.notifications.slack_webhook_parameter_name
+  }
+  operator_config_parameter_name = "/covid-etl/${var.environment}/operator-config"
+}
+
+resource "aws_ssm_parameter" "operator_config" {
+  name        = local.operator_config_parameter_name
+  description = "Resource names of covid-etl ${var.environment} for operator tools (JSON, same as terraform output operator_config)."
+  type        = "String"
+  tier        = "Standard"
+  value       = jsonencode(local.operator_config)
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(jsonencode(local.operator_config)) <= 4096
+      error_message = "The operator configuration exceeds the 4 KB of a Standard parameter."
+    }
+  }
+}

@@ -1,0 +1,233 @@
+################################################################################
+# Environment
+################################################################################
+
+variable "environment" {
+  description = "Environment name, part of every resource name (covid-etl-<environment>-...): 2 to 12 lowercase letters, digits or hyphens, starting with a letter; not \"local\" (the embedded local stack's name)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,11}$", var.environment)) && var.environment != "local"
+    error_message = "environment must be 2 to 12 characters from a-z, 0-9 and -, start with a letter, and not be \"local\"."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account id (12 digits) the environment is deployed to. ARNs are built from it so that every IAM policy is known at plan time; the provider's allowed_account_ids must hold the same id."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the environment, for example us-east-1 (the provider's region)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must look like us-east-1."
+  }
+}
+
+variable "partition" {
+  description = "AWS partition: aws, aws-cn or aws-us-gov."
+  type        = string
+  default     = "aws"
+
+  validation {
+    condition     = contains(["aws", "aws-cn", "aws-us-gov"], var.partition)
+    error_message = "partition must be one of aws, aws-cn, aws-us-gov."
+  }
+}
+
+variable "artifacts_dir" {
+  description = "Directory that holds the services: the zip of function <name> is <artifacts_dir>/<name>/dist/<name>.zip, built by `pnpm build`."
+  type        = string
+}
+
+################################################################################
+# Functions
+################################################################################
+
+variable "log_retention_in_days" {
+  description = "Retention of every function's log group, in days: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_level" {
+  description = "Log level of every function (LOG_LEVEL and Lambda's application log level): one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    error_message = "log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing of every function: Active or PassThrough."
+  type        = string
+  default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.tracing_mode)
+    error_message = "tracing_mode must be Active or PassThrough."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency by function key (fetcher, transformer, loader, notifier, slack-forwarder, watchdog, dashboard); a missing key means none. For the SQS consumers (transformer, loader, notifier) it must be at least their maximum concurrency (2). Leave empty in accounts with a low concurrency limit."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.reserved_concurrency : contains(["fetcher", "transformer", "loader", "notifier", "slack-forwarder", "watchdog", "dashboard"], k) && v >= 0])
+    error_message = "reserved_concurrency keys must be function keys (fetcher, transformer, loader, notifier, slack-forwarder, watchdog, dashboard) and values >= 0."
+  }
+}
+
+variable "source_urls" {
+  description = "URLs the fetcher downloads (NYT_URL, JHU_URL): the public files of packages/contracts DEFAULT_SOURCE_URLS unless overridden. https only."
+  type = object({
+    nyt = string
+    jhu = string
+  })
+  default = {
+    nyt = "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv"
+    jhu = "https://raw.githubusercontent.com/datasets/covid-19/main/data/time-series-19-covid-combined.csv"
+  }
+
+  validation {
+    condition     = startswith(var.source_urls.nyt, "https://") && startswith(var.source_urls.jhu, "https://")
+    error_message = "source_urls must be https URLs."
+  }
+}
+
+variable "stall_after_minutes" {
+  description = "Minutes after its start at which an unfinished run is reported as stalled by the watchdog (STALL_AFTER_MINUTES). An integer from 5 to 1440."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.stall_after_minutes >= 5 && var.stall_after_minutes <= 1440 && floor(var.stall_after_minutes) == var.stall_after_minutes
+    error_message = "stall_after_minutes must be an integer from 5 to 1440."
+  }
+}
+
+variable "dashboard_auth_type" {
+  description = "Auth type of the dashboard's function URL: AWS_IAM (callers sign requests with SigV4) or NONE (public; read-only public data). With NONE, one extra command after apply is needed (see terraform/README.md)."
+  type        = string
+  default     = "AWS_IAM"
+
+  validation {
+    condition     = contains(["AWS_IAM", "NONE"], var.dashboard_auth_type)
+    error_message = "dashboard_auth_type must be AWS_IAM or NONE."
+  }
+}
+
+################################################################################
+# Schedules
+################################################################################
+
+variable "fetcher_schedule_expression" {
+  description = "When the fetcher runs: a daily cron expression of EventBridge Scheduler. Default: every day at 00:00 in fetcher_schedule_timezone."
+  type        = string
+  default     = "cron(0 0 * * ? *)"
+
+  validation {
+    condition     = can(regex("^cron\\([0-9]{1,2} [0-9]{1,2} [*?] [*] [*?] [*]\\)$", var.fetcher_schedule_expression))
+    error_message = "fetcher_schedule_expression must be a daily cron such as cron(0 0 * * ? *) (one fixed minute and hour, every day)."
+  }
+}
+
+variable "fetcher_schedule_timezone" {
+  description = "IANA time zone of fetcher_schedule_expression, for example UTC."
+  type        = string
+  default     = "UTC"
+}
+
+variable "watchdog_schedule_expression" {
+  description = "How often the watchdog looks for stalled runs: a rate or cron expression. Default every 5 minutes."
+  type        = string
+  default     = "rate(5 minutes)"
+}
+
+################################################################################
+# Data
+################################################################################
+
+variable "deletion_protection_enabled" {
+  description = "Deletion protection of both DynamoDB tables. true in production."
+  type        = bool
+  default     = true
+}
+
+variable "event_archive_retention_days" {
+  description = "Days the EventBridge archive keeps the bus's events for replay. An integer >= 0; 0 keeps them forever."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.event_archive_retention_days >= 0
+    error_message = "event_archive_retention_days must be >= 0."
+  }
+}
+
+################################################################################
+# Notifications and alarms
+################################################################################
+
+variable "email_addresses" {
+  description = "Addresses subscribed to the run notifications topic (and to the alerts topic unless alert_email_addresses is set). Each must confirm the subscription."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_email_addresses" {
+  description = "Addresses subscribed to the alerts topic (CloudWatch alarms), or null to use email_addresses."
+  type        = list(string)
+  default     = null
+}
+
+variable "slack_team_id" {
+  description = "Slack workspace id for the optional AWS Chatbot channel on the alerts topic; null for none."
+  type        = string
+  default     = null
+}
+
+variable "slack_channel_id" {
+  description = "Slack channel id for the optional AWS Chatbot channel on the alerts topic; null for none."
+  type        = string
+  default     = null
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds: Lambda errors and throttles per 5 minutes (fires above the value), and the age in seconds of a work queue's oldest message (60 to 1209600). DLQ alarms always fire at the first message."
+  type = object({
+    lambda_errors                    = optional(number, 0)
+    lambda_throttles                 = optional(number, 0)
+    queue_oldest_message_age_seconds = optional(number, 1800)
+  })
+  default = {}
+
+  validation {
+    condition     = var.alarm_thresholds.lambda_errors >= 0 && var.alarm_thresholds.lambda_throttles >= 0 && var.alarm_thresholds.queue_oldest_message_age_seconds >= 60 && var.alarm_thresholds.queue_oldest_message_age_seconds <= 1209600
+    error_message = "lambda_errors and lambda_throttles must be >= 0, queue_oldest_message_age_seconds from 60 to 1209600."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource (the provider's default_tags are added)."
+  type        = map(string)
+  default     = {}
+}

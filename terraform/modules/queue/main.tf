@@ -1,0 +1,99 @@
+# A standard work queue with its dead-letter queue. The redrive policy and the DLQ's
+# redrive-allow policy are separate resources (an inline redrive_allow_policy creates a
+# dependency cycle, terraform-provider-aws #22577). Both queues use SSE-SQS.
+
+locals {
+  arn = "arn:${var.partition}:sqs:${var.region}:${var.account_id}:${var.name}"
+  # Built like the ARN, so that the functions' environment (queue URLs) is known at plan time.
+  url = "https://sqs.${var.region}.${var.partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"}/${var.account_id}/${var.name}"
+}
+
+################################################################################
+# Dead-letter queue (with its depth alarm)
+################################################################################
+
+module "dlq" {
+  source = "../dead-letter-queue"
+
+  name                      = "${var.name}-dlq"
+  message_retention_seconds = var.dlq_message_retention_seconds
+  alarm_actions             = var.alarm_actions
+  account_id                = var.account_id
+  region                    = var.region
+  partition                 = var.partition
+
+  tags = var.tags
+}
+
+################################################################################
+# Work queue
+################################################################################
+
+resource "aws_sqs_queue" "this" {
+  name                       = var.name
+  visibility_timeout_seconds = var.visibility_timeout_seconds
+  message_retention_seconds  = var.message_retention_seconds
+  receive_wait_time_seconds  = var.receive_wait_time_seconds
+  max_message_size           = var.max_message_size
+  sqs_managed_sse_enabled    = true
+
+  tags = var.tags
+
+  lifecycle {
+    postcondition {
+      condition     = self.arn == local.arn
+      error_message = "The queue's ARN ${self.arn} differs from the one built for policies (${local.arn}): check account_id, region and partition."
+    }
+
+    postcondition {
+      condition     = self.url == local.url
+      error_message = "The queue's URL ${self.url} differs from the one built for the functions' environment (${local.url})."
+    }
+  }
+}
+
+################################################################################
+# Redrive: work queue -> DLQ, and the DLQ accepts only this source
+################################################################################
+
+resource "aws_sqs_queue_redrive_policy" "this" {
+  queue_url = aws_sqs_queue.this.id
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = module.dlq.queue_arn
+    maxReceiveCount     = var.max_receive_count
+  })
+}
+
+resource "aws_sqs_queue_redrive_allow_policy" "this" {
+  queue_url = module.dlq.queue_url
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [local.arn]
+  })
+
+  depends_on = [aws_sqs_queue.this]
+}
+
+################################################################################
+# Alarm: the oldest message waits too long (consumer stuck or throttled)
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "oldest_message_age" {
+  alarm_name          = "${var.name}-oldest-message-age"
+  alarm_description   = "The oldest message of ${var.name} is older than ${var.oldest_message_age_alarm_threshold_seconds}s: its consumer is failing, throttled or disabled."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = var.name }
+  statistic           = "Maximum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.oldest_message_age_alarm_threshold_seconds
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+
+  tags = var.tags
+
+  depends_on = [aws_sqs_queue.this]
+}

@@ -1,0 +1,185 @@
+/**
+ * The environment roots: real S3 backends per environment, providers pinned to their
+ * account, names that carry the environment, production safeguards, and the outputs and
+ * SSM parameter that operator tools read (operator_config).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { QUEUES } from '@covid-etl/contracts';
+import { describe, expect, it } from '@jest/globals';
+import {
+  arn,
+  asObject,
+  asString,
+  ENVIRONMENTS,
+  findOne,
+  type Json,
+  type JsonObject,
+  loadPlan,
+  ofType,
+  TERRAFORM_DIR,
+} from './plan.js';
+
+const read = (env: string, file: string): string =>
+  readFileSync(path.join(TERRAFORM_DIR, 'environments', env, file), 'utf8');
+
+/** The planned value of a root output: known parts from `after`, unknown parts as "(known after apply)". */
+function plannedOutput(plan: ReturnType<typeof loadPlan>, name: string): Json {
+  const change = asObject(asObject(plan.json.output_changes)[name]);
+  const merge = (after: Json | undefined, unknown: Json | undefined): Json => {
+    if (unknown === true) return '(known after apply)';
+    if (after && typeof after === 'object' && !Array.isArray(after)) {
+      const u = (unknown && typeof unknown === 'object' && !Array.isArray(unknown) ? unknown : {}) as JsonObject;
+      const keys = new Set([...Object.keys(after), ...Object.keys(u)]);
+      return Object.fromEntries([...keys].map((k) => [k, merge(after[k], u[k])]));
+    }
+    return after ?? null;
+  };
+  return merge(change.after, change.after_unknown);
+}
+
+describe.each(ENVIRONMENTS)('environment root %s', (env) => {
+  it('keeps its own encrypted S3 backend with a lock file, and a provider pinned to its account', () => {
+    // Prepare
+    const versions = read(env, 'versions.tf');
+    const providers = read(env, 'providers.tf');
+
+    // Act
+    const backend = /backend "s3" \{([^}]*)\}/.exec(versions)?.[1] ?? '';
+
+    // Assess
+    expect(backend).toMatch(new RegExp(`key\\s*=\\s*"covid-etl/${env}/terraform.tfstate"`));
+    expect(backend).toMatch(/encrypt\s*=\s*true/);
+    expect(backend).toMatch(/use_lockfile\s*=\s*true/);
+    expect(providers).toMatch(/allowed_account_ids\s*=\s*\[var\.account_id\]/);
+    expect(providers).toMatch(/default_tags\s*\{/);
+    expect(read(env, '.terraform.lock.hcl')).toMatch(/version\s*=\s*"5\.100\.0"/);
+    expect(() => read(env, 'ci_override.tf')).toThrow();
+  });
+
+  it('names every resource after the environment', () => {
+    // Prepare
+    const plan = loadPlan(env);
+    const carries = (value: string) => value.includes(`covid-etl-${env}`) || value.startsWith(`/covid-etl/${env}/`);
+
+    // Act
+    const unnamed = plan.resources
+      .flatMap((r) =>
+        ['name', 'function_name', 'alarm_name', 'configuration_name']
+          .filter((attribute) => typeof r.values[attribute] === 'string')
+          .map((attribute) => ({ address: r.address, value: asString(r.values[attribute]) })),
+      )
+      .filter(({ value }) => !carries(value));
+
+    // Assess
+    expect(unnamed).toEqual([]);
+  });
+
+  it('outputs operator_config with every resource an operator tool needs', () => {
+    // Prepare
+    const plan = loadPlan(env);
+    const queue = (key: string) => ({
+      url: `https://sqs.${plan.region}.amazonaws.com/${plan.accountId}/covid-etl-${env}-${key}`,
+      arn: arn(plan, 'sqs', `covid-etl-${env}-${key}`),
+      dlq_url: `https://sqs.${plan.region}.amazonaws.com/${plan.accountId}/covid-etl-${env}-${key}-dlq`,
+      dlq_arn: arn(plan, 'sqs', `covid-etl-${env}-${key}-dlq`),
+    });
+
+    // Act
+    const config = asObject(plannedOutput(plan, 'operator_config'));
+
+    // Assess
+    expect(config).toMatchObject({
+      environment: env,
+      region: plan.region,
+      tables: { data: `covid-etl-${env}-data`, ledger: `covid-etl-${env}-ledger` },
+      queues: Object.fromEntries(Object.keys(QUEUES).map((key) => [key, queue(key)])),
+      event_bus_name: `covid-etl-${env}`,
+      topic_arns: {
+        notifications: arn(plan, 'sns', `covid-etl-${env}-notifications`),
+        alerts: arn(plan, 'sns', `covid-etl-${env}-alerts`),
+      },
+      functions: {
+        fetcher: `covid-etl-${env}-fetcher`,
+        transformer: `covid-etl-${env}-transformer`,
+        loader: `covid-etl-${env}-loader`,
+        notifier: `covid-etl-${env}-notifier`,
+        slack_forwarder: `covid-etl-${env}-slack-forwarder`,
+        watchdog: `covid-etl-${env}-watchdog`,
+        dashboard: `covid-etl-${env}-dashboard`,
+      },
+      dashboard_url: '(known after apply)',
+    });
+    expect(Object.keys(asObject(config.dead_letter_queues)).sort()).toEqual(
+      ['async', 'events', 'fetcher_schedule', 'watchdog_schedule'].sort(),
+    );
+  });
+
+  it('writes operator_config to the SSM String parameter /covid-etl/<env>/operator-config', () => {
+    // Prepare
+    const plan = loadPlan(env);
+
+    // Act
+    const parameter = findOne(plan, 'aws_ssm_parameter', 'name', `/covid-etl/${env}/operator-config`);
+    const outputs = asObject(asObject(asObject(plan.json.configuration).root_module).outputs);
+
+    // Assess
+    expect(parameter.values).toMatchObject({ type: 'String', tier: 'Standard' });
+    expect(asObject(outputs.operator_config_parameter_name)).toBeDefined();
+    expect(plannedOutput(plan, 'operator_config_parameter_name')).toBe(`/covid-etl/${env}/operator-config`);
+  });
+
+  it('outputs the names, URLs and ARNs operators need, each with a description', () => {
+    // Prepare
+    const plan = loadPlan(env);
+    const needed = [
+      'environment_name',
+      'region_name',
+      'data_table_name',
+      'ledger_table_name',
+      ...Object.keys(QUEUES).flatMap((k) => [`${k}_queue_url`, `${k}_queue_arn`, `${k}_dlq_url`, `${k}_dlq_arn`]),
+      'event_bus_name',
+      'notifications_topic_arn',
+      'alerts_topic_arn',
+      ...['fetcher', 'transformer', 'loader', 'notifier', 'slack_forwarder', 'watchdog', 'dashboard'].map(
+        (f) => `${f}_function_name`,
+      ),
+      'dashboard_function_url',
+      'operator_config',
+    ];
+
+    // Act
+    const outputs = asObject(asObject(asObject(plan.json.configuration).root_module).outputs);
+
+    // Assess
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(needed));
+    for (const [name, output] of Object.entries(outputs)) {
+      expect({ name, description: typeof asObject(output).description }).toEqual({ name, description: 'string' });
+    }
+  });
+
+  if (env === 'prod') {
+    it('protects production: deletion protection, signed dashboard, reserved consumer concurrency, long logs', () => {
+      // Prepare
+      const plan = loadPlan(env);
+
+      // Act
+      const tables = ofType(plan, 'aws_dynamodb_table').map((t) => t.values.deletion_protection_enabled);
+      const url = ofType(plan, 'aws_lambda_function_url').map((u) => u.values.authorization_type);
+      const reserved = Object.values(QUEUES).map(
+        (q) =>
+          findOne(plan, 'aws_lambda_function', 'function_name', `covid-etl-prod-${q.consumer}`).values
+            .reserved_concurrent_executions as number,
+      );
+
+      // Assess
+      expect(tables).toEqual([true, true]);
+      expect(url).toEqual(['AWS_IAM']);
+      Object.values(QUEUES).forEach((q, i) => {
+        expect(reserved[i]).toBeGreaterThanOrEqual(q.maximumConcurrency);
+      });
+      expect(plan.variables.log_retention_in_days).toBeGreaterThanOrEqual(90);
+      expect((plan.variables.email_addresses as string[]).length).toBeGreaterThan(0);
+    });
+  }
+});

@@ -1,0 +1,142 @@
+/**
+ * The seven functions run the `pnpm build` zips on Node.js 22 with JSON logs, source maps,
+ * and exactly the environment variables their code reads (EnvVar / FUNCTION_ENV).
+ */
+
+import { DEFAULT_SOURCE_URLS, EnvVar, FUNCTION_ENV, queueName } from '@covid-etl/contracts';
+import { describe, expect, it } from '@jest/globals';
+import {
+  arn,
+  asString,
+  block,
+  ENVIRONMENTS,
+  FUNCTIONS,
+  findOne,
+  loadPlan,
+  ofType,
+  only,
+  type Plan,
+  type PlannedResource,
+  resourceName,
+  siblings,
+} from './plan.js';
+
+const fn = (plan: Plan, key: string): PlannedResource =>
+  findOne(plan, 'aws_lambda_function', 'function_name', resourceName(plan, key));
+const env = (resource: PlannedResource): Record<string, string> =>
+  block(resource.values.environment).variables as Record<string, string>;
+
+describe.each(ENVIRONMENTS)('functions of %s', (environment) => {
+  it.each(FUNCTIONS)('deploys %s from its zip on nodejs22.x with JSON logs in its own log group', (key) => {
+    // Prepare
+    const plan = loadPlan(environment);
+
+    // Act
+    const lambda = fn(plan, key);
+    const logging = block(lambda.values.logging_config);
+    const logGroup = only(siblings(plan, lambda, 'aws_cloudwatch_log_group'));
+
+    // Assess
+    expect(lambda.values).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler', package_type: 'Zip' });
+    expect(asString(lambda.values.filename)).toMatch(new RegExp(`/services/${key}/dist/${key}\\.zip$`));
+    expect(asString(lambda.values.source_code_hash)).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(env(lambda).NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(logging).toMatchObject({ log_format: 'JSON', log_group: `/aws/lambda/${resourceName(plan, key)}` });
+    expect(logGroup.values).toMatchObject({
+      name: `/aws/lambda/${resourceName(plan, key)}`,
+      retention_in_days: plan.variables.log_retention_in_days,
+    });
+  });
+
+  it('sets the variables of FUNCTION_ENV, and only names of EnvVar (plus NODE_OPTIONS)', () => {
+    // Prepare
+    const plan = loadPlan(environment);
+    const known = new Set<string>([...Object.values(EnvVar), 'NODE_OPTIONS']);
+
+    for (const key of FUNCTIONS) {
+      // Act
+      const names = Object.keys(env(fn(plan, key)));
+
+      // Assess
+      expect({ key, unknown: names.filter((n) => !known.has(n)) }).toEqual({ key, unknown: [] });
+      expect(names).toEqual(expect.arrayContaining([EnvVar.Environment, EnvVar.LogLevel]));
+      const needed = (FUNCTION_ENV as Record<string, readonly string[]>)[key];
+      if (needed) expect(names).toEqual(expect.arrayContaining([...needed]));
+    }
+  });
+
+  it('points the variables at the resources of this environment', () => {
+    // Prepare
+    const plan = loadPlan(environment);
+
+    // Act
+    const vars = Object.fromEntries(FUNCTIONS.map((key) => [key, env(fn(plan, key))]));
+
+    // Assess
+    for (const key of FUNCTIONS) expect(vars[key]?.[EnvVar.Environment]).toBe(environment);
+    expect(vars.fetcher).toMatchObject({
+      [EnvVar.LedgerTable]: resourceName(plan, 'ledger'),
+      [EnvVar.EventBusName]: `covid-etl-${environment}`,
+      [EnvVar.NytUrl]: DEFAULT_SOURCE_URLS.nyt,
+      [EnvVar.JhuUrl]: DEFAULT_SOURCE_URLS.jhu,
+    });
+    expect(vars.loader).toMatchObject({
+      [EnvVar.DataTable]: resourceName(plan, 'data'),
+      [EnvVar.LedgerTable]: resourceName(plan, 'ledger'),
+    });
+    expect(vars.notifier).toMatchObject({ [EnvVar.TopicArn]: arn(plan, 'sns', resourceName(plan, 'notifications')) });
+    expect(vars['slack-forwarder']).toMatchObject({
+      [EnvVar.SlackWebhookParameter]: `/covid-etl/${environment}/slack-webhook-url`,
+    });
+    expect(vars.dashboard).toMatchObject({
+      [EnvVar.DataTable]: resourceName(plan, 'data'),
+      [EnvVar.LedgerTable]: resourceName(plan, 'ledger'),
+    });
+    const queueUrl = (name: string) => `https://sqs.${plan.region}.amazonaws.com/${plan.accountId}/${name}`;
+    expect(vars.fetcher).toMatchObject({
+      [EnvVar.TransformerQueueUrl]: queueUrl(queueName(environment, 'transformer')),
+    });
+    expect(vars.transformer).toMatchObject({ [EnvVar.LoaderQueueUrl]: queueUrl(queueName(environment, 'loader')) });
+  });
+
+  it('gives the fetcher 120 s and 512 MB, and the consumers the timeouts of their queues', () => {
+    // Prepare
+    const plan = loadPlan(environment);
+
+    // Act
+    const fetcher = fn(plan, 'fetcher');
+
+    // Assess
+    expect(fetcher.values).toMatchObject({ timeout: 120, memory_size: 512 });
+  });
+
+  it('sends events that async invocations (schedules, SNS) still fail after retries to the async DLQ', () => {
+    // Prepare
+    const plan = loadPlan(environment);
+    const asyncDlq = arn(plan, 'sqs', resourceName(plan, 'async-dlq'));
+
+    for (const key of ['fetcher', 'watchdog', 'slack-forwarder']) {
+      // Act
+      const config = only(siblings(plan, fn(plan, key), 'aws_lambda_function_event_invoke_config'));
+
+      // Assess
+      expect(block(block(config.values.destination_config).on_failure).destination).toBe(asyncDlq);
+      expect(config.values.maximum_retry_attempts).toBeLessThanOrEqual(2);
+    }
+    expect(ofType(plan, 'aws_lambda_function_event_invoke_config')).toHaveLength(3);
+  });
+
+  it('serves the dashboard through a function URL with the auth type of the tfvars', () => {
+    // Prepare
+    const plan = loadPlan(environment);
+
+    // Act
+    const url = only(ofType(plan, 'aws_lambda_function_url'));
+
+    // Assess
+    expect(url.values).toMatchObject({
+      function_name: resourceName(plan, 'dashboard'),
+      authorization_type: plan.variables.dashboard_auth_type,
+    });
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * The fetcher runs daily at a fixed time zone, with no flexible window, an explicit retry
+ * policy, a DLQ and the scheduled time in its input; the watchdog every five minutes.
+ */
+
+import { FetcherInput } from '@covid-etl/contracts';
+import { describe, expect, it } from '@jest/globals';
+import {
+  arn,
+  asNumber,
+  asString,
+  block,
+  ENVIRONMENTS,
+  findOne,
+  type JsonObject,
+  loadPlan,
+  ofType,
+  resourceName,
+} from './plan.js';
+
+/** A daily EventBridge Scheduler cron: fixed minute and hour, every day of every month. */
+const DAILY_CRON = /^cron\((\d{1,2}) (\d{1,2}) [*?] \* [*?] \*\)$/;
+
+describe.each(ENVIRONMENTS)('schedules of %s', (env) => {
+  it('starts the fetcher daily (tfvars cron, explicit time zone, no flexible window) with the scheduled time', () => {
+    // Prepare
+    const plan = loadPlan(env);
+
+    // Act
+    const schedule = findOne(plan, 'aws_scheduler_schedule', 'name', resourceName(plan, 'fetcher'));
+    const target = block(schedule.values.target);
+    const input = JSON.parse(asString(target.input));
+
+    // Assess
+    const match = DAILY_CRON.exec(asString(schedule.values.schedule_expression));
+    expect(match).not.toBeNull();
+    expect(Number(match?.[1])).toBeLessThan(60);
+    expect(Number(match?.[2])).toBeLessThan(24);
+    expect(schedule.values.schedule_expression).toBe(plan.variables.fetcher_schedule_expression);
+    expect(schedule.values.schedule_expression_timezone).toBe('UTC');
+    expect(schedule.values.state).toBe('ENABLED');
+    expect(block(schedule.values.flexible_time_window)).toMatchObject({ mode: 'OFF' });
+    expect(target.arn).toBe(arn(plan, 'lambda', `function:${resourceName(plan, 'fetcher')}`));
+    expect(input).toEqual({ trigger: 'schedule', scheduledTime: '<aws.scheduler.scheduled-time>' });
+    // The code accepts it once Scheduler has put a real time in place of the placeholder.
+    expect(FetcherInput.safeParse({ ...input, scheduledTime: '2026-11-25T00:00:00Z' }).success).toBe(true);
+  });
+
+  it('gives every schedule an explicit retry policy, a DLQ, a time zone and no flexible window', () => {
+    // Prepare
+    const plan = loadPlan(env);
+
+    // Act
+    const schedules = ofType(plan, 'aws_scheduler_schedule');
+
+    // Assess
+    expect(schedules.map((s) => s.values.name).sort()).toEqual(
+      [resourceName(plan, 'fetcher'), resourceName(plan, 'watchdog')].sort(),
+    );
+    for (const schedule of schedules) {
+      const target = block(schedule.values.target);
+      const retry: JsonObject = block(target.retry_policy);
+      // Not the defaults (185 attempts, 24 hours): chosen on purpose.
+      expect(asNumber(retry.maximum_retry_attempts)).toBeLessThan(185);
+      expect(asNumber(retry.maximum_event_age_in_seconds)).toBeLessThan(86_400);
+      expect(asString(block(target.dead_letter_config).arn)).toMatch(/^arn:aws:sqs:.*-schedule-dlq$/);
+      expect(asString(schedule.values.schedule_expression_timezone).length).toBeGreaterThan(0);
+      expect(block(schedule.values.flexible_time_window)).toMatchObject({ mode: 'OFF' });
+      expect(schedule.values.group_name).toBe(`covid-etl-${env}`);
+    }
+  });
+
+  it('runs the watchdog every five minutes with the stall time of the tfvars', () => {
+    // Prepare
+    const plan = loadPlan(env);
+
+    // Act
+    const schedule = findOne(plan, 'aws_scheduler_schedule', 'name', resourceName(plan, 'watchdog'));
+    const watchdog = findOne(plan, 'aws_lambda_function', 'function_name', resourceName(plan, 'watchdog'));
+
+    // Assess
+    expect(schedule.values.schedule_expression).toBe('rate(5 minutes)');
+    expect(block(schedule.values.target).arn).toBe(arn(plan, 'lambda', `function:${resourceName(plan, 'watchdog')}`));
+    expect(block(watchdog.values.environment).variables).toMatchObject({
+      STALL_AFTER_MINUTES: String(plan.variables.stall_after_minutes),
+    });
+  });
+});
