@@ -198,10 +198,11 @@ export class HttpSourceDownloader implements SourceDownloader {
 }
 
 function describeFetchError(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'timed out';
-    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ? `${error.message} (${cause.code})` : error.message;
+  // Duck-typed: fetch's errors come from another realm under a VM (jest), where `instanceof Error` fails.
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { name, message, cause } = error as { name?: unknown; message: unknown; cause?: { code?: string } };
+    if (name === 'TimeoutError') return 'timed out';
+    return cause?.code ? `${String(message)} (${cause.code})` : String(message);
   }
   return String(error);
 }
