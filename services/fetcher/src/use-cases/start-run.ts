@@ -139,8 +139,14 @@ export async function startRun(input: FetcherInput, deps: StartRunDeps): Promise
 
     const chunks = chunkRawByMonth(nyt, jhu);
     const monthStates = await deps.ledger.getMonthStates();
-    const changed = chunks.filter((chunk) => monthStates.get(chunk.month)?.hash !== chunk.hash);
-    const skippedMonths = chunks.filter((chunk) => monthStates.get(chunk.month)?.hash === chunk.hash);
+    // A month state written by this very run (an earlier, interrupted dispatch of it) is not a
+    // baseline: skipping that month would leave its chunk item outside the plan and finish the run early.
+    const unchanged = (chunk: { month: string; hash: string }) => {
+      const state = monthStates.get(chunk.month);
+      return state?.hash === chunk.hash && state.runId !== runId;
+    };
+    const changed = chunks.filter((chunk) => !unchanged(chunk));
+    const skippedMonths = chunks.filter(unchanged);
     const skipped = {
       months: skippedMonths.length,
       records: skippedMonths.reduce((sum, chunk) => sum + (monthStates.get(chunk.month)?.records ?? 0), 0),
