@@ -4,12 +4,24 @@ import { exportCommand, runsCommand, statusCommand } from './commands/data.js';
 import { Output, UsageError } from './commands/output.js';
 import { runCommand } from './commands/run.js';
 import { FaultSpecError } from './local/faults.js';
+import { dlqListCommand, dlqPeekCommand, dlqReplayCommand } from './ops/dlq.js';
+import { OperatorError } from './ops/errors.js';
 
 // The SDK's notice about future Node versions is not for the CLI's users to act on each run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const envOption = () =>
-  new Option('--env <name>', 'environment: local (the embedded local stack) or a deployed one').default('local');
+  new Option(
+    '--env <name>',
+    'environment: local (the embedded local stack) or a deployed one (a folder of terraform/environments)',
+  ).default('local');
+
+const jsonOption = () => new Option('--json', 'print JSON on stdout (progress stays on stderr)');
+
+const DEPLOYED_HELP =
+  '\nDeployed environments: resources come from `terraform -chdir=terraform/environments/<env> output -json operator_config`,\n' +
+  'else from the SSM parameter /covid-etl/<env>/operator-config; credentials and region from the standard AWS chain\n' +
+  '(AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, …).';
 
 /** Builds the `etl` command line. */
 export function buildProgram(): Command {
@@ -20,19 +32,25 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('run the pipeline once and wait for the run to finish (all chunks loaded, or parked in a DLQ)')
+    .description(
+      'run the pipeline once: locally, wait for the run to finish (all chunks loaded, or parked in a DLQ); deployed, invoke the fetcher (and follow the run with --wait)',
+    )
     .addOption(envOption())
     .option(
       '--nyt-url <url>',
       'NYT us.csv: https URL; locally also a file path, file:// or http://127.0.0.1 (env ETL_NYT_URL)',
     )
     .option('--jhu-url <url>', 'JHU time-series-19-covid-combined.csv, same forms (env ETL_JHU_URL)')
-    .option('--json', 'print one JSON object instead of the summary')
+    .option('--wait', 'deployed: follow the run in the ledger until it ends (a local run always waits)')
+    .option('--timeout <minutes>', 'deployed, with --wait: give up following after this long', '45')
+    .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nExit codes: 0 SUCCEEDED, 2 FAILED, 3 PARTIAL (rows rejected), 4 INCOMPLETE (chunks in a DLQ), 1 usage error.\n' +
+      '\nExit codes: 0 SUCCEEDED (or started, deployed without --wait), 2 FAILED, 3 PARTIAL (rows rejected),\n' +
+        '4 INCOMPLETE (chunks in a DLQ), 5 still RUNNING when --wait timed out, 1 usage or AWS error.\n' +
         'Local state: ETL_LOCAL_DIR (default .etl-local/). ETL_DYNAMODB_ENDPOINT uses an external DynamoDB.\n' +
-        'Fault injection (local only): ETL_FAULTS=<transformer|loader|notifier>=<fail|fail-first|crash-mid-batch>[,...]',
+        'Fault injection (local only): ETL_FAULTS=<transformer|loader|notifier>=<fail|fail-first|crash-mid-batch>[,...]' +
+        DEPLOYED_HELP,
     )
     .action(async (options) => {
       process.exitCode = await runCommand(options, new Output({ quiet: options.json }));
@@ -45,28 +63,95 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'csv or json').default('csv').choices(['csv', 'json']))
     .option('--from <date>', 'first date, YYYY-MM-DD')
     .option('--to <date>', 'last date, YYYY-MM-DD')
+    .addOption(new Option('--json', 'the same as --format json'))
     .action(async (options) => {
-      process.exitCode = await exportCommand(options, new Output());
+      process.exitCode = await exportCommand(options, { out: new Output() });
     });
 
   program
     .command('runs')
-    .description('list recent runs, newest first')
+    .description('list recent runs, newest first: status, stage, chunks loaded, counts, DLQs holding their messages')
     .addOption(envOption())
-    .option('--limit <n>', 'how many runs', '20')
-    .option('--json', 'print JSON')
+    .option('--limit <n>', 'how many runs (1 to 1000)', '20')
+    .addOption(jsonOption())
+    .addHelpText('after', DEPLOYED_HELP)
     .action(async (options) => {
-      process.exitCode = await runsCommand(options, new Output());
+      process.exitCode = await runsCommand(options, { out: new Output() });
     });
 
   program
     .command('status')
-    .description('show one run: status, counts, rejected rows, pending chunks')
+    .description(
+      'show one run: status, stage, counts, pending chunks (stage, last error, the DLQ holding them), rejected rows with reasons',
+    )
     .argument('<runId>', 'the run id (see etl runs)')
     .addOption(envOption())
-    .option('--json', 'print JSON')
+    .addOption(jsonOption())
+    .addHelpText('after', DEPLOYED_HELP)
     .action(async (runId, options) => {
-      process.exitCode = await statusCommand(runId, options, new Output());
+      process.exitCode = await statusCommand(runId, options, { out: new Output() });
+    });
+
+  const dlq = program
+    .command('dlq')
+    .description('inspect and replay the dead-letter queues')
+    .addHelpText(
+      'after',
+      "\n<queue> is transformer, loader or notifier (that queue's DLQ), in AWS also events, fetcher_schedule,\n" +
+        'watchdog_schedule or async, or a full DLQ name. See docs/runbooks/.',
+    );
+
+  dlq
+    .command('list')
+    .description('every DLQ of the environment with its depth and the age of its oldest message')
+    .addOption(envOption())
+    .addOption(jsonOption())
+    .addHelpText('after', DEPLOYED_HELP)
+    .action(async (options) => {
+      process.exitCode = await dlqListCommand(options, { out: new Output() });
+    });
+
+  dlq
+    .command('peek')
+    .description(
+      'show the messages of a DLQ without consuming them: run id, month, receive count, first receive, last recorded error',
+    )
+    .argument('<queue>', 'transformer|loader|notifier|… or a full DLQ name')
+    .addOption(envOption())
+    .option('--max <n>', 'how many messages (1 to 1000)', '10')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nIn AWS the messages are received with a 10 s visibility timeout and handed back at once (visibility 0);\n' +
+        'their receive count goes up by one.' +
+        DEPLOYED_HELP,
+    )
+    .action(async (queue, options) => {
+      process.exitCode = await dlqPeekCommand(queue, options, { out: new Output() });
+    });
+
+  dlq
+    .command('replay')
+    .description("move a DLQ's messages back to their source queue (locally, then let the runs finish)")
+    .argument('<queue>', 'transformer|loader|notifier|… or a full DLQ name')
+    .addOption(envOption())
+    .option('--rate <n>', 'AWS: messages per second of the SQS move task, 1 to 500 (default: chosen by SQS)')
+    .option('--run <runId>', "move only this run's messages (receive, send, delete: one at a time)")
+    .option('--dry-run', 'show what would move and move nothing')
+    .option('--yes', 'do not ask for confirmation (asked in prod)')
+    .option('--cancel', 'AWS: cancel the move task running on this DLQ')
+    .option('--timeout <minutes>', 'AWS: stop following the move task after this long (it goes on)', '60')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nAWS: a whole-DLQ replay is one SQS message move task (StartMessageMoveTask, messages return to their\n' +
+        'source queue), followed until it ends; a task already running is followed instead. --run moves messages\n' +
+        'one at a time (send, then delete: a crash may duplicate a message, never lose one). Exit code 0 when\n' +
+        'the move completed, 1 otherwise.' +
+        DEPLOYED_HELP,
+    )
+    .action(async (queue, options) => {
+      process.exitCode = await dlqReplayCommand(queue, options, { out: new Output() });
     });
 
   return program;
@@ -77,7 +162,12 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof FaultSpecError || error instanceof InvalidArgumentError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof FaultSpecError ||
+      error instanceof InvalidArgumentError ||
+      error instanceof OperatorError
+    ) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = 1;
       return;

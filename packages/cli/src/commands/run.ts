@@ -7,6 +7,7 @@ import type { RunItem } from '@covid-etl/platform';
 import { formatRunSummary, runStatus } from '../format.js';
 import { parseFaults } from '../local/faults.js';
 import { LocalPipeline } from '../local/pipeline.js';
+import { runDeployedCommand } from '../ops/run-deployed.js';
 import { localStateDir } from '../paths.js';
 import { type Output, UsageError } from './output.js';
 
@@ -15,6 +16,10 @@ export interface RunOptions {
   nytUrl?: string;
   jhuUrl?: string;
   json?: boolean;
+  /** Deployed environments only: follow the run to its end (a local run always waits). */
+  wait?: boolean;
+  /** Minutes `--wait` follows a deployed run. */
+  timeout?: string;
 }
 
 /** Exit codes of `etl run`: 0 only for SUCCEEDED. */
@@ -37,9 +42,7 @@ export function toSourceUrl(value: string | undefined): string | undefined {
 
 /** `etl run`: one pipeline run on the local stack, waited for to its end. Returns the exit code. */
 export async function runCommand(options: RunOptions, out: Output): Promise<number> {
-  if (options.env !== 'local') {
-    throw new UsageError(`--env ${options.env}: only the local environment is available in this command so far`);
-  }
+  if (options.env !== 'local') return runDeployedCommand(options, { out });
   const env = process.env;
   const faults = parseFaults(env.ETL_FAULTS);
   const input: FetcherInput = {

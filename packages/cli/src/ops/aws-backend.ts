@@ -1,0 +1,434 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CancelMessageMoveTaskCommand,
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type FetcherInput, type FetcherResult, QUEUES, type QueueKey } from '@covid-etl/contracts';
+import { LedgerRepository, RUNS_INDEX, RUNS_PARTITION, type RunItem, SeriesRepository } from '@covid-etl/platform';
+import { type CallPolicy, callAws } from './aws-call.js';
+import type {
+  DeadLetterQueue,
+  DlqDepth,
+  DlqMessage,
+  MoveTask,
+  MoveTaskStatus,
+  OperatorBackend,
+  ReceivedDlqMessage,
+} from './backend.js';
+import type { OperatorConfig } from './config.js';
+import { FunctionInvocationError, OperatorError } from './errors.js';
+
+/** The SDK clients the AWS backend uses; created once per command, in `createAwsClients`. */
+export interface AwsClients {
+  sqs: SQSClient;
+  lambda: LambdaClient;
+  doc: DynamoDBDocumentClient;
+}
+
+/**
+ * Creates the clients for `region` with the standard credential chain. The Lambda client does
+ * not retry by itself: a manual run retried after a network error would start a second run
+ * (the backend retries only throttling, which AWS refused before running anything).
+ */
+export function createAwsClients(region: string): AwsClients {
+  return {
+    sqs: new SQSClient({ region }),
+    lambda: new LambdaClient({ region, maxAttempts: 1 }),
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+  };
+}
+
+const QUEUE_KEYS: readonly QueueKey[] = ['transformer', 'loader', 'notifier'];
+
+/** Seconds a peeked message stays hidden before it is handed back (it is handed back at once). */
+export const PEEK_VISIBILITY_SECONDS = 10;
+
+const STANDALONE: Record<
+  string,
+  { description: string; target: (config: OperatorConfig) => DeadLetterQueue['target'] }
+> = {
+  events: {
+    description: 'run-outcome events the bus could not deliver to the notifier queue',
+    target: (config) => ({
+      kind: 'queue',
+      key: 'notifier',
+      name: nameOfUrl(config.queues.notifier.url),
+      url: config.queues.notifier.url,
+      arn: config.queues.notifier.arn,
+      redrive: false,
+    }),
+  },
+  fetcher_schedule: {
+    description: 'daily fetcher invocations the scheduler could not deliver',
+    target: (config) => ({ kind: 'function', functionName: config.functions.fetcher }),
+  },
+  watchdog_schedule: {
+    description: 'watchdog invocations the scheduler could not deliver',
+    target: (config) =>
+      config.functions.watchdog ? { kind: 'function', functionName: config.functions.watchdog } : undefined,
+  },
+  async: {
+    description: 'asynchronous invocations (fetcher, watchdog, slack-forwarder) that failed after retries',
+    target: () => ({ kind: 'record' }),
+  },
+};
+
+/**
+ * The operator backend on AWS: SQS for the dead-letter queues (GetQueueAttributes,
+ * ReceiveMessage + ChangeMessageVisibility to peek, StartMessageMoveTask to redrive), Lambda to
+ * start runs, and the platform's ledger and series repositories on the deployed tables. Every
+ * call goes through `callAws` (throttling retried, access denied named).
+ */
+export class AwsOperatorBackend implements OperatorBackend {
+  readonly kind = 'aws' as const;
+  readonly environment: string;
+  readonly ledger: LedgerRepository;
+  readonly series: SeriesRepository;
+
+  constructor(
+    readonly config: OperatorConfig,
+    private readonly clients: AwsClients,
+    readonly source: string,
+    private readonly policy: CallPolicy = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.environment = config.environment;
+    this.ledger = this.guard(
+      new LedgerRepository(clients.doc, config.tables.ledger),
+      `DynamoDB table ${config.tables.ledger}`,
+    );
+    this.series = this.guard(
+      new SeriesRepository(clients.doc, config.tables.data),
+      `DynamoDB table ${config.tables.data}`,
+    );
+  }
+
+  async listRuns(limit: number): Promise<RunItem[]> {
+    const table = this.config.tables.ledger;
+    const runs: RunItem[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.call('dynamodb:Query', `DynamoDB table ${table} index ${RUNS_INDEX}`, () =>
+        this.clients.doc.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: RUNS_INDEX,
+            KeyConditionExpression: 'gsi1pk = :p',
+            ExpressionAttributeValues: { ':p': RUNS_PARTITION },
+            ScanIndexForward: false,
+            Limit: limit - runs.length,
+            ExclusiveStartKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...run } = item;
+        runs.push(run as RunItem);
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey && runs.length < limit);
+    return runs.slice(0, limit);
+  }
+
+  async startRun(input: FetcherInput): Promise<FetcherResult> {
+    const functionName = this.config.functions.fetcher;
+    const payload = await this.invoke(functionName, JSON.stringify(input));
+    const result = payload as Partial<FetcherResult> | undefined;
+    if (!result || typeof result.runId !== 'string') {
+      throw new FunctionInvocationError(functionName, `unexpected answer ${JSON.stringify(payload)?.slice(0, 200)}`);
+    }
+    return result as FetcherResult;
+  }
+
+  deadLetterQueues(): DeadLetterQueue[] {
+    const queues: DeadLetterQueue[] = QUEUE_KEYS.map((key) => {
+      const q = this.config.queues[key];
+      return {
+        key,
+        name: nameOfUrl(q.dlq_url),
+        url: q.dlq_url,
+        arn: q.dlq_arn,
+        description: `${QUEUES[key].consumer === 'notifier' ? 'run-outcome events' : 'month chunks'} the ${key} failed ${QUEUES[key].maxReceiveCount} times`,
+        target: { kind: 'queue', key, name: nameOfUrl(q.url), url: q.url, arn: q.arn, redrive: true },
+      };
+    });
+    for (const [key, q] of Object.entries(this.config.dead_letter_queues ?? {})) {
+      const known = STANDALONE[key];
+      const target = known?.target(this.config);
+      queues.push({
+        key,
+        name: nameOfUrl(q.url),
+        url: q.url,
+        arn: q.arn,
+        description: known?.description ?? 'dead-letter queue',
+        ...(target ? { target } : {}),
+      });
+    }
+    return queues;
+  }
+
+  async depth(dlq: DeadLetterQueue, { age = true }: { age?: boolean } = {}): Promise<DlqDepth> {
+    const response = await this.call('sqs:GetQueueAttributes', dlq.name, () =>
+      this.clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: dlq.url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      ),
+    );
+    const visible = Number(response.Attributes?.ApproximateNumberOfMessages ?? 0);
+    const inFlight = Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    let oldestAgeMs: number | null = null;
+    if (visible > 0 && age) {
+      // ApproximateAgeOfOldestMessage is a CloudWatch metric only: sample one receive instead.
+      const sample = await this.receive(dlq, 5);
+      await this.release(dlq, sample);
+      const sent = sample.map((m) => Date.parse(m.sentAt ?? '')).filter((t) => Number.isFinite(t));
+      if (sent.length > 0) oldestAgeMs = Math.max(0, this.now() - Math.min(...sent));
+    }
+    return { visible, inFlight, oldestAgeMs, ageBasis: 'sample' };
+  }
+
+  async peek(dlq: DeadLetterQueue, max: number): Promise<DlqMessage[]> {
+    const seen = new Map<string, ReceivedDlqMessage>();
+    const handles: ReceivedDlqMessage[] = [];
+    try {
+      while (seen.size < max) {
+        const batch = await this.receive(dlq, PEEK_VISIBILITY_SECONDS);
+        handles.push(...batch);
+        const fresh = batch.filter((m) => !seen.has(m.messageId));
+        if (fresh.length === 0) break;
+        for (const m of fresh) seen.set(m.messageId, m);
+      }
+    } finally {
+      await this.release(dlq, handles);
+    }
+    return [...seen.values()].slice(0, max).map(({ receiptHandle: _handle, ...message }) => message);
+  }
+
+  async receive(dlq: DeadLetterQueue, visibilitySeconds: number): Promise<ReceivedDlqMessage[]> {
+    const response = await this.call('sqs:ReceiveMessage', dlq.name, () =>
+      this.clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: dlq.url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: visibilitySeconds,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      ),
+    );
+    return (response.Messages ?? []).filter(isComplete).map(toReceived);
+  }
+
+  async deliver(dlq: DeadLetterQueue, message: ReceivedDlqMessage): Promise<void> {
+    const target = dlq.target;
+    if (!target) throw new OperatorError(`${dlq.name} has nowhere to replay its messages to`);
+    if (target.kind === 'queue') {
+      await this.call('sqs:SendMessage', target.name, () =>
+        this.clients.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: target.url,
+            MessageBody: message.body,
+            ...(Object.keys(message.messageAttributes).length > 0
+              ? { MessageAttributes: message.messageAttributes as Record<string, MessageAttributeValue> }
+              : {}),
+          }),
+        ),
+      );
+      return;
+    }
+    if (target.kind === 'function') {
+      await this.invoke(target.functionName, message.body);
+      return;
+    }
+    const record = parseDestinationRecord(message.body);
+    if (!record) throw new OperatorError(`Message ${message.messageId} of ${dlq.name} is not a Lambda failure record`);
+    await this.invoke(record.functionArn, JSON.stringify(record.requestPayload));
+  }
+
+  async deleteMessage(dlq: DeadLetterQueue, message: ReceivedDlqMessage): Promise<void> {
+    await this.call('sqs:DeleteMessage', dlq.name, () =>
+      this.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: dlq.url, ReceiptHandle: message.receiptHandle })),
+    );
+  }
+
+  async release(dlq: DeadLetterQueue, messages: readonly ReceivedDlqMessage[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += 10) {
+      const entries = messages.slice(i, i + 10).map((m, n) => ({
+        Id: String(n),
+        ReceiptHandle: m.receiptHandle,
+        VisibilityTimeout: 0,
+      }));
+      // A handle that failed (expired) needs nothing: the message is visible again anyway.
+      await this.call('sqs:ChangeMessageVisibility', dlq.name, () =>
+        this.clients.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlq.url, Entries: entries })),
+      );
+    }
+  }
+
+  async startMove(dlq: DeadLetterQueue, rate: number | undefined): Promise<MoveTask> {
+    this.assertRedrive(dlq);
+    const response = await this.call('sqs:StartMessageMoveTask', dlq.name, () =>
+      this.clients.sqs.send(
+        new StartMessageMoveTaskCommand({
+          SourceArn: dlq.arn,
+          ...(rate ? { MaxNumberOfMessagesPerSecond: rate } : {}),
+        }),
+      ),
+    );
+    return {
+      ...(response.TaskHandle ? { taskHandle: response.TaskHandle } : {}),
+      status: 'RUNNING',
+      moved: 0,
+      ...(rate ? { rate } : {}),
+    };
+  }
+
+  async latestMoveTask(dlq: DeadLetterQueue): Promise<MoveTask | undefined> {
+    this.assertRedrive(dlq);
+    const response = await this.call('sqs:ListMessageMoveTasks', dlq.name, () =>
+      this.clients.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlq.arn, MaxResults: 1 })),
+    );
+    const task = response.Results?.[0];
+    if (!task) return undefined;
+    return {
+      ...(task.TaskHandle ? { taskHandle: task.TaskHandle } : {}),
+      status: (task.Status ?? 'RUNNING') as MoveTaskStatus,
+      moved: Number(task.ApproximateNumberOfMessagesMoved ?? 0),
+      ...(task.ApproximateNumberOfMessagesToMove !== undefined
+        ? { toMove: Number(task.ApproximateNumberOfMessagesToMove) }
+        : {}),
+      ...(task.MaxNumberOfMessagesPerSecond ? { rate: task.MaxNumberOfMessagesPerSecond } : {}),
+      ...(task.StartedTimestamp ? { startedAt: new Date(Number(task.StartedTimestamp)).toISOString() } : {}),
+      ...(task.FailureReason ? { failureReason: task.FailureReason } : {}),
+    };
+  }
+
+  async cancelMove(dlq: DeadLetterQueue, taskHandle: string): Promise<{ moved: number }> {
+    const response = await this.call('sqs:CancelMessageMoveTask', dlq.name, () =>
+      this.clients.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: taskHandle })),
+    );
+    return { moved: Number(response.ApproximateNumberOfMessagesMoved ?? 0) };
+  }
+
+  async settle(): Promise<void> {
+    // In AWS the event source mappings consume the replayed messages by themselves.
+  }
+
+  async close(): Promise<void> {
+    this.clients.sqs.destroy();
+    this.clients.lambda.destroy();
+    this.clients.doc.destroy();
+  }
+
+  /** Invokes a function synchronously; answers its parsed payload, throws on FunctionError. */
+  private async invoke(functionName: string, payload: string): Promise<unknown> {
+    const response = await this.call('lambda:InvokeFunction', functionName, () =>
+      this.clients.lambda.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(payload),
+        }),
+      ),
+    );
+    const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    if (response.FunctionError) {
+      const error = parsed as { errorType?: string; errorMessage?: string } | undefined;
+      throw new FunctionInvocationError(
+        functionName,
+        `${error?.errorType ?? response.FunctionError}: ${error?.errorMessage ?? text}`.slice(0, 500),
+      );
+    }
+    return parsed;
+  }
+
+  private assertRedrive(dlq: DeadLetterQueue): void {
+    if (dlq.target?.kind !== 'queue' || !dlq.target.redrive) {
+      throw new OperatorError(
+        `${dlq.name} is not the dead-letter queue of an SQS queue, so SQS cannot redrive it: replay it message by message (--run, or without --cancel)`,
+      );
+    }
+  }
+
+  private call<T>(action: string, resource: string, fn: () => Promise<T>): Promise<T> {
+    return callAws(action, resource, fn, this.policy);
+  }
+
+  /** Wraps every method of a repository in `callAws`, so that its failures name the table. */
+  private guard<T extends object>(repository: T, resource: string): T {
+    const policy = this.policy;
+    return new Proxy(repository, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        const action = `dynamodb:${/^(get)/.test(String(property)) ? 'GetItem' : 'Query'} (${String(property)})`;
+        return (...args: unknown[]) => callAws(action, resource, () => value.apply(target, args), policy);
+      },
+    });
+  }
+}
+
+/** `https://sqs.us-east-1.amazonaws.com/123/covid-etl-dev-loader-dlq` → `covid-etl-dev-loader-dlq`. */
+export function nameOfUrl(url: string): string {
+  return url.slice(url.lastIndexOf('/') + 1);
+}
+
+function isComplete(message: Message): message is Message & { MessageId: string; ReceiptHandle: string } {
+  return typeof message.MessageId === 'string' && typeof message.ReceiptHandle === 'string';
+}
+
+function toReceived(message: Message & { MessageId: string; ReceiptHandle: string }): ReceivedDlqMessage {
+  const attributes = message.Attributes ?? {};
+  const time = (value: string | undefined) => (value ? new Date(Number(value)).toISOString() : null);
+  const messageAttributes: DlqMessage['messageAttributes'] = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    messageAttributes[name] = {
+      DataType: value.DataType ?? 'String',
+      ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
+    };
+  }
+  return {
+    messageId: message.MessageId,
+    receiptHandle: message.ReceiptHandle,
+    body: message.Body ?? '',
+    messageAttributes,
+    // This receive counts too: report the receives before it.
+    receiveCount: Math.max(0, Number(attributes.ApproximateReceiveCount ?? 1) - 1),
+    firstReceivedAt: time(attributes.ApproximateFirstReceiveTimestamp),
+    sentAt: time(attributes.SentTimestamp),
+  };
+}
+
+/** A Lambda on-failure destination record: the function and the event it failed on. */
+function parseDestinationRecord(body: string): { functionArn: string; requestPayload: unknown } | undefined {
+  try {
+    const record = JSON.parse(body) as { requestContext?: { functionArn?: unknown }; requestPayload?: unknown };
+    const functionArn = record.requestContext?.functionArn;
+    return typeof functionArn === 'string' ? { functionArn, requestPayload: record.requestPayload } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,154 @@
+import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
+import { scheduledRunId } from '@covid-etl/fetcher';
+import type { DrainProgress } from '@covid-etl/local-stack';
+import type { LedgerRepository, RunItem, SeriesRepository } from '@covid-etl/platform';
+
+/** Where a dead-letter queue's messages go back to when replayed. */
+export type ReplayTarget =
+  /** The work queue whose redrive policy parks messages here (SQS redrive, or send one by one). */
+  | { kind: 'queue'; key: QueueKey; name: string; url: string; arn: string; redrive: boolean }
+  /** A function invoked with the message body (schedule DLQs: the schedule's input). */
+  | { kind: 'function'; functionName: string }
+  /** The function named in the message (Lambda on-failure destination records). */
+  | { kind: 'record' };
+
+/** A dead-letter queue of the environment. */
+export interface DeadLetterQueue {
+  /** `transformer`, `loader`, `notifier`, or (AWS) `events`, `fetcher_schedule`, `watchdog_schedule`, `async`. */
+  key: string;
+  name: string;
+  url: string;
+  arn: string;
+  target?: ReplayTarget;
+  /** What lands here, for listings. */
+  description: string;
+}
+
+export interface DlqDepth {
+  /** Messages available (ApproximateNumberOfMessages). */
+  visible: number;
+  /** Messages received by someone and not yet back (ApproximateNumberOfMessagesNotVisible). */
+  inFlight: number;
+  /** Age of the oldest message, `null` when none was seen (see `ageBasis`). */
+  oldestAgeMs: number | null;
+  /** `queue`: every message counted (local); `sample`: from the messages a short receive saw (AWS). */
+  ageBasis: 'queue' | 'sample';
+}
+
+/** A message as seen in a DLQ. Times are ISO strings. */
+export interface DlqMessage {
+  messageId: string;
+  /** Present for a message received (hidden) by this process; absent for a local peek. */
+  receiptHandle?: string;
+  body: string;
+  messageAttributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string | Uint8Array }>;
+  /** Receives before this look (the source queue's deliveries included). */
+  receiveCount: number;
+  firstReceivedAt: string | null;
+  sentAt: string | null;
+}
+
+/** A DLQ message received and hidden for a while: it can be delivered, deleted or released. */
+export interface ReceivedDlqMessage extends DlqMessage {
+  receiptHandle: string;
+}
+
+export type MoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
+
+/** A message move task (SQS StartMessageMoveTask), or a local move done at once. */
+export interface MoveTask {
+  taskHandle?: string;
+  status: MoveTaskStatus;
+  moved: number;
+  toMove?: number;
+  rate?: number;
+  startedAt?: string;
+  failureReason?: string;
+}
+
+export const TERMINAL_MOVE_STATUSES: readonly MoveTaskStatus[] = ['COMPLETED', 'CANCELLED', 'FAILED'];
+
+/**
+ * What the operator commands need of an environment, with one implementation on the
+ * embedded local stack (LocalPipeline) and one on AWS (SDK v3 clients). Every method works
+ * on both; `startMove`/`moveTasks`/`cancelMove` only for targets with `redrive`.
+ */
+export interface OperatorBackend {
+  readonly environment: string;
+  readonly kind: 'local' | 'aws';
+  readonly ledger: LedgerRepository;
+  readonly series: SeriesRepository;
+  /** Human description of where the environment's resources came from. */
+  readonly source: string;
+
+  /** Recent runs, newest first (paginated: up to `limit`). */
+  listRuns(limit: number): Promise<RunItem[]>;
+  /** Starts a run (the fetcher, as a manual trigger) and answers the fetcher's result. */
+  startRun(input: FetcherInput, onProgress?: (progress: DrainProgress) => void): Promise<FetcherResult>;
+
+  deadLetterQueues(): DeadLetterQueue[];
+  /** Depth and (with `age`, the default) the age of the oldest message. */
+  depth(dlq: DeadLetterQueue, options?: { age?: boolean }): Promise<DlqDepth>;
+  /** Up to `max` messages, handed back at once (AWS: hidden a few seconds at most). */
+  peek(dlq: DeadLetterQueue, max: number): Promise<DlqMessage[]>;
+
+  /** Receives up to 10 messages and hides them for `visibilitySeconds` (real seconds). */
+  receive(dlq: DeadLetterQueue, visibilitySeconds: number): Promise<ReceivedDlqMessage[]>;
+  /** Delivers a copy of the message to the DLQ's target: same body and message attributes. */
+  deliver(dlq: DeadLetterQueue, message: ReceivedDlqMessage): Promise<void>;
+  deleteMessage(dlq: DeadLetterQueue, message: ReceivedDlqMessage): Promise<void>;
+  /** Makes received messages visible again at once. */
+  release(dlq: DeadLetterQueue, messages: readonly ReceivedDlqMessage[]): Promise<void>;
+
+  /** Starts moving every message back to the source queue (StartMessageMoveTask). */
+  startMove(dlq: DeadLetterQueue, rate: number | undefined): Promise<MoveTask>;
+  /** The most recent move task of the DLQ, if any. */
+  latestMoveTask(dlq: DeadLetterQueue): Promise<MoveTask | undefined>;
+  cancelMove(dlq: DeadLetterQueue, taskHandle: string): Promise<{ moved: number }>;
+
+  /** Local: lets the queues drain so the replayed runs finish. AWS: nothing to do. */
+  settle(onProgress?: (progress: DrainProgress) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a DLQ message is about: a chunk of a run, a run-outcome event, or an invocation. */
+export interface MessageSubject {
+  kind: 'chunk' | 'event' | 'invocation' | 'unknown';
+  runId?: string;
+  month?: string;
+  detailType?: string;
+}
+
+/** Reads the run id and month of a chunk message, or the run of an EventBridge run-outcome event. */
+export function describeMessage(body: string): MessageSubject {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { kind: 'unknown' };
+  }
+  if (typeof json !== 'object' || json === null) return { kind: 'unknown' };
+  const value = json as Record<string, unknown>;
+  if (typeof value.runId === 'string' && typeof value.month === 'string') {
+    return { kind: 'chunk', runId: value.runId, month: value.month };
+  }
+  if (typeof value['detail-type'] === 'string') {
+    const detail = value.detail as { summary?: { runId?: unknown } } | undefined;
+    const runId = typeof detail?.summary?.runId === 'string' ? detail.summary.runId : undefined;
+    return { kind: 'event', detailType: value['detail-type'], ...(runId ? { runId } : {}) };
+  }
+  if (typeof value.trigger === 'string' || typeof value.requestContext === 'object') {
+    const scheduled = typeof value.scheduledTime === 'string' ? runIdOfSchedule(value.scheduledTime) : undefined;
+    return { kind: 'invocation', ...(scheduled ? { runId: scheduled } : {}) };
+  }
+  return { kind: 'unknown' };
+}
+
+/** The run id the fetcher derives from a schedule's time, if the time is valid. */
+function runIdOfSchedule(time: string): string | undefined {
+  try {
+    return scheduledRunId(time);
+  } catch {
+    return undefined;
+  }
+}

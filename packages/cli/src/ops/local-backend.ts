@@ -1,0 +1,180 @@
+import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
+import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-stack';
+import type { LedgerRepository, RunItem, SeriesRepository } from '@covid-etl/platform';
+import { parseFaults } from '../local/faults.js';
+import { LOCAL_ENVIRONMENT, LocalPipeline } from '../local/pipeline.js';
+import { localStateDir } from '../paths.js';
+import type {
+  DeadLetterQueue,
+  DlqDepth,
+  DlqMessage,
+  MoveTask,
+  OperatorBackend,
+  ReceivedDlqMessage,
+} from './backend.js';
+import { OperatorError } from './errors.js';
+
+const QUEUE_KEYS: readonly QueueKey[] = ['transformer', 'loader', 'notifier'];
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+const DESCRIPTIONS: Record<QueueKey, string> = {
+  transformer: 'month chunks the transformer failed 5 times',
+  loader: 'month chunks the loader failed 5 times',
+  notifier: 'run-outcome events the notifier failed 5 times',
+};
+
+/** Opens the local stack the way `etl run` does (ETL_LOCAL_DIR, ETL_FAULTS, SLACK_WEBHOOK_URL, …). */
+export async function openLocalPipeline(env: Record<string, string | undefined> = process.env): Promise<LocalPipeline> {
+  return LocalPipeline.open({
+    dir: localStateDir(env),
+    dynamoEndpoint: env.ETL_DYNAMODB_ENDPOINT?.trim() || undefined,
+    faults: parseFaults(env.ETL_FAULTS),
+    slackWebhookUrl: env.SLACK_WEBHOOK_URL?.trim() || undefined,
+    timeScale: env.ETL_LOCAL_TIME_SCALE ? Number(env.ETL_LOCAL_TIME_SCALE) : undefined,
+  });
+}
+
+/**
+ * The operator backend on the embedded local stack: the DLQs are the LocalPipeline's
+ * persisted queues, a replay is `moveMessagesTo` (run to completion at once), and `settle`
+ * drains the queues so that replayed runs finish and are announced.
+ */
+export class LocalOperatorBackend implements OperatorBackend {
+  readonly environment = LOCAL_ENVIRONMENT;
+  readonly kind = 'local' as const;
+  readonly ledger: LedgerRepository;
+  readonly series: SeriesRepository;
+  readonly source: string;
+  private lastTask: MoveTask | undefined;
+
+  constructor(readonly pipeline: LocalPipeline) {
+    this.ledger = pipeline.ledger;
+    this.series = pipeline.series;
+    this.source = `the local stack in ${pipeline.options.dir}`;
+  }
+
+  static async open(env: Record<string, string | undefined> = process.env): Promise<LocalOperatorBackend> {
+    return new LocalOperatorBackend(await openLocalPipeline(env));
+  }
+
+  listRuns(limit: number): Promise<RunItem[]> {
+    return this.ledger.listRuns(limit);
+  }
+
+  async startRun(input: FetcherInput, onProgress?: (progress: DrainProgress) => void): Promise<FetcherResult> {
+    const run = await this.pipeline.run(input, onProgress);
+    return { runId: run.runId, joined: false, status: run.summary?.status ?? run.status, chunks: run.months.length };
+  }
+
+  deadLetterQueues(): DeadLetterQueue[] {
+    return QUEUE_KEYS.map((key) => {
+      const { queue, deadLetterQueue } = this.pipeline.queues[key];
+      return {
+        key,
+        name: deadLetterQueue.name,
+        url: deadLetterQueue.url,
+        arn: deadLetterQueue.arn,
+        description: DESCRIPTIONS[key],
+        target: { kind: 'queue', key, name: queue.name, url: queue.url, arn: queue.arn, redrive: true },
+      };
+    });
+  }
+
+  async depth(dlq: DeadLetterQueue): Promise<DlqDepth> {
+    const queue = this.dlq(dlq);
+    return {
+      visible: queue.approximateNumberOfMessages,
+      inFlight: queue.approximateNumberOfMessagesNotVisible,
+      oldestAgeMs: queue.size > 0 ? queue.ageOfOldestMessageMs : null,
+      ageBasis: 'queue',
+    };
+  }
+
+  async peek(dlq: DeadLetterQueue, max: number): Promise<DlqMessage[]> {
+    return this.dlq(dlq)
+      .peek()
+      .slice(0, max)
+      .map((message) => toDlqMessage(message));
+  }
+
+  async receive(dlq: DeadLetterQueue, visibilitySeconds: number): Promise<ReceivedDlqMessage[]> {
+    const queue = this.dlq(dlq);
+    // Local visibility timeouts are scaled: ask for the AWS seconds that last `visibilitySeconds` here.
+    const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(visibilitySeconds / queue.timeScale));
+    return queue.receive({ maxMessages: 10, visibilityTimeoutSeconds: seconds }).map((message) => ({
+      ...toDlqMessage(message, -1),
+      receiptHandle: message.receiptHandle,
+    }));
+  }
+
+  async deliver(dlq: DeadLetterQueue, message: ReceivedDlqMessage): Promise<void> {
+    if (dlq.target?.kind !== 'queue') throw new OperatorError(`${dlq.name} has no source queue to replay to`);
+    this.pipeline.queues[dlq.target.key].queue.send(
+      message.body,
+      message.messageAttributes as Parameters<LocalQueue['send']>[1],
+    );
+  }
+
+  async deleteMessage(dlq: DeadLetterQueue, message: ReceivedDlqMessage): Promise<void> {
+    if (!this.dlq(dlq).deleteMessage(message.receiptHandle)) {
+      throw new OperatorError(
+        `Could not delete message ${message.messageId} from ${dlq.name}: its receipt handle expired (it stays in the DLQ)`,
+      );
+    }
+  }
+
+  async release(dlq: DeadLetterQueue, messages: readonly ReceivedDlqMessage[]): Promise<void> {
+    const queue = this.dlq(dlq);
+    for (const message of messages) queue.changeVisibility(message.receiptHandle, 0);
+  }
+
+  async startMove(dlq: DeadLetterQueue, rate: number | undefined): Promise<MoveTask> {
+    if (dlq.target?.kind !== 'queue') throw new OperatorError(`${dlq.name} has no source queue to replay to`);
+    const { moved } = this.dlq(dlq).moveMessagesTo(this.pipeline.queues[dlq.target.key].queue);
+    this.lastTask = {
+      status: 'COMPLETED',
+      moved,
+      toMove: moved,
+      startedAt: new Date().toISOString(),
+      ...(rate ? { rate } : {}),
+    };
+    return this.lastTask;
+  }
+
+  async latestMoveTask(): Promise<MoveTask | undefined> {
+    return this.lastTask;
+  }
+
+  async cancelMove(): Promise<{ moved: number }> {
+    throw new OperatorError('Local replays finish at once: there is no move task to cancel');
+  }
+
+  settle(onProgress?: (progress: DrainProgress) => void): Promise<void> {
+    return this.pipeline.settle(onProgress);
+  }
+
+  close(): Promise<void> {
+    return this.pipeline.close();
+  }
+
+  private dlq(dlq: DeadLetterQueue): LocalQueue {
+    const key = QUEUE_KEYS.find((k) => this.pipeline.queues[k].deadLetterQueue.name === dlq.name);
+    if (!key) throw new OperatorError(`${dlq.name} is not a dead-letter queue of the local stack`);
+    return this.pipeline.queues[key].deadLetterQueue;
+  }
+}
+
+/** `receiveOffset`: -1 for a message just received (its count includes this receive). */
+function toDlqMessage(message: QueueMessage, receiveOffset = 0): DlqMessage {
+  return {
+    messageId: message.messageId,
+    body: message.body,
+    messageAttributes: { ...message.messageAttributes },
+    receiveCount: Math.max(0, message.approximateReceiveCount + receiveOffset),
+    firstReceivedAt:
+      message.approximateFirstReceiveTimestamp === null
+        ? null
+        : new Date(message.approximateFirstReceiveTimestamp).toISOString(),
+    sentAt: new Date(message.sentTimestamp).toISOString(),
+  };
+}

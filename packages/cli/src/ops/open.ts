@@ -1,0 +1,34 @@
+import { LOCAL_ENVIRONMENT } from '../local/pipeline.js';
+import { REPO_ROOT } from '../paths.js';
+import { AwsOperatorBackend, createAwsClients } from './aws-backend.js';
+import type { OperatorBackend } from './backend.js';
+import { assertKnownEnvironment, resolveOperatorConfig } from './environments.js';
+import { LocalOperatorBackend } from './local-backend.js';
+
+/** Opens the backend of `--env`: the local stack, or a deployed environment found by `resolveOperatorConfig`. */
+export async function openBackend(
+  environment: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<OperatorBackend> {
+  assertKnownEnvironment(environment, REPO_ROOT);
+  if (environment === LOCAL_ENVIRONMENT) return LocalOperatorBackend.open(env);
+  const { config, source } = await resolveOperatorConfig(environment, { repoRoot: REPO_ROOT, env });
+  return new AwsOperatorBackend(config, createAwsClients(config.region), source);
+}
+
+/**
+ * Runs `fn` with the environment's backend and closes it afterwards. Tests pass `open` to
+ * run a command against a backend of their own.
+ */
+export async function withBackend<T>(
+  environment: string,
+  fn: (backend: OperatorBackend) => Promise<T>,
+  open: (environment: string) => Promise<OperatorBackend> = openBackend,
+): Promise<T> {
+  const backend = await open(environment);
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}

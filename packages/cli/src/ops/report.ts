@@ -1,0 +1,207 @@
+import { queueName, type RejectedRow, type RunCounts } from '@covid-etl/contracts';
+import type { ChunkItem, RunItem } from '@covid-etl/platform';
+import { formatDuration, runStatus } from '../format.js';
+import { describeMessage, type OperatorBackend } from './backend.js';
+
+/** How many messages of one DLQ the run reports read at most. */
+export const LOCATE_MAX_MESSAGES = 1000;
+
+/** Where the parked messages of each run are: runId → month (or `event:<detail-type>`) → DLQ name. */
+export type ParkedMessages = Map<string, Map<string, string>>;
+
+/**
+ * Reads every non-empty DLQ of the environment (messages handed back at once) and maps each
+ * run's parked chunks and events to the DLQ that holds them.
+ */
+export async function locateParkedMessages(backend: OperatorBackend): Promise<ParkedMessages> {
+  const parked: ParkedMessages = new Map();
+  for (const dlq of backend.deadLetterQueues()) {
+    const depth = await backend.depth(dlq, { age: false });
+    if (depth.visible === 0) continue;
+    for (const message of await backend.peek(dlq, LOCATE_MAX_MESSAGES)) {
+      const subject = describeMessage(message.body);
+      if (!subject.runId) continue;
+      const where = parked.get(subject.runId) ?? new Map<string, string>();
+      where.set(subject.month ?? `event:${subject.detailType ?? subject.kind}`, dlq.name);
+      parked.set(subject.runId, where);
+    }
+  }
+  return parked;
+}
+
+export interface PendingChunkReport {
+  month: string;
+  /** The stage the chunk waits for. */
+  stage: 'transform' | 'load';
+  lastError?: ChunkItem['lastError'];
+  /** The DLQ holding it, or where it should be (`in flight in <queue> (or lost)`). */
+  location: string;
+}
+
+/** One run as the operator commands show it. */
+export interface RunReport {
+  runId: string;
+  status: string;
+  /** `fetch`, `transform`, `load`, `finish` while running; where it stopped otherwise; `done`. */
+  stage: string;
+  trigger: RunItem['trigger'];
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  counts: RunCounts;
+  chunks: { expected: number; loaded: number; pending: number; skipped: number };
+  pendingChunks: PendingChunkReport[];
+  rejectedRows: RejectedRow[];
+  /** The DLQs holding this run's messages (chunks or its notification). */
+  deadLetterQueues: string[];
+  failure?: { reason: string; stage?: string };
+  note?: string;
+  dateRange: { from: string; to: string } | null;
+}
+
+function unparkedLocation(status: string, queue: string): string {
+  return status === 'RUNNING' ? `in ${queue}` : `in no DLQ (still in ${queue}, or lost)`;
+}
+
+/** Where a run is: see RunReport.stage. */
+export function runStage(run: RunItem, chunks: ChunkItem[]): string {
+  const status = runStatus(run);
+  if (status === 'SUCCEEDED' || status === 'PARTIAL') return 'done';
+  if (status === 'FAILED') return run.failure?.stage ?? run.summary?.failure?.stage ?? 'fetch';
+  if (run.dispatch !== 'SENT') return 'fetch';
+  if (chunks.some((chunk) => chunk.stage === 'SENT')) return 'transform';
+  if (chunks.some((chunk) => chunk.stage === 'TRANSFORMED')) return 'load';
+  return 'finish';
+}
+
+/** Builds a run's report from its ledger items (chunks read when it is not finished cleanly). */
+export async function buildRunReport(
+  backend: OperatorBackend,
+  run: RunItem,
+  parked: ParkedMessages,
+  chunks?: ChunkItem[],
+): Promise<RunReport> {
+  const status = runStatus(run);
+  const finished = status === 'SUCCEEDED' || status === 'PARTIAL';
+  const items = chunks ?? (finished && run.summary ? undefined : await backend.ledger.listChunks(run.runId));
+  const where = parked.get(run.runId) ?? new Map<string, string>();
+  const summary = run.summary;
+  let counts: RunCounts;
+  let rejectedRows: RejectedRow[];
+  let loaded: number;
+  let pending: PendingChunkReport[] = [];
+  if (items) {
+    const done = items.filter((chunk) => chunk.stage === 'LOADED');
+    counts = { inserted: 0, updated: 0, unchanged: run.skipped?.records ?? 0, rejected: 0 };
+    for (const chunk of done) {
+      counts.inserted += chunk.counts?.inserted ?? 0;
+      counts.updated += chunk.counts?.updated ?? 0;
+      counts.unchanged += chunk.counts?.unchanged ?? 0;
+    }
+    rejectedRows = items
+      .flatMap((chunk) => chunk.rejected ?? [])
+      .sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line);
+    counts.rejected = rejectedRows.length;
+    loaded = done.length;
+    pending = items
+      .filter((chunk) => chunk.stage !== 'LOADED')
+      .sort((a, b) => a.month.localeCompare(b.month))
+      .map((chunk) => {
+        const stage = chunk.stage === 'SENT' ? 'transform' : 'load';
+        return {
+          month: chunk.month,
+          stage,
+          ...(chunk.lastError ? { lastError: chunk.lastError } : {}),
+          location:
+            where.get(chunk.month) ??
+            unparkedLocation(status, queueName(backend.environment, stage === 'transform' ? 'transformer' : 'loader')),
+        } satisfies PendingChunkReport;
+      });
+  } else {
+    counts = summary?.counts ?? { inserted: 0, updated: 0, unchanged: 0, rejected: 0 };
+    rejectedRows = summary?.rejectedRows ?? [];
+    loaded = summary?.chunks.loaded ?? 0;
+  }
+  const failure = run.failure ?? summary?.failure;
+  return {
+    runId: run.runId,
+    status,
+    stage: runStage(run, items ?? []),
+    trigger: run.trigger,
+    startedAt: run.startedAt,
+    ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}),
+    ...(summary?.durationMs !== undefined ? { durationMs: summary.durationMs } : {}),
+    counts,
+    chunks: {
+      expected: run.months?.length ?? 0,
+      loaded,
+      pending: pending.length,
+      skipped: run.skipped?.months ?? 0,
+    },
+    pendingChunks: pending,
+    rejectedRows,
+    deadLetterQueues: [...new Set(where.values())].sort(),
+    ...(failure ? { failure } : {}),
+    ...((run.note ?? summary?.note) ? { note: run.note ?? summary?.note } : {}),
+    dateRange: summary?.dateRange ?? null,
+  };
+}
+
+/** The `etl runs` table. */
+export function formatRunsTable(reports: RunReport[]): string {
+  const header =
+    'RUN ID                        STATUS      STAGE      STARTED                   CHUNKS    INSERTED  UPDATED  UNCHANGED  REJECTED  DURATION  DLQ';
+  const rows = reports.map((r) =>
+    [
+      r.runId.padEnd(29),
+      r.status.padEnd(11),
+      r.stage.padEnd(10),
+      r.startedAt.padEnd(25),
+      `${r.chunks.loaded}/${r.chunks.expected}`.padEnd(8),
+      String(r.counts.inserted).padStart(9),
+      String(r.counts.updated).padStart(8),
+      String(r.counts.unchanged).padStart(10),
+      String(r.counts.rejected).padStart(9),
+      ` ${formatDuration(r.durationMs).padEnd(9)}`,
+      r.deadLetterQueues.join(',') || '-',
+    ].join(' '),
+  );
+  return [header, ...rows].join('\n');
+}
+
+/** The `etl status` text. */
+export function formatRunReport(r: RunReport, environment: string, maxRejected = 50): string {
+  const lines = [`Run ${r.runId}: ${r.status} (stage: ${r.stage})`];
+  lines.push(
+    `  trigger    ${r.trigger}, started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}${r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : ''}`,
+    `  records    ${r.counts.inserted} inserted, ${r.counts.updated} updated, ${r.counts.unchanged} unchanged, ${r.counts.rejected} rejected`,
+    `  chunks     ${r.chunks.loaded}/${r.chunks.expected} loaded, ${r.chunks.pending} pending, ${r.chunks.skipped} month(s) unchanged and skipped`,
+  );
+  if (r.dateRange) lines.push(`  dates      ${r.dateRange.from} .. ${r.dateRange.to}`);
+  if (r.note) lines.push(`  note       ${r.note}`);
+  if (r.failure) lines.push(`  failure    ${r.failure.reason}${r.failure.stage ? ` (stage ${r.failure.stage})` : ''}`);
+  for (const chunk of r.pendingChunks) {
+    const error = chunk.lastError
+      ? `; last error (${chunk.lastError.stage}, ${chunk.lastError.at}${chunk.lastError.receiveCount ? `, receive ${chunk.lastError.receiveCount}` : ''}): ${chunk.lastError.message}`
+      : '';
+    lines.push(`  pending    ${chunk.month} awaiting ${chunk.stage}, ${chunk.location}${error}`);
+  }
+  if (r.rejectedRows.length > 0) {
+    lines.push('  rejected rows:');
+    for (const row of r.rejectedRows.slice(0, maxRejected)) {
+      lines.push(`    ${row.source} line ${row.line}${row.column ? ` ${row.column}` : ''}: ${row.reason}`);
+    }
+    if (r.counts.rejected > Math.min(maxRejected, r.rejectedRows.length)) {
+      lines.push(
+        `    … and ${r.counts.rejected - Math.min(maxRejected, r.rejectedRows.length)} more (--json lists them)`,
+      );
+    }
+  }
+  const env = environment === 'local' ? '' : ` --env ${environment}`;
+  for (const name of r.deadLetterQueues) {
+    lines.push(
+      `  parked in  ${name}: look with pnpm etl dlq peek ${name}${env}, replay with pnpm etl dlq replay ${name} --run ${r.runId}${env}`,
+    );
+  }
+  return lines.join('\n');
+}
