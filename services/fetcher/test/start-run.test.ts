@@ -1,0 +1,333 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEFAULT_SOURCE_URLS, type SourceId, TransformChunkMessage } from '@covid-etl/contracts';
+import {
+  type LedgerRepository,
+  type MessageSender,
+  type OutgoingMessage,
+  RunFinalizer,
+  silentLogger,
+} from '@covid-etl/platform';
+import { dateRange, jhuCsv, nytCsv } from '@covid-etl/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  type FetcherDeps,
+  type SourceDownloader,
+  type SourceRequest,
+  type SourceResponse,
+  SourceUnavailableError,
+} from '../src/app.js';
+import { startRun } from '../src/use-cases/start-run.js';
+import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from './helpers/local-tables.js';
+
+const SCHEDULED = '2026-11-25T06:00:00Z';
+const SCHEDULED_RUN = 's-20261125T060000Z';
+
+/** Serves in-memory CSV bodies as downloaded files; ETags are honoured like a real server's. */
+class FakeDownloader implements SourceDownloader {
+  readonly requests: SourceRequest[] = [];
+  readonly bodies: Record<SourceId, string> = { nyt: '', jhu: '' };
+  readonly failures: Partial<Record<SourceId, Error>> = {};
+  readonly files: string[] = [];
+  private readonly dir = mkdtempSync(path.join(tmpdir(), 'fetcher-start-run-'));
+
+  async download(request: SourceRequest): Promise<SourceResponse> {
+    this.requests.push(request);
+    const failure = this.failures[request.id];
+    if (failure) throw failure;
+    const body = this.bodies[request.id];
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const etag = `"${sha256.slice(0, 12)}"`;
+    if (request.etag === etag) return { status: 'not-modified' };
+    const file = path.join(this.dir, `${request.id}-${this.requests.length}.csv`);
+    writeFileSync(file, body);
+    this.files.push(file);
+    return {
+      status: 'ok',
+      file,
+      sha256,
+      bytes: Buffer.byteLength(body),
+      etag,
+      dispose: async () => rmSync(file, { force: true }),
+    };
+  }
+
+  close(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A MessageSender that keeps the messages; `failAfter` sends only that many, then throws once. */
+class CapturingSender implements MessageSender {
+  readonly sent: OutgoingMessage[] = [];
+  failAfter: number | undefined;
+  async sendAll(messages: OutgoingMessage[]): Promise<void> {
+    if (this.failAfter !== undefined) {
+      const partial = this.failAfter;
+      this.failAfter = undefined;
+      this.sent.push(...messages.slice(0, partial));
+      throw new Error('SendMessageBatch to the transformer queue still failing after retries');
+    }
+    this.sent.push(...messages);
+  }
+  months(): string[] {
+    return this.sent.map((message) => TransformChunkMessage.parse(JSON.parse(message.body)).month);
+  }
+}
+
+let local: LocalTables;
+let ledger: LedgerRepository;
+let downloader: FakeDownloader;
+let sender: CapturingSender;
+let events: CapturingPublisher;
+let clock: TestClock;
+let deps: FetcherDeps;
+
+/** March to May 2020: 92 days in both sources. */
+function sources(days = dateRange('2020-03-01', 92), change: (date: string) => number = () => 0) {
+  return {
+    nyt: nytCsv(days.map((date, i) => ({ date, cases: 100 + i + change(date), deaths: i }))),
+    jhu: jhuCsv(days.map((date) => ({ date, recovered: 0 }))),
+  };
+}
+
+beforeAll(async () => {
+  local = await startLocalTables();
+});
+
+afterAll(async () => {
+  downloader?.close();
+  await local.close();
+});
+
+beforeEach(async () => {
+  ({ ledger } = await local.tables());
+  downloader?.close();
+  downloader = new FakeDownloader();
+  Object.assign(downloader.bodies, sources());
+  sender = new CapturingSender();
+  events = new CapturingPublisher();
+  clock = new TestClock(new Date('2026-11-25T06:00:05.000Z'));
+  const logger = silentLogger();
+  deps = {
+    environment: 'dev',
+    defaultUrls: DEFAULT_SOURCE_URLS,
+    ledger,
+    transformerQueue: sender,
+    downloader,
+    finalizer: new RunFinalizer({ ledger, events, logger, clock }),
+    clock,
+    logger,
+  };
+});
+
+/** What the loader would do for each chunk of `months`: mark it loaded, remember the month, try to finish. */
+async function loadChunks(runId: string, months: string[]) {
+  for (const month of months) {
+    const chunk = await ledger.getChunk(runId, month);
+    await ledger.markChunkLoaded(runId, month, {
+      counts: { inserted: 1, updated: 0, unchanged: 0 },
+      rejected: [],
+      dateRange: null,
+    });
+    await ledger.putMonthState({ month, hash: chunk?.hash ?? '', records: 30, runId });
+    await deps.finalizer.finishIfComplete(runId);
+  }
+}
+
+describe('startRun', () => {
+  it('records the run first, then sends one message per month and marks the dispatch', async () => {
+    // Act
+    const result = await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);
+
+    // Assess
+    expect(result).toEqual({ runId: SCHEDULED_RUN, joined: false, status: 'RUNNING', chunks: 3 });
+    expect(sender.months()).toEqual(['2020-03', '2020-04', '2020-05']);
+    const first = TransformChunkMessage.parse(JSON.parse(sender.sent[0]?.body ?? ''));
+    expect(first.nyt).toHaveLength(31);
+    expect(first.jhu).toHaveLength(31);
+    const run = await ledger.getRun(SCHEDULED_RUN);
+    expect(run).toMatchObject({
+      status: 'RUNNING',
+      trigger: 'schedule',
+      dispatch: 'SENT',
+      months: ['2020-03', '2020-04', '2020-05'],
+      skipped: { months: 0, records: 0 },
+    });
+    expect(run?.sources.map((source) => source.id)).toEqual(['nyt', 'jhu']);
+    const hashes = sender.sent.map((message) => TransformChunkMessage.parse(JSON.parse(message.body)).hash);
+    const chunks = await ledger.listChunks(SCHEDULED_RUN);
+    expect(chunks.map((chunk) => [chunk.month, chunk.stage, chunk.hash])).toEqual([
+      ['2020-03', 'SENT', hashes[0]],
+      ['2020-04', 'SENT', hashes[1]],
+      ['2020-05', 'SENT', hashes[2]],
+    ]);
+    expect(downloader.files.every((file) => !existsSync(file))).toBe(true);
+  });
+
+  it('joins the run of a duplicate scheduled invocation without downloading or sending again', async () => {
+    // Prepare
+    await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);
+    const requests = downloader.requests.length;
+    clock.advance(60_000);
+
+    // Act
+    const duplicate = await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);
+
+    // Assess
+    expect(duplicate).toEqual({ runId: SCHEDULED_RUN, joined: true, status: 'RUNNING', chunks: 3 });
+    expect(sender.sent).toHaveLength(3);
+    expect(downloader.requests).toHaveLength(requests);
+    expect(await ledger.listRuns()).toHaveLength(1);
+  });
+
+  it('gives every manual run its own id', async () => {
+    // Act
+    const first = await startRun({ trigger: 'manual' }, deps);
+    const second = await startRun({ trigger: 'manual' }, deps);
+
+    // Assess
+    expect(first.runId).toMatch(/^m-20261125T060005Z-[0-9a-f]{6}$/);
+    expect(second.runId).not.toBe(first.runId);
+    expect(second.joined).toBe(false);
+  });
+
+  it('ends the run FAILED with the reason on a structural error, and sends nothing', async () => {
+    // Prepare: NYT renamed a column.
+    downloader.bodies.nyt = downloader.bodies.nyt.replace('date,cases,deaths', 'date,cases,death');
+
+    // Act
+    const result = await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);
+
+    // Assess
+    expect(result).toEqual({ runId: SCHEDULED_RUN, joined: false, status: 'FAILED', chunks: 0 });
+    expect(sender.sent).toEqual([]);
+    const run = await ledger.getRun(SCHEDULED_RUN);
+    expect(run?.status).toBe('FAILED');
+    expect(run?.failure?.stage).toBe('fetch');
+    expect(run?.failure?.reason).toMatch(/^nyt line 1: .*deaths.*\(The New York Times us\.csv\)$/);
+    expect(await ledger.listChunks(SCHEDULED_RUN)).toEqual([]);
+    expect(events.published).toEqual([
+      {
+        detailType: 'EtlRunFailed',
+        detail: expect.objectContaining({
+          reason: run?.failure?.reason,
+          summary: expect.objectContaining({ status: 'FAILED' }),
+        }),
+      },
+    ]);
+    expect((await ledger.getSourceBaselines()).size).toBe(0);
+  });
+
+  it('ends the run FAILED, naming the source, when a source cannot be downloaded', async () => {
+    // Prepare
+    downloader.failures.jhu = new SourceUnavailableError(
+      'jhu',
+      'https://example.org/jhu.csv answered HTTP 404 Not Found',
+    );
+
+    // Act
+    const result = await startRun({ trigger: 'manual' }, deps);
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(sender.sent).toEqual([]);
+    expect((await ledger.getRun(result.runId))?.failure?.reason).toBe(
+      'jhu: https://example.org/jhu.csv answered HTTP 404 Not Found (Johns Hopkins CSSE via datasets/covid-19)',
+    );
+  });
+
+  it('ends SUCCEEDED with a note and sends nothing when both sources answer 304', async () => {
+    // Prepare: a first run that loaded everything and so left source baselines.
+    const first = await startRun({ trigger: 'manual' }, deps);
+    await loadChunks(first.runId, ['2020-03', '2020-04', '2020-05']);
+    sender.sent.length = 0;
+    events.published.length = 0;
+
+    // Act
+    const result = await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);
+
+    // Assess
+    expect(result).toEqual({ runId: SCHEDULED_RUN, joined: false, status: 'SUCCEEDED', chunks: 0 });
+    expect(sender.sent).toEqual([]);
+    expect(downloader.requests.slice(-2).map((request) => request.etag)).toEqual([
+      expect.stringMatching(/^"/),
+      expect.stringMatching(/^"/),
+    ]);
+    const run = await ledger.getRun(SCHEDULED_RUN);
+    const note = `Both sources are unchanged since ${first.runId} (not modified (HTTP 304)): nothing to do.`;
+    expect(run?.summary?.note).toBe(note);
+    expect(events.published).toHaveLength(1);
+    expect(events.published[0]?.detail).toMatchObject({
+      summary: { status: 'SUCCEEDED', note, counts: { inserted: 0, updated: 0 } },
+    });
+  });
+
+  it('ends SUCCEEDED with a note when the bytes are the same even without a 304', async () => {
+    // Prepare: baselines without validators (the server sends no ETag any more).
+    const first = await startRun({ trigger: 'manual' }, deps);
+    await loadChunks(first.runId, ['2020-03', '2020-04', '2020-05']);
+    const baselines = await ledger.getSourceBaselines();
+    await ledger.putSourceBaselines(
+      first.runId,
+      [...baselines.values()].map((baseline) => ({ id: baseline.id, url: 'x', sha256: baseline.sha256, bytes: 1 })),
+    );
+    sender.sent.length = 0;
+
+    // Act
+    const result = await startRun({ trigger: 'manual' }, deps);
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(sender.sent).toEqual([]);
+    expect((await ledger.getRun(result.runId))?.summary?.note).toContain('(same content): nothing to do.');
+  });
+
+  it('skips the months whose content hash equals their last successful load', async () => {
+    // Prepare: a first run loaded everything; then NYT revises one day of May.
+    const first = await startRun({ trigger: 'manual' }, deps);
+    await loadChunks(first.runId, ['2020-03', '2020-04', '2020-05']);
+    Object.assign(
+      downloader.bodies,
+      sources(undefined, (date) => (date === '2020-05-10' ? 7 : 0)),
+    );
+    sender.sent.length = 0;
+
+    // Act
+    const result = await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);
+
+    // Assess
+    expect(result).toMatchObject({ status: 'RUNNING', chunks: 1 });
+    expect(sender.months()).toEqual(['2020-05']);
+    expect(await ledger.getRun(SCHEDULED_RUN)).toMatchObject({
+      months: ['2020-05'],
+      skipped: { months: 2, records: 60 },
+    });
+  });
+
+  it('resumes a dispatch that died halfway and finishes the run only when every month is loaded', async () => {
+    // Prepare: the first invocation sends one message, then SendMessageBatch keeps failing; the
+    // loader loads that month before Lambda retries the invocation.
+    sender.failAfter = 1;
+    await expect(startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps)).rejects.toThrow('still failing');
+    await loadChunks(SCHEDULED_RUN, ['2020-03']);
+    sender.sent.length = 0;
+
+    // Act
+    const retried = await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);
+    await loadChunks(SCHEDULED_RUN, ['2020-04']);
+    const afterTwo = await ledger.getRun(SCHEDULED_RUN);
+    await loadChunks(SCHEDULED_RUN, ['2020-03', '2020-05']);
+
+    // Assess
+    expect(retried).toMatchObject({ runId: SCHEDULED_RUN, joined: true, status: 'RUNNING' });
+    expect(sender.months()).toEqual(['2020-03', '2020-04', '2020-05']);
+    expect(afterTwo?.status).toBe('RUNNING');
+    const run = await ledger.getRun(SCHEDULED_RUN);
+    expect(run).toMatchObject({ status: 'SUCCEEDED', months: ['2020-03', '2020-04', '2020-05'] });
+    expect(run?.summary?.counts).toEqual({ inserted: 3, updated: 0, unchanged: 0, rejected: 0 });
+    expect(events.published).toHaveLength(1);
+  });
+});
