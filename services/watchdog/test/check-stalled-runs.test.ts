@@ -1,0 +1,254 @@
+import { type ChunkItem, type LedgerRepository, RunFinalizer, type RunItem, silentLogger } from '@covid-etl/platform';
+import { lambdaContext } from '@covid-etl/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { checkStalledRuns, createHandler, stalledReason, type WatchdogDeps } from '../src/app.js';
+import { CapturingPublisher, type LocalTables, runItem, startLocalTables, TestClock } from './helpers/local-tables.js';
+
+const MINUTE = 60_000;
+const STALL_AFTER_MS = 30 * MINUTE;
+const OLD = 's-20261125T060000Z';
+const YOUNG = 'm-20261125T062500Z-abcdef';
+const HASH = 'f'.repeat(64);
+
+let local: LocalTables;
+let ledger: LedgerRepository;
+let events: CapturingPublisher;
+let clock: TestClock;
+let deps: WatchdogDeps;
+
+beforeAll(async () => {
+  local = await startLocalTables();
+});
+
+afterAll(async () => {
+  await local.close();
+});
+
+beforeEach(async () => {
+  ({ ledger } = await local.tables());
+  events = new CapturingPublisher();
+  clock = new TestClock(new Date('2026-11-25T06:00:00.000Z'));
+  const logger = silentLogger();
+  deps = {
+    environment: 'dev',
+    ledger,
+    finalizer: new RunFinalizer({ ledger, events, logger, clock, eventLeaseMs: 2 * MINUTE }),
+    clock,
+    logger,
+    stallAfterMs: STALL_AFTER_MS,
+  };
+});
+
+/** A dispatched run started at `startedAt`, its `loaded` months loaded, the others waiting. */
+async function dispatchedRun(runId: string, startedAt: string, months: string[], loaded: string[] = []) {
+  await ledger.createRun(runItem({ runId, startedAt }));
+  await ledger.recordDispatchPlan(runId, {
+    sources: [],
+    months,
+    hashes: Object.fromEntries(months.map((month) => [month, HASH])),
+    skipped: { months: 0, records: 0 },
+  });
+  await ledger.markDispatched(runId);
+  for (const month of loaded) await loadChunk(runId, month);
+}
+
+async function loadChunk(runId: string, month: string) {
+  await ledger.markChunkLoaded(runId, month, {
+    counts: { inserted: 30, updated: 0, unchanged: 0 },
+    rejected: [],
+    dateRange: { from: `${month}-01`, to: `${month}-30` },
+  });
+}
+
+describe('checkStalledRuns', () => {
+  it('reports a RUNNING run older than stallAfterMs once, as INCOMPLETE through EtlRunFailed', async () => {
+    // Prepare
+    await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03', '2020-04'], ['2020-03']);
+    await ledger.markChunkTransformed(OLD, '2020-04', []);
+    await ledger.recordChunkError(OLD, '2020-04', {
+      stage: 'load',
+      message: 'TransientError: throttled',
+      at: '2026-11-25T06:05:00.000Z',
+    });
+    clock.advance(31 * MINUTE);
+
+    // Act
+    const first = await checkStalledRuns(deps);
+    clock.advance(5 * MINUTE);
+    const second = await checkStalledRuns(deps);
+
+    // Assess
+    expect(first.reported).toEqual([OLD]);
+    expect(second.reported).toEqual([]);
+    const run = await ledger.getRun(OLD);
+    expect(run?.status).toBe('INCOMPLETE');
+    expect(run?.failure).toEqual({
+      stage: 'stalled',
+      reason:
+        'stalled: 1 of 2 chunk(s) not loaded 31 min after the start: 2020-04 in covid-etl-dev-loader or covid-etl-dev-loader-dlq (last error: TransientError: throttled)',
+    });
+    expect(events.published).toHaveLength(1);
+    expect(events.published[0]).toMatchObject({
+      detailType: 'EtlRunFailed',
+      detail: {
+        version: 1,
+        reason: run?.failure?.reason,
+        summary: {
+          status: 'INCOMPLETE',
+          counts: { inserted: 30 },
+          pendingChunks: [{ month: '2020-04', stage: 'load', lastError: 'TransientError: throttled' }],
+        },
+      },
+    });
+  });
+
+  it('leaves a young run and a finished run alone', async () => {
+    // Prepare
+    await dispatchedRun(YOUNG, '2026-11-25T06:25:00.000Z', ['2020-03']);
+    await dispatchedRun(OLD, '2026-11-25T05:00:00.000Z', ['2020-03'], ['2020-03']);
+    await deps.finalizer.finishIfComplete(OLD);
+    events.published.length = 0;
+    clock.advance(40 * MINUTE);
+
+    // Act
+    const report = await checkStalledRuns(deps);
+
+    // Assess
+    expect(report).toEqual({ reported: [], republished: [] });
+    expect((await ledger.getRun(YOUNG))?.status).toBe('RUNNING');
+    expect((await ledger.getRun(OLD))?.status).toBe('SUCCEEDED');
+    expect(events.published).toEqual([]);
+  });
+
+  it('announces the completion of a stalled run once its chunks are loaded after all', async () => {
+    // Prepare: reported stalled, then the DLQ is replayed and the last chunk loads.
+    await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03', '2020-04'], ['2020-03']);
+    clock.advance(45 * MINUTE);
+    await checkStalledRuns(deps);
+    await loadChunk(OLD, '2020-04');
+
+    // Act
+    const status = await deps.finalizer.finishIfComplete(OLD);
+    const again = await deps.finalizer.finishIfComplete(OLD);
+    const check = await checkStalledRuns(deps);
+
+    // Assess
+    expect(status).toBe('SUCCEEDED');
+    expect(again).toBeUndefined();
+    expect(check.reported).toEqual([]);
+    expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunFailed', 'EtlRunCompleted']);
+    expect(events.published[1]?.detail).toMatchObject({
+      summary: { status: 'SUCCEEDED', counts: { inserted: 60 }, chunks: { expected: 2, loaded: 2 } },
+    });
+    const run = await ledger.getRun(OLD);
+    expect(run).toMatchObject({ status: 'SUCCEEDED', event: { detailType: 'EtlRunCompleted', state: 'PUBLISHED' } });
+  });
+
+  it('publishes again an outcome event whose publisher died, after its lease', async () => {
+    // Prepare: the loader that finished the run could not put its event.
+    await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03'], ['2020-03']);
+    events.failNext = 1;
+    await expect(deps.finalizer.finishIfComplete(OLD)).rejects.toThrow('PutEvents is unavailable');
+
+    // Act
+    const duringLease = await checkStalledRuns(deps);
+    clock.advance(3 * MINUTE);
+    const afterLease = await checkStalledRuns(deps);
+    const later = await checkStalledRuns(deps);
+
+    // Assess
+    expect(duringLease.republished).toEqual([]);
+    expect(afterLease.republished).toEqual([OLD]);
+    expect(later.republished).toEqual([]);
+    expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
+  });
+
+  it('checks only the given run with onlyRunId, with the caller-provided reason', async () => {
+    // Prepare
+    await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03']);
+    await dispatchedRun('s-20261124T060000Z', '2026-11-24T06:00:00.000Z', ['2020-03']);
+    clock.advance(60 * MINUTE);
+
+    // Act
+    const report = await checkStalledRuns(deps, {
+      onlyRunId: OLD,
+      describe: (run, chunks) => `${run.runId}: ${chunks.length} chunk(s) in covid-etl-local-transformer-dlq`,
+    });
+
+    // Assess
+    expect(report.reported).toEqual([OLD]);
+    expect((await ledger.getRun(OLD))?.failure?.reason).toBe(`${OLD}: 1 chunk(s) in covid-etl-local-transformer-dlq`);
+    expect((await ledger.getRun('s-20261124T060000Z'))?.status).toBe('RUNNING');
+  });
+
+  it('runs as the scheduled Lambda handler', async () => {
+    // Prepare
+    await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03']);
+    clock.advance(31 * MINUTE);
+    const handler = createHandler(deps, { timeoutEarlyInMillis: 0 });
+
+    // Act
+    const report = await handler({}, lambdaContext());
+
+    // Assess
+    expect(report).toEqual({ reported: [OLD], republished: [] });
+  });
+});
+
+describe('stalledReason', () => {
+  const run = (overrides: Partial<RunItem> = {}) => runItem({ runId: OLD, dispatch: 'SENT', ...overrides });
+  const chunk = (month: string, stage: ChunkItem['stage'], lastError?: string): ChunkItem => ({
+    runId: OLD,
+    month,
+    hash: HASH,
+    stage,
+    rejected: [],
+    ...(lastError ? { lastError: { stage: 'transform', message: lastError, at: '2026-11-25T06:01:00.000Z' } } : {}),
+  });
+
+  it('names each pending month with its queue and DLQ, and its last error', () => {
+    // Prepare
+    const chunks = [
+      chunk('2020-05', 'TRANSFORMED'),
+      chunk('2020-03', 'LOADED'),
+      chunk('2020-04', 'SENT', 'MalformedMessageError: does not match the contract'),
+    ];
+
+    // Act
+    const reason = stalledReason(run({ months: ['2020-03', '2020-04', '2020-05'] }), chunks, 47 * MINUTE, 'prod');
+
+    // Assess
+    expect(reason).toBe(
+      'stalled: 2 of 3 chunk(s) not loaded 47 min after the start: ' +
+        '2020-04 in covid-etl-prod-transformer or covid-etl-prod-transformer-dlq (last error: MalformedMessageError: does not match the contract); ' +
+        '2020-05 in covid-etl-prod-loader or covid-etl-prod-loader-dlq',
+    );
+  });
+
+  it('lists at most five months and counts the rest', () => {
+    // Prepare
+    const months = Array.from({ length: 8 }, (_, i) => `2020-0${i + 1}`);
+
+    // Act
+    const reason = stalledReason(
+      run({ months }),
+      months.map((month) => chunk(month, 'SENT')),
+      31 * MINUTE,
+      'dev',
+    );
+
+    // Assess
+    expect(reason).toMatch(/^stalled: 8 of 8 chunk\(s\) not loaded 31 min after the start: 2020-01 in /);
+    expect(reason).toContain('2020-05 in covid-etl-dev-transformer');
+    expect(reason).not.toContain('2020-06');
+    expect(reason).toMatch(/; and 3 more$/);
+  });
+
+  it('says when the fetcher never finished sending the chunks', () => {
+    // Act
+    const reason = stalledReason(run({ dispatch: 'PENDING' }), [], 90 * MINUTE, 'dev');
+
+    // Assess
+    expect(reason).toBe('stalled: the fetcher did not finish sending the chunks 90 min after the start');
+  });
+});
