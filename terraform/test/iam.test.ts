@@ -47,10 +47,13 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
     ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
     [queue(name)],
   ];
-  const rw = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
   const grants: Record<FunctionKey, Grant[]> = {
     fetcher: [
-      [rw, [ledger, ledgerIndex]],
+      // the run, its chunk items (BatchWriteItem), month states, source baselines
+      [
+        ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        [ledger],
+      ],
       [['sqs:SendMessage'], [queue('transformer')]],
       [['events:PutEvents'], [bus]],
       [['sqs:SendMessage'], [asyncDlq]],
@@ -60,7 +63,15 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
       [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [ledger]],
       [['sqs:SendMessage'], [queue('loader')]],
     ],
-    loader: [consume('loader'), [rw, [data]], [rw, [ledger]], [['events:PutEvents'], [bus]]],
+    loader: [
+      consume('loader'),
+      [
+        ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        [data],
+      ],
+      [['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [ledger]],
+      [['events:PutEvents'], [bus]],
+    ],
     notifier: [
       consume('notifier'),
       [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [ledger]],
@@ -73,7 +84,7 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
     ],
     watchdog: [
       [
-        ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
         [ledger, ledgerIndex],
       ],
       [['events:PutEvents'], [bus]],

@@ -228,7 +228,8 @@ module "fetcher" {
     JHU_URL               = var.source_urls.jhu
   })
   policy_statements = [
-    { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_all },
+    # The run, its dispatch plan (BatchWriteItem of the chunk items), month states, source baselines.
+    { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], resources = local.ddb.ledger_arns },
     { sid = "SendToTransformerQueue", actions = ["sqs:SendMessage"], resources = [module.queues["transformer"].queue_arn] },
     { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
   ]
@@ -299,7 +300,7 @@ module "loader" {
   })
   policy_statements = [
     { sid = "ReadWriteData", actions = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.data_arns },
-    { sid = "ReadWriteLedger", actions = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
+    { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
     { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
   ]
   sqs_event_source = {
@@ -401,7 +402,8 @@ module "watchdog" {
     STALL_AFTER_MINUTES = tostring(var.stall_after_minutes)
   })
   policy_statements = [
-    { sid = "CheckRunsInLedger", actions = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_all },
+    # Unfinished runs (GSI byStartedAt) and their chunks; finishing a run may record source baselines.
+    { sid = "CheckRunsInLedger", actions = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"], resources = local.ddb.ledger_all },
     { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
   ]
   async_invocation = local.async_invocation
