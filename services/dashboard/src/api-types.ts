@@ -1,0 +1,83 @@
+/**
+ * The JSON the dashboard API answers: shared by the server (`src/`) and the page (`src/web/`).
+ * Types only, so the front-end bundle takes nothing from the server side.
+ */
+
+/** One day of the national series with its derived daily values. */
+export interface SeriesPoint {
+  /** `YYYY-MM-DD` */
+  date: string;
+  /** Cumulative cases (The New York Times). */
+  cases: number;
+  /** Cumulative deaths (The New York Times). */
+  deaths: number;
+  /** Cumulative recoveries (Johns Hopkins CSSE); null where the source stopped reporting them. */
+  recovered: number | null;
+  /** Cases minus the previous day's; null on the first day and after a gap in the dates. */
+  newCases: number | null;
+  newDeaths: number | null;
+  /** Mean of the last 7 daily values (this day included, 1 decimal); null until 7 daily values exist. */
+  newCases7d: number | null;
+  newDeaths7d: number | null;
+}
+
+/** Where a data set comes from and under which licence. */
+export interface SourceAttribution {
+  id: 'nyt' | 'jhu';
+  name: string;
+  provides: string;
+  licence: string;
+  url: string;
+}
+
+/** `GET /api/series[?from=YYYY-MM-DD&to=YYYY-MM-DD]` */
+export interface SeriesResponse {
+  /** The range asked for (null when open); `series` holds the stored days inside it. */
+  from: string | null;
+  to: string | null;
+  /** First and last date stored in the table; null when the table is empty. */
+  available: { from: string; to: string } | null;
+  /** Last date whose recovered count is reported (not null); null when the table is empty. */
+  recoveredReportedUntil: string | null;
+  /** First date from which recoveries are not reported (shown as null); null when reported to the end. */
+  recoveredNotReportedFrom: string | null;
+  series: SeriesPoint[];
+  sources: SourceAttribution[];
+}
+
+/** A pipeline run as the status endpoint shows it. */
+export interface RunView {
+  runId: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE';
+  trigger: 'schedule' | 'manual';
+  startedAt: string;
+  finishedAt: string | null;
+  /** What the run did to the data table; null while it runs. */
+  counts: { inserted: number; updated: number; unchanged: number; rejected: number } | null;
+  failure: string | null;
+  note: string | null;
+}
+
+/** `GET /api/status` */
+export interface StatusResponse {
+  environment: string;
+  /** When this answer was made (ISO 8601). */
+  now: string;
+  /** The most recently started run; null when the ledger has none. */
+  latestRun: RunView | null;
+  /** The most recent SUCCEEDED run among the latest ones read; null when there is none. */
+  lastSuccessfulRun: { runId: string; finishedAt: string | null } | null;
+  /** What the data table holds; null when it is empty. */
+  data: {
+    firstDate: string;
+    lastDate: string;
+    days: number;
+    /** When a run last inserted or updated a day (ISO 8601). */
+    lastChangedAt: string | null;
+  } | null;
+}
+
+/** Every error answer: one sentence a person can act on. */
+export interface ErrorResponse {
+  error: string;
+}

@@ -1,0 +1,27 @@
+import { EnvVar } from '@covid-etl/contracts';
+import {
+  createDocumentClient,
+  createLogger,
+  getStringFromEnv,
+  LedgerRepository,
+  SeriesRepository,
+  systemClock,
+} from '@covid-etl/platform';
+import { createHandler } from './app.js';
+import { WEB_ASSETS } from './generated/web-assets.js';
+
+const environment = getStringFromEnv({ key: EnvVar.Environment });
+const dataTable = getStringFromEnv({ key: EnvVar.DataTable });
+const ledgerTable = getStringFromEnv({ key: EnvVar.LedgerTable });
+
+const doc = createDocumentClient();
+
+/** The deployed dashboard: a Lambda function URL (payload format 2.0), read-only on both tables. */
+export const handler = createHandler({
+  series: new SeriesRepository(doc, dataTable),
+  ledger: new LedgerRepository(doc, ledgerTable),
+  environment,
+  assets: WEB_ASSETS,
+  clock: systemClock,
+  logger: createLogger({ service: 'dashboard' }),
+});

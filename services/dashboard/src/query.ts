@@ -1,0 +1,58 @@
+import { isRealDate } from '@covid-etl/contracts';
+import { z } from 'zod';
+
+/** A query that cannot be answered: the message goes back to the caller as `{ error }` with 400. */
+export class BadRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadRequestError';
+  }
+}
+
+const DATE_SHAPE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
+const QueryDate = z
+  .string()
+  .regex(DATE_SHAPE, 'expected a date as YYYY-MM-DD')
+  .refine(isRealDate, 'expected a date that exists in the calendar');
+
+/** `?from=YYYY-MM-DD&to=YYYY-MM-DD`, both optional and inclusive; nothing else. */
+export const SeriesQuery = z
+  .strictObject({ from: QueryDate.optional(), to: QueryDate.optional() })
+  .refine((query) => !query.from || !query.to || query.from <= query.to, {
+    error: (issue) => {
+      const { from, to } = issue.input as { from: string; to: string };
+      return `from (${from}) is after to (${to}): expected from <= to`;
+    },
+  });
+export type SeriesQuery = z.infer<typeof SeriesQuery>;
+
+/** No parameters at all. */
+export const NoQuery = z.strictObject({});
+
+type Params = Record<string, string | undefined>;
+
+/**
+ * Parses query parameters against an object schema. The first problem becomes one sentence
+ * naming the parameter and quoting the value: `from: expected a date as YYYY-MM-DD, got
+ * "2020-13-01"`. A repeated parameter arrives comma-joined (as Lambda function URLs deliver it)
+ * and fails as a bad value.
+ */
+export function parseQuery<Shape extends z.ZodRawShape>(
+  schema: z.ZodObject<Shape>,
+  params: Params | undefined,
+): z.infer<z.ZodObject<Shape>> {
+  const input: Params = Object.fromEntries(Object.entries(params ?? {}).filter(([, value]) => value !== undefined));
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const allowed = Object.keys(schema.shape);
+    const names = issue.keys.map((key) => JSON.stringify(key)).join(', ');
+    const expected = allowed.length > 0 ? `expected only ${allowed.join(' and ')}` : 'this path takes none';
+    throw new BadRequestError(`unknown query parameter ${names}: ${expected}`);
+  }
+  const name = issue?.path[0];
+  if (typeof name !== 'string') throw new BadRequestError(issue?.message ?? 'invalid query');
+  throw new BadRequestError(`${name}: ${issue?.message}, got ${JSON.stringify(input[name] ?? '')}`);
+}
