@@ -151,15 +151,25 @@ variable "fetcher_schedule_expression" {
 }
 
 variable "fetcher_schedule_timezone" {
-  description = "IANA time zone of fetcher_schedule_expression, for example UTC."
+  description = "IANA time zone of fetcher_schedule_expression, for example UTC or America/New_York."
   type        = string
   default     = "UTC"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+)+)$", var.fetcher_schedule_timezone))
+    error_message = "fetcher_schedule_timezone must be UTC or an IANA name such as America/New_York."
+  }
 }
 
 variable "watchdog_schedule_expression" {
-  description = "How often the watchdog looks for stalled runs: a rate or cron expression. Default every 5 minutes."
+  description = "How often the watchdog looks for stalled runs: rate(<n> minutes) or a cron expression. Default every 5 minutes (well under stall_after_minutes)."
   type        = string
   default     = "rate(5 minutes)"
+
+  validation {
+    condition     = can(regex("^(rate\\([0-9]+ minutes?\\)|cron\\([^)]+\\))$", var.watchdog_schedule_expression))
+    error_message = "watchdog_schedule_expression must be rate(<n> minutes) or cron(...)."
+  }
 }
 
 ################################################################################
