@@ -658,7 +658,13 @@ describe('etl dlq replay --env dev (SQS message move task)', () => {
       .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 1 }] });
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
     const questions: string[] = [];
-    const yes = { interactive: true, ask: async (q: string) => (questions.push(q), 'y') };
+    const yes = {
+      interactive: true,
+      ask: async (question: string) => {
+        questions.push(question);
+        return 'y';
+      },
+    };
     // Act
     const refused = dlqReplayCommand('loader', { env: 'prod' }, deps().deps);
     await expect(refused).rejects.toThrow(
