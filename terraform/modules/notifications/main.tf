@@ -192,6 +192,12 @@ resource "aws_ssm_parameter" "slack_webhook" {
   tags = var.tags
 
   depends_on = [aws_kms_alias.this]
+
+  lifecycle {
+    # The operator's put-parameter may change these. Terraform must never update the
+    # parameter afterwards: an update would send a value again, and it has none to send.
+    ignore_changes = [description, key_id]
+  }
 }
 
 ################################################################################
