@@ -55,6 +55,8 @@ export interface RunReport {
   /** The DLQs holding this run's messages (chunks or its notification). */
   deadLetterQueues: string[];
   failure?: { reason: string; stage?: string };
+  /** The outcome event (EtlRunCompleted / EtlRunFailed): PUBLISHING until put on the bus, then PUBLISHED. */
+  event?: { detailType: string; state: string };
   note?: string;
   dateRange: { from: string; to: string } | null;
 }
@@ -142,6 +144,7 @@ export async function buildRunReport(
     rejectedRows,
     deadLetterQueues: [...new Set(where.values())].sort(),
     ...(failure ? { failure } : {}),
+    ...(run.event ? { event: { detailType: run.event.detailType, state: run.event.state } } : {}),
     ...((run.note ?? summary?.note) ? { note: run.note ?? summary?.note } : {}),
     dateRange: summary?.dateRange ?? null,
   };
@@ -180,6 +183,7 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
   if (r.dateRange) lines.push(`  dates      ${r.dateRange.from} .. ${r.dateRange.to}`);
   if (r.note) lines.push(`  note       ${r.note}`);
   if (r.failure) lines.push(`  failure    ${r.failure.reason}${r.failure.stage ? ` (stage ${r.failure.stage})` : ''}`);
+  if (r.event) lines.push(`  event      ${r.event.detailType} ${r.event.state}`);
   for (const chunk of r.pendingChunks) {
     const error = chunk.lastError
       ? `; last error (${chunk.lastError.stage}, ${chunk.lastError.at}${chunk.lastError.receiveCount ? `, receive ${chunk.lastError.receiveCount}` : ''}): ${chunk.lastError.message}`
