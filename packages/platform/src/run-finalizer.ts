@@ -44,9 +44,12 @@ export class RunFinalizer {
       return undefined;
     }
     if (run.dispatch !== 'SENT') return undefined;
-    const chunks = await this.deps.ledger.listChunks(runId);
+    // Only the planned months count: a chunk item outside the plan (left by an interrupted
+    // dispatch) must neither finish the run early nor add to its counts.
+    const planned = new Set(run.months);
+    const chunks = (await this.deps.ledger.listChunks(runId)).filter((chunk) => planned.has(chunk.month));
     const loaded = chunks.filter((chunk) => chunk.stage === 'LOADED').length;
-    if (loaded < run.months.length) return undefined;
+    if (loaded < planned.size) return undefined;
     const status: RunStatus = chunks.some((chunk) => chunk.rejected.length > 0) ? 'PARTIAL' : 'SUCCEEDED';
     return (await this.finish(run, status)) ? status : undefined;
   }

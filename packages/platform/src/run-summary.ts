@@ -10,7 +10,8 @@ import type { ChunkItem, RunItem } from './dynamo/ledger-repository.js';
 /**
  * Builds a run's summary from its ledger items: counts summed over the loaded chunks (plus
  * the records of skipped months as unchanged), the date range, the rejected rows (the count
- * exact, the list capped), and the chunks that did not finish.
+ * exact, the list capped), and the chunks that did not finish. Only the run's planned months
+ * count.
  */
 export function buildRunSummary(
   run: RunItem,
@@ -22,7 +23,9 @@ export function buildRunSummary(
   let from: string | undefined;
   let to: string | undefined;
   const pending: PendingChunk[] = [];
-  for (const chunk of [...chunks].sort((a, b) => a.month.localeCompare(b.month))) {
+  const planned = new Set(run.months ?? []);
+  const ofPlan = chunks.filter((chunk) => planned.has(chunk.month));
+  for (const chunk of ofPlan.sort((a, b) => a.month.localeCompare(b.month))) {
     if (chunk.stage !== 'LOADED') {
       pending.push({
         month: chunk.month,
@@ -55,7 +58,7 @@ export function buildRunSummary(
     sources: run.sources ?? [],
     chunks: {
       expected: run.months?.length ?? 0,
-      loaded: chunks.filter((chunk) => chunk.stage === 'LOADED').length,
+      loaded: ofPlan.filter((chunk) => chunk.stage === 'LOADED').length,
       skipped: run.skipped?.months ?? 0,
     },
     rejectedRows: rejected

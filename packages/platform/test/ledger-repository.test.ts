@@ -1,7 +1,7 @@
 import type { RejectedRow, RunSummary, SourceIdentity } from '@covid-etl/contracts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { LedgerRepository } from '../src/index.js';
-import { type LocalTables, runItem, SHA_A, SHA_B, startLocalTables } from './helpers/local-tables.js';
+import { type LocalTables, runItem, SHA_A, SHA_B, startLocalTables } from '../src/testing/index.js';
 
 let local: LocalTables;
 let ledger: LedgerRepository;
@@ -100,15 +100,16 @@ describe('LedgerRepository runs', () => {
     expect(all[0]).not.toHaveProperty('pk');
   });
 
-  it('lists only RUNNING runs as unfinished, oldest first', async () => {
+  it('lists only RUNNING runs started since the given time as unfinished, oldest first', async () => {
     // Prepare
+    await ledger.createRun(runItem({ runId: 'm-20261101T060000Z-000003', startedAt: '2026-11-01T06:00:00.000Z' }));
     await ledger.createRun(runItem({ runId: 'm-20261124T060000Z-000001', startedAt: '2026-11-24T06:00:00.000Z' }));
     await ledger.createRun(runItem({ runId: 'm-20261123T060000Z-000002', startedAt: '2026-11-23T06:00:00.000Z' }));
     await ledger.createRun(runItem({ runId: RUN, startedAt: '2026-11-25T06:00:00.000Z' }));
     await finishWith('SUCCEEDED');
 
     // Act
-    const unfinished = await ledger.listUnfinishedRuns();
+    const unfinished = await ledger.listUnfinishedRuns('2026-11-20T00:00:00.000Z');
 
     // Assess
     expect(unfinished.map((run) => run.runId)).toEqual(['m-20261123T060000Z-000002', 'm-20261124T060000Z-000001']);

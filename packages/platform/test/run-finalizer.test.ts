@@ -9,7 +9,7 @@ import {
   SHA_B,
   startLocalTables,
   TestClock,
-} from './helpers/local-tables.js';
+} from '../src/testing/index.js';
 
 let local: LocalTables;
 let ledger: LedgerRepository;

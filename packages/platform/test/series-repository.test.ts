@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { SeriesRepository, StoredRecord } from '../src/index.js';
-import { type LocalTables, startLocalTables } from './helpers/local-tables.js';
+import { type LocalTables, startLocalTables } from '../src/testing/index.js';
 
 let local: LocalTables;
 let series: SeriesRepository;

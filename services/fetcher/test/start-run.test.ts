@@ -10,6 +10,7 @@ import {
   RunFinalizer,
   silentLogger,
 } from '@covid-etl/platform';
+import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/platform/testing';
 import { dateRange, jhuCsv, nytCsv } from '@covid-etl/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
@@ -20,7 +21,6 @@ import {
   SourceUnavailableError,
 } from '../src/app.js';
 import { startRun } from '../src/use-cases/start-run.js';
-import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from './helpers/local-tables.js';
 
 const SCHEDULED = '2026-11-25T06:00:00Z';
 const SCHEDULED_RUN = 's-20261125T060000Z';

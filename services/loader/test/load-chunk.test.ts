@@ -6,11 +6,17 @@ import {
   type SeriesRepository,
   silentLogger,
 } from '@covid-etl/platform';
+import {
+  CapturingPublisher,
+  type LocalTables,
+  runItem,
+  startLocalTables,
+  TestClock,
+} from '@covid-etl/platform/testing';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createHandler, type LoaderDeps } from '../src/app.js';
 import { loadMonthChunk } from '../src/use-cases/load-chunk.js';
-import { CapturingPublisher, type LocalTables, runItem, startLocalTables, TestClock } from './helpers/local-tables.js';
 
 let local: LocalTables;
 let ledger: LedgerRepository;

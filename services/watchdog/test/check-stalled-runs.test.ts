@@ -1,8 +1,14 @@
 import { type ChunkItem, type LedgerRepository, RunFinalizer, type RunItem, silentLogger } from '@covid-etl/platform';
+import {
+  CapturingPublisher,
+  type LocalTables,
+  runItem,
+  startLocalTables,
+  TestClock,
+} from '@covid-etl/platform/testing';
 import { lambdaContext } from '@covid-etl/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { checkStalledRuns, createHandler, stalledReason, type WatchdogDeps } from '../src/app.js';
-import { CapturingPublisher, type LocalTables, runItem, startLocalTables, TestClock } from './helpers/local-tables.js';
 
 const MINUTE = 60_000;
 const STALL_AFTER_MS = 30 * MINUTE;

@@ -135,15 +135,18 @@ export class LedgerRepository {
     return (response.Items ?? []).map((item) => stripKeys<RunItem>(item));
   }
 
-  /** Runs still RUNNING or INCOMPLETE (for the stalled-run check), oldest first. */
-  async listUnfinishedRuns(limit = 100): Promise<RunItem[]> {
+  /**
+   * Runs still RUNNING that started at or after `since` (ISO time), oldest first: one Query on
+   * the start-time index bounded by `since`, so its cost does not grow with the run history.
+   */
+  async listUnfinishedRuns(since: string, limit = 100): Promise<RunItem[]> {
     const items = await this.queryAll({
       TableName: this.tableName,
       IndexName: RUNS_INDEX,
-      KeyConditionExpression: 'gsi1pk = :p',
+      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
       FilterExpression: '#s = :running',
       ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':p': RUNS_PARTITION, ':running': 'RUNNING' },
+      ExpressionAttributeValues: { ':p': RUNS_PARTITION, ':since': since, ':running': 'RUNNING' },
     });
     return items.slice(0, limit).map((item) => stripKeys<RunItem>(item));
   }

@@ -1,6 +1,9 @@
 import { dlqName, queueName } from '@covid-etl/contracts';
 import type { ChunkItem, Clock, LedgerRepository, Logger, RunFinalizer, RunItem } from '@covid-etl/platform';
 
+/** How far back the check looks for unfinished runs (a run older than this was reported long ago). */
+export const LOOKBACK_MS = 14 * 24 * 60 * 60_000;
+
 export interface CheckStalledRunsDeps {
   environment: string;
   ledger: LedgerRepository;
@@ -41,7 +44,7 @@ export async function checkStalledRuns(
   const report: StalledRunsReport = { reported: [], republished: [] };
   const unfinished = onlyRunId
     ? [await deps.ledger.getRun(onlyRunId)].filter((run): run is RunItem => run?.status === 'RUNNING')
-    : await deps.ledger.listUnfinishedRuns();
+    : await deps.ledger.listUnfinishedRuns(new Date(now.getTime() - LOOKBACK_MS).toISOString());
   for (const run of unfinished) {
     const ageMs = now.getTime() - Date.parse(run.startedAt);
     if (ageMs < deps.stallAfterMs) continue;
