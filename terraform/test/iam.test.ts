@@ -60,21 +60,18 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
     ],
     transformer: [
       consume('transformer'),
-      [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [ledger]],
+      [['dynamodb:UpdateItem'], [ledger]],
       [['sqs:SendMessage'], [queue('loader')]],
     ],
     loader: [
       consume('loader'),
-      [
-        ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        [data],
-      ],
+      [['dynamodb:Query', 'dynamodb:PutItem'], [data]],
       [['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [ledger]],
       [['events:PutEvents'], [bus]],
     ],
     notifier: [
       consume('notifier'),
-      [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [ledger]],
+      [['dynamodb:GetItem', 'dynamodb:PutItem'], [ledger]],
       [['sns:Publish'], [arn(plan, 'sns', resourceName(plan, 'notifications'))]],
     ],
     'slack-forwarder': [

@@ -261,7 +261,7 @@ module "transformer" {
     LOADER_QUEUE_URL = module.queues["loader"].queue_url
   })
   policy_statements = [
-    { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
+    { sid = "ReadWriteLedger", actions = ["dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
     { sid = "SendToLoaderQueue", actions = ["sqs:SendMessage"], resources = [module.queues["loader"].queue_arn] },
   ]
   sqs_event_source = {
@@ -299,7 +299,7 @@ module "loader" {
     EVENT_BUS_NAME = module.events.bus_name
   })
   policy_statements = [
-    { sid = "ReadWriteData", actions = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.data_arns },
+    { sid = "ReadWriteData", actions = ["dynamodb:Query", "dynamodb:PutItem"], resources = local.ddb.data_arns },
     { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
     { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
   ]
@@ -337,7 +337,7 @@ module "notifier" {
     TOPIC_ARN    = module.notifications.notifications_topic_arn
   })
   policy_statements = [
-    { sid = "RecordNotificationsInLedger", actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
+    { sid = "RecordNotificationsInLedger", actions = ["dynamodb:GetItem", "dynamodb:PutItem"], resources = local.ddb.ledger_arns },
     { sid = "PublishNotifications", actions = ["sns:Publish"], resources = [module.notifications.notifications_topic_arn] },
   ]
   sqs_event_source = {
