@@ -154,6 +154,19 @@ describe('slack-forwarder posting to a webhook', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('posts nothing and succeeds while the parameter holds the Terraform placeholder', async () => {
+    // Prepare: Terraform creates the parameter as "not-configured" until an operator sets it.
+    const { handler, raw } = setup({ secrets: secretsOf({ [PARAMETER]: 'not-configured' }) });
+
+    // Act
+    const posting = handler(snsEvent(runNotification()), lambdaContext());
+
+    // Assess
+    await expect(posting).resolves.toBeUndefined();
+    expect(server.requests).toHaveLength(0);
+    expect(raw()).toContain('Slack is not configured');
+  });
+
   it('redacts the URL from the error of a custom post function', async () => {
     // Prepare
     const { handler, raw } = setup({

@@ -2,6 +2,12 @@ import { ConfigurationError, describeError, type Logger, type SecretReader, Tran
 import { formatSlackMessage } from '../format.js';
 import type { SlackPost } from '../webhook.js';
 
+/**
+ * The value Terraform gives the webhook parameter until an operator sets the real URL
+ * (terraform/modules/notifications): Slack is off, not broken.
+ */
+export const WEBHOOK_PLACEHOLDER = 'not-configured';
+
 export interface ForwardToSlackDeps {
   secrets: SecretReader;
   /** Name of the secret (SSM parameter) holding the webhook URL. */
@@ -24,6 +30,13 @@ export async function forwardToSlack(
   let url: string | undefined;
   try {
     url = await secrets.read(webhookParameter);
+    if (url === WEBHOOK_PLACEHOLDER) {
+      log.warn(
+        { kind: formatted.kind, snsMessageId: message.messageId },
+        `Slack is not configured (${webhookParameter} holds the placeholder); nothing posted. Set it with: aws ssm put-parameter --overwrite --type SecureString --name ${webhookParameter} --value <webhook URL>`,
+      );
+      return;
+    }
     assertWebhookUrl(url, webhookParameter);
     await post(url, formatted.slack);
   } catch (error) {
