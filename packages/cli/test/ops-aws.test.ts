@@ -634,6 +634,7 @@ describe('etl dlq replay --env dev (SQS message move task)', () => {
     // Prepare
     fake.put(dlqUrl('loader'), chunkBody('m-1', '2020-01'));
     fake.put(dlqUrl('loader'), chunkBody('m-2', '2020-01'));
+    sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
     const { deps: d, stdout } = deps();
     // Act
     const code = await dlqReplayCommand('loader', { env: 'dev', dryRun: true }, d);

@@ -313,6 +313,13 @@ export async function dlqReplayCommand(queue: string, options: ReplayOptions, de
         );
 
       if (options.dryRun) {
+        const running = redrive ? await backend.latestMoveTask(dlq) : undefined;
+        const note =
+          running?.status === 'RUNNING'
+            ? [
+                `  (a move task is already running on ${dlq.name}: ${describeMoveProgress(running)}; a replay would follow it)`,
+              ]
+            : [];
         report(
           {
             queue: dlq.name,
@@ -326,6 +333,7 @@ export async function dlqReplayCommand(queue: string, options: ReplayOptions, de
             `Would replay ${selected.length} message(s) from ${dlq.name} to ${destination}${redrive ? ' with an SQS message move task' : ', one by one'}:`,
             ...describePlan(),
             ...(inQueue.length >= MAX_PEEK ? [`  (looked at the first ${MAX_PEEK} messages only)`] : []),
+            ...note,
           ].join('\n'),
         );
         return 0;
