@@ -307,6 +307,7 @@ export class LocalQueue {
       const moved = new Set(toDeadLetter);
       this.#messages = this.#messages.filter((m) => !moved.has(m));
       this.stats.movedToDeadLetterQueue += toDeadLetter.length;
+      changed = true;
     }
     this.stats.received += received.length;
     if (changed) this.#persist();

@@ -192,6 +192,25 @@ describe('LocalQueue: persistence', () => {
     expect(file.messages).toHaveLength(2);
   });
 
+  it('writes a redrive to the DLQ to both state files, so another instance does not park it again', () => {
+    // Prepare: one message received up to maxReceiveCount, then visible again.
+    const first = queuePair(2);
+    first.queue.send('poison');
+    first.queue.receive();
+    clock.advance(1_000);
+    first.queue.receive();
+    clock.advance(1_000);
+
+    // Act: the receive that redrives is the only change to the source queue.
+    const received = first.queue.receive();
+    const second = queuePair(2);
+
+    // Assess
+    expect(received).toEqual([]);
+    expect(second.queue.peek()).toEqual([]);
+    expect(second.deadLetterQueue.peek().map((m) => m.body)).toEqual(['poison']);
+  });
+
   it('refuses a corrupt state file instead of dropping its messages', () => {
     // Prepare
     const { queue } = queuePair();

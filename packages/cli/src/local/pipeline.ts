@@ -297,10 +297,6 @@ export class LocalPipeline {
       describe: (run, chunks) => this.parkedReason(run, chunks),
     });
     if (reported.length > 0) await drain(this.mappings, { timeoutMs: 60_000 });
-    // LocalQueue.receive does not write a queue whose only change was a redrive to its DLQ, so
-    // its state file would keep the redriven messages and the next process would park them
-    // again: write the drained (empty) work queues.
-    for (const { queue } of Object.values(this.queues)) if (queue.size === 0) queue.purge();
   }
 
   /** "2 of 14 chunk(s) parked in a dead-letter queue: 2020-03 in covid-etl-local-loader-dlq (…)". */
