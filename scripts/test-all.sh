@@ -26,7 +26,7 @@ step "system packages"
 bash scripts/ci/system-packages.sh
 
 step "lint and format (biome)"
-pnpm exec biome ci .
+pnpm exec biome ci --colors=off .
 
 step "type-check"
 pnpm typecheck --output-logs=errors-only
