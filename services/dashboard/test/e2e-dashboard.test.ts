@@ -10,7 +10,7 @@ import {
   snapshotPath,
   startSourceServer,
 } from '@covid-etl/testing';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import playwright, { type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { SeriesResponse, StatusResponse } from '../src/api-types.js';
 import { freshDir, PACKAGE_DIR, REPO_ROOT, runEtl, runTs, type Served, serve } from './helpers/processes.js';
@@ -24,6 +24,9 @@ import { unzip } from './helpers/unzip.js';
  * tables. Screenshots go to test-output/dashboard/ at the repository root.
  */
 const describeReal = sharedDataAvailable() ? describe : describe.skip;
+
+// A browser, a bundle build and child processes: more than the preset's 30 s on a slow machine.
+jest.setTimeout(120_000);
 
 const SHOTS = path.join(REPO_ROOT, 'test-output', 'dashboard');
 const LAST_DATE = '2021-03-16';
@@ -136,7 +139,7 @@ describeReal('the dashboard on the real snapshots', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await dashboard?.stop('SIGKILL');
+    await dashboard?.stop('SIGTERM');
     await sources?.close();
   });
 
@@ -192,7 +195,7 @@ describeReal('the dashboard on the real snapshots', () => {
     await close();
   });
 
-  it('shows the values of the hovered day in a tooltip', async () => {
+  it('shows the values of the hovered day in a tooltip, also from the keyboard', async () => {
     // Prepare
     const nyt = nytRow(LAST_DATE);
     const mid = expected.find((r) => r.date === '2020-10-01') as ExpectedRecord;
@@ -214,7 +217,17 @@ describeReal('the dashboard on the real snapshots', () => {
       }
     }
 
+    // And from the keyboard: End, then one day back.
+    await page.focus('#chart-deaths');
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    const keyed = page.locator('#tooltip-deaths');
+    await keyed.waitFor({ state: 'visible', timeout: 5_000 });
+    const dayBefore = expected.at(-2) as ExpectedRecord;
+
     // Assess
+    expect(await keyed.getAttribute('data-date')).toBe(dayBefore.date);
+    expect(await keyed.textContent()).toContain(`Deaths${us(dayBefore.deaths)}`);
     expect(atEnd.date).toBe(LAST_DATE);
     expect(atEnd.text).toContain('Tue, Mar 16, 2021');
     expect(atEnd.text).toContain(`Cases${us(nyt.cases)}`);

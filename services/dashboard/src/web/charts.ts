@@ -369,7 +369,7 @@ export class Charts {
       const figure = document.getElementById(`figure-${spec.id}`);
       if (!canvas || !tooltip || !legend || !figure) continue;
       renderLegend(legend, spec.legend(colors));
-      canvas.setAttribute('aria-label', spec.describe(data));
+      canvas.setAttribute('aria-label', `${spec.describe(data)} Arrow keys read the values day by day.`);
       const datasets = spec.datasets(data, colors);
       const existing = this.charts.get(spec.id);
       if (existing) {
@@ -387,6 +387,7 @@ export class Charts {
             plugins: [notReportedMarker, crosshair],
           }),
         );
+        this.bindKeys(spec.id, canvas);
       }
       // What the chart is showing, for tests and scripts reading the page.
       figure.dataset.points = String(labels.length);
@@ -402,6 +403,42 @@ export class Charts {
   /** Redraws with the page's current colours (after a light/dark switch). */
   repaint(): void {
     if (this.data) this.render(this.data);
+  }
+
+  /** Left/Right (a day), Page Up/Down (a week), Home/End and Escape move the tooltip from the keyboard. */
+  private bindKeys(id: string, canvas: HTMLCanvasElement): void {
+    canvas.tabIndex = 0;
+    const moves: Record<string, (index: number, count: number) => number> = {
+      ArrowLeft: (i) => i - 1,
+      ArrowRight: (i) => i + 1,
+      PageUp: (i) => i - 7,
+      PageDown: (i) => i + 7,
+      Home: () => 0,
+      End: (_, count) => count - 1,
+    };
+    const show = (index: number | undefined) => {
+      const chart = this.charts.get(id);
+      if (!chart) return;
+      const active = index === undefined ? [] : chart.data.datasets.map((_, datasetIndex) => ({ datasetIndex, index }));
+      chart.setActiveElements(active);
+      chart.tooltip?.setActiveElements(active, { x: 0, y: 0 });
+      chart.update('none');
+    };
+    canvas.addEventListener('keydown', (event) => {
+      const chart = this.charts.get(id);
+      const count = chart?.data.labels?.length ?? 0;
+      if (!chart || count === 0) return;
+      if (event.key === 'Escape') {
+        show(undefined);
+        return;
+      }
+      const move = moves[event.key];
+      if (!move) return;
+      event.preventDefault();
+      const current = chart.tooltip?.getActiveElements()[0]?.index ?? count;
+      show(Math.max(0, Math.min(count - 1, move(current, count))));
+    });
+    canvas.addEventListener('blur', () => show(undefined));
   }
 
   private options(spec: ChartSpec, colors: Palette, tooltipElement: HTMLElement): ChartOptions<Kind> {

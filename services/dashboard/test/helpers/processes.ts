@@ -1,15 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
 export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const REPO_ROOT = path.resolve(PACKAGE_DIR, '../..');
 const CLI = path.join(REPO_ROOT, 'packages/cli/bin/etl.mjs');
-const TSX = require.resolve('tsx/cli');
+/** TypeScript entry points run in one node process with tsx's loader (no wrapper process to outlive). */
+const TSX_LOADER = ['--import', 'tsx'];
 
 export interface Finished {
   code: number | null;
@@ -66,7 +65,7 @@ export async function serve(
   env: Record<string, string>,
   { label = 'Dashboard', readyText = 'Ctrl-C to stop.', timeoutMs = 60_000 } = {},
 ): Promise<Served> {
-  const child = spawn(process.execPath, [TSX, entry, ...args], {
+  const child = spawn(process.execPath, [...TSX_LOADER, entry, ...args], {
     cwd: PACKAGE_DIR,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -102,14 +101,16 @@ export async function serve(
     output: done.output,
     stop: async (signal = 'SIGINT') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return done;
+      // A process that ignores the signal is killed after 10 s: no server outlives the test.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      return done.finally(() => clearTimeout(timer));
     },
   };
 }
 
 /** Runs a TypeScript entry point with tsx to its end. */
 export function runTs(entry: string, args: string[], env: Record<string, string> = {}): Promise<Finished> {
-  const child = spawn(process.execPath, [TSX, entry, ...args], {
+  const child = spawn(process.execPath, [...TSX_LOADER, entry, ...args], {
     cwd: PACKAGE_DIR,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
