@@ -89,10 +89,7 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
     ],
     dashboard: [
       [['dynamodb:Query'], [data]],
-      [
-        ['dynamodb:Query', 'dynamodb:GetItem'],
-        [ledger, ledgerIndex],
-      ],
+      [['dynamodb:Query'], [ledgerIndex]],
     ],
   };
   return [...base, ...grants[key]];

@@ -75,6 +75,7 @@ locals {
   ddb = {
     ledger_arns = [module.ledger_table.table_arn]
     ledger_all  = concat([module.ledger_table.table_arn], values(module.ledger_table.index_arns))
+    ledger_idx  = values(module.ledger_table.index_arns)
     data_arns   = [module.data_table.table_arn]
   }
 
@@ -435,7 +436,7 @@ module "dashboard" {
   })
   policy_statements = [
     { sid = "ReadSeries", actions = ["dynamodb:Query"], resources = local.ddb.data_arns },
-    { sid = "ReadRuns", actions = ["dynamodb:Query", "dynamodb:GetItem"], resources = local.ddb.ledger_all },
+    { sid = "ReadRuns", actions = ["dynamodb:Query"], resources = local.ddb.ledger_idx },
   ]
   function_url_authorization_type = var.dashboard_auth_type
   alarm_actions                   = local.alarm_actions
