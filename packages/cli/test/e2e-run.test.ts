@@ -298,3 +298,30 @@ describeReal('etl run with a Slack webhook', () => {
     expect(outbox(dir)).toHaveLength(1);
   });
 });
+
+describeReal('etl run against an external DynamoDB (ETL_DYNAMODB_ENDPOINT)', () => {
+  it('creates its tables there and keeps no embedded database in the state folder', async () => {
+    // Prepare: a DynamoDB-compatible server of its own (as AWS's DynamoDB Local would be).
+    const { startLocalDynamo } = await import('@covid-etl/local-stack');
+    const { existsSync } = await import('node:fs');
+    const external = await startLocalDynamo();
+    const dir = freshStateDir();
+    serve(snapshotPath('nytEarly'), snapshotPath('jhuWithLatLong'));
+    try {
+      // Act
+      const result = await run(dir, { ETL_DYNAMODB_ENDPOINT: external.endpoint });
+      const exportedRows = await runCli(['export', '--format', 'json'], {
+        ETL_LOCAL_DIR: dir,
+        ETL_DYNAMODB_ENDPOINT: external.endpoint,
+      });
+      // Assess
+      expect(result.json.status).toBe('SUCCEEDED');
+      expect(JSON.parse(exportedRows.stdout)).toEqual(
+        expectedSeries(snapshotPath('nytEarly'), snapshotPath('jhuWithLatLong')),
+      );
+      expect(existsSync(path.join(dir, 'dynamodb'))).toBe(false);
+    } finally {
+      await external.close();
+    }
+  });
+});
