@@ -70,6 +70,20 @@ export interface LocalPipelineOptions {
   clock?: Clock;
 }
 
+/** One queue of the local stack as it runs (see `LocalPipeline.queueSettings`). */
+export interface LocalQueueSettings {
+  name: string;
+  deadLetterQueueName: string;
+  visibilityTimeoutSeconds: number;
+  messageRetentionSeconds: number;
+  dlqMessageRetentionSeconds: number;
+  maxReceiveCount: number;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  maximumConcurrency: number;
+  reportBatchItemFailures: boolean;
+}
+
 export interface QueuePair {
   queue: LocalQueue;
   deadLetterQueue: LocalQueue;
@@ -314,6 +328,33 @@ export class LocalPipeline {
     const listed = pending.slice(0, 5).map(describeChunk).join('; ');
     const more = pending.length > 5 ? `; and ${pending.length - 5} more` : '';
     return `${pending.length} of ${run.months.length} chunk(s) parked in a dead-letter queue: ${listed}${more}. Replay with: pnpm etl dlq replay <queue>`;
+  }
+
+  /**
+   * The queue and event-source-mapping settings the local stack really runs with, read from
+   * its live queues and mappings in AWS units (before time scaling): the Terraform plan tests
+   * compare them with the planned queues.
+   */
+  queueSettings(): Record<QueueKey, LocalQueueSettings> {
+    const entries = (Object.keys(this.queues) as QueueKey[]).map((key) => {
+      const { queue, deadLetterQueue } = this.queues[key];
+      const mapping = this.mappings.find((m) => m.queue === queue);
+      if (!mapping || !queue.redrive) throw new Error(`Queue ${queue.name} has no mapping or no redrive`);
+      const settings: LocalQueueSettings = {
+        name: queue.name,
+        deadLetterQueueName: deadLetterQueue.name,
+        visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds,
+        messageRetentionSeconds: queue.messageRetentionSeconds,
+        dlqMessageRetentionSeconds: deadLetterQueue.messageRetentionSeconds,
+        maxReceiveCount: queue.redrive.maxReceiveCount,
+        batchSize: mapping.batchSize,
+        maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
+        maximumConcurrency: mapping.maximumConcurrency,
+        reportBatchItemFailures: mapping.reportBatchItemFailures,
+      };
+      return [key, settings] as const;
+    });
+    return Object.fromEntries(entries) as Record<QueueKey, LocalQueueSettings>;
   }
 
   /** Messages sent to each queue by this process (DLQ moves not included). */
