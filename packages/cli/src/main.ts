@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { LocalDynamoError, QueueStateError } from '@covid-etl/local-stack';
+import { ConfigurationError } from '@covid-etl/platform';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { exportCommand, runsCommand, statusCommand } from './commands/data.js';
 import { Output, UsageError } from './commands/output.js';
@@ -166,7 +168,10 @@ export async function main(argv = process.argv): Promise<void> {
       error instanceof UsageError ||
       error instanceof FaultSpecError ||
       error instanceof InvalidArgumentError ||
-      error instanceof OperatorError
+      error instanceof OperatorError ||
+      error instanceof LocalDynamoError ||
+      error instanceof QueueStateError ||
+      error instanceof ConfigurationError
     ) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = 1;
