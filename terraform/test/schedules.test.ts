@@ -29,7 +29,8 @@ describe.each(ENVIRONMENTS)('schedules of %s', (env) => {
     // Act
     const schedule = findOne(plan, 'aws_scheduler_schedule', 'name', resourceName(plan, 'fetcher'));
     const target = block(schedule.values.target);
-    const input = JSON.parse(asString(target.input));
+    const rawInput = asString(target.input);
+    const input = JSON.parse(rawInput);
 
     // Assess
     const match = DAILY_CRON.exec(asString(schedule.values.schedule_expression));
@@ -42,6 +43,8 @@ describe.each(ENVIRONMENTS)('schedules of %s', (env) => {
     expect(block(schedule.values.flexible_time_window)).toMatchObject({ mode: 'OFF' });
     expect(target.arn).toBe(arn(plan, 'lambda', `function:${resourceName(plan, 'fetcher')}`));
     expect(input).toEqual({ trigger: 'schedule', scheduledTime: '<aws.scheduler.scheduled-time>' });
+    // Scheduler replaces the placeholder as written: an escaped \u003c…\u003e would reach the fetcher unreplaced.
+    expect(rawInput).toContain('"<aws.scheduler.scheduled-time>"');
     // The code accepts it once Scheduler has put a real time in place of the placeholder.
     expect(FetcherInput.safeParse({ ...input, scheduledTime: '2026-11-25T00:00:00Z' }).success).toBe(true);
   });

@@ -72,6 +72,10 @@ locals {
   }
 
   # DynamoDB actions, by what a function does with a table.
+  # Scheduler substitutes <aws.scheduler.scheduled-time> only where it stands literally:
+  # jsonencode() would escape < and > as \u003c and \u003e, so the input is written as text.
+  scheduled_input = "{\"trigger\":\"schedule\",\"scheduledTime\":\"<aws.scheduler.scheduled-time>\"}"
+
   ddb = {
     ledger_arns = [module.ledger_table.table_arn]
     ledger_all  = concat([module.ledger_table.table_arn], values(module.ledger_table.index_arns))
@@ -472,7 +476,7 @@ module "fetcher_schedule" {
   schedule_expression                = var.fetcher_schedule_expression
   schedule_expression_timezone       = var.fetcher_schedule_timezone
   function_arn                       = module.fetcher.function_arn
-  input                              = jsonencode({ trigger = "schedule", scheduledTime = "<aws.scheduler.scheduled-time>" })
+  input                              = local.scheduled_input
   retry_maximum_attempts             = 3
   retry_maximum_event_age_in_seconds = 3600
   dlq_name                           = "${local.prefix}-fetcher-schedule-dlq"
@@ -493,7 +497,7 @@ module "watchdog_schedule" {
   schedule_expression                = var.watchdog_schedule_expression
   schedule_expression_timezone       = "UTC"
   function_arn                       = module.watchdog.function_arn
-  input                              = jsonencode({ trigger = "schedule", scheduledTime = "<aws.scheduler.scheduled-time>" })
+  input                              = local.scheduled_input
   retry_maximum_attempts             = 2
   retry_maximum_event_age_in_seconds = 240
   dlq_name                           = "${local.prefix}-watchdog-schedule-dlq"
