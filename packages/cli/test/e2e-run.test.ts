@@ -158,7 +158,7 @@ describeReal('etl run on the real snapshots', () => {
     expect(result.json.pendingChunks).toHaveLength(39);
     expect(result.json.pendingChunks[0]?.lastError).toMatch(/InjectedFaultError/);
     expect(result.json.failure?.reason).toMatch(
-      /39 of 39 chunk\(s\) parked in a dead-letter queue: 2020-01 in covid-etl-local-loader-dlq/,
+      /39 of 39 chunk\(s\) parked in a dead-letter queue: 2020-01 to 2023-03 \(39 months\) in covid-etl-local-loader-dlq \(last error: InjectedFaultError.*Replay with: pnpm etl dlq replay loader$/,
     );
     const mails = outbox(dir);
     expect(mails).toHaveLength(1);

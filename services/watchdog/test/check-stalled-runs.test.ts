@@ -8,7 +8,13 @@ import {
 } from '@covid-etl/platform/testing';
 import { lambdaContext } from '@covid-etl/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { checkStalledRuns, createHandler, stalledReason, type WatchdogDeps } from '../src/app.js';
+import {
+  checkStalledRuns,
+  createHandler,
+  describePendingChunks,
+  stalledReason,
+  type WatchdogDeps,
+} from '../src/app.js';
 
 const MINUTE = 60_000;
 const STALL_AFTER_MS = 30 * MINUTE;
@@ -231,23 +237,35 @@ describe('stalledReason', () => {
     );
   });
 
-  it('lists at most five months and counts the rest', () => {
+  it('groups the months that wait in the same place with the same error', () => {
     // Prepare
     const months = Array.from({ length: 8 }, (_, i) => `2020-0${i + 1}`);
 
     // Act
     const reason = stalledReason(
       run({ months }),
-      months.map((month) => chunk(month, 'SENT')),
+      months.map((month) => chunk(month, 'SENT', 'ThrottlingException: slow down')),
       31 * MINUTE,
       'dev',
     );
 
     // Assess
-    expect(reason).toMatch(/^stalled: 8 of 8 chunk\(s\) not loaded 31 min after the start: 2020-01 in /);
-    expect(reason).toContain('2020-05 in covid-etl-dev-transformer');
-    expect(reason).not.toContain('2020-06');
-    expect(reason).toMatch(/; and 3 more$/);
+    expect(reason).toBe(
+      'stalled: 8 of 8 chunk(s) not loaded 31 min after the start: 2020-01 to 2020-08 (8 months) in ' +
+        'covid-etl-dev-transformer or covid-etl-dev-transformer-dlq (last error: ThrottlingException: slow down)',
+    );
+  });
+
+  it('lists at most five groups and counts the rest', () => {
+    // Act
+    const text = describePendingChunks(
+      Array.from({ length: 7 }, (_, i) => ({ month: `2020-0${i + 1}`, where: 'q', lastError: `error ${i}` })),
+    );
+
+    // Assess
+    expect(text).toContain('2020-05 in q (last error: error 4)');
+    expect(text).not.toContain('2020-06');
+    expect(text).toMatch(/; and 2 more group\(s\)$/);
   });
 
   it('says when the fetcher never finished sending the chunks', () => {

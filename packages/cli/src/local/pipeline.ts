@@ -41,7 +41,7 @@ import {
   systemClock,
 } from '@covid-etl/platform';
 import { createHandler as createTransformer } from '@covid-etl/transformer';
-import { checkStalledRuns } from '@covid-etl/watchdog';
+import { checkStalledRuns, describePendingChunks } from '@covid-etl/watchdog';
 import type { Context } from 'aws-lambda';
 import { pino } from 'pino';
 import { EnvSecretReader, LocalEventPublisher, LocalNotificationPublisher, LocalQueueSender } from './adapters.js';
@@ -313,21 +313,29 @@ export class LocalPipeline {
     if (reported.length > 0) await drain(this.mappings, { timeoutMs: 60_000 });
   }
 
-  /** "2 of 14 chunk(s) parked in a dead-letter queue: 2020-03 in covid-etl-local-loader-dlq (…)". */
+  /** "10 of 10 chunk(s) parked in a dead-letter queue: 2020-01 to 2020-10 (10 months) in …-loader-dlq (…)". */
   private parkedReason(run: RunItem, chunks: ChunkItem[]): string {
-    const location = new Map<string, string>();
-    for (const { deadLetterQueue } of Object.values(this.queues)) {
+    const location = new Map<string, { dlq: string; key: QueueKey }>();
+    for (const key of Object.keys(this.queues) as QueueKey[]) {
+      const { deadLetterQueue } = this.queues[key];
       for (const message of deadLetterQueue.peek()) {
         const body = safeJson(message.body) as { runId?: string; month?: string } | undefined;
-        if (body?.runId === run.runId && body.month) location.set(body.month, deadLetterQueue.name);
+        if (body?.runId === run.runId && body.month) location.set(body.month, { dlq: deadLetterQueue.name, key });
       }
     }
-    const pending = chunks.filter((chunk) => chunk.stage !== 'LOADED').sort((a, b) => a.month.localeCompare(b.month));
-    const describeChunk = (chunk: ChunkItem) =>
-      `${chunk.month} in ${location.get(chunk.month) ?? 'no queue (lost?)'}${chunk.lastError ? ` (last error: ${chunk.lastError.message})` : ''}`;
-    const listed = pending.slice(0, 5).map(describeChunk).join('; ');
-    const more = pending.length > 5 ? `; and ${pending.length - 5} more` : '';
-    return `${pending.length} of ${run.months.length} chunk(s) parked in a dead-letter queue: ${listed}${more}. Replay with: pnpm etl dlq replay <queue>`;
+    const pending = chunks.filter((chunk) => chunk.stage !== 'LOADED');
+    const listed = describePendingChunks(
+      pending.map((chunk) => ({
+        month: chunk.month,
+        where: location.get(chunk.month)?.dlq ?? 'no queue (lost?)',
+        lastError: chunk.lastError?.message,
+      })),
+    );
+    const queues = [...new Set([...location.values()].map((l) => l.key))];
+    const replay = queues.map((key) => `pnpm etl dlq replay ${key}`).join(' and ');
+    return `${pending.length} of ${run.months.length} chunk(s) parked in a dead-letter queue: ${listed}.${
+      replay ? ` Replay with: ${replay}` : ''
+    }`;
   }
 
   /**

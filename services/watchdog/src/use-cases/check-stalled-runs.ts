@@ -63,20 +63,44 @@ export async function checkStalledRuns(
   return report;
 }
 
-/** "stalled: 2 of 14 chunks not loaded 31 min after the start: 2020-03 awaiting load (…)". */
+/** "stalled: 2 of 14 chunk(s) not loaded 31 min after the start: 2020-03 in covid-etl-dev-loader or …-dlq (last error: …)". */
 export function stalledReason(run: RunItem, chunks: ChunkItem[], ageMs: number, environment: string): string {
   const minutes = Math.max(1, Math.round(ageMs / 60_000));
   if (run.dispatch !== 'SENT') {
     return `stalled: the fetcher did not finish sending the chunks ${minutes} min after the start`;
   }
-  const pending = chunks.filter((chunk) => chunk.stage !== 'LOADED').sort((a, b) => a.month.localeCompare(b.month));
-  const where = (chunk: ChunkItem) => {
-    const key = chunk.stage === 'SENT' ? 'transformer' : 'loader';
-    return `${chunk.month} in ${queueName(environment, key)} or ${dlqName(environment, key)}${
-      chunk.lastError ? ` (last error: ${chunk.lastError.message})` : ''
-    }`;
-  };
-  const listed = pending.slice(0, 5).map(where).join('; ');
-  const more = pending.length > 5 ? `; and ${pending.length - 5} more` : '';
-  return `stalled: ${pending.length} of ${run.months.length} chunk(s) not loaded ${minutes} min after the start: ${listed}${more}`;
+  const pending = chunks.filter((chunk) => chunk.stage !== 'LOADED');
+  const listed = describePendingChunks(
+    pending.map((chunk) => {
+      const key = chunk.stage === 'SENT' ? 'transformer' : 'loader';
+      return {
+        month: chunk.month,
+        where: `${queueName(environment, key)} or ${dlqName(environment, key)}`,
+        lastError: chunk.lastError?.message,
+      };
+    }),
+  );
+  return `stalled: ${pending.length} of ${run.months.length} chunk(s) not loaded ${minutes} min after the start: ${listed}`;
+}
+
+/**
+ * Pending chunks as one short text: months that wait in the same place with the same last
+ * error are grouped ("2020-01 to 2020-10 (10 months) in covid-etl-dev-loader-dlq (last error:
+ * …)"), at most five groups, then how many more.
+ */
+export function describePendingChunks(chunks: Array<{ month: string; where: string; lastError?: string }>): string {
+  const groups = new Map<string, { where: string; lastError?: string; months: string[] }>();
+  for (const chunk of [...chunks].sort((a, b) => a.month.localeCompare(b.month))) {
+    const key = `${chunk.where}\u0000${chunk.lastError ?? ''}`;
+    const group = groups.get(key) ?? { where: chunk.where, lastError: chunk.lastError, months: [] };
+    group.months.push(chunk.month);
+    groups.set(key, group);
+  }
+  const texts = [...groups.values()].map(({ where, lastError, months }) => {
+    const listed =
+      months.length <= 3 ? months.join(', ') : `${months[0]} to ${months[months.length - 1]} (${months.length} months)`;
+    return `${listed} in ${where}${lastError ? ` (last error: ${lastError})` : ''}`;
+  });
+  const more = texts.length > 5 ? `; and ${texts.length - 5} more group(s)` : '';
+  return `${texts.slice(0, 5).join('; ')}${more}`;
 }
