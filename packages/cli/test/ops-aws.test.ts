@@ -262,6 +262,10 @@ describe('etl run --env dev', () => {
     expect(input?.InvocationType).toBe('RequestResponse');
     expect(new TextDecoder().decode(input?.Payload as Uint8Array)).toBe('{"trigger":"manual"}');
     expect(json()).toMatchObject({ runId, status: 'SUCCEEDED', chunks: { expected: 2, loaded: 2, pending: 0 } });
+    // The same top-level keys as a local `etl run --json`.
+    expect(Object.keys(json() as object)).toEqual(
+      expect.arrayContaining(['runId', 'status', 'inserted', 'updated', 'unchanged', 'rejected']),
+    );
     expect(stderr()).toMatch(/0\/2 chunks loaded/);
     expect(stderr()).toMatch(/1\/2 chunks loaded/);
   });

@@ -69,7 +69,8 @@ export async function runDeployedCommand(options: DeployedRunOptions, deps: Comm
         chunks,
       );
       if (options.json) {
-        out.result(report);
+        // The `etl run --json` contract (the same keys as a local run): the counts at the top too.
+        out.result({ ...report, ...report.counts });
       } else {
         out.result(formatRunReport(report, backend.environment));
         const env = ` --env ${backend.environment}`;
