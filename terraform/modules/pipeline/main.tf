@@ -83,6 +83,46 @@ locals {
     data_arns   = [module.data_table.table_arn]
   }
 
+  # What differs between the three SQS-triggered functions (module.queue_consumers): their
+  # purpose, their environment and the least-privilege statements of the calls their code makes.
+  queue_consumers = {
+    transformer = {
+      description = "Validates and joins one month of rows, records rejected rows, sends the chunk to the loader."
+      environment = tomap({
+        LEDGER_TABLE     = module.ledger_table.table_name
+        LOADER_QUEUE_URL = module.queues["loader"].queue_url
+      })
+      policy_statements = tolist([
+        { sid = "ReadWriteLedger", actions = ["dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
+        { sid = "SendToLoaderQueue", actions = ["sqs:SendMessage"], resources = [module.queues["loader"].queue_arn] },
+      ])
+    }
+    loader = {
+      description = "Writes one month of records with conditional writes, completes the run, puts the outcome event."
+      environment = tomap({
+        DATA_TABLE     = module.data_table.table_name
+        LEDGER_TABLE   = module.ledger_table.table_name
+        EVENT_BUS_NAME = module.events.bus_name
+      })
+      policy_statements = tolist([
+        { sid = "ReadWriteData", actions = ["dynamodb:Query", "dynamodb:PutItem"], resources = local.ddb.data_arns },
+        { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
+        { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
+      ])
+    }
+    notifier = {
+      description = "De-duplicates run outcome events and publishes one notification per run and outcome."
+      environment = tomap({
+        LEDGER_TABLE = module.ledger_table.table_name
+        TOPIC_ARN    = module.notifications.notifications_topic_arn
+      })
+      policy_statements = tolist([
+        { sid = "RecordNotificationsInLedger", actions = ["dynamodb:GetItem", "dynamodb:PutItem"], resources = local.ddb.ledger_arns },
+        { sid = "PublishNotifications", actions = ["sns:Publish"], resources = [module.notifications.notifications_topic_arn] },
+      ])
+    }
+  }
+
   # Lambda's own retries for asynchronously invoked functions (Scheduler, SNS), then the async DLQ.
   async_invocation = {
     maximum_retry_attempts       = 2
@@ -253,104 +293,25 @@ module "fetcher" {
   tags = var.tags
 }
 
-module "transformer" {
-  source = "../lambda-function"
+# The three SQS-triggered functions. What differs between them is in local.queue_consumers;
+# their timeouts and event source mappings follow the queue settings (local.queues).
+module "queue_consumers" {
+  source   = "../lambda-function"
+  for_each = local.queue_consumers
 
-  name                           = local.function_names["transformer"]
-  description                    = "Validates and joins one month of rows, records rejected rows, sends the chunk to the loader."
-  filename                       = local.zips["transformer"]
-  timeout                        = local.queues.transformer.function_timeout_seconds
-  reserved_concurrent_executions = local.reserved["transformer"]
-  environment_variables = merge(local.common_env, {
-    LEDGER_TABLE     = module.ledger_table.table_name
-    LOADER_QUEUE_URL = module.queues["loader"].queue_url
-  })
-  policy_statements = [
-    { sid = "ReadWriteLedger", actions = ["dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
-    { sid = "SendToLoaderQueue", actions = ["sqs:SendMessage"], resources = [module.queues["loader"].queue_arn] },
-  ]
+  name                           = local.function_names[each.key]
+  description                    = each.value.description
+  filename                       = local.zips[each.key]
+  timeout                        = local.queues[each.key].function_timeout_seconds
+  reserved_concurrent_executions = local.reserved[each.key]
+  environment_variables          = merge(local.common_env, each.value.environment)
+  policy_statements              = each.value.policy_statements
   sqs_event_source = {
-    queue_arn                          = module.queues["transformer"].queue_arn
-    queue_visibility_timeout_seconds   = module.queues["transformer"].visibility_timeout_seconds
-    batch_size                         = local.queues.transformer.batch_size
-    maximum_batching_window_in_seconds = local.queues.transformer.maximum_batching_window_in_seconds
-    maximum_concurrency                = local.queues.transformer.maximum_concurrency
-  }
-  alarm_actions = local.alarm_actions
-  account_id    = var.account_id
-  region        = var.region
-  partition     = var.partition
-
-  log_retention_in_days     = local.function_defaults.log_retention_in_days
-  log_level                 = local.function_defaults.log_level
-  tracing_mode              = local.function_defaults.tracing_mode
-  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
-  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
-
-  tags = var.tags
-}
-
-module "loader" {
-  source = "../lambda-function"
-
-  name                           = local.function_names["loader"]
-  description                    = "Writes one month of records with conditional writes, completes the run, puts the outcome event."
-  filename                       = local.zips["loader"]
-  timeout                        = local.queues.loader.function_timeout_seconds
-  reserved_concurrent_executions = local.reserved["loader"]
-  environment_variables = merge(local.common_env, {
-    DATA_TABLE     = module.data_table.table_name
-    LEDGER_TABLE   = module.ledger_table.table_name
-    EVENT_BUS_NAME = module.events.bus_name
-  })
-  policy_statements = [
-    { sid = "ReadWriteData", actions = ["dynamodb:Query", "dynamodb:PutItem"], resources = local.ddb.data_arns },
-    { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
-    { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
-  ]
-  sqs_event_source = {
-    queue_arn                          = module.queues["loader"].queue_arn
-    queue_visibility_timeout_seconds   = module.queues["loader"].visibility_timeout_seconds
-    batch_size                         = local.queues.loader.batch_size
-    maximum_batching_window_in_seconds = local.queues.loader.maximum_batching_window_in_seconds
-    maximum_concurrency                = local.queues.loader.maximum_concurrency
-  }
-  alarm_actions = local.alarm_actions
-  account_id    = var.account_id
-  region        = var.region
-  partition     = var.partition
-
-  log_retention_in_days     = local.function_defaults.log_retention_in_days
-  log_level                 = local.function_defaults.log_level
-  tracing_mode              = local.function_defaults.tracing_mode
-  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
-  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
-
-  tags = var.tags
-}
-
-module "notifier" {
-  source = "../lambda-function"
-
-  name                           = local.function_names["notifier"]
-  description                    = "De-duplicates run outcome events and publishes one notification per run and outcome."
-  filename                       = local.zips["notifier"]
-  timeout                        = local.queues.notifier.function_timeout_seconds
-  reserved_concurrent_executions = local.reserved["notifier"]
-  environment_variables = merge(local.common_env, {
-    LEDGER_TABLE = module.ledger_table.table_name
-    TOPIC_ARN    = module.notifications.notifications_topic_arn
-  })
-  policy_statements = [
-    { sid = "RecordNotificationsInLedger", actions = ["dynamodb:GetItem", "dynamodb:PutItem"], resources = local.ddb.ledger_arns },
-    { sid = "PublishNotifications", actions = ["sns:Publish"], resources = [module.notifications.notifications_topic_arn] },
-  ]
-  sqs_event_source = {
-    queue_arn                          = module.queues["notifier"].queue_arn
-    queue_visibility_timeout_seconds   = module.queues["notifier"].visibility_timeout_seconds
-    batch_size                         = local.queues.notifier.batch_size
-    maximum_batching_window_in_seconds = local.queues.notifier.maximum_batching_window_in_seconds
-    maximum_concurrency                = local.queues.notifier.maximum_concurrency
+    queue_arn                          = module.queues[each.key].queue_arn
+    queue_visibility_timeout_seconds   = module.queues[each.key].visibility_timeout_seconds
+    batch_size                         = local.queues[each.key].batch_size
+    maximum_batching_window_in_seconds = local.queues[each.key].maximum_batching_window_in_seconds
+    maximum_concurrency                = local.queues[each.key].maximum_concurrency
   }
   alarm_actions = local.alarm_actions
   account_id    = var.account_id
@@ -542,9 +503,9 @@ locals {
     }
     functions = {
       fetcher         = module.fetcher.function_name
-      transformer     = module.transformer.function_name
-      loader          = module.loader.function_name
-      notifier        = module.notifier.function_name
+      transformer     = module.queue_consumers["transformer"].function_name
+      loader          = module.queue_consumers["loader"].function_name
+      notifier        = module.queue_consumers["notifier"].function_name
       slack_forwarder = module.slack_forwarder.function_name
       watchdog        = module.watchdog.function_name
       dashboard       = module.dashboard.function_name

@@ -215,47 +215,47 @@ output "fetcher_log_group_name" {
 
 output "transformer_function_name" {
   description = "Name of the transformer Lambda function."
-  value       = module.transformer.function_name
+  value       = module.queue_consumers["transformer"].function_name
 }
 
 output "transformer_function_arn" {
   description = "ARN of the transformer Lambda function."
-  value       = module.transformer.function_arn
+  value       = module.queue_consumers["transformer"].function_arn
 }
 
 output "transformer_log_group_name" {
   description = "Log group of the transformer Lambda function."
-  value       = module.transformer.log_group_name
+  value       = module.queue_consumers["transformer"].log_group_name
 }
 
 output "loader_function_name" {
   description = "Name of the loader Lambda function."
-  value       = module.loader.function_name
+  value       = module.queue_consumers["loader"].function_name
 }
 
 output "loader_function_arn" {
   description = "ARN of the loader Lambda function."
-  value       = module.loader.function_arn
+  value       = module.queue_consumers["loader"].function_arn
 }
 
 output "loader_log_group_name" {
   description = "Log group of the loader Lambda function."
-  value       = module.loader.log_group_name
+  value       = module.queue_consumers["loader"].log_group_name
 }
 
 output "notifier_function_name" {
   description = "Name of the notifier Lambda function."
-  value       = module.notifier.function_name
+  value       = module.queue_consumers["notifier"].function_name
 }
 
 output "notifier_function_arn" {
   description = "ARN of the notifier Lambda function."
-  value       = module.notifier.function_arn
+  value       = module.queue_consumers["notifier"].function_arn
 }
 
 output "notifier_log_group_name" {
   description = "Log group of the notifier Lambda function."
-  value       = module.notifier.log_group_name
+  value       = module.queue_consumers["notifier"].log_group_name
 }
 
 output "slack_forwarder_function_name" {
