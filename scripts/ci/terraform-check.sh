@@ -115,6 +115,9 @@ for env in "${environments[@]}"; do
   mkdir -p "$copy/terraform/environments"
   cp -R "$tf_root/modules" "$copy/terraform/modules"
   cp -R "$tf_root/environments/$env" "$copy/terraform/environments/$env"
+  # The queue settings the pipeline module reads (QUEUES of packages/contracts).
+  mkdir -p "$copy/packages/contracts/src"
+  cp "$root/packages/contracts/src/queues.json" "$copy/packages/contracts/src/queues.json"
   rm -rf "$copy/terraform/environments/$env/.terraform" "$copy/terraform/environments/$env"/*.tfstate*
   find "$copy/terraform/modules" -name .terraform -type d -prune -exec rm -rf {} +
   for name in "${functions[@]}"; do

@@ -51,7 +51,7 @@ describe.each(ENVIRONMENTS)('environment root %s', (env) => {
     expect(backend).toMatch(new RegExp(`key\\s*=\\s*"covid-etl/${env}/terraform.tfstate"`));
     expect(backend).toMatch(/encrypt\s*=\s*true/);
     expect(backend).toMatch(/use_lockfile\s*=\s*true/);
-    expect(providers).toMatch(/allowed_account_ids\s*=\s*\[var\.account_id\]/);
+    expect(providers).toMatch(/allowed_account_ids\s*=\s*\[local\.account_id\]/);
     expect(providers).toMatch(/default_tags\s*\{/);
     expect(read(env, '.terraform.lock.hcl')).toMatch(/version\s*=\s*"5\.100\.0"/);
     expect(() => read(env, 'ci_override.tf')).toThrow();
@@ -121,38 +121,28 @@ describe.each(ENVIRONMENTS)('environment root %s', (env) => {
 
     // Act
     const parameter = findOne(plan, 'aws_ssm_parameter', 'name', `/covid-etl/${env}/operator-config`);
-    const outputs = asObject(asObject(asObject(plan.json.configuration).root_module).outputs);
 
     // Assess
     expect(parameter.values).toMatchObject({ type: 'String', tier: 'Standard' });
-    expect(asObject(outputs.operator_config_parameter_name)).toBeDefined();
-    expect(plannedOutput(plan, 'operator_config_parameter_name')).toBe(`/covid-etl/${env}/operator-config`);
+    expect(parameter.address).toBe('module.pipeline.aws_ssm_parameter.operator_config');
   });
 
-  it('outputs the names, URLs and ARNs operators need, each with a description', () => {
+  it("outputs only what someone reads (operator_config and the deploy steps' values), each with a description", () => {
     // Prepare
     const plan = loadPlan(env);
-    const needed = [
-      'environment_name',
-      'region_name',
-      'data_table_name',
-      'ledger_table_name',
-      ...Object.keys(QUEUES).flatMap((k) => [`${k}_queue_url`, `${k}_queue_arn`, `${k}_dlq_url`, `${k}_dlq_arn`]),
-      'event_bus_name',
-      'notifications_topic_arn',
-      'alerts_topic_arn',
-      ...['fetcher', 'transformer', 'loader', 'notifier', 'slack_forwarder', 'watchdog', 'dashboard'].map(
-        (f) => `${f}_function_name`,
-      ),
-      'dashboard_function_url',
-      'operator_config',
+    const read = [
+      'operator_config', // pnpm etl --env, the runbooks
+      'notifications_topic_arn', // terraform/README.md Deploy: the email subscriptions
+      'slack_webhook_parameter_name', // README.md and terraform/README.md Deploy: the Slack webhook
+      'notifications_kms_key_alias_name', // the same step's --key-id
+      'dashboard_function_url', // terraform/README.md Deploy: the dashboard
     ];
 
     // Act
     const outputs = asObject(asObject(asObject(plan.json.configuration).root_module).outputs);
 
     // Assess
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(needed));
+    expect(Object.keys(outputs).sort()).toEqual([...read].sort());
     for (const [name, output] of Object.entries(outputs)) {
       expect({ name, description: typeof asObject(output).description }).toEqual({ name, description: 'string' });
     }
@@ -179,6 +169,9 @@ describe.each(ENVIRONMENTS)('environment root %s', (env) => {
         expect(reserved[i]).toBeGreaterThanOrEqual(q.maximumConcurrency);
       });
       expect(plan.variables.log_retention_in_days).toBeGreaterThanOrEqual(90);
+      for (const group of ofType(plan, 'aws_cloudwatch_log_group')) {
+        expect(group.values.retention_in_days).toBeGreaterThanOrEqual(90);
+      }
       expect((plan.variables.email_addresses as string[]).length).toBeGreaterThan(0);
     });
   }

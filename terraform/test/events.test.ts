@@ -62,7 +62,9 @@ describe.each(ENVIRONMENTS)('events of %s', (env) => {
     const queues = [arn(plan, 'sqs', queueName(env, 'notifier')), arn(plan, 'sqs', resourceName(plan, 'events-dlq'))];
 
     // Act
-    const policies = ofType(plan, 'aws_sqs_queue_policy').map((p) => parsePolicy(asString(p.values.policy)));
+    const policies = ofType(plan, 'aws_sqs_queue_policy')
+      .map((p) => parsePolicy(asString(p.values.policy)).filter((s) => s.Effect === 'Allow'))
+      .filter((allows) => allows.length > 0);
 
     // Assess
     expect(policies).toHaveLength(2);
@@ -83,14 +85,13 @@ describe.each(ENVIRONMENTS)('events of %s', (env) => {
     const plan = loadPlan(env);
 
     // Act
-    const bus = findOne(plan, 'aws_cloudwatch_event_bus', 'name', `covid-etl-${env}`);
     const archive = only(ofType(plan, 'aws_cloudwatch_event_archive'));
     const publishers = ['fetcher', 'loader', 'watchdog'].map((key) =>
       findOne(plan, 'aws_lambda_function', 'function_name', resourceName(plan, key)),
     );
 
     // Assess
-    expect(bus).toBeDefined();
+    expect(() => findOne(plan, 'aws_cloudwatch_event_bus', 'name', `covid-etl-${env}`)).not.toThrow();
     expect(archive.values.retention_days).toBe(plan.variables.event_archive_retention_days);
     for (const fn of publishers) {
       expect(block(fn.values.environment).variables).toMatchObject({ EVENT_BUS_NAME: `covid-etl-${env}` });

@@ -126,7 +126,7 @@ describe.each(ENVIRONMENTS)('functions of %s', (environment) => {
     expect(ofType(plan, 'aws_lambda_function_event_invoke_config')).toHaveLength(3);
   });
 
-  it('serves the dashboard through a function URL with the auth type of the tfvars', () => {
+  it('serves the dashboard through a signed (AWS_IAM) function URL: a public one is an opt-in, off in every environment', () => {
     // Prepare
     const plan = loadPlan(environment);
 
@@ -136,7 +136,9 @@ describe.each(ENVIRONMENTS)('functions of %s', (environment) => {
     // Assess
     expect(url.values).toMatchObject({
       function_name: resourceName(plan, 'dashboard'),
-      authorization_type: plan.variables.dashboard_auth_type,
+      authorization_type: 'AWS_IAM',
     });
+    expect(plan.variables.dashboard_public_url).toBe(false);
+    expect(ofType(plan, 'aws_lambda_permission').filter((p) => p.values.principal === '*')).toEqual([]);
   });
 });

@@ -48,7 +48,11 @@ export interface Plan {
   text: string;
   json: JsonObject;
   resources: PlannedResource[];
-  /** Root variables with their values (terraform.tfvars and defaults). */
+  /**
+   * The inputs of the environment's `module "pipeline"` block: the values written there
+   * (literals), else the module's defaults. Inputs given by reference (account_id, region:
+   * root locals shared with the provider) are absent; see `region` and `accountId`.
+   */
   variables: Record<string, Json>;
   region: string;
   accountId: string;
@@ -87,16 +91,28 @@ export function loadPlan(environment: Environment): Plan {
     for (const child of asArray(module.child_modules ?? [])) walk(asObject(child));
   };
   walk(asObject(asObject(json.planned_values).root_module));
+  const pipeline = asObject(asObject(asObject(asObject(json.configuration).root_module).module_calls).pipeline);
   const variables: Record<string, Json> = {};
-  for (const [name, v] of Object.entries(asObject(json.variables ?? {}))) variables[name] = asObject(v).value ?? null;
+  for (const [name, v] of Object.entries(asObject(asObject(pipeline.module).variables))) {
+    variables[name] = asObject(v).default ?? null;
+  }
+  for (const [name, e] of Object.entries(asObject(pipeline.expressions))) {
+    const expression = asObject(e);
+    if ('constant_value' in expression) variables[name] = expression.constant_value ?? null;
+    else delete variables[name];
+  }
+  // The region and the account as the plan resolved them: operator_config's region, and the
+  // account of a queue ARN (arn:aws:sqs:<region>:<account>:<name>).
+  const config = asObject(asObject(asObject(json.output_changes).operator_config).after);
+  const queueArn = asString(asObject(asObject(config.queues).transformer).arn);
   const plan: Plan = {
     environment,
     text,
     json,
     resources,
     variables,
-    region: asString(variables.region),
-    accountId: asString(variables.account_id),
+    region: asString(config.region),
+    accountId: asString(queueArn.split(':')[4]),
   };
   cache.set(environment, plan);
   return plan;

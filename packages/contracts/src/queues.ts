@@ -1,16 +1,23 @@
 /**
  * The SQS queues and the Lambda event source mappings that drain them: the one definition
- * that both the Terraform (terraform/environments/*) and the embedded local stack follow.
- * A test over the Terraform plan proves the planned queues equal these settings.
+ * that both the Terraform (terraform/modules/pipeline reads `queues.json` with
+ * `jsondecode(file(...))`) and the embedded local stack follow. A test over the Terraform
+ * plan proves the planned queues equal these settings.
  *
  * AWS rule kept here: visibilityTimeoutSeconds >= 6 * functionTimeoutSeconds +
  * maximumBatchingWindowSeconds (checked by `assertQueueSettings`).
  */
+import { z } from 'zod';
+import settings from './queues.json' with { type: 'json' };
+
+/** The three work queues, named after the function that consumes each. */
+export type QueueKey = 'transformer' | 'loader' | 'notifier';
+
 export interface QueueSettings {
   /** Queue name suffix: the real name is `covid-etl-<env>-<suffix>`, its DLQ `<name>-dlq`. */
   readonly suffix: string;
   /** The Lambda (service) that consumes the queue. */
-  readonly consumer: 'transformer' | 'loader' | 'notifier';
+  readonly consumer: QueueKey;
   readonly visibilityTimeoutSeconds: number;
   readonly messageRetentionSeconds: number;
   readonly dlqMessageRetentionSeconds: number;
@@ -21,48 +28,27 @@ export interface QueueSettings {
   readonly functionTimeoutSeconds: number;
 }
 
-const DAY = 86_400;
+const queueKeys = z.enum(['transformer', 'loader', 'notifier']);
+const positiveInt = z.number().int().positive();
+const queueSettingsSchema = z.strictObject({
+  suffix: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  consumer: queueKeys,
+  visibilityTimeoutSeconds: positiveInt,
+  messageRetentionSeconds: positiveInt,
+  dlqMessageRetentionSeconds: positiveInt,
+  maxReceiveCount: positiveInt,
+  batchSize: positiveInt,
+  maximumBatchingWindowSeconds: z.number().int().min(0),
+  maximumConcurrency: positiveInt,
+  functionTimeoutSeconds: positiveInt,
+});
 
-export const QUEUES = {
-  transformer: {
-    suffix: 'transformer',
-    consumer: 'transformer',
-    visibilityTimeoutSeconds: 180,
-    messageRetentionSeconds: 4 * DAY,
-    dlqMessageRetentionSeconds: 14 * DAY,
-    maxReceiveCount: 5,
-    batchSize: 5,
-    maximumBatchingWindowSeconds: 0,
-    maximumConcurrency: 2,
-    functionTimeoutSeconds: 30,
-  },
-  loader: {
-    suffix: 'loader',
-    consumer: 'loader',
-    visibilityTimeoutSeconds: 360,
-    messageRetentionSeconds: 4 * DAY,
-    dlqMessageRetentionSeconds: 14 * DAY,
-    maxReceiveCount: 5,
-    batchSize: 5,
-    maximumBatchingWindowSeconds: 0,
-    maximumConcurrency: 2,
-    functionTimeoutSeconds: 60,
-  },
-  notifier: {
-    suffix: 'notifier',
-    consumer: 'notifier',
-    visibilityTimeoutSeconds: 180,
-    messageRetentionSeconds: 4 * DAY,
-    dlqMessageRetentionSeconds: 14 * DAY,
-    maxReceiveCount: 5,
-    batchSize: 10,
-    maximumBatchingWindowSeconds: 0,
-    maximumConcurrency: 2,
-    functionTimeoutSeconds: 30,
-  },
-} as const satisfies Record<string, QueueSettings>;
-
-export type QueueKey = keyof typeof QUEUES;
+/** The settings of every queue, read from `queues.json` (validated when the module loads). */
+export const QUEUES: Readonly<Record<QueueKey, QueueSettings>> = Object.freeze(
+  z
+    .strictObject({ transformer: queueSettingsSchema, loader: queueSettingsSchema, notifier: queueSettingsSchema })
+    .parse(settings),
+);
 
 /** The full queue name for an environment, e.g. `covid-etl-dev-loader`. */
 export function queueName(environment: string, key: QueueKey): string {

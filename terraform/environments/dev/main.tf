@@ -1,24 +1,51 @@
-# The covid-etl pipeline, environment "dev". Settings are in terraform.tfvars.
+# The covid-etl pipeline, environment "dev": every setting of the environment is written here.
+
+locals {
+  # REPLACE with your dev account id (and the bucket name in versions.tf).
+  account_id = "111111111111"
+  region     = "us-east-1"
+}
 
 module "pipeline" {
   source = "../../modules/pipeline"
 
-  environment                  = "dev"
-  account_id                   = var.account_id
-  region                       = var.region
-  artifacts_dir                = "${path.root}/../../../services"
-  log_retention_in_days        = var.log_retention_in_days
-  log_level                    = var.log_level
-  reserved_concurrency         = var.reserved_concurrency
-  stall_after_minutes          = var.stall_after_minutes
-  dashboard_auth_type          = var.dashboard_auth_type
-  fetcher_schedule_expression  = var.fetcher_schedule_expression
-  fetcher_schedule_timezone    = var.fetcher_schedule_timezone
-  deletion_protection_enabled  = var.deletion_protection_enabled
-  event_archive_retention_days = var.event_archive_retention_days
-  email_addresses              = var.email_addresses
-  alert_email_addresses        = var.alert_email_addresses
-  slack_team_id                = var.slack_team_id
-  slack_channel_id             = var.slack_channel_id
-  alarm_thresholds             = var.alarm_thresholds
+  environment   = "dev"
+  account_id    = local.account_id
+  region        = local.region
+  artifacts_dir = "${path.root}/../../../services"
+
+  log_retention_in_days = 14
+  log_level             = "DEBUG"
+
+  # Every function has a cap, so no burst (on the dashboard, say) can take the account's
+  # concurrency; consumers need at least their queue's maximumConcurrency (2). Reserving
+  # needs 100 unreserved executions left: a new account with a limit of 10 must ask for more.
+  reserved_concurrency = {
+    fetcher         = 1
+    transformer     = 2
+    loader          = 2
+    notifier        = 2
+    slack-forwarder = 2
+    watchdog        = 1
+    dashboard       = 2
+  }
+
+  stall_after_minutes = 30
+
+  # The dashboard URL is signed (AWS_IAM); true would make it public (terraform/README.md, Deploy).
+  dashboard_public_url = false
+
+  fetcher_schedule_expression = "cron(0 0 * * ? *)"
+  fetcher_schedule_timezone   = "UTC"
+
+  deletion_protection_enabled  = false
+  event_archive_retention_days = 14
+
+  email_addresses = ["covid-etl-dev@example.com"]
+
+  alarm_thresholds = {
+    lambda_errors                    = 0
+    lambda_throttles                 = 0
+    queue_oldest_message_age_seconds = 1800
+  }
 }

@@ -1,24 +1,56 @@
-# The covid-etl pipeline, environment "prod". Settings are in terraform.tfvars.
+# The covid-etl pipeline, environment "prod": every setting of the environment is written here.
+
+locals {
+  # REPLACE with your prod account id (and the bucket name in versions.tf).
+  account_id = "222222222222"
+  region     = "us-east-1"
+}
 
 module "pipeline" {
   source = "../../modules/pipeline"
 
-  environment                  = "prod"
-  account_id                   = var.account_id
-  region                       = var.region
-  artifacts_dir                = "${path.root}/../../../services"
-  log_retention_in_days        = var.log_retention_in_days
-  log_level                    = var.log_level
-  reserved_concurrency         = var.reserved_concurrency
-  stall_after_minutes          = var.stall_after_minutes
-  dashboard_auth_type          = var.dashboard_auth_type
-  fetcher_schedule_expression  = var.fetcher_schedule_expression
-  fetcher_schedule_timezone    = var.fetcher_schedule_timezone
-  deletion_protection_enabled  = var.deletion_protection_enabled
-  event_archive_retention_days = var.event_archive_retention_days
-  email_addresses              = var.email_addresses
-  alert_email_addresses        = var.alert_email_addresses
-  slack_team_id                = var.slack_team_id
-  slack_channel_id             = var.slack_channel_id
-  alarm_thresholds             = var.alarm_thresholds
+  environment   = "prod"
+  account_id    = local.account_id
+  region        = local.region
+  artifacts_dir = "${path.root}/../../../services"
+
+  log_retention_in_days = 90
+  log_level             = "INFO"
+
+  # Every function has a cap, so no burst (on the dashboard, say) can take the account's
+  # concurrency; consumers need at least their queue's maximumConcurrency (2), so that
+  # throttling never counts toward maxReceiveCount.
+  reserved_concurrency = {
+    fetcher         = 1
+    transformer     = 2
+    loader          = 2
+    notifier        = 2
+    slack-forwarder = 2
+    watchdog        = 1
+    dashboard       = 5
+  }
+
+  stall_after_minutes = 30
+
+  # Only signed (SigV4) requests from principals allowed lambda:InvokeFunctionUrl.
+  dashboard_public_url = false
+
+  fetcher_schedule_expression = "cron(0 0 * * ? *)"
+  fetcher_schedule_timezone   = "UTC"
+
+  deletion_protection_enabled  = true
+  event_archive_retention_days = 90
+
+  email_addresses       = ["covid-etl@example.com"]
+  alert_email_addresses = ["covid-etl-oncall@example.com"]
+
+  # Optional AWS Chatbot channel on the alerts topic (authorize the workspace once in the console):
+  # slack_team_id    = "T0123ABCD"
+  # slack_channel_id = "C0123ABCD"
+
+  alarm_thresholds = {
+    lambda_errors                    = 0
+    lambda_throttles                 = 0
+    queue_oldest_message_age_seconds = 900
+  }
 }

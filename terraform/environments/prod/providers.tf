@@ -1,6 +1,6 @@
 provider "aws" {
-  region              = var.region
-  allowed_account_ids = [var.account_id]
+  region              = local.region
+  allowed_account_ids = [local.account_id]
 
   default_tags {
     tags = {

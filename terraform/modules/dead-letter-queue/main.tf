@@ -6,6 +6,15 @@ locals {
   arn = "arn:${var.partition}:sqs:${var.region}:${var.account_id}:${var.name}"
   # Built like the ARN, so that the functions' environment (queue URLs) is known at plan time.
   url = "https://sqs.${var.region}.${var.partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"}/${var.account_id}/${var.name}"
+  # Every queue policy denies requests not sent over TLS.
+  deny_insecure_transport = {
+    Sid       = "DenyInsecureTransport"
+    Effect    = "Deny"
+    Principal = "*"
+    Action    = "sqs:*"
+    Resource  = local.arn
+    Condition = { Bool = { "aws:SecureTransport" = "false" } }
+  }
 }
 
 ################################################################################
@@ -30,6 +39,22 @@ resource "aws_sqs_queue" "this" {
       error_message = "The queue's URL ${self.url} differs from the one built for the functions' environment (${local.url})."
     }
   }
+}
+
+################################################################################
+# Queue policy: TLS only
+################################################################################
+
+# A caller that writes its own policy for this queue (the events module, whose rule sends
+# here) sets create_policy = false and puts the same statement in its policy.
+resource "aws_sqs_queue_policy" "this" {
+  count = var.create_policy ? 1 : 0
+
+  queue_url = aws_sqs_queue.this.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [local.deny_insecure_transport]
+  })
 }
 
 ################################################################################

@@ -71,3 +71,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_policy" {
+  description = "Whether the module writes the queue's policy (deny every request not sent over TLS). false when the caller writes the policy itself: it must then deny aws:SecureTransport = false too."
+  type        = bool
+  default     = true
+}

@@ -10,14 +10,24 @@ locals {
   only_this_rule_may_send = {
     for name, queue_arn in { target = var.target_queue_arn, dlq = module.dlq.queue_arn } : name => jsonencode({
       Version = "2012-10-17"
-      Statement = [{
-        Sid       = "AllowOnlyTheRule"
-        Effect    = "Allow"
-        Principal = { Service = "events.amazonaws.com" }
-        Action    = "sqs:SendMessage"
-        Resource  = queue_arn
-        Condition = { ArnEquals = { "aws:SourceArn" = local.rule_arn } }
-      }]
+      Statement = [
+        {
+          Sid       = "AllowOnlyTheRule"
+          Effect    = "Allow"
+          Principal = { Service = "events.amazonaws.com" }
+          Action    = "sqs:SendMessage"
+          Resource  = queue_arn
+          Condition = { ArnEquals = { "aws:SourceArn" = local.rule_arn } }
+        },
+        {
+          Sid       = "DenyInsecureTransport"
+          Effect    = "Deny"
+          Principal = "*"
+          Action    = "sqs:*"
+          Resource  = queue_arn
+          Condition = { Bool = { "aws:SecureTransport" = "false" } }
+        },
+      ]
     })
   }
 }
@@ -54,6 +64,7 @@ module "dlq" {
   source = "../dead-letter-queue"
 
   name          = var.dlq_name
+  create_policy = false # aws_sqs_queue_policy.dlq below
   alarm_actions = var.alarm_actions
   account_id    = var.account_id
   region        = var.region
@@ -97,7 +108,8 @@ resource "aws_cloudwatch_event_target" "this" {
 }
 
 ################################################################################
-# Queue policies: only this rule may send
+# Queue policies: only this rule may send, and only over TLS (the target queue's module
+# must not write a policy of its own: create_queue_policy = false in the queue module)
 ################################################################################
 
 resource "aws_sqs_queue_policy" "target" {

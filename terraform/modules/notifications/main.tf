@@ -21,6 +21,24 @@ locals {
     notifications = local.notifications_topic_arn
     alerts        = local.alerts_topic_arn
   }
+
+  # The CloudWatch alarms of this environment (every alarm name starts with name_prefix).
+  alarm_arn_pattern = "arn:${var.partition}:cloudwatch:${var.region}:${var.account_id}:alarm:${var.name_prefix}-*"
+
+  # What SNS lets the topic owner do on a topic without a policy.
+  account_topic_actions = [
+    "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
+    "sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish",
+  ]
+
+  # Every topic policy denies requests not sent over TLS (Resource: the topic's ARN).
+  deny_insecure_transport = {
+    Sid       = "DenyInsecureTransport"
+    Effect    = "Deny"
+    Principal = "*"
+    Action    = "sns:*"
+    Condition = { Bool = { "aws:SecureTransport" = "false" } }
+  }
 }
 
 ################################################################################
@@ -51,6 +69,11 @@ resource "aws_kms_key" "this" {
         Principal = { Service = "cloudwatch.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource  = "*"
+        # Only this account's alarms of this environment (confused-deputy protection).
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = var.account_id }
+          ArnLike      = { "aws:SourceArn" = local.alarm_arn_pattern }
+        }
       },
     ]
   })
@@ -99,6 +122,25 @@ resource "aws_sns_topic" "alerts" {
   }
 }
 
+# The account's default rights on the topic (what SNS gives a topic without a policy), and
+# TLS only.
+resource "aws_sns_topic_policy" "notifications" {
+  arn = aws_sns_topic.notifications.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountManagesTheTopic"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
+        Action    = local.account_topic_actions
+        Resource  = local.notifications_topic_arn
+      },
+      merge(local.deny_insecure_transport, { Resource = local.notifications_topic_arn }),
+    ]
+  })
+}
+
 resource "aws_sns_topic_policy" "alerts" {
   arn = aws_sns_topic.alerts.arn
   policy = jsonencode({
@@ -108,11 +150,8 @@ resource "aws_sns_topic_policy" "alerts" {
         Sid       = "AccountManagesTheTopic"
         Effect    = "Allow"
         Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-        Action = [
-          "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
-          "sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish",
-        ]
-        Resource = local.alerts_topic_arn
+        Action    = local.account_topic_actions
+        Resource  = local.alerts_topic_arn
       },
       {
         Sid       = "CloudWatchAlarmsOfThisAccountPublish"
@@ -122,9 +161,10 @@ resource "aws_sns_topic_policy" "alerts" {
         Resource  = local.alerts_topic_arn
         Condition = {
           StringEquals = { "aws:SourceAccount" = var.account_id }
-          ArnLike      = { "aws:SourceArn" = "arn:${var.partition}:cloudwatch:${var.region}:${var.account_id}:alarm:${var.name_prefix}-*" }
+          ArnLike      = { "aws:SourceArn" = local.alarm_arn_pattern }
         }
       },
+      merge(local.deny_insecure_transport, { Resource = local.alerts_topic_arn }),
     ]
   })
 }

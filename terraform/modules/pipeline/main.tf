@@ -6,41 +6,9 @@ locals {
   prefix = "covid-etl-${var.environment}"
   aws    = { account_id = var.account_id, region = var.region, partition = var.partition }
 
-  # The queues and their event source mappings: the same values as QUEUES in
-  # packages/contracts/src/queues.ts (the local stack follows those). terraform/test
-  # proves the planned queues and mappings equal QUEUES, so change both together.
-  queues = {
-    transformer = {
-      visibility_timeout_seconds         = 180
-      message_retention_seconds          = 345600 # 4 days
-      dlq_message_retention_seconds      = 1209600
-      max_receive_count                  = 5
-      batch_size                         = 5
-      maximum_batching_window_in_seconds = 0
-      maximum_concurrency                = 2
-      function_timeout_seconds           = 30
-    }
-    loader = {
-      visibility_timeout_seconds         = 360
-      message_retention_seconds          = 345600
-      dlq_message_retention_seconds      = 1209600
-      max_receive_count                  = 5
-      batch_size                         = 5
-      maximum_batching_window_in_seconds = 0
-      maximum_concurrency                = 2
-      function_timeout_seconds           = 60
-    }
-    notifier = {
-      visibility_timeout_seconds         = 180
-      message_retention_seconds          = 345600
-      dlq_message_retention_seconds      = 1209600
-      max_receive_count                  = 5
-      batch_size                         = 10
-      maximum_batching_window_in_seconds = 0
-      maximum_concurrency                = 2
-      function_timeout_seconds           = 30
-    }
-  }
+  # The queues and their event source mappings: QUEUES of @covid-etl/contracts, written once in
+  # packages/contracts/src/queues.json and read here and by the local stack.
+  queues = jsondecode(file("${path.module}/../../../packages/contracts/src/queues.json"))
 
   # The rule's pattern: EVENT_SOURCE and EventDetailType of packages/contracts/src/events.ts
   # (RUN_OUTCOME_EVENT_PATTERN); terraform/test proves the planned pattern equals them.
@@ -48,11 +16,6 @@ locals {
     source        = ["covid-etl.pipeline"]
     "detail-type" = ["EtlRunCompleted", "EtlRunFailed"]
   }
-
-  function_keys  = ["fetcher", "transformer", "loader", "notifier", "slack-forwarder", "watchdog", "dashboard"]
-  function_names = { for k in local.function_keys : k => "${local.prefix}-${k}" }
-  zips           = { for k in local.function_keys : k => "${var.artifacts_dir}/${k}/dist/${k}.zip" }
-  reserved       = { for k in local.function_keys : k => lookup(var.reserved_concurrency, k, -1) }
 
   alarm_actions = [module.notifications.alerts_topic_arn]
 
@@ -63,19 +26,11 @@ locals {
     LOG_LEVEL       = lower(var.log_level)
   }
 
-  function_defaults = {
-    log_retention_in_days     = var.log_retention_in_days
-    log_level                 = var.log_level
-    tracing_mode              = var.tracing_mode
-    errors_alarm_threshold    = var.alarm_thresholds.lambda_errors
-    throttles_alarm_threshold = var.alarm_thresholds.lambda_throttles
-  }
-
-  # DynamoDB actions, by what a function does with a table.
   # Scheduler substitutes <aws.scheduler.scheduled-time> only where it stands literally:
   # jsonencode() would escape < and > as \u003c and \u003e, so the input is written as text.
   scheduled_input = "{\"trigger\":\"schedule\",\"scheduledTime\":\"<aws.scheduler.scheduled-time>\"}"
 
+  # DynamoDB resources, by what a function does with a table.
   ddb = {
     ledger_arns = [module.ledger_table.table_arn]
     ledger_all  = concat([module.ledger_table.table_arn], values(module.ledger_table.index_arns))
@@ -83,43 +38,105 @@ locals {
     data_arns   = [module.data_table.table_arn]
   }
 
-  # What differs between the three SQS-triggered functions (module.queue_consumers): their
-  # purpose, their environment and the least-privilege statements of the calls their code makes.
-  queue_consumers = {
+  # The seven functions (module.functions): what each one does, its environment and the
+  # least-privilege statements of the calls its code makes. Optional per function, with
+  # their defaults: timeout (30 s; an SQS consumer takes functionTimeoutSeconds of its queue),
+  # memory_size (256 MB), async (false: true for functions invoked asynchronously by Scheduler
+  # or SNS, which get Lambda's retries and the async DLQ), function_url (false).
+  # A function whose key is in local.queues consumes that queue.
+  functions = {
+    fetcher = {
+      description = "Downloads both sources, records the run, sends one message per changed month."
+      timeout     = 120
+      memory_size = 512
+      async       = true
+      environment = {
+        LEDGER_TABLE          = module.ledger_table.table_name
+        TRANSFORMER_QUEUE_URL = module.queues["transformer"].queue_url
+        EVENT_BUS_NAME        = module.events.bus_name
+        NYT_URL               = var.source_urls.nyt
+        JHU_URL               = var.source_urls.jhu
+      }
+      policy_statements = [
+        # The run, its dispatch plan (BatchWriteItem of the chunk items), month states, source baselines.
+        { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], resources = local.ddb.ledger_arns },
+        { sid = "SendToTransformerQueue", actions = ["sqs:SendMessage"], resources = [module.queues["transformer"].queue_arn] },
+        { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
+      ]
+    }
     transformer = {
       description = "Validates and joins one month of rows, records rejected rows, sends the chunk to the loader."
-      environment = tomap({
+      environment = {
         LEDGER_TABLE     = module.ledger_table.table_name
         LOADER_QUEUE_URL = module.queues["loader"].queue_url
-      })
-      policy_statements = tolist([
+      }
+      policy_statements = [
         { sid = "ReadWriteLedger", actions = ["dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
         { sid = "SendToLoaderQueue", actions = ["sqs:SendMessage"], resources = [module.queues["loader"].queue_arn] },
-      ])
+      ]
     }
     loader = {
       description = "Writes one month of records with conditional writes, completes the run, puts the outcome event."
-      environment = tomap({
+      environment = {
         DATA_TABLE     = module.data_table.table_name
         LEDGER_TABLE   = module.ledger_table.table_name
         EVENT_BUS_NAME = module.events.bus_name
-      })
-      policy_statements = tolist([
+      }
+      policy_statements = [
         { sid = "ReadWriteData", actions = ["dynamodb:Query", "dynamodb:PutItem"], resources = local.ddb.data_arns },
         { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
         { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
-      ])
+      ]
     }
     notifier = {
       description = "De-duplicates run outcome events and publishes one notification per run and outcome."
-      environment = tomap({
+      environment = {
         LEDGER_TABLE = module.ledger_table.table_name
         TOPIC_ARN    = module.notifications.notifications_topic_arn
-      })
-      policy_statements = tolist([
+      }
+      policy_statements = [
         { sid = "RecordNotificationsInLedger", actions = ["dynamodb:GetItem", "dynamodb:PutItem"], resources = local.ddb.ledger_arns },
         { sid = "PublishNotifications", actions = ["sns:Publish"], resources = [module.notifications.notifications_topic_arn] },
-      ])
+      ]
+    }
+    slack-forwarder = {
+      description = "Posts notifications and alarms from the SNS topics to Slack (webhook URL read from SSM at run time)."
+      timeout     = 15
+      async       = true
+      environment = {
+        SLACK_WEBHOOK_PARAMETER = module.notifications.slack_webhook_parameter_name
+      }
+      policy_statements = module.notifications.slack_webhook_reader_policy_statements
+    }
+    watchdog = {
+      description = "Reports runs that did not finish in time (stalled, or chunks in a DLQ) once, as EtlRunFailed."
+      timeout     = 60
+      async       = true
+      environment = {
+        LEDGER_TABLE        = module.ledger_table.table_name
+        EVENT_BUS_NAME      = module.events.bus_name
+        STALL_AFTER_MINUTES = tostring(var.stall_after_minutes)
+      }
+      policy_statements = [
+        # Unfinished runs (GSI byStartedAt) and their chunks; it finishes a stalled run as
+        # INCOMPLETE and re-publishes orphaned outcome events (UpdateItem only: it never
+        # finishes a run SUCCEEDED, the one case that writes source baselines with PutItem).
+        { sid = "CheckRunsInLedger", actions = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_all },
+        { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
+      ]
+    }
+    dashboard = {
+      description  = "Serves the dashboard page and its JSON API (reads the series and the latest runs)."
+      timeout      = 10
+      function_url = true
+      environment = {
+        DATA_TABLE   = module.data_table.table_name
+        LEDGER_TABLE = module.ledger_table.table_name
+      }
+      policy_statements = [
+        { sid = "ReadSeries", actions = ["dynamodb:Query"], resources = local.ddb.data_arns },
+        { sid = "ReadRuns", actions = ["dynamodb:Query"], resources = local.ddb.ledger_idx },
+      ]
     }
   }
 
@@ -183,7 +200,7 @@ module "notifications" {
   name_prefix                  = local.prefix
   email_addresses              = var.email_addresses
   alert_email_addresses        = var.alert_email_addresses
-  lambda_subscriber_arn        = module.slack_forwarder.function_arn
+  lambda_subscriber_arn        = module.functions["slack-forwarder"].function_arn
   slack_webhook_parameter_name = "/covid-etl/${var.environment}/slack-webhook-url"
   slack_team_id                = var.slack_team_id
   slack_channel_id             = var.slack_channel_id
@@ -202,11 +219,13 @@ module "queues" {
   source   = "../queue"
   for_each = local.queues
 
-  name                                       = "${local.prefix}-${each.key}"
-  visibility_timeout_seconds                 = each.value.visibility_timeout_seconds
-  message_retention_seconds                  = each.value.message_retention_seconds
-  dlq_message_retention_seconds              = each.value.dlq_message_retention_seconds
-  max_receive_count                          = each.value.max_receive_count
+  name                          = "${local.prefix}-${each.value.suffix}"
+  visibility_timeout_seconds    = each.value.visibilityTimeoutSeconds
+  message_retention_seconds     = each.value.messageRetentionSeconds
+  dlq_message_retention_seconds = each.value.dlqMessageRetentionSeconds
+  max_receive_count             = each.value.maxReceiveCount
+  # The rule's target: module.events writes that queue's policy (the rule may send, TLS only).
+  create_queue_policy                        = each.key != "notifier"
   oldest_message_age_alarm_threshold_seconds = var.alarm_thresholds.queue_oldest_message_age_seconds
   alarm_actions                              = local.alarm_actions
   account_id                                 = var.account_id
@@ -256,166 +275,77 @@ module "events" {
 # Functions
 ################################################################################
 
-module "fetcher" {
-  source = "../lambda-function"
-
-  name                           = local.function_names["fetcher"]
-  description                    = "Downloads both sources, records the run, sends one message per changed month."
-  filename                       = local.zips["fetcher"]
-  timeout                        = 120
-  memory_size                    = 512
-  reserved_concurrent_executions = local.reserved["fetcher"]
-  environment_variables = merge(local.common_env, {
-    LEDGER_TABLE          = module.ledger_table.table_name
-    TRANSFORMER_QUEUE_URL = module.queues["transformer"].queue_url
-    EVENT_BUS_NAME        = module.events.bus_name
-    NYT_URL               = var.source_urls.nyt
-    JHU_URL               = var.source_urls.jhu
-  })
-  policy_statements = [
-    # The run, its dispatch plan (BatchWriteItem of the chunk items), month states, source baselines.
-    { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], resources = local.ddb.ledger_arns },
-    { sid = "SendToTransformerQueue", actions = ["sqs:SendMessage"], resources = [module.queues["transformer"].queue_arn] },
-    { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
-  ]
-  async_invocation = local.async_invocation
-  alarm_actions    = local.alarm_actions
-  account_id       = var.account_id
-  region           = var.region
-  partition        = var.partition
-
-  log_retention_in_days     = local.function_defaults.log_retention_in_days
-  log_level                 = local.function_defaults.log_level
-  tracing_mode              = local.function_defaults.tracing_mode
-  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
-  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
-
-  tags = var.tags
-}
-
-# The three SQS-triggered functions. What differs between them is in local.queue_consumers;
-# their timeouts and event source mappings follow the queue settings (local.queues).
-module "queue_consumers" {
+# Every function, with the defaults described at local.functions. SQS consumers get their
+# event source mapping from local.queues.
+module "functions" {
   source   = "../lambda-function"
-  for_each = local.queue_consumers
+  for_each = local.functions
 
-  name                           = local.function_names[each.key]
+  name                           = "${local.prefix}-${each.key}"
   description                    = each.value.description
-  filename                       = local.zips[each.key]
-  timeout                        = local.queues[each.key].function_timeout_seconds
-  reserved_concurrent_executions = local.reserved[each.key]
+  filename                       = "${var.artifacts_dir}/${each.key}/dist/${each.key}.zip"
+  timeout                        = try(local.queues[each.key].functionTimeoutSeconds, each.value.timeout, 30)
+  memory_size                    = try(each.value.memory_size, 256)
+  reserved_concurrent_executions = var.reserved_concurrency[each.key]
   environment_variables          = merge(local.common_env, each.value.environment)
   policy_statements              = each.value.policy_statements
-  sqs_event_source = {
+  sqs_event_source = !contains(keys(local.queues), each.key) ? null : {
     queue_arn                          = module.queues[each.key].queue_arn
     queue_visibility_timeout_seconds   = module.queues[each.key].visibility_timeout_seconds
-    batch_size                         = local.queues[each.key].batch_size
-    maximum_batching_window_in_seconds = local.queues[each.key].maximum_batching_window_in_seconds
-    maximum_concurrency                = local.queues[each.key].maximum_concurrency
+    batch_size                         = local.queues[each.key].batchSize
+    maximum_batching_window_in_seconds = local.queues[each.key].maximumBatchingWindowSeconds
+    maximum_concurrency                = local.queues[each.key].maximumConcurrency
   }
-  alarm_actions = local.alarm_actions
-  account_id    = var.account_id
-  region        = var.region
-  partition     = var.partition
-
-  log_retention_in_days     = local.function_defaults.log_retention_in_days
-  log_level                 = local.function_defaults.log_level
-  tracing_mode              = local.function_defaults.tracing_mode
-  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
-  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
-
-  tags = var.tags
-}
-
-module "slack_forwarder" {
-  source = "../lambda-function"
-
-  name                           = local.function_names["slack-forwarder"]
-  description                    = "Posts notifications and alarms from the SNS topics to Slack (webhook URL read from SSM at run time)."
-  filename                       = local.zips["slack-forwarder"]
-  timeout                        = 15
-  reserved_concurrent_executions = local.reserved["slack-forwarder"]
-  environment_variables = merge(local.common_env, {
-    SLACK_WEBHOOK_PARAMETER = "/covid-etl/${var.environment}/slack-webhook-url"
-  })
-  policy_statements = module.notifications.slack_webhook_reader_policy_statements
-  async_invocation  = local.async_invocation
-  alarm_actions     = local.alarm_actions
-  account_id        = var.account_id
-  region            = var.region
-  partition         = var.partition
-
-  log_retention_in_days     = local.function_defaults.log_retention_in_days
-  log_level                 = local.function_defaults.log_level
-  tracing_mode              = local.function_defaults.tracing_mode
-  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
-  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
-
-  tags = var.tags
-}
-
-module "watchdog" {
-  source = "../lambda-function"
-
-  name                           = local.function_names["watchdog"]
-  description                    = "Reports runs that did not finish in time (stalled, or chunks in a DLQ) once, as EtlRunFailed."
-  filename                       = local.zips["watchdog"]
-  timeout                        = 60
-  reserved_concurrent_executions = local.reserved["watchdog"]
-  environment_variables = merge(local.common_env, {
-    LEDGER_TABLE        = module.ledger_table.table_name
-    EVENT_BUS_NAME      = module.events.bus_name
-    STALL_AFTER_MINUTES = tostring(var.stall_after_minutes)
-  })
-  policy_statements = [
-    # Unfinished runs (GSI byStartedAt) and their chunks; finishing a run may record source baselines.
-    { sid = "CheckRunsInLedger", actions = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"], resources = local.ddb.ledger_all },
-    { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
-  ]
-  async_invocation = local.async_invocation
-  alarm_actions    = local.alarm_actions
-  account_id       = var.account_id
-  region           = var.region
-  partition        = var.partition
-
-  log_retention_in_days     = local.function_defaults.log_retention_in_days
-  log_level                 = local.function_defaults.log_level
-  tracing_mode              = local.function_defaults.tracing_mode
-  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
-  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
-
-  tags = var.tags
-}
-
-module "dashboard" {
-  source = "../lambda-function"
-
-  name                           = local.function_names["dashboard"]
-  description                    = "Serves the dashboard page and its JSON API (reads the series and the latest runs)."
-  filename                       = local.zips["dashboard"]
-  timeout                        = 10
-  reserved_concurrent_executions = local.reserved["dashboard"]
-  environment_variables = merge(local.common_env, {
-    DATA_TABLE   = module.data_table.table_name
-    LEDGER_TABLE = module.ledger_table.table_name
-  })
-  policy_statements = [
-    { sid = "ReadSeries", actions = ["dynamodb:Query"], resources = local.ddb.data_arns },
-    { sid = "ReadRuns", actions = ["dynamodb:Query"], resources = local.ddb.ledger_idx },
-  ]
-  function_url_authorization_type = var.dashboard_auth_type
+  async_invocation                = try(each.value.async, false) ? local.async_invocation : null
+  function_url_authorization_type = !try(each.value.function_url, false) ? null : var.dashboard_public_url ? "NONE" : "AWS_IAM"
+  log_retention_in_days           = var.log_retention_in_days
+  log_level                       = var.log_level
+  tracing_mode                    = var.tracing_mode
+  errors_alarm_threshold          = var.alarm_thresholds.lambda_errors
+  throttles_alarm_threshold       = var.alarm_thresholds.lambda_throttles
   alarm_actions                   = local.alarm_actions
   account_id                      = var.account_id
   region                          = var.region
   partition                       = var.partition
 
-  log_retention_in_days     = local.function_defaults.log_retention_in_days
-  log_level                 = local.function_defaults.log_level
-  tracing_mode              = local.function_defaults.tracing_mode
-  errors_alarm_threshold    = local.function_defaults.errors_alarm_threshold
-  throttles_alarm_threshold = local.function_defaults.throttles_alarm_threshold
-
   tags = var.tags
+}
+
+# The functions were one module each (and the SQS consumers module.queue_consumers) before
+# module.functions: these keep a deployed environment's functions in place.
+moved {
+  from = module.fetcher
+  to   = module.functions["fetcher"]
+}
+
+moved {
+  from = module.slack_forwarder
+  to   = module.functions["slack-forwarder"]
+}
+
+moved {
+  from = module.watchdog
+  to   = module.functions["watchdog"]
+}
+
+moved {
+  from = module.dashboard
+  to   = module.functions["dashboard"]
+}
+
+moved {
+  from = module.queue_consumers["transformer"]
+  to   = module.functions["transformer"]
+}
+
+moved {
+  from = module.queue_consumers["loader"]
+  to   = module.functions["loader"]
+}
+
+moved {
+  from = module.queue_consumers["notifier"]
+  to   = module.functions["notifier"]
 }
 
 ################################################################################
@@ -436,7 +366,7 @@ module "fetcher_schedule" {
   group_name                         = aws_scheduler_schedule_group.this.name
   schedule_expression                = var.fetcher_schedule_expression
   schedule_expression_timezone       = var.fetcher_schedule_timezone
-  function_arn                       = module.fetcher.function_arn
+  function_arn                       = module.functions["fetcher"].function_arn
   input                              = local.scheduled_input
   retry_maximum_attempts             = 3
   retry_maximum_event_age_in_seconds = 3600
@@ -457,7 +387,7 @@ module "watchdog_schedule" {
   group_name                         = aws_scheduler_schedule_group.this.name
   schedule_expression                = var.watchdog_schedule_expression
   schedule_expression_timezone       = "UTC"
-  function_arn                       = module.watchdog.function_arn
+  function_arn                       = module.functions["watchdog"].function_arn
   input                              = local.scheduled_input
   retry_maximum_attempts             = 2
   retry_maximum_event_age_in_seconds = 240
@@ -501,16 +431,9 @@ locals {
       notifications = module.notifications.notifications_topic_arn
       alerts        = module.notifications.alerts_topic_arn
     }
-    functions = {
-      fetcher         = module.fetcher.function_name
-      transformer     = module.queue_consumers["transformer"].function_name
-      loader          = module.queue_consumers["loader"].function_name
-      notifier        = module.queue_consumers["notifier"].function_name
-      slack_forwarder = module.slack_forwarder.function_name
-      watchdog        = module.watchdog.function_name
-      dashboard       = module.dashboard.function_name
-    }
-    dashboard_url           = module.dashboard.function_url
+    # Keys with underscores (slack_forwarder), as operator tools read them.
+    functions               = { for k, f in module.functions : replace(k, "-", "_") => f.function_name }
+    dashboard_url           = module.functions["dashboard"].function_url
     slack_webhook_parameter = module.notifications.slack_webhook_parameter_name
   }
   operator_config_parameter_name = "/covid-etl/${var.environment}/operator-config"

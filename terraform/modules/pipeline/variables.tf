@@ -86,13 +86,20 @@ variable "tracing_mode" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency by function key (fetcher, transformer, loader, notifier, slack-forwarder, watchdog, dashboard); a missing key means none. For the SQS consumers (transformer, loader, notifier) it must be at least their maximum concurrency (2). Leave empty in accounts with a low concurrency limit."
-  type        = map(number)
-  default     = {}
+  description = "Reserved concurrency of every function, by function key (fetcher, transformer, loader, notifier, slack-forwarder, watchdog, dashboard): an integer from 1 to the account's limit minus 100 (AWS keeps 100 unreserved). It caps what each function can take from the account, so a burst on one (the dashboard) cannot starve the pipeline, and an SQS consumer (transformer, loader, notifier) needs at least its queue's maximumConcurrency (2). The sum must leave 100 unreserved executions: an account with the new-account limit of 10 must ask for a higher limit first."
+  type = object({
+    fetcher         = number
+    transformer     = number
+    loader          = number
+    notifier        = number
+    slack-forwarder = number
+    watchdog        = number
+    dashboard       = number
+  })
 
   validation {
-    condition     = alltrue([for k, v in var.reserved_concurrency : contains(["fetcher", "transformer", "loader", "notifier", "slack-forwarder", "watchdog", "dashboard"], k) && v >= 0])
-    error_message = "reserved_concurrency keys must be function keys (fetcher, transformer, loader, notifier, slack-forwarder, watchdog, dashboard) and values >= 0."
+    condition     = alltrue([for v in values(var.reserved_concurrency) : v >= 1 && floor(v) == v])
+    error_message = "reserved_concurrency must give every function (fetcher, transformer, loader, notifier, slack-forwarder, watchdog, dashboard) an integer >= 1."
   }
 }
 
@@ -124,15 +131,10 @@ variable "stall_after_minutes" {
   }
 }
 
-variable "dashboard_auth_type" {
-  description = "Auth type of the dashboard's function URL: AWS_IAM (callers sign requests with SigV4) or NONE (public; read-only public data). With NONE, one extra command after apply is needed (see terraform/README.md)."
-  type        = string
-  default     = "AWS_IAM"
-
-  validation {
-    condition     = contains(["AWS_IAM", "NONE"], var.dashboard_auth_type)
-    error_message = "dashboard_auth_type must be AWS_IAM or NONE."
-  }
+variable "dashboard_public_url" {
+  description = "Opt in to a public dashboard: true gives its function URL AuthType NONE (anyone may call it, up to its reserved concurrency; one extra command after apply, see terraform/README.md). false (the default) keeps AWS_IAM: callers sign requests with SigV4 and need lambda:InvokeFunctionUrl."
+  type        = bool
+  default     = false
 }
 
 ################################################################################

@@ -141,3 +141,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_queue_policy" {
+  description = "Whether the module writes the work queue's policy (deny every request not sent over TLS). false when the caller writes the policy itself (an EventBridge rule's target): it must then deny aws:SecureTransport = false too."
+  type        = bool
+  default     = true
+}

@@ -66,7 +66,7 @@ export interface ResolvedConfig {
  * `terraform output -json operator_config` (skipped when the root is not initialised), else
  * from the SSM String parameter `/covid-etl/<env>/operator-config`, read with the standard
  * credential chain in AWS_REGION (or AWS_DEFAULT_REGION, or the profile's region, or at last
- * the `region` of the root's terraform.tfvars). Errors say which way failed and why.
+ * the `region` written in the root's main.tf). Errors say which way failed and why.
  */
 export async function resolveOperatorConfig(environment: string, deps: ResolveDeps): Promise<ResolvedConfig> {
   assertKnownEnvironment(environment, deps.repoRoot);
@@ -102,7 +102,7 @@ export async function resolveOperatorConfig(environment: string, deps: ResolveDe
     try {
       response = await read(region);
     } catch (error) {
-      const fallback = tfvarsRegion(root);
+      const fallback = rootRegion(root);
       if (region || !fallback || !/region is missing/i.test(String((error as Error).message))) throw error;
       region = fallback;
       response = await read(region);
@@ -145,10 +145,10 @@ function checkEnvironment(config: OperatorConfig, environment: string): Operator
   return config;
 }
 
-/** The `region = "…"` of an environment root's terraform.tfvars, if any. */
-function tfvarsRegion(root: string): string | undefined {
+/** The `region = "…"` written in an environment root's main.tf (its locals), if any. */
+function rootRegion(root: string): string | undefined {
   try {
-    return /^\s*region\s*=\s*"([^"]+)"/m.exec(readFileSync(path.join(root, 'terraform.tfvars'), 'utf8'))?.[1];
+    return /^\s*region\s*=\s*"([^"]+)"/m.exec(readFileSync(path.join(root, 'main.tf'), 'utf8'))?.[1];
   } catch {
     return undefined;
   }

@@ -28,6 +28,9 @@ module "pipeline" {
   artifacts_dir               = var.artifacts_dir
   email_addresses             = ["team@example.com"]
   deletion_protection_enabled = false
+  reserved_concurrency = {
+    fetcher = 1, transformer = 2, loader = 2, notifier = 2, slack-forwarder = 1, watchdog = 1, dashboard = 1
+  }
 }
 
 output "operator_config" {
