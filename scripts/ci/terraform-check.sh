@@ -2,6 +2,7 @@
 # Offline Terraform checks (no AWS account, no internet): providers come from the
 # filesystem mirror /opt/tf-plugins through terraform/ci.tfrc.
 #
+#   0. the module READMEs' Inputs/Outputs tables match the code (scripts/terraform-docs.mjs --check)
 #   1. terraform fmt -check -recursive terraform
 #   2. init -backend=false + validate: every environment root, the bootstrap root and every
 #      module example
@@ -24,7 +25,7 @@ case "${1:-}" in
   --plan-only) plan_only=true ;;
   "") ;;
   -h | --help)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *)
@@ -78,6 +79,9 @@ validate_dir() {
 }
 
 if ! $plan_only; then
+  step "module READMEs: Inputs/Outputs tables generated from the code"
+  node "$root/scripts/terraform-docs.mjs" --check || fail "a module README is stale: run node scripts/terraform-docs.mjs"
+
   step "fmt -check -recursive terraform"
   if ! terraform fmt -check -recursive -diff -no-color "$tf_root" >"$work/fmt.log" 2>&1; then
     cat "$work/fmt.log" >&2
