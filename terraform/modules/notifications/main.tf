@@ -31,6 +31,22 @@ locals {
     "sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish",
   ]
 
+  # What a topic's policy grants besides the account's rights.
+  topic_policy_statements = {
+    notifications = []
+    alerts = [{
+      Sid       = "CloudWatchAlarmsOfThisAccountPublish"
+      Effect    = "Allow"
+      Principal = { Service = "cloudwatch.amazonaws.com" }
+      Action    = "sns:Publish"
+      Resource  = local.alerts_topic_arn
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = var.account_id }
+        ArnLike      = { "aws:SourceArn" = local.alarm_arn_pattern }
+      }
+    }]
+  }
+
   # Every topic policy denies requests not sent over TLS (Resource: the topic's ARN).
   deny_insecure_transport = {
     Sid       = "DenyInsecureTransport"
@@ -122,51 +138,33 @@ resource "aws_sns_topic" "alerts" {
   }
 }
 
-# The account's default rights on the topic (what SNS gives a topic without a policy), and
-# TLS only.
-resource "aws_sns_topic_policy" "notifications" {
-  arn = aws_sns_topic.notifications.arn
+# Each topic's policy: the account's default rights on it (what SNS gives a topic without a
+# policy), what local.topic_policy_statements adds, and TLS only.
+resource "aws_sns_topic_policy" "this" {
+  for_each = local.topics
+
+  arn = each.value
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
-      {
+    Statement = concat(
+      [{
         Sid       = "AccountManagesTheTopic"
         Effect    = "Allow"
         Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
         Action    = local.account_topic_actions
-        Resource  = local.notifications_topic_arn
-      },
-      merge(local.deny_insecure_transport, { Resource = local.notifications_topic_arn }),
-    ]
+        Resource  = each.value
+      }],
+      local.topic_policy_statements[each.key],
+      [merge(local.deny_insecure_transport, { Resource = each.value })],
+    )
   })
+
+  depends_on = [aws_sns_topic.notifications, aws_sns_topic.alerts]
 }
 
-resource "aws_sns_topic_policy" "alerts" {
-  arn = aws_sns_topic.alerts.arn
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountManagesTheTopic"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-        Action    = local.account_topic_actions
-        Resource  = local.alerts_topic_arn
-      },
-      {
-        Sid       = "CloudWatchAlarmsOfThisAccountPublish"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = "sns:Publish"
-        Resource  = local.alerts_topic_arn
-        Condition = {
-          StringEquals = { "aws:SourceAccount" = var.account_id }
-          ArnLike      = { "aws:SourceArn" = local.alarm_arn_pattern }
-        }
-      },
-      merge(local.deny_insecure_transport, { Resource = local.alerts_topic_arn }),
-    ]
-  })
+moved {
+  from = aws_sns_topic_policy.alerts
+  to   = aws_sns_topic_policy.this["alerts"]
 }
 
 ################################################################################

@@ -17,7 +17,7 @@ output "alerts_topic_name" {
 output "alerts_topic_arn" {
   description = "ARN of the alerts topic, known at plan time: use it as alarm_actions."
   value       = local.alerts_topic_arn
-  depends_on  = [aws_sns_topic.alerts, aws_sns_topic_policy.alerts]
+  depends_on  = [aws_sns_topic.alerts, aws_sns_topic_policy.this]
 }
 
 output "kms_key_arn" {
