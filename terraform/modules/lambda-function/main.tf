@@ -11,9 +11,10 @@ locals {
 
   on_failure_queue_arn = try(var.async_invocation.on_failure_queue_arn, null)
 
-  # The log group exists (created below), so only stream and event writes are needed.
-  # Log stream ARNs are "<log group ARN>:log-stream:<name>": hence the ":*" suffix.
+  # The statements every function's role gets from the module, before var.policy_statements.
   module_statements = concat(
+    # The log group exists (created below), so only stream and event writes are needed.
+    # Log stream ARNs are "<log group ARN>:log-stream:<name>": hence the ":*" suffix.
     [{
       sid        = "WriteOwnLogs"
       actions    = ["logs:CreateLogStream", "logs:PutLogEvents"]
