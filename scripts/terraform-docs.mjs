@@ -6,14 +6,19 @@
  *
  *   node scripts/terraform-docs.mjs          rewrite the tables
  *   node scripts/terraform-docs.mjs --check  exit 1 and name every README that is stale (CI)
+ *   --modules-dir <dir>                      another folder of modules (default terraform/modules)
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
+const { values: options } = parseArgs({
+  options: { check: { type: 'boolean', default: false }, 'modules-dir': { type: 'string' } },
+});
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const modulesDir = path.join(root, 'terraform', 'modules');
-const check = process.argv.includes('--check');
+const modulesDir = path.resolve(options['modules-dir'] ?? path.join(root, 'terraform', 'modules'));
+const check = options.check;
 
 /** The top-level `<kind> "<name>" { ... }` blocks of an HCL file, with their bodies. */
 function blocks(text, kind) {
@@ -98,7 +103,7 @@ for (const name of readdirSync(modulesDir).sort()) {
   const current = readFileSync(file, 'utf8');
   const next = render(current, tables(path.join(modulesDir, name)));
   if (next === current) continue;
-  stale.push(path.relative(root, file));
+  stale.push(path.relative(process.cwd(), file));
   if (!check) writeFileSync(file, next);
 }
 if (check && stale.length > 0) {
