@@ -57,6 +57,20 @@ describe.each(ENVIRONMENTS)('environment root %s', (env) => {
     expect(() => read(env, 'ci_override.tf')).toThrow();
   });
 
+  it('is a thin root: its settings are written in its module "pipeline" block, with no variables or tfvars', () => {
+    // Prepare
+    const plan = loadPlan(env);
+
+    // Act
+    const rootVariables = Object.keys(asObject(plan.json.variables ?? {}));
+
+    // Assess
+    expect(rootVariables).toEqual([]);
+    expect(() => read(env, 'variables.tf')).toThrow();
+    expect(() => read(env, 'terraform.tfvars')).toThrow();
+    expect(plan.variables).toMatchObject({ environment: env, deletion_protection_enabled: env === 'prod' });
+  });
+
   it('names every resource after the environment', () => {
     // Prepare
     const plan = loadPlan(env);
