@@ -8,6 +8,17 @@ root=$PWD
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
+# Node.js 22+: the machine's node when it is recent enough, else the npm registry's node@22
+# package in .tools/node22 (no root needed; installed once, reused by later runs).
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if (( $(node_major) < 22 )); then
+  node22="$root/.tools/node22"
+  if [[ ! -x "$node22/node_modules/.bin/node" ]]; then
+    echo "node $(node --version 2>/dev/null || echo missing) is older than 22: installing node@22 into .tools/node22"
+    npm install --prefix "$node22" --no-save --no-audit --no-fund --loglevel=error node@22 >/dev/null
+  fi
+  export PATH="$node22/node_modules/.bin:$PATH"
+fi
 # pnpm 10: corepack where it works, else a global npm install, else a local one (no root needed).
 if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version 2>/dev/null)" != 10.* ]]; then
   if ! (corepack enable >/dev/null 2>&1 && [[ "$(pnpm --version 2>/dev/null)" == 10.* ]]); then
@@ -16,6 +27,11 @@ if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version 2>/dev/null)" != 10
       export PATH="$root/.tools/node_modules/.bin:$PATH"
     fi
   fi
+fi
+# pnpm's scripts must run on that node too, not on the one pnpm was installed with.
+if [[ "$(pnpm exec node -p 'process.versions.node.split(".")[0]')" -lt 22 ]]; then
+  echo "pnpm runs scripts on node $(pnpm exec node --version); Node.js 22+ is required" >&2
+  exit 1
 fi
 echo "node $(node --version), pnpm $(pnpm --version)"
 

@@ -1,7 +1,7 @@
 /**
  * Shared jest preset for every workspace package.
  *
- * The code base is ESM (`"type": "module"`) and several dependencies (middy 6) are ESM-only,
+ * The code base is ESM (`"type": "module"`) and several dependencies (middy 7) are ESM-only,
  * so jest runs in its native ESM mode (`NODE_OPTIONS=--experimental-vm-modules`) and
  * TypeScript is stripped by @swc/jest (no type-checking here: `tsc` does that).
  * Test files import `jest`, `describe`, `it`, `expect` from `@jest/globals`.

@@ -12,7 +12,6 @@ import path from 'node:path';
 import { sharedDataAvailable, snapshotPath, startSourceServer } from '@covid-etl/testing';
 import { LocalPipeline } from '../src/local/pipeline.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 if (process.argv.includes('--help')) {
   console.log(
     'Usage: pnpm bench:pipeline\nRuns a full load and an unchanged re-run of the real snapshots on the local stack and prints their figures.',

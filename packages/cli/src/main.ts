@@ -9,9 +9,6 @@ import { FaultSpecError } from './local/faults.js';
 import { dlqListCommand, dlqPeekCommand, dlqReplayCommand } from './ops/dlq.js';
 import { OperatorError } from './ops/errors.js';
 
-// The SDK's notice about future Node versions is not for the CLI's users to act on each run.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const envOption = () =>
   new Option(
     '--env <name>',

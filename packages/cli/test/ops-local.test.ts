@@ -181,3 +181,15 @@ describe('etl dlq without a run', () => {
     expect(env.stderr).toMatch(/Unknown environment "staging": known environments are local\b/);
   });
 });
+
+describe('etl on the supported Node.js', () => {
+  it('prints no runtime warning on stderr: the AWS SDK has no Node-version notice to give', async () => {
+    // Prepare
+    const dir = freshStateDir('etl-ops-');
+    // Act
+    const result = await cli(dir, ['dlq', 'list', '--json']);
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/Warning/);
+  });
+});
