@@ -78,6 +78,31 @@ describe('LedgerRepository runs', () => {
     expect(await ledger.getRun('s-20990101T000000Z')).toBeUndefined();
   });
 
+  it('pages the run list with a cursor: each run once, newest first, and no cursor after the last page', async () => {
+    // Prepare
+    const starts = ['2026-11-21', '2026-11-24', '2026-11-22', '2026-11-25', '2026-11-23'];
+    for (const [index, day] of starts.entries()) {
+      await ledger.createRun(
+        runItem({ runId: `m-${day.replaceAll('-', '')}T060000Z-00000${index}`, startedAt: `${day}T06:00:00.000Z` }),
+      );
+    }
+
+    // Act
+    const first = await ledger.listRunsPage({ limit: 2 });
+    const second = await ledger.listRunsPage({ limit: 2, cursor: first.cursor });
+    const last = await ledger.listRunsPage({ limit: 2, cursor: second.cursor });
+
+    // Assess
+    expect([first, second, last].map((page) => page.runs.map((run) => run.startedAt.slice(0, 10)))).toEqual([
+      ['2026-11-25', '2026-11-24'],
+      ['2026-11-23', '2026-11-22'],
+      ['2026-11-21'],
+    ]);
+    expect(typeof first.cursor).toBe('string');
+    expect(last.cursor).toBeUndefined();
+    await expect(ledger.listRunsPage({ cursor: 'not-a-cursor' })).rejects.toThrow(/^Not a run-list cursor/);
+  });
+
   it('lists runs newest first through the byStartedAt index, at most `limit`', async () => {
     // Prepare
     const starts = ['2026-11-23T06:00:00.000Z', '2026-11-25T06:00:00.000Z', '2026-11-24T06:00:00.000Z'];

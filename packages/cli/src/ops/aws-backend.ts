@@ -13,9 +13,9 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type FetcherInput, type FetcherResult, QUEUES, type QueueKey } from '@covid-etl/contracts';
-import { LedgerRepository, RUNS_INDEX, RUNS_PARTITION, type RunItem, SeriesRepository } from '@covid-etl/platform';
+import { LedgerRepository, type RunItem, SeriesRepository } from '@covid-etl/platform';
 import { type CallPolicy, callAws } from './aws-call.js';
 import type {
   DeadLetterQueue,
@@ -90,7 +90,8 @@ const STANDALONE: Record<
  * The operator backend on AWS: SQS for the dead-letter queues (GetQueueAttributes,
  * ReceiveMessage + ChangeMessageVisibility to peek, StartMessageMoveTask to redrive), Lambda to
  * start runs, and the platform's ledger and series repositories on the deployed tables. Every
- * call goes through `callAws` (throttling retried, access denied named).
+ * call goes through `callAws` (throttling retried, access denied named): SQS and Lambda calls
+ * explicitly, DynamoDB calls through the client's middleware (`routeThroughCallAws`).
  */
 export class AwsOperatorBackend implements OperatorBackend {
   readonly kind = 'aws' as const;
@@ -106,41 +107,13 @@ export class AwsOperatorBackend implements OperatorBackend {
     private readonly now: () => number = Date.now,
   ) {
     this.environment = config.environment;
-    this.ledger = this.guard(
-      new LedgerRepository(clients.doc, config.tables.ledger),
-      `DynamoDB table ${config.tables.ledger}`,
-    );
-    this.series = this.guard(
-      new SeriesRepository(clients.doc, config.tables.data),
-      `DynamoDB table ${config.tables.data}`,
-    );
+    routeThroughCallAws(clients.doc, policy);
+    this.ledger = new LedgerRepository(clients.doc, config.tables.ledger);
+    this.series = new SeriesRepository(clients.doc, config.tables.data);
   }
 
-  async listRuns(limit: number): Promise<RunItem[]> {
-    const table = this.config.tables.ledger;
-    const runs: RunItem[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.call('dynamodb:Query', `DynamoDB table ${table} index ${RUNS_INDEX}`, () =>
-        this.clients.doc.send(
-          new QueryCommand({
-            TableName: table,
-            IndexName: RUNS_INDEX,
-            KeyConditionExpression: 'gsi1pk = :p',
-            ExpressionAttributeValues: { ':p': RUNS_PARTITION },
-            ScanIndexForward: false,
-            Limit: limit - runs.length,
-            ExclusiveStartKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...run } = item;
-        runs.push(run as RunItem);
-      }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey && runs.length < limit);
-    return runs.slice(0, limit);
+  listRuns(limit: number): Promise<RunItem[]> {
+    return this.ledger.listRuns(limit);
   }
 
   async startRun(input: FetcherInput): Promise<FetcherResult> {
@@ -375,19 +348,24 @@ export class AwsOperatorBackend implements OperatorBackend {
   private call<T>(action: string, resource: string, fn: () => Promise<T>): Promise<T> {
     return callAws(action, resource, fn, this.policy);
   }
+}
 
-  /** Wraps every method of a repository in `callAws`, so that its failures name the table. */
-  private guard<T extends object>(repository: T, resource: string): T {
-    const policy = this.policy;
-    return new Proxy(repository, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function') return value;
-        const action = `dynamodb:${/^(get)/.test(String(property)) ? 'GetItem' : 'Query'} (${String(property)})`;
-        return (...args: unknown[]) => callAws(action, resource, () => value.apply(target, args), policy);
-      },
-    });
-  }
+/**
+ * Routes every DynamoDB call of `doc` (the ledger's and the series' repositories) through
+ * `callAws`, as SDK middleware around the whole call: throttling retried with the backend's
+ * policy, failures named with the action and the table (and index). Installing it again on the
+ * same client replaces it.
+ */
+export function routeThroughCallAws(doc: DynamoDBDocumentClient, policy: CallPolicy = {}): void {
+  doc.middlewareStack.add(
+    (next, context) => (args) => {
+      const input = args.input as { TableName?: string; IndexName?: string };
+      const action = `dynamodb:${(context.commandName ?? 'Command').replace(/Command$/, '')}`;
+      const resource = `DynamoDB table ${input.TableName ?? '(unnamed)'}${input.IndexName ? ` index ${input.IndexName}` : ''}`;
+      return callAws(action, resource, () => next(args), policy);
+    },
+    { step: 'initialize', name: 'operatorCallAws', override: true },
+  );
 }
 
 /** `https://sqs.us-east-1.amazonaws.com/123/covid-etl-dev-loader-dlq` → `covid-etl-dev-loader-dlq`. */

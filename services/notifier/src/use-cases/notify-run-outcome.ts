@@ -3,18 +3,14 @@ import {
   type Clock,
   type Logger,
   MalformedMessageError,
-  type NotificationClaim,
+  type NotificationLedger,
   type NotificationPublisher,
   TransientError,
 } from '@covid-etl/platform';
 import { formatNotification, outcomeFromEnvelope, outcomeStatus } from '../format.js';
 
-/** The part of the ledger the notifier needs (`LedgerRepository` implements it). */
-export interface NotificationLedger {
-  /** `claimed` when this caller may notify; `sent` when already notified; `in-progress` while another delivery's lease holds. */
-  claimNotification(runId: string, detailType: string, now: number, leaseUntil: number): Promise<NotificationClaim>;
-  markNotified(runId: string, detailType: string, messageId: string): Promise<void>;
-}
+/** The part of the ledger the notifier needs: the platform's notification port. */
+export type { NotificationLedger };
 
 export interface NotifyRunOutcomeDeps {
   ledger: NotificationLedger;

@@ -1,0 +1,103 @@
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type {
+  EventDetailType,
+  RejectedRow,
+  RunCounts,
+  RunStatus,
+  RunSummary,
+  SourceId,
+  SourceIdentity,
+} from '@covid-etl/contracts';
+
+/**
+ * The ledger table's items and key schema, shared by the item-type repositories
+ * (`run-ledger.ts`, `chunk-ledger.ts`, `baseline-ledger.ts`, `notification-ledger.ts`):
+ * runs at `RUN#<runId>`/`RUN` (and on the start-time index), chunks at
+ * `RUN#<runId>`/`CHUNK#<month>`, month states at `MONTH`/`<month>`, source baselines at
+ * `SOURCE`/`<id>`, notification claims at `NOTIFY#<runId>`/`<detail type>`.
+ */
+
+export type ChunkStage = 'SENT' | 'TRANSFORMED' | 'LOADED';
+
+/** The answer to a notification claim (see `LedgerRepository.claimNotification`). */
+export type NotificationClaim = 'claimed' | 'sent' | 'in-progress';
+
+/** A run as the ledger holds it. */
+export interface RunItem {
+  runId: string;
+  environment: string;
+  trigger: 'schedule' | 'manual';
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  /** `SENT` once every chunk message is on the transformer queue. */
+  dispatch: 'PENDING' | 'SENT';
+  sources: SourceIdentity[];
+  /** Months sent as chunks. */
+  months: string[];
+  /** Months skipped because their hash equals the last successful load, and their record count. */
+  skipped: { months: number; records: number };
+  summary?: RunSummary;
+  failure?: { reason: string; stage?: string };
+  note?: string;
+  /** The outcome event: claimed (`PUBLISHING`, with a lease) and then `PUBLISHED`. */
+  event?: { detailType: EventDetailType; state: 'PUBLISHING' | 'PUBLISHED'; leaseUntil: number };
+}
+
+/** A month chunk of a run. */
+export interface ChunkItem {
+  runId: string;
+  month: string;
+  hash: string;
+  stage: ChunkStage;
+  rejected: RejectedRow[];
+  counts?: Omit<RunCounts, 'rejected'>;
+  dateRange?: { from: string; to: string } | null;
+  /** Failed attempts, per stage. */
+  errors?: number;
+  lastError?: { stage: 'transform' | 'load'; message: string; at: string; receiveCount?: number };
+}
+
+export interface MonthState {
+  month: string;
+  hash: string;
+  records: number;
+  runId: string;
+}
+
+export interface SourceBaseline {
+  id: SourceId;
+  etag?: string;
+  lastModified?: string;
+  sha256: string;
+  runId: string;
+}
+
+export const runKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' });
+export const chunkKey = (runId: string, month: string) => ({ pk: `RUN#${runId}`, sk: `CHUNK#${month}` });
+
+/** One item type's repository on the ledger table. */
+export abstract class LedgerTable {
+  constructor(
+    protected readonly doc: DynamoDBDocumentClient,
+    protected readonly tableName: string,
+  ) {}
+
+  /** Every item of a Query, following `LastEvaluatedKey`. */
+  protected async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+      out.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return out;
+  }
+}
+
+/** An item without its key attributes. */
+export function stripKeys<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
+  return rest as T;
+}

@@ -1,0 +1,233 @@
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { EventDetailType, RunStatus, RunSummary, SourceIdentity } from '@covid-etl/contracts';
+import { TransientError } from '../errors.js';
+import { chunksOf, retryPending } from '../retry.js';
+import { isConditionalCheckFailed } from './client.js';
+import { type ChunkStage, chunkKey, LedgerTable, type RunItem, runKey, stripKeys } from './ledger-items.js';
+import { RUNS_INDEX, RUNS_PARTITION } from './tables.js';
+
+/**
+ * The ledger's run items: created once, finished once (conditional writes), listed newest
+ * first on the start-time index.
+ */
+export class DynamoRunLedger extends LedgerTable {
+  /** Creates the run unless it exists. Returns the stored run and whether this call created it. */
+  async createRun(run: RunItem): Promise<{ created: boolean; run: RunItem }> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...runKey(run.runId), gsi1pk: RUNS_PARTITION, gsi1sk: `${run.startedAt}#${run.runId}`, ...run },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { created: true, run };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.getRun(run.runId);
+      if (!existing) throw new TransientError(`Run ${run.runId} exists but could not be read back`, { cause: error });
+      return { created: false, run: existing };
+    }
+  }
+
+  /** A run, read strongly consistent; undefined when unknown. */
+  async getRun(runId: string): Promise<RunItem | undefined> {
+    const response = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
+    );
+    return response.Item ? stripKeys<RunItem>(response.Item) : undefined;
+  }
+
+  /**
+   * The most recent runs first (by start time), at most `limit`: pages through the start-time
+   * index until it has `limit` runs or the index ends (a Query page stops at 1 MB).
+   */
+  async listRuns(limit = 20): Promise<RunItem[]> {
+    const runs: RunItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.listRunsPage({ limit: limit - runs.length, cursor });
+      runs.push(...page.runs);
+      cursor = page.cursor;
+    } while (cursor && runs.length < limit);
+    return runs.slice(0, limit);
+  }
+
+  /**
+   * One page of runs, most recent first: at most `limit` runs and, when more follow, the
+   * `cursor` to pass back for the next page (opaque; valid for this table only).
+   */
+  async listRunsPage({ limit = 20, cursor }: { limit?: number; cursor?: string } = {}): Promise<RunPage> {
+    const response = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: RUNS_INDEX,
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': RUNS_PARTITION },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor) } : {}),
+      }),
+    );
+    return {
+      runs: (response.Items ?? []).map((item) => stripKeys<RunItem>(item)),
+      ...(response.LastEvaluatedKey ? { cursor: encodeCursor(response.LastEvaluatedKey) } : {}),
+    };
+  }
+
+  /**
+   * Runs still RUNNING that started at or after `since` (ISO time), oldest first: one Query on
+   * the start-time index bounded by `since`, so its cost does not grow with the run history.
+   */
+  async listUnfinishedRuns(since: string, limit = 100): Promise<RunItem[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: RUNS_INDEX,
+      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+      FilterExpression: '#s = :running',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':p': RUNS_PARTITION, ':since': since, ':running': 'RUNNING' },
+    });
+    return items.slice(0, limit).map((item) => stripKeys<RunItem>(item));
+  }
+
+  /** Records the sources and the chunk months of a run before any chunk is sent. */
+  async recordDispatchPlan(
+    runId: string,
+    plan: { sources: SourceIdentity[]; months: string[]; hashes: Record<string, string>; skipped: RunItem['skipped'] },
+  ): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: 'SET sources = :sources, months = :months, skipped = :skipped',
+        ExpressionAttributeValues: { ':sources': plan.sources, ':months': plan.months, ':skipped': plan.skipped },
+      }),
+    );
+    const chunks = plan.months.map((month) => ({
+      PutRequest: {
+        Item: {
+          ...chunkKey(runId, month),
+          runId,
+          month,
+          hash: plan.hashes[month],
+          stage: 'SENT' satisfies ChunkStage,
+          rejected: [],
+        },
+      },
+    }));
+    for (const batch of chunksOf(chunks, 25)) {
+      const left = await retryPending(batch, async (pending) => {
+        const response = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      });
+      if (left.length > 0) throw new TransientError(`BatchWriteItem left ${left.length} chunk item(s) unprocessed`);
+    }
+  }
+
+  /** Marks every chunk message of the run as sent. */
+  async markDispatched(runId: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: 'SET dispatch = :sent',
+        ExpressionAttributeValues: { ':sent': 'SENT' },
+      }),
+    );
+  }
+
+  /**
+   * Moves a run to a terminal status with its summary, and claims the outcome event for the
+   * caller (state PUBLISHING with a lease). Only from RUNNING, or INCOMPLETE to a completion
+   * (a replayed run finishes). Returns false when another worker got there first.
+   */
+  async finishRun(
+    runId: string,
+    outcome: { status: RunStatus; summary: RunSummary; detailType: EventDetailType; leaseUntil: number },
+  ): Promise<boolean> {
+    const fromStatuses =
+      outcome.status === 'SUCCEEDED' || outcome.status === 'PARTIAL' ? ['RUNNING', 'INCOMPLETE'] : ['RUNNING'];
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression:
+            'SET #s = :status, summary = :summary, finishedAt = :finishedAt, event = :event, failure = :failure',
+          ConditionExpression: '#s IN (:from0, :from1)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':status': outcome.status,
+            ':summary': outcome.summary,
+            ':finishedAt': outcome.summary.finishedAt ?? new Date().toISOString(),
+            ':event': { detailType: outcome.detailType, state: 'PUBLISHING', leaseUntil: outcome.leaseUntil },
+            ':failure': outcome.summary.failure ?? null,
+            ':from0': fromStatuses[0],
+            ':from1': fromStatuses[1] ?? fromStatuses[0],
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Re-claims an outcome event whose publisher died before marking it published (its lease
+   * ran out). Returns false while another worker's lease holds or once it is published.
+   */
+  async reclaimEvent(runId: string, now: number, leaseUntil: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: 'SET event.leaseUntil = :lease',
+          ConditionExpression: 'event.#st = :publishing AND event.leaseUntil < :now',
+          ExpressionAttributeNames: { '#st': 'state' },
+          ExpressionAttributeValues: { ':publishing': 'PUBLISHING', ':now': now, ':lease': leaseUntil },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Marks the run's outcome event as published. */
+  async markEventPublished(runId: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: 'SET event.#st = :published',
+        ExpressionAttributeNames: { '#st': 'state' },
+        ExpressionAttributeValues: { ':published': 'PUBLISHED' },
+      }),
+    );
+  }
+}
+
+/** A page of runs and, when more follow, the cursor of the next page. */
+export interface RunPage {
+  runs: RunItem[];
+  cursor?: string;
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new RangeError(`Not a run-list cursor: ${cursor.slice(0, 40)}`);
+}
