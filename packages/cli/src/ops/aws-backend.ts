@@ -303,6 +303,17 @@ export class AwsOperatorBackend implements OperatorBackend {
     // In AWS the event source mappings consume the replayed messages by themselves.
   }
 
+  describeMoveStart(dlq: DeadLetterQueue, destination: string, rate: number | undefined): string {
+    return `Starting an SQS message move task: ${dlq.name} → ${destination}${rate ? ` at ${rate}/s` : ''}`;
+  }
+
+  async afterReplay(task: MoveTask, runIds: readonly string[]): Promise<string | undefined> {
+    if (task.status !== 'COMPLETED') return undefined;
+    const env = ` --env ${this.environment}`;
+    const follow = runIds.map((runId) => `pnpm etl status ${runId}${env}`).join('; ') || `pnpm etl runs${env}`;
+    return `The pipeline consumes the replayed messages now. Follow: ${follow}`;
+  }
+
   async close(): Promise<void> {
     this.clients.sqs.destroy();
     this.clients.lambda.destroy();

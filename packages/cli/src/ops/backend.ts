@@ -66,6 +66,9 @@ export interface MoveTask {
   failureReason?: string;
 }
 
+/** `Output.progress`: one line for a person, on stderr. */
+export type ProgressLine = (message: string, options?: { transient?: boolean; done?: boolean }) => void;
+
 export const TERMINAL_MOVE_STATUSES: readonly MoveTaskStatus[] = ['COMPLETED', 'CANCELLED', 'FAILED'];
 
 /**
@@ -108,6 +111,14 @@ export interface OperatorBackend {
 
   /** Local: lets the queues drain so the replayed runs finish. AWS: nothing to do. */
   settle(onProgress?: (progress: DrainProgress) => void): Promise<void>;
+  /** The progress line that announces a redrive of `dlq` to `destination`. */
+  describeMoveStart(dlq: DeadLetterQueue, destination: string, rate: number | undefined): string;
+  /**
+   * What follows a replay that ended as `task`: locally the queues drain so the replayed runs
+   * finish (reported through `progress`); in AWS the pipeline consumes the messages by itself,
+   * and the answer is the line that tells the operator how to follow `runIds`.
+   */
+  afterReplay(task: MoveTask, runIds: readonly string[], progress: ProgressLine): Promise<string | undefined>;
   close(): Promise<void>;
 }
 

@@ -13,7 +13,7 @@ import {
 import { confirmChange, type Prompt } from './confirm.js';
 import { OperatorError } from './errors.js';
 import { withBackend } from './open.js';
-import { describeDrain, describeMoveProgress, followMoveTask, moveOneByOne } from './replay.js';
+import { describeMoveProgress, followMoveTask, moveOneByOne } from './replay.js';
 
 /** What every operator command gets besides its options; tests replace the parts they need. */
 export interface CommandDeps {
@@ -265,199 +265,231 @@ export async function dlqReplayCommand(queue: string, options: ReplayOptions, de
   if (options.cancel && (options.dryRun || options.run)) {
     throw new UsageError('--cancel stops a running move task: it does not go with --dry-run or --run');
   }
-  const out = deps.out;
   return withBackend(
     options.env,
     async (backend) => {
       const dlq = resolveDlq(backend, queue);
       const target = dlq.target;
       if (!target) throw new OperatorError(`${dlq.name} has nowhere to replay its messages to`);
-      const redrive = target.kind === 'queue' && target.redrive && !options.run;
-      const follow = { pollMs: deps.pollMs, sleep: deps.sleep, now: deps.now, timeoutMs };
-
-      if (options.cancel) {
-        const task = await backend.latestMoveTask(dlq);
-        if (task?.status !== 'RUNNING' || !task.taskHandle) {
-          throw new OperatorError(
-            `No move task is running on ${dlq.name}${task ? ` (the last one is ${task.status}, ${describeMoveProgress(task)})` : ''}`,
-          );
-        }
-        const { moved } = await backend.cancelMove(dlq, task.taskHandle);
-        out.progress(`Cancelling the move task of ${dlq.name} (${moved} moved so far)`);
-        const final = await followMoveTask(backend, dlq, out, follow);
-        report(
-          { queue: dlq.name, mode: 'cancel', task: final, moved: final.moved },
-          `Move task of ${dlq.name}: ${final.status}, ${describeMoveProgress(final)}.`,
-        );
-        return 0;
-      }
-
-      if (redrive && !options.dryRun) {
+      const replay: Replay = {
+        backend,
+        dlq,
+        options,
+        deps,
+        rate,
+        redrive: target.kind === 'queue' && target.redrive && !options.run,
+        follow: { pollMs: deps.pollMs, sleep: deps.sleep, now: deps.now, timeoutMs },
+      };
+      if (options.cancel) return cancelMoveTask(replay);
+      if (replay.redrive && !options.dryRun) {
         const running = await backend.latestMoveTask(dlq);
-        if (running?.status === 'RUNNING') {
-          out.progress(
-            `A move task is already running on ${dlq.name} (started ${running.startedAt ?? '?'}, ${describeMoveProgress(running)}): following it`,
-          );
-          return finishMove(backend, dlq, await followMoveTask(backend, dlq, out, follow), []);
-        }
+        if (running?.status === 'RUNNING') return followRunningMoveTask(replay, running);
       }
-
       const inQueue = await backend.peek(dlq, MAX_PEEK);
       const selected = options.run ? inQueue.filter((m) => describeMessage(m.body).runId === options.run) : inQueue;
-      const plan = planOf(selected);
-      const destination = replaysTo(dlq);
-      const describePlan = () =>
-        plan.map(
-          (p) =>
-            `  run ${p.runId}: ${p.messages} message(s)${p.months.length ? ` (${summarizeMonths(p.months)})` : ''}`,
-        );
-
-      if (options.dryRun) {
-        const running = redrive ? await backend.latestMoveTask(dlq) : undefined;
-        const note =
-          running?.status === 'RUNNING'
-            ? [
-                `  (a move task is already running on ${dlq.name}: ${describeMoveProgress(running)}; a replay would follow it)`,
-              ]
-            : [];
-        report(
-          {
-            queue: dlq.name,
-            target: destination,
-            dryRun: true,
-            mode: redrive ? 'move-task' : 'one-by-one',
-            wouldMove: selected.length,
-            runs: plan,
-          },
-          [
-            `Would replay ${selected.length} message(s) from ${dlq.name} to ${destination}${redrive ? ' with an SQS message move task' : ', one by one'}:`,
-            ...describePlan(),
-            ...(inQueue.length >= MAX_PEEK ? [`  (looked at the first ${MAX_PEEK} messages only)`] : []),
-            ...note,
-          ].join('\n'),
-        );
-        return 0;
-      }
+      const batch: ReplayBatch = { inQueue, selected, plan: planOf(selected) };
+      if (options.dryRun) return showReplayPlan(replay, batch);
       if (selected.length === 0) {
         report(
-          { queue: dlq.name, target: destination, moved: 0, runs: [] },
+          replay,
+          { queue: dlq.name, target: replaysTo(dlq), moved: 0, runs: [] },
           options.run
             ? `No message of run ${options.run} in ${dlq.name}: nothing to replay.`
             : `${dlq.name} is empty: nothing to replay.`,
         );
         return 0;
       }
-      await confirmChange(
-        backend.environment,
-        {
-          yes: options.yes,
-          what: `replay ${dlq.name}`,
-          question: [
-            `Replay ${selected.length}${inQueue.length >= MAX_PEEK && !options.run ? '+' : ''} message(s) from ${dlq.name} to ${destination} in ${backend.environment}?`,
-            ...describePlan(),
-            '',
-          ].join('\n'),
-        },
-        deps.prompt,
-      );
-
-      if (redrive) {
-        out.progress(
-          backend.kind === 'aws'
-            ? `Starting an SQS message move task: ${dlq.name} → ${destination}${rate ? ` at ${rate}/s` : ''}`
-            : `Moving the messages of ${dlq.name} to ${destination}`,
-        );
-        let task: MoveTask;
-        try {
-          task = await backend.startMove(dlq, rate);
-        } catch (error) {
-          const running = await backend.latestMoveTask(dlq).catch(() => undefined);
-          if (running?.status !== 'RUNNING') throw error;
-          out.progress(`A move task is already running on ${dlq.name}: following it`);
-          task = running;
-        }
-        if (task.status === 'RUNNING') task = await followMoveTask(backend, dlq, out, follow);
-        return finishMove(
-          backend,
-          dlq,
-          task,
-          plan.map((p) => p.runId),
-        );
-      }
-
-      out.progress(`Replaying ${selected.length} message(s) one by one: ${dlq.name} → ${destination}`);
-      const wanted = new Set(selected.map((m) => m.messageId));
-      const select = options.run
-        ? (m: DlqMessage) => describeMessage(m.body).runId === options.run
-        : (m: DlqMessage) => wanted.has(m.messageId) || inQueue.length >= MAX_PEEK;
-      const result = await moveOneByOne(backend, dlq, select, {
-        onProgress: (moved) => out.progress(`  ${moved} / ${selected.length} moved`, { transient: true }),
-      });
-      out.progress('', { transient: true, done: true });
-      return finishMove(
-        backend,
-        dlq,
-        { status: 'COMPLETED', moved: result.moved.length, toMove: selected.length },
-        [...new Set(result.moved.map((m) => describeMessage(m.body).runId).filter((r): r is string => Boolean(r)))],
-        result.left,
-      );
+      await confirmReplay(replay, batch);
+      return replay.redrive ? redriveWithMoveTask(replay, batch) : replayOneByOne(replay, batch);
     },
     deps.open,
   );
+}
 
-  function report(json: unknown, text: string): void {
-    out.result(options.json ? json : text);
-  }
+/** One `etl dlq replay`: the queue, the options and what every mode needs. */
+interface Replay {
+  backend: OperatorBackend;
+  dlq: DeadLetterQueue;
+  options: ReplayOptions;
+  deps: CommandDeps;
+  rate: number | undefined;
+  /** True when SQS moves the messages (a move task), false for one message at a time. */
+  redrive: boolean;
+  follow: Parameters<typeof followMoveTask>[3];
+}
 
-  async function finishMove(
-    backend: OperatorBackend,
-    dlq: DeadLetterQueue,
-    task: MoveTask,
-    runIds: string[],
-    left?: number,
-  ): Promise<number> {
-    if (backend.kind === 'local' && task.moved > 0) {
-      out.progress('Letting the local stack process the replayed messages');
-      await backend.settle((progress) => out.progress(describeDrain(progress), { transient: true }));
-      out.progress('', { transient: true, done: true });
-    }
-    const runs = [];
-    for (const runId of runIds) {
-      const run = await backend.ledger.getRun(runId);
-      const chunks = run ? await backend.ledger.listChunks(runId) : [];
-      runs.push({
-        runId,
-        status: run ? runStatus(run) : 'unknown',
-        chunksLoaded: chunks.filter((c) => c.stage === 'LOADED').length,
-        chunksExpected: run?.months.length ?? 0,
-      });
-    }
-    const env = backend.environment === 'local' ? '' : ` --env ${backend.environment}`;
-    const lines = [
-      `Replay of ${dlq.name}: ${task.status}, ${describeMoveProgress(task)} to ${replaysTo(dlq)}.`,
-      ...(task.failureReason ? [`  failure: ${task.failureReason}`] : []),
-      ...(left ? [`  ${left} message(s) of other runs left in ${dlq.name}`] : []),
-      ...runs.map((r) => `  run ${r.runId}: ${r.status}, ${r.chunksLoaded}/${r.chunksExpected} chunks loaded`),
-    ];
-    if (backend.kind === 'aws' && task.status === 'COMPLETED') {
-      lines.push(
-        `The pipeline consumes the replayed messages now. Follow: ${runs.map((r) => `pnpm etl status ${r.runId}${env}`).join('; ') || `pnpm etl runs${env}`}`,
-      );
-    }
-    report(
-      {
-        queue: dlq.name,
-        target: replaysTo(dlq),
-        mode: dlq.target?.kind === 'queue' && dlq.target.redrive && !options.run ? 'move-task' : 'one-by-one',
-        moved: task.moved,
-        task,
-        ...(left !== undefined ? { left } : {}),
-        runs,
-      },
-      lines.join('\n'),
+/** The DLQ's messages as peeked, those the replay selects, and their runs. */
+interface ReplayBatch {
+  inQueue: DlqMessage[];
+  selected: DlqMessage[];
+  plan: RunPlan[];
+}
+
+function report(replay: Replay, json: unknown, text: string): void {
+  replay.deps.out.result(replay.options.json ? json : text);
+}
+
+function describePlan(plan: RunPlan[]): string[] {
+  return plan.map(
+    (p) => `  run ${p.runId}: ${p.messages} message(s)${p.months.length ? ` (${summarizeMonths(p.months)})` : ''}`,
+  );
+}
+
+/** `--cancel`: stops the running move task and follows it to its end. */
+async function cancelMoveTask(replay: Replay): Promise<number> {
+  const { backend, dlq, deps } = replay;
+  const task = await backend.latestMoveTask(dlq);
+  if (task?.status !== 'RUNNING' || !task.taskHandle) {
+    throw new OperatorError(
+      `No move task is running on ${dlq.name}${task ? ` (the last one is ${task.status}, ${describeMoveProgress(task)})` : ''}`,
     );
-    return task.status === 'COMPLETED' ? 0 : 1;
   }
+  const { moved } = await backend.cancelMove(dlq, task.taskHandle);
+  deps.out.progress(`Cancelling the move task of ${dlq.name} (${moved} moved so far)`);
+  const final = await followMoveTask(backend, dlq, deps.out, replay.follow);
+  report(
+    replay,
+    { queue: dlq.name, mode: 'cancel', task: final, moved: final.moved },
+    `Move task of ${dlq.name}: ${final.status}, ${describeMoveProgress(final)}.`,
+  );
+  return 0;
+}
+
+/** A move task already runs on the DLQ: follow it instead of starting another. */
+async function followRunningMoveTask(replay: Replay, running: MoveTask): Promise<number> {
+  const { backend, dlq, deps } = replay;
+  deps.out.progress(
+    `A move task is already running on ${dlq.name} (started ${running.startedAt ?? '?'}, ${describeMoveProgress(running)}): following it`,
+  );
+  return finishMove(replay, await followMoveTask(backend, dlq, deps.out, replay.follow), []);
+}
+
+/** `--dry-run`: what would move, where, and how; changes nothing. */
+async function showReplayPlan(replay: Replay, { inQueue, selected, plan }: ReplayBatch): Promise<number> {
+  const { backend, dlq, redrive } = replay;
+  const destination = replaysTo(dlq);
+  const running = redrive ? await backend.latestMoveTask(dlq) : undefined;
+  const note =
+    running?.status === 'RUNNING'
+      ? [
+          `  (a move task is already running on ${dlq.name}: ${describeMoveProgress(running)}; a replay would follow it)`,
+        ]
+      : [];
+  report(
+    replay,
+    {
+      queue: dlq.name,
+      target: destination,
+      dryRun: true,
+      mode: redrive ? 'move-task' : 'one-by-one',
+      wouldMove: selected.length,
+      runs: plan,
+    },
+    [
+      `Would replay ${selected.length} message(s) from ${dlq.name} to ${destination}${redrive ? ' with an SQS message move task' : ', one by one'}:`,
+      ...describePlan(plan),
+      ...(inQueue.length >= MAX_PEEK ? [`  (looked at the first ${MAX_PEEK} messages only)`] : []),
+      ...note,
+    ].join('\n'),
+  );
+  return 0;
+}
+
+/** Asks before a replay (in `prod`, unless `--yes`). */
+async function confirmReplay({ backend, dlq, options, deps }: Replay, { inQueue, selected, plan }: ReplayBatch) {
+  await confirmChange(
+    backend.environment,
+    {
+      yes: options.yes,
+      what: `replay ${dlq.name}`,
+      question: [
+        `Replay ${selected.length}${inQueue.length >= MAX_PEEK && !options.run ? '+' : ''} message(s) from ${dlq.name} to ${replaysTo(dlq)} in ${backend.environment}?`,
+        ...describePlan(plan),
+        '',
+      ].join('\n'),
+    },
+    deps.prompt,
+  );
+}
+
+/** The whole DLQ back to its source queue with one move task, followed to its end. */
+async function redriveWithMoveTask(replay: Replay, { plan }: ReplayBatch): Promise<number> {
+  const { backend, dlq, deps } = replay;
+  deps.out.progress(backend.describeMoveStart(dlq, replaysTo(dlq), replay.rate));
+  let task: MoveTask;
+  try {
+    task = await backend.startMove(dlq, replay.rate);
+  } catch (error) {
+    const running = await backend.latestMoveTask(dlq).catch(() => undefined);
+    if (running?.status !== 'RUNNING') throw error;
+    deps.out.progress(`A move task is already running on ${dlq.name}: following it`);
+    task = running;
+  }
+  if (task.status === 'RUNNING') task = await followMoveTask(backend, dlq, deps.out, replay.follow);
+  return finishMove(
+    replay,
+    task,
+    plan.map((p) => p.runId),
+  );
+}
+
+/** `--run`, or a DLQ SQS cannot redrive: receive → deliver → delete, one message at a time. */
+async function replayOneByOne(replay: Replay, { inQueue, selected }: ReplayBatch): Promise<number> {
+  const { backend, dlq, options, deps } = replay;
+  const out = deps.out;
+  out.progress(`Replaying ${selected.length} message(s) one by one: ${dlq.name} → ${replaysTo(dlq)}`);
+  const wanted = new Set(selected.map((m) => m.messageId));
+  const select = options.run
+    ? (m: DlqMessage) => describeMessage(m.body).runId === options.run
+    : (m: DlqMessage) => wanted.has(m.messageId) || inQueue.length >= MAX_PEEK;
+  const result = await moveOneByOne(backend, dlq, select, {
+    onProgress: (moved) => out.progress(`  ${moved} / ${selected.length} moved`, { transient: true }),
+  });
+  out.progress('', { transient: true, done: true });
+  return finishMove(
+    replay,
+    { status: 'COMPLETED', moved: result.moved.length, toMove: selected.length },
+    [...new Set(result.moved.map((m) => describeMessage(m.body).runId).filter((r): r is string => Boolean(r)))],
+    result.left,
+  );
+}
+
+/** Reports a replay's end with the status of each replayed run; exit 0 only when it completed. */
+async function finishMove(replay: Replay, task: MoveTask, runIds: string[], left?: number): Promise<number> {
+  const { backend, dlq, options, deps } = replay;
+  const hint = await backend.afterReplay(task, runIds, (line, lineOptions) => deps.out.progress(line, lineOptions));
+  const runs = [];
+  for (const runId of runIds) {
+    const run = await backend.ledger.getRun(runId);
+    const chunks = run ? await backend.ledger.listChunks(runId) : [];
+    runs.push({
+      runId,
+      status: run ? runStatus(run) : 'unknown',
+      chunksLoaded: chunks.filter((c) => c.stage === 'LOADED').length,
+      chunksExpected: run?.months.length ?? 0,
+    });
+  }
+  const lines = [
+    `Replay of ${dlq.name}: ${task.status}, ${describeMoveProgress(task)} to ${replaysTo(dlq)}.`,
+    ...(task.failureReason ? [`  failure: ${task.failureReason}`] : []),
+    ...(left ? [`  ${left} message(s) of other runs left in ${dlq.name}`] : []),
+    ...runs.map((r) => `  run ${r.runId}: ${r.status}, ${r.chunksLoaded}/${r.chunksExpected} chunks loaded`),
+    ...(hint ? [hint] : []),
+  ];
+  report(
+    replay,
+    {
+      queue: dlq.name,
+      target: replaysTo(dlq),
+      mode: dlq.target?.kind === 'queue' && dlq.target.redrive && !options.run ? 'move-task' : 'one-by-one',
+      moved: task.moved,
+      task,
+      ...(left !== undefined ? { left } : {}),
+      runs,
+    },
+    lines.join('\n'),
+  );
+  return task.status === 'COMPLETED' ? 0 : 1;
 }
 
 /** "2020-01 .. 2023-03 (39 months)" or "2020-03, 2020-07". */

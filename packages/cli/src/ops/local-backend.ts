@@ -10,9 +10,11 @@ import type {
   DlqMessage,
   MoveTask,
   OperatorBackend,
+  ProgressLine,
   ReceivedDlqMessage,
 } from './backend.js';
 import { OperatorError } from './errors.js';
+import { describeDrain } from './replay.js';
 
 const QUEUE_KEYS: readonly QueueKey[] = ['transformer', 'loader', 'notifier'];
 const MAX_VISIBILITY_SECONDS = 43_200;
@@ -151,6 +153,18 @@ export class LocalOperatorBackend implements OperatorBackend {
 
   settle(onProgress?: (progress: DrainProgress) => void): Promise<void> {
     return this.pipeline.settle(onProgress);
+  }
+
+  describeMoveStart(dlq: DeadLetterQueue, destination: string): string {
+    return `Moving the messages of ${dlq.name} to ${destination}`;
+  }
+
+  async afterReplay(task: MoveTask, _runIds: readonly string[], progress: ProgressLine): Promise<undefined> {
+    if (task.moved === 0) return undefined;
+    progress('Letting the local stack process the replayed messages');
+    await this.settle((drain) => progress(describeDrain(drain), { transient: true }));
+    progress('', { transient: true, done: true });
+    return undefined;
   }
 
   close(): Promise<void> {
