@@ -44,6 +44,9 @@ bash scripts/ci/system-packages.sh
 step "lint and format (biome)"
 pnpm exec biome ci --colors=off .
 
+step "layers: only the composition roots use services"
+node scripts/ci/check-layers.mjs
+
 step "type-check"
 pnpm typecheck --output-logs=errors-only
 

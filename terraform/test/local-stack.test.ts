@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LocalPipeline, type LocalQueueSettings } from '@covid-etl/cli';
 import { dlqName, QUEUES, type QueueKey, queueName } from '@covid-etl/contracts';
+import { LocalPipeline, type LocalQueueSettings } from '@covid-etl/local-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { arn, asArray, asString, block, ENVIRONMENTS, findOne, loadPlan, ofType, only, siblings } from './plan.js';
 

@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { LocalPipeline } from '@covid-etl/local-pipeline';
 import { sharedDataAvailable, snapshotPath, startSourceServer } from '@covid-etl/testing';
-import { LocalPipeline } from '../src/local/pipeline.js';
 
 if (process.argv.includes('--help')) {
   console.log(

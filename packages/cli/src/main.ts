@@ -1,11 +1,11 @@
 #!/usr/bin/env node
+import { FaultSpecError } from '@covid-etl/local-pipeline';
 import { LocalDynamoError, QueueStateError } from '@covid-etl/local-stack';
 import { ConfigurationError } from '@covid-etl/platform';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { exportCommand, runsCommand, statusCommand } from './commands/data.js';
 import { Output, UsageError } from './commands/output.js';
 import { runCommand } from './commands/run.js';
-import { FaultSpecError } from './local/faults.js';
 import { dlqListCommand, dlqPeekCommand, dlqReplayCommand } from './ops/dlq.js';
 import { OperatorError } from './ops/errors.js';
 

@@ -1,8 +1,8 @@
 import { EventDetailType } from '@covid-etl/contracts';
+import { LocalPipeline } from '@covid-etl/local-pipeline';
 import { type Clock, createLogger, type DomainEvent, RunFinalizer, type RunItem } from '@covid-etl/platform';
 import { checkStalledRuns, type WatchdogDeps } from '@covid-etl/watchdog';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { LocalPipeline } from '../src/local/pipeline.js';
 import { freshStateDir } from './helpers/cli.js';
 
 /**

@@ -5,4 +5,5 @@ export * from './notifications.js';
 export * from './primitives.js';
 export * from './queues.js';
 export * from './run.js';
+export * from './run-id.js';
 export * from './sources.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { sleep } from './clock.js';
+import { lambdaContext } from './lambda-context.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type LocalQueue, MAX_BATCH_ENTRIES, type ReceivedMessage } from './queue.js';
 
 /** A Lambda handler fed by SQS: returns an `SQSBatchResponse`, nothing, or (wrongly) anything else. */
@@ -366,21 +367,6 @@ export class EventSourceMapping {
   }
 
   #context(): Context {
-    const deadline = Date.now() + this.#functionTimeoutMs;
-    const arn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${this.functionName}`;
-    return {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName: this.functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: arn,
-      memoryLimitInMB: '256',
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${this.functionName}`,
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
+    return lambdaContext({ functionName: this.functionName, timeoutMs: this.#functionTimeoutMs });
   }
 }

@@ -11,6 +11,8 @@
  * - `LocalTopic`: SNS Publish with its validation, an email outbox of `.eml` files and Lambda
  *   subscribers.
  * - `startLocalDynamo` / `ensureTables`: dynalite on 127.0.0.1, persisted on disk.
+ * - `startFunctionUrlServer`: a Lambda function URL (payload format 2.0) over node:http.
+ * - `lambdaContext`: the one Lambda `Context` factory, used by all of the above.
  *
  * It knows nothing of the pipeline's services: those are wired onto it elsewhere.
  */
@@ -60,6 +62,9 @@ export {
   type SqsLambdaHandler,
   toSqsRecord,
 } from './event-source-mapping.js';
+export { toFunctionUrlEvent, writeFunctionUrlResult } from './function-url.js';
+export { type FunctionUrlHandler, type FunctionUrlServer, startFunctionUrlServer } from './function-url-server.js';
+export { type LambdaContextOptions, lambdaContext } from './lambda-context.js';
 export {
   createQueueWithDeadLetterQueue,
   DEFAULT_MESSAGE_RETENTION_SECONDS,

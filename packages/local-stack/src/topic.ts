@@ -5,6 +5,7 @@ import type { Context, SNSEvent } from 'aws-lambda';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { type Clock, systemClock } from './clock.js';
 import { TopicRequestError } from './errors.js';
+import { lambdaContext } from './lambda-context.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './queue.js';
 
 /** SNS's message size limit (256 KiB). */
@@ -213,7 +214,7 @@ export class LocalTopic {
     let lastError: unknown;
     for (let attempt = 1; attempt <= SNS_LAMBDA_ATTEMPTS; attempt += 1) {
       try {
-        await handler(event, lambdaContext(functionName));
+        await handler(event, lambdaContext({ functionName }));
         return;
       } catch (error) {
         lastError = error;
@@ -269,22 +270,4 @@ function slugify(text: string): string {
     .slice(0, 60)
     .replace(/-+$/, '');
   return slug || 'notification';
-}
-
-function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + 30_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }

@@ -1,7 +1,7 @@
 import type { RejectedRow, RunSummary, SourceIdentity } from '@covid-etl/contracts';
+import { type LocalTables, runItem, SHA_A, SHA_B, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { LedgerRepository } from '../src/index.js';
-import { type LocalTables, runItem, SHA_A, SHA_B, startLocalTables } from '../src/testing/index.js';
 
 let local: LocalTables;
 let ledger: LedgerRepository;

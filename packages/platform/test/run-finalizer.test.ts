@@ -1,6 +1,4 @@
 import type { SourceIdentity } from '@covid-etl/contracts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type LedgerRepository, RunFinalizer, silentLogger } from '../src/index.js';
 import {
   CapturingPublisher,
   type LocalTables,
@@ -9,7 +7,9 @@ import {
   SHA_B,
   startLocalTables,
   TestClock,
-} from '../src/testing/index.js';
+} from '@covid-etl/testing/platform';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { type LedgerRepository, RunFinalizer, silentLogger } from '../src/index.js';
 
 let local: LocalTables;
 let ledger: LedgerRepository;

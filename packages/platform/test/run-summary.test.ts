@@ -1,7 +1,7 @@
 import { MAX_REJECTED_IN_SUMMARY, RunSummary } from '@covid-etl/contracts';
+import { runItem, SHA_A } from '@covid-etl/testing/platform';
 import { describe, expect, it } from '@jest/globals';
 import { buildRunSummary, type ChunkItem } from '../src/index.js';
-import { runItem, SHA_A } from '../src/testing/index.js';
 
 const RUN = 's-20261125T060000Z';
 const now = new Date('2026-11-25T06:02:30.000Z');

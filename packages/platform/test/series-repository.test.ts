@@ -1,6 +1,6 @@
+import { type LocalTables, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { SeriesRepository, StoredRecord } from '../src/index.js';
-import { type LocalTables, startLocalTables } from '../src/testing/index.js';
 
 let local: LocalTables;
 let series: SeriesRepository;

@@ -1,21 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { lambdaContext as localLambdaContext } from '@covid-etl/local-stack';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** A Lambda `Context` good enough for handlers under test (never times out early). */
 export function lambdaContext(overrides: Partial<Context> = {}): Context {
   return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'test-function',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:test-function',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/test-function',
-    logStreamName: 'test',
+    ...localLambdaContext({ functionName: 'test-function' }),
     getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
     ...overrides,
   };
 }

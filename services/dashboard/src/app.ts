@@ -9,6 +9,7 @@ import { BadRequestError, NoQuery, parseQuery, SeriesQuery } from './query.js';
 import { getSeries, SOURCES } from './use-cases/get-series.js';
 import { getStatus } from './use-cases/get-status.js';
 
+export { DataUnavailableError } from './errors.js';
 export type { DashboardDeps, RunReader, SeriesReader, WebAssets } from './ports.js';
 
 /** What the API answers are cached for: the data changes at most once a day. */

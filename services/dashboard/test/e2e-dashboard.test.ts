@@ -13,12 +13,21 @@ import {
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import playwright, { type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { SeriesResponse, StatusResponse } from '../src/api-types.js';
-import { freshDir, PACKAGE_DIR, REPO_ROOT, runEtl, runTs, type Served, serve } from './helpers/processes.js';
+import {
+  DASHBOARD_SERVER,
+  freshDir,
+  PACKAGE_DIR,
+  REPO_ROOT,
+  runEtl,
+  runTs,
+  type Served,
+  serve,
+} from './helpers/processes.js';
 import { unzip } from './helpers/unzip.js';
 
 /**
  * End to end: the real snapshots loaded by the real `etl run` on the local stack, the
- * dashboard served by `pnpm dashboard` (src/local-server.ts) on that state folder, the page
+ * dashboard served by `pnpm dashboard` (packages/local-pipeline/src/dashboard-server.ts) on that state folder, the page
  * opened in headless Chromium (Debian's /usr/bin/chromium through playwright-core). Then the
  * same page served by the built Lambda bundle (dist/dashboard.zip's index.mjs) against the same
  * tables. Screenshots go to test-output/dashboard/ at the repository root.
@@ -135,7 +144,7 @@ describeReal('the dashboard on the real snapshots', () => {
     );
     if (run.code !== 0) throw new Error(`etl run failed (${run.code}):\n${run.stdout}\n${run.stderr}`);
     expected = expectedSeries(snapshotPath('nytFinal'), snapshotPath('jhuFinal'));
-    dashboard = await serve('src/local-server.ts', ['--port', '0'], { ETL_LOCAL_DIR: stateDir });
+    dashboard = await serve(DASHBOARD_SERVER, ['--port', '0'], { ETL_LOCAL_DIR: stateDir });
   }, 180_000);
 
   afterAll(async () => {
@@ -408,7 +417,7 @@ describe('the dashboard before any data is loaded', () => {
   it('says to run "pnpm etl run" first, in the terminal and on the page', async () => {
     // Prepare
     const dir = freshDir('dashboard-empty-');
-    const empty = await serve('src/local-server.ts', ['--port', '0'], { ETL_LOCAL_DIR: dir });
+    const empty = await serve(DASHBOARD_SERVER, ['--port', '0'], { ETL_LOCAL_DIR: dir });
     try {
       const { page, problems, close } = await open(empty.url, DESKTOP);
 
@@ -430,8 +439,8 @@ describe('the dashboard before any data is loaded', () => {
 
   it('prints its options with --help and refuses a bad port', async () => {
     // Act
-    const help = await runTs('src/local-server.ts', ['--help']);
-    const bad = await runTs('src/local-server.ts', ['--port', '99999']);
+    const help = await runTs(DASHBOARD_SERVER, ['--help']);
+    const bad = await runTs(DASHBOARD_SERVER, ['--port', '99999']);
 
     // Assess
     expect(help.code).toBe(0);

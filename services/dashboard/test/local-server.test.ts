@@ -1,20 +1,14 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { type FunctionUrlServer, startFunctionUrlServer } from '@covid-etl/local-stack';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHandler } from '../src/app.js';
-import { LocalTables } from '../src/local/local-tables.js';
-import { type DashboardServer, startFunctionUrlServer } from '../src/local/server.js';
 import { ASSETS, FakeLedger, FakeSeries, record } from './fixtures.js';
 
-let server: DashboardServer | undefined;
-const tables: LocalTables[] = [];
+let server: FunctionUrlServer | undefined;
 
 afterEach(async () => {
   await server?.close();
   server = undefined;
-  await Promise.all(tables.splice(0).map((t) => t.close()));
 });
 
 describe('the local server turns HTTP requests into function URL events', () => {
@@ -103,46 +97,5 @@ describe('the local server turns HTTP requests into function URL events', () => 
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
     expect(((await series.json()) as { series: unknown[] }).series).toHaveLength(2);
-  });
-});
-
-describe('LocalTables: the local stack opened only while the dashboard reads it', () => {
-  it('reads an empty stack, closes the database when idle, and reopens it for the next read', async () => {
-    // Prepare
-    const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-tables-'));
-    const local = new LocalTables(dir, 50);
-    tables.push(local);
-    const pidFile = path.join(dir, 'dynamodb', 'local-stack.pid');
-
-    // Act
-    const first = await local.series.query({});
-    const openWhileUsed = existsSync(pidFile);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const openWhenIdle = existsSync(pidFile);
-    const runs = await local.ledger.listRuns(5);
-
-    // Assess
-    expect(first).toEqual([]);
-    expect(runs).toEqual([]);
-    expect(openWhileUsed).toBe(true);
-    expect(openWhenIdle).toBe(false);
-  });
-
-  it('answers DataUnavailableError while another user holds the database', async () => {
-    // Prepare
-    const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-tables-'));
-    const holder = new LocalTables(dir, 60_000);
-    const other = new LocalTables(dir, 50);
-    tables.push(holder, other);
-    await holder.series.query({});
-
-    // Act
-    const reading = other.series.query({});
-
-    // Assess
-    await expect(reading).rejects.toMatchObject({
-      name: 'DataUnavailableError',
-      message: expect.stringContaining('The local stack is busy'),
-    });
   });
 });

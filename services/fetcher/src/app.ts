@@ -3,7 +3,6 @@ import { PermanentError } from '@covid-etl/platform';
 import middy from '@middy/core';
 import { type StartRunDeps, startRun } from './use-cases/start-run.js';
 
-export { manualRunId, scheduledRunId } from './run-id.js';
 export * from './source-downloader.js';
 export type { StartRunDeps as FetcherDeps } from './use-cases/start-run.js';
 export { resolveSourceUrls, SourceUrlRefusedError } from './use-cases/start-run.js';

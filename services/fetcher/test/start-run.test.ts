@@ -10,8 +10,8 @@ import {
   RunFinalizer,
   silentLogger,
 } from '@covid-etl/platform';
-import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/platform/testing';
 import { dateRange, jhuCsv, nytCsv } from '@covid-etl/testing';
+import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   type FetcherDeps,

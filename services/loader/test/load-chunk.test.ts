@@ -6,14 +6,14 @@ import {
   type SeriesRepository,
   silentLogger,
 } from '@covid-etl/platform';
+import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import {
   CapturingPublisher,
   type LocalTables,
   runItem,
   startLocalTables,
   TestClock,
-} from '@covid-etl/platform/testing';
-import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
+} from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createHandler, type LoaderDeps } from '../src/app.js';
 import { loadMonthChunk } from '../src/use-cases/load-chunk.js';

@@ -1,8 +1,8 @@
 import { LoadChunkMessage, type TransformChunkMessage } from '@covid-etl/contracts';
 import type { LedgerRepository, MessageSender, OutgoingMessage } from '@covid-etl/platform';
 import { silentLogger } from '@covid-etl/platform';
-import { type LocalTables, runItem, startLocalTables } from '@covid-etl/platform/testing';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
+import { type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHandler } from '../src/app.js';
 import { transformMonthChunk } from '../src/use-cases/transform-chunk.js';

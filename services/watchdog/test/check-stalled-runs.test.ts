@@ -1,12 +1,12 @@
 import { type ChunkItem, type LedgerRepository, RunFinalizer, type RunItem, silentLogger } from '@covid-etl/platform';
+import { lambdaContext } from '@covid-etl/testing';
 import {
   CapturingPublisher,
   type LocalTables,
   runItem,
   startLocalTables,
   TestClock,
-} from '@covid-etl/platform/testing';
-import { lambdaContext } from '@covid-etl/testing';
+} from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   checkStalledRuns,

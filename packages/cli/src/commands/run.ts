@@ -2,13 +2,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FetcherInput } from '@covid-etl/contracts';
+import { LocalPipeline, localStateDir, parseFaults } from '@covid-etl/local-pipeline';
 import type { DrainProgress } from '@covid-etl/local-stack';
 import type { RunItem } from '@covid-etl/platform';
 import { formatRunSummary, runStatus } from '../format.js';
-import { parseFaults } from '../local/faults.js';
-import { LocalPipeline } from '../local/pipeline.js';
 import { runDeployedCommand } from '../ops/run-deployed.js';
-import { localStateDir } from '../paths.js';
 import { type Output, UsageError } from './output.js';
 
 export interface RunOptions {

@@ -1,5 +1,4 @@
-import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
-import { scheduledRunId } from '@covid-etl/fetcher';
+import { type FetcherInput, type FetcherResult, type QueueKey, scheduledRunId } from '@covid-etl/contracts';
 import type { DrainProgress } from '@covid-etl/local-stack';
 import type { LedgerRepository, RunItem, SeriesRepository } from '@covid-etl/platform';
 

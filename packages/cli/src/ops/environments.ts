@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { LOCAL_ENVIRONMENT } from '../local/pipeline.js';
+import { LOCAL_ENVIRONMENT } from '@covid-etl/local-pipeline';
 import { callAws } from './aws-call.js';
 import { type OperatorConfig, operatorConfigParameterName, parseOperatorConfig } from './config.js';
 import { OperatorConfigError, UnknownEnvironmentError } from './errors.js';

@@ -1,9 +1,7 @@
 import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
+import { LOCAL_ENVIRONMENT, LocalPipeline, localStateDir, parseFaults } from '@covid-etl/local-pipeline';
 import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-stack';
 import type { LedgerRepository, RunItem, SeriesRepository } from '@covid-etl/platform';
-import { parseFaults } from '../local/faults.js';
-import { LOCAL_ENVIRONMENT, LocalPipeline } from '../local/pipeline.js';
-import { localStateDir } from '../paths.js';
 import type {
   DeadLetterQueue,
   DlqDepth,

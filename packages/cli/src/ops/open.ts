@@ -1,5 +1,4 @@
-import { LOCAL_ENVIRONMENT } from '../local/pipeline.js';
-import { REPO_ROOT } from '../paths.js';
+import { LOCAL_ENVIRONMENT, REPO_ROOT } from '@covid-etl/local-pipeline';
 import { AwsOperatorBackend, createAwsClients } from './aws-backend.js';
 import type { OperatorBackend } from './backend.js';
 import { assertKnownEnvironment, resolveOperatorConfig } from './environments.js';

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const REPO_ROOT = path.resolve(PACKAGE_DIR, '../..');
 const CLI = path.join(REPO_ROOT, 'packages/cli/bin/etl.mjs');
+/** `pnpm dashboard`: the dashboard's local server, in the local-pipeline composition root (run as a process, not imported). */
+export const DASHBOARD_SERVER = path.join(REPO_ROOT, 'packages/local-pipeline/src/dashboard-server.ts');
 /** TypeScript entry points run in one node process with tsx's loader (no wrapper process to outlive). */
 const TSX_LOADER = ['--import', 'tsx'];
 

@@ -6,7 +6,7 @@
  * AWS_ENDPOINT_URL_DYNAMODB for a local DynamoDB). Prints `Bundle: <url>`.
  */
 import { pathToFileURL } from 'node:url';
-import { type FunctionUrlHandler, startFunctionUrlServer } from '../../src/local/server.js';
+import { type FunctionUrlHandler, startFunctionUrlServer } from '@covid-etl/local-stack';
 
 const bundle = process.argv[2];
 if (!bundle) throw new Error('usage: zip-server.ts <index.mjs>');

@@ -3,10 +3,12 @@ import {
   type FetcherInput,
   type FetcherResult,
   type JhuRawRow,
+  manualRunId,
   type NytRawRow,
   SOURCE_LABELS,
   type SourceId,
   type SourceIdentity,
+  scheduledRunId,
   type TransformChunkMessage,
 } from '@covid-etl/contracts';
 import { assertChunkSize, chunkRawByMonth, extractJhuRows, extractNytRows, StructuralError } from '@covid-etl/core';
@@ -21,7 +23,6 @@ import {
   type RunItem,
   type SourceBaseline,
 } from '@covid-etl/platform';
-import { manualRunId, scheduledRunId } from '../run-id.js';
 import {
   type DownloadedSource,
   type SourceDownloader,

@@ -1,6 +1,5 @@
-import { RunId } from '@covid-etl/contracts';
 import { describe, expect, it } from '@jest/globals';
-import { manualRunId, scheduledRunId } from '../src/run-id.js';
+import { manualRunId, RunId, scheduledRunId } from '../src/index.js';
 
 describe('scheduledRunId', () => {
   it('derives the run id from the scheduled time alone, so duplicate deliveries name the same run', () => {

@@ -3,12 +3,13 @@
  * same `createHandler` the Lambda function URL runs. See `--help`.
  */
 import { parseArgs } from 'node:util';
-import { LOCAL_ENVIRONMENT, localStateDir } from '@covid-etl/cli';
+import { createHandler } from '@covid-etl/dashboard';
+import { buildWebAssets } from '@covid-etl/dashboard/web-build';
+import { startFunctionUrlServer } from '@covid-etl/local-stack';
 import { createLogger } from '@covid-etl/platform';
-import { createHandler } from './app.js';
-import { LocalTables } from './local/local-tables.js';
-import { startFunctionUrlServer } from './local/server.js';
-import { buildWebAssets } from './web-build.js';
+import { DashboardTables } from './dashboard-tables.js';
+import { localStateDir } from './paths.js';
+import { LOCAL_ENVIRONMENT } from './pipeline.js';
 
 const DEFAULT_PORT = 8787;
 
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   const dir = localStateDir();
 
   const assets = await buildWebAssets();
-  const tables = new LocalTables(dir);
+  const tables = new DashboardTables(dir);
   const handler = createHandler({
     series: tables.series,
     ledger: tables.ledger,

@@ -1,6 +1,5 @@
-import { LocalPipeline } from '@covid-etl/cli';
-import { DataUnavailableError } from '../errors.js';
-import type { RunReader, SeriesReader } from '../ports.js';
+import { DataUnavailableError, type RunReader, type SeriesReader } from '@covid-etl/dashboard';
+import { LocalPipeline } from './pipeline.js';
 
 /**
  * The local stack's two tables for the dashboard, opened on demand. The embedded database
@@ -9,7 +8,7 @@ import type { RunReader, SeriesReader } from '../ports.js';
  * holding it while the server runs. While an `etl run` holds it, a read throws
  * `DataUnavailableError` (the API answers 503, the page says to try again).
  */
-export class LocalTables {
+export class DashboardTables {
   readonly series: SeriesReader = { query: (range) => this.use((pipeline) => pipeline.series.query(range)) };
   readonly ledger: RunReader = { listRuns: (limit) => this.use((pipeline) => pipeline.ledger.listRuns(limit)) };
   private opening: Promise<LocalPipeline> | undefined;

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 const compact = (date: Date) =>
   date
     .toISOString()
@@ -19,5 +17,6 @@ export function scheduledRunId(scheduledTime: string): string {
 
 /** A fresh run id for a manual run: `m-20261125T183851Z-1a2b3c`. */
 export function manualRunId(now: Date): string {
-  return `m-${compact(now)}-${randomBytes(3).toString('hex')}`;
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(3)), (byte) => byte.toString(16).padStart(2, '0'));
+  return `m-${compact(now)}-${random.join('')}`;
 }

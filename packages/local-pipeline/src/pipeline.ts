@@ -23,6 +23,7 @@ import {
   LocalEventBus,
   type LocalQueue,
   LocalTopic,
+  lambdaContext,
   type SqsLambdaHandler,
   startLocalDynamo,
 } from '@covid-etl/local-stack';
@@ -42,7 +43,6 @@ import {
 } from '@covid-etl/platform';
 import { createHandler as createTransformer } from '@covid-etl/transformer';
 import { checkStalledRuns, describePendingChunks } from '@covid-etl/watchdog';
-import type { Context } from 'aws-lambda';
 import { pino } from 'pino';
 import { EnvSecretReader, LocalEventPublisher, LocalNotificationPublisher, LocalQueueSender } from './adapters.js';
 import { FaultInjector, type FaultMode, type FaultService } from './faults.js';
@@ -186,7 +186,11 @@ export class LocalPipeline {
       },
       { timeoutEarlyInMillis: 0 },
     );
-    this.invokeFetcher = (input) => fetcher(input, lambdaContext('fetcher', 120)) as Promise<FetcherResult>;
+    this.invokeFetcher = (input) =>
+      fetcher(
+        input,
+        lambdaContext({ functionName: `covid-etl-${LOCAL_ENVIRONMENT}-fetcher`, timeoutMs: 120_000 }),
+      ) as Promise<FetcherResult>;
 
     // transformer
     const transformerFaults = injector('transformer');
@@ -383,24 +387,6 @@ function localDynamoClient(endpoint: string): DynamoDBClient {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 3,
   });
-}
-
-function lambdaContext(name: string, timeoutSeconds: number): Context {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `covid-etl-local-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:covid-etl-local-${name}`,
-    memoryLimitInMB: '512',
-    awsRequestId: `${name}-${Date.now()}`,
-    logGroupName: `/aws/lambda/covid-etl-local-${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 function safeJson(text: string): unknown {

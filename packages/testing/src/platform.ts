@@ -1,7 +1,8 @@
 /**
  * Test support for the packages that use the platform: an in-memory dynalite with fresh data and
  * ledger tables, a controllable clock, a capturing event publisher and run fixtures. Imported as
- * `@covid-etl/platform/testing` by tests only; no handler bundles it.
+ * `@covid-etl/testing/platform` by tests only (`@covid-etl/platform` is a peer dependency: the
+ * platform's own tests use these fixtures too); no handler bundles it.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -16,7 +17,7 @@ import {
   ledgerTableDefinition,
   type RunItem,
   SeriesRepository,
-} from '../index.js';
+} from '@covid-etl/platform';
 
 /** An in-memory dynalite with a fresh data and ledger table per `tables()` call. */
 export interface LocalTables {

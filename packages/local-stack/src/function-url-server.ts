@@ -2,13 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { toFunctionUrlEvent, writeFunctionUrlResult } from './function-url.js';
+import { lambdaContext } from './lambda-context.js';
 
 export type FunctionUrlHandler = (
   event: APIGatewayProxyEventV2,
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export interface DashboardServer {
+export interface FunctionUrlServer {
   /** `http://127.0.0.1:<port>/` */
   readonly url: string;
   readonly port: number;
@@ -34,7 +35,7 @@ export async function startFunctionUrlServer({
   port: number;
   host?: string;
   functionName?: string;
-}): Promise<DashboardServer> {
+}): Promise<FunctionUrlServer> {
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -48,7 +49,7 @@ export async function startFunctionUrlServer({
         return;
       }
       const event = toFunctionUrlEvent(request, Buffer.concat(chunks));
-      handler(event, lambdaContext(functionName, event.requestContext.requestId))
+      handler(event, lambdaContext({ functionName, awsRequestId: event.requestContext.requestId }))
         .then((result) => writeFunctionUrlResult(response, result))
         .catch((error: unknown) => {
           console.error('dashboard handler failed:', error);
@@ -76,23 +77,5 @@ export async function startFunctionUrlServer({
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
-  };
-}
-
-function lambdaContext(functionName: string, requestId: string): Context {
-  const deadline = Date.now() + 30_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }

@@ -1,0 +1,3 @@
+import preset from '@covid-etl/jest-preset';
+
+export default { ...preset };

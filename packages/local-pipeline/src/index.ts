@@ -1,0 +1,15 @@
+/**
+ * @covid-etl/local-pipeline: a composition root. The one place that wires the services'
+ * handlers onto the embedded local stack (`LocalPipeline`), with the local adapters, the fault
+ * injection of `ETL_FAULTS`, and the dashboard's local server (`pnpm dashboard`). Used by the
+ * `etl` command and the Terraform tests; no library and no service imports it.
+ */
+export * from './faults.js';
+export { localStateDir, REPO_ROOT } from './paths.js';
+export {
+  DEFAULT_TIME_SCALE,
+  LOCAL_ENVIRONMENT,
+  LocalPipeline,
+  type LocalPipelineOptions,
+  type LocalQueueSettings,
+} from './pipeline.js';
