@@ -218,22 +218,26 @@ export class LocalPipeline {
     // notifier (faults at the handler level: it has no chunk to record them on)
     const notifierFaults = injector('notifier');
     const publisher = new LocalNotificationPublisher(this.topic);
-    const notifier = createNotifier({
-      ledger: this.ledger,
-      publisher: { publish: notifierFaults.wrapWrite((n) => publisher.publish(n)) },
-      logger: logger.child({ service: 'notifier' }),
-      clock,
-      leaseMs: scaled(QUEUES.notifier.functionTimeoutSeconds * 2),
-      timeoutEarlyInMillis: 0,
-    });
+    const notifier = createNotifier(
+      {
+        ledger: this.ledger,
+        publisher: { publish: notifierFaults.wrapWrite((n) => publisher.publish(n)) },
+        logger: logger.child({ service: 'notifier' }),
+        clock,
+      },
+      { leaseMs: scaled(QUEUES.notifier.functionTimeoutSeconds * 2), timeoutEarlyInMillis: 0 },
+    );
 
     if (options.slackWebhookUrl && slackForwarder) {
-      const forwarder = slackForwarder({
-        secrets: new EnvSecretReader({ SLACK_WEBHOOK_URL: options.slackWebhookUrl }),
-        webhookParameter: 'SLACK_WEBHOOK_URL',
-        logger: logger.child({ service: 'slack-forwarder' }),
-      });
-      this.topic.subscribeLambda(forwarder as never, 'covid-etl-local-slack-forwarder');
+      const forwarder = slackForwarder(
+        {
+          secrets: new EnvSecretReader({ SLACK_WEBHOOK_URL: options.slackWebhookUrl }),
+          webhookParameter: 'SLACK_WEBHOOK_URL',
+          logger: logger.child({ service: 'slack-forwarder' }),
+        },
+        { timeoutEarlyInMillis: 0 },
+      );
+      this.topic.subscribeLambda(forwarder, 'covid-etl-local-slack-forwarder');
     }
 
     const mapping = (key: QueueKey, handler: SqsLambdaHandler) =>
@@ -245,9 +249,9 @@ export class LocalPipeline {
         reportBatchItemFailures: true,
       });
     this.mappings = [
-      mapping('transformer', transformerFaults.wrapHandler(transformer as never) as SqsLambdaHandler),
-      mapping('loader', loaderFaults.wrapHandler(loader as never) as SqsLambdaHandler),
-      mapping('notifier', notifierFaults.wrapHandler(notifier as never, { recordLevel: true }) as SqsLambdaHandler),
+      mapping('transformer', transformerFaults.wrapHandler(transformer)),
+      mapping('loader', loaderFaults.wrapHandler(loader)),
+      mapping('notifier', notifierFaults.wrapHandler(notifier, { recordLevel: true })),
     ];
     this.watchdogDeps = {
       environment: LOCAL_ENVIRONMENT,

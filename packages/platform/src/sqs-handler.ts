@@ -6,9 +6,14 @@ import type { LedgerRepository } from './dynamo/ledger-repository.js';
 import { describeError, MalformedMessageError } from './errors.js';
 import type { Logger } from './logger.js';
 
-export interface SqsHandlerOptions {
-  /** middy's early timeout; 0 in tests. */
+/** The second argument of every service's `createHandler(deps, options)`. */
+export interface HandlerOptions {
+  /** middy's early timeout; 0 in tests. Default 5 ms. */
   timeoutEarlyInMillis?: number;
+}
+
+/** The options of an SQS-triggered handler. */
+export interface SqsHandlerOptions extends HandlerOptions {
   /**
    * Runs before each record is processed, inside its error handling. The local stack's fault
    * injection (`ETL_FAULTS`) uses it; deployed handlers have none.

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { type Clock, type Logger, silentLogger, systemClock } from '@covid-etl/platform';
+import { type Clock, type HandlerOptions, type Logger, silentLogger, systemClock } from '@covid-etl/platform';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { CONTENT_SECURITY_POLICY, error, ok, type Result } from './http.js';
@@ -28,7 +28,7 @@ type Route = (event: APIGatewayProxyEventV2) => Promise<Result> | Result;
  * 404; a method other than GET or HEAD 405. The tables are read with Query only (no Scan).
  * Unexpected errors are logged and answered 500 without internals.
  */
-export function createHandler(deps: DashboardDeps, options: { timeoutEarlyInMillis?: number } = {}) {
+export function createHandler(deps: DashboardDeps, options: HandlerOptions = {}) {
   const clock: Clock = deps.clock ?? systemClock;
   const logger: Logger = deps.logger ?? silentLogger();
   const html = renderPage({ environment: deps.environment, version: deps.assets.version, sources: SOURCES });

@@ -1,5 +1,5 @@
 import { FetcherInput, type FetcherResult } from '@covid-etl/contracts';
-import { PermanentError } from '@covid-etl/platform';
+import { type HandlerOptions, PermanentError } from '@covid-etl/platform';
 import middy from '@middy/core';
 import { type StartRunDeps, startRun } from './use-cases/start-run.js';
 
@@ -12,7 +12,7 @@ export { resolveSourceUrls, SourceUrlRefusedError } from './use-cases/start-run.
  * person) and starts or joins a run. The same function runs in AWS (`handler.ts`) and in the
  * local stack; only `deps` differ.
  */
-export function createHandler(deps: StartRunDeps, options: { timeoutEarlyInMillis?: number } = {}) {
+export function createHandler(deps: StartRunDeps, options: HandlerOptions = {}) {
   return middy<unknown, FetcherResult>({ timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 5 }).handler(
     async (event) => {
       const input = FetcherInput.safeParse(event ?? {});

@@ -2,6 +2,7 @@ import { QUEUES } from '@covid-etl/contracts';
 import {
   type Clock,
   describeError,
+  type HandlerOptions,
   type Logger,
   MalformedMessageError,
   type NotificationPublisher,
@@ -34,10 +35,11 @@ export interface NotifierDeps {
   logger: Logger;
   /** Default `systemClock`; the local stack passes its scaled clock. */
   clock?: Clock;
-  /** Default `DEFAULT_LEASE_MS`. Keep it below the queue's visibility timeout (same time scale as `clock`). */
+}
+
+export interface NotifierOptions extends HandlerOptions {
+  /** Default `DEFAULT_LEASE_MS`. Keep it below the queue's visibility timeout (same time scale as the clock). */
   leaseMs?: number;
-  /** middy's early-timeout margin; tests pass 0. Default: middy's. */
-  timeoutEarlyInMillis?: number;
 }
 
 export type NotifierHandler = MiddyfiedHandler<SQSEvent, SQSBatchResponse>;
@@ -48,9 +50,9 @@ export type NotifierHandler = MiddyfiedHandler<SQSEvent, SQSBatchResponse>;
  * reported as a batch item failure (SQS redelivers it, and after `maxReceiveCount` receives
  * moves it to the notifier DLQ) while the others succeed.
  */
-export function createHandler(deps: NotifierDeps): NotifierHandler {
+export function createHandler(deps: NotifierDeps, options: NotifierOptions = {}): NotifierHandler {
   const clock = deps.clock ?? systemClock;
-  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const { maxReceiveCount } = QUEUES.notifier;
 
   async function processRecord(record: SQSRecord): Promise<void> {
@@ -82,9 +84,7 @@ export function createHandler(deps: NotifierDeps): NotifierHandler {
     }
   }
 
-  return middy<SQSEvent, SQSBatchResponse>(
-    deps.timeoutEarlyInMillis === undefined ? {} : { timeoutEarlyInMillis: deps.timeoutEarlyInMillis },
-  )
+  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 5 })
     .use(sqsPartialBatchFailure({ logger: () => undefined }))
     .handler(async (event) => asBatchResponse(await Promise.allSettled(event.Records.map(processRecord))));
 }

@@ -19,7 +19,7 @@ function setup() {
   const publisher = new FakePublisher();
   const clock = new FakeClock();
   const { logger, lines } = capturedLogger();
-  const handler = createHandler({ ledger, publisher, clock, logger, timeoutEarlyInMillis: 0 });
+  const handler = createHandler({ ledger, publisher, clock, logger }, { timeoutEarlyInMillis: 0 });
   const invoke = (...records: SQSRecord[]) => handler({ Records: records } satisfies SQSEvent, lambdaContext());
   return { ledger, publisher, clock, lines, invoke };
 }

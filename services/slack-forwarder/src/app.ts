@@ -1,4 +1,4 @@
-import type { Logger, SecretReader } from '@covid-etl/platform';
+import type { HandlerOptions, Logger, SecretReader } from '@covid-etl/platform';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
 import { forwardToSlack } from './use-cases/forward-to-slack.js';
@@ -16,8 +16,6 @@ export interface SlackForwarderDeps {
   /** Default: `createWebhookPoster()` (fetch, 5 s timeout). */
   post?: SlackPost;
   logger: Logger;
-  /** middy's early-timeout margin; tests pass 0. Default: middy's. */
-  timeoutEarlyInMillis?: number;
 }
 
 export type SlackForwarderHandler = MiddyfiedHandler<SNSEvent, void>;
@@ -28,11 +26,9 @@ export type SlackForwarderHandler = MiddyfiedHandler<SNSEvent, void>;
  * failed post throws, so Lambda retries the asynchronous invocation (SNS delivers one record
  * an invocation).
  */
-export function createHandler(deps: SlackForwarderDeps): SlackForwarderHandler {
+export function createHandler(deps: SlackForwarderDeps, options: HandlerOptions = {}): SlackForwarderHandler {
   const post = deps.post ?? createWebhookPoster();
-  return middy<SNSEvent, void>(
-    deps.timeoutEarlyInMillis === undefined ? {} : { timeoutEarlyInMillis: deps.timeoutEarlyInMillis },
-  ).handler(async (event) => {
+  return middy<SNSEvent, void>({ timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 5 }).handler(async (event) => {
     for (const record of event.Records) {
       await forwardToSlack(
         { subject: record.Sns.Subject, message: record.Sns.Message, messageId: record.Sns.MessageId },

@@ -28,13 +28,10 @@ afterEach(async () => {
 function setup(overrides: Partial<SlackForwarderDeps> = {}) {
   const secrets = secretsOf({ [PARAMETER]: server.url });
   const captured = capturedLogger();
-  const handler = createHandler({
-    secrets,
-    webhookParameter: PARAMETER,
-    logger: captured.logger,
-    timeoutEarlyInMillis: 0,
-    ...overrides,
-  });
+  const handler = createHandler(
+    { secrets, webhookParameter: PARAMETER, logger: captured.logger, ...overrides },
+    { timeoutEarlyInMillis: 0 },
+  );
   return { handler, secrets, ...captured };
 }
 
