@@ -17,4 +17,5 @@ export * from './ports.js';
 export * from './retry.js';
 export * from './run-finalizer.js';
 export * from './run-summary.js';
+export * from './sqs-batch.js';
 export * from './sqs-handler.js';

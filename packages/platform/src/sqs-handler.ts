@@ -1,10 +1,9 @@
-import middy from '@middy/core';
-import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import type { LedgerRepository } from './dynamo/ledger-repository.js';
 import { describeError, MalformedMessageError } from './errors.js';
 import type { Logger } from './logger.js';
+import { createBatchHandler } from './sqs-batch.js';
 
 /** The second argument of every service's `createHandler(deps, options)`. */
 export interface HandlerOptions {
@@ -27,11 +26,9 @@ interface ChunkMessage {
 }
 
 /**
- * The one shape of every chunk-processing SQS handler: middy with
- * `@middy/sqs-partial-batch-failure`, each record parsed against its contract `schema` and
- * processed on its own; the handler returns `Promise.allSettled` over the records (one entry
- * per record, in order), which the middleware turns into `batchItemFailures` so only failed
- * records are retried. A failure is logged with the run id and remembered on the chunk's
+ * The one shape of every chunk-processing SQS handler: `createBatchHandler`, each record
+ * parsed against its contract `schema` and processed on its own; failed records are reported in
+ * `batchItemFailures` so only they are retried. A failure is logged with the run id and remembered on the chunk's
  * ledger item (the last error, for `etl dlq peek` and stalled-run reports).
  */
 export function createSqsHandler<M extends ChunkMessage>({
@@ -74,9 +71,7 @@ export function createSqsHandler<M extends ChunkMessage>({
     }
   };
 
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>({ timeoutEarlyInMillis })
-    .use(sqsPartialBatchFailure({ logger: () => undefined }))
-    .handler(async (event) => Promise.allSettled(event.Records.map(handleRecord)) as unknown as SQSBatchResponse);
+  return createBatchHandler(handleRecord, { timeoutEarlyInMillis });
 
   function parseRecord(record: SQSRecord, contract: z.ZodType<M>): M {
     let json: unknown;

@@ -1,7 +1,13 @@
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { createSqsHandler, type LedgerRepository, MalformedMessageError, silentLogger } from '../src/index.js';
+import {
+  createSqsHandler,
+  type LedgerRepository,
+  MalformedMessageError,
+  processBatch,
+  silentLogger,
+} from '../src/index.js';
 
 const Message = z.object({
   runId: z.string().startsWith('s-'),
@@ -138,5 +144,26 @@ describe('createSqsHandler', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: first.messageId }] });
     expect(processed.map((message) => message.month)).toEqual(['2020-04']);
     expect(errors[0]?.error).toMatchObject({ stage: 'transform', message: 'MalformedMessageError: injected fault' });
+  });
+});
+
+describe('processBatch', () => {
+  it('lists exactly the rejected records by messageId, and nothing when all succeed', async () => {
+    // Prepare
+    const records = ['a', 'b', 'c'].map((body) => sqsRecordFactory(body));
+    const failing = new Set([records[0]?.messageId, records[2]?.messageId]);
+
+    // Act
+    const partial = await processBatch({ Records: records }, async (record) => {
+      if (failing.has(record.messageId)) throw new Error(`bad ${record.body}`);
+    });
+    const full = await processBatch({ Records: records }, async () => undefined);
+
+    // Assess
+    expect(partial).toEqual({
+      batchItemFailures: [{ itemIdentifier: records[0]?.messageId }, { itemIdentifier: records[2]?.messageId }],
+    });
+    expect(partial.batchItemFailures.every((failure) => failure.itemIdentifier.length > 0)).toBe(true);
+    expect(full).toEqual({ batchItemFailures: [] });
   });
 });

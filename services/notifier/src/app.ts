@@ -1,6 +1,7 @@
 import { QUEUES } from '@covid-etl/contracts';
 import {
   type Clock,
+  createBatchHandler,
   describeError,
   type HandlerOptions,
   type Logger,
@@ -8,8 +9,7 @@ import {
   type NotificationPublisher,
   systemClock,
 } from '@covid-etl/platform';
-import middy, { type MiddyfiedHandler } from '@middy/core';
-import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { MiddyfiedHandler } from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import {
   guessRunId,
@@ -84,16 +84,5 @@ export function createHandler(deps: NotifierDeps, options: NotifierOptions = {})
     }
   }
 
-  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 5 })
-    .use(sqsPartialBatchFailure({ logger: () => undefined }))
-    .handler(async (event) => asBatchResponse(await Promise.allSettled(event.Records.map(processRecord))));
-}
-
-/**
- * `@middy/sqs-partial-batch-failure` expects the handler to return the `Promise.allSettled`
- * array (one entry per record, in order) and turns it into `{ batchItemFailures }` itself; the
- * handler's declared result type is that final response.
- */
-function asBatchResponse(settled: PromiseSettledResult<void>[]): SQSBatchResponse {
-  return settled as unknown as SQSBatchResponse;
+  return createBatchHandler(processRecord, options);
 }
