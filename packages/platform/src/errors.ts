@@ -8,7 +8,8 @@ export class ConfigurationError extends Error {
 
 /**
  * Bad data or a broken contract: retrying the same input gives the same failure, so the
- * message must not be retried (it is recorded and reported instead).
+ * message must not be retried. A chunk handler (`createSqsHandler`) records it on the chunk in
+ * the ledger and acknowledges the message; the watchdog then reports the run with that reason.
  */
 export class PermanentError extends Error {
   constructor(message: string, options?: ErrorOptions) {

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import type { LedgerRepository } from './dynamo/ledger-repository.js';
-import { describeError, MalformedMessageError } from './errors.js';
+import { describeError, MalformedMessageError, PermanentError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createBatchHandler } from './sqs-batch.js';
 
@@ -28,7 +28,9 @@ interface ChunkMessage {
 /**
  * The one shape of every chunk-processing SQS handler: `createBatchHandler`, each record
  * parsed against its contract `schema` and processed on its own; failed records are reported in
- * `batchItemFailures` so only they are retried. A failure is logged with the run id and remembered on the chunk's
+ * `batchItemFailures` so only they are retried. A `PermanentError` thrown while processing is
+ * not retried: its reason is recorded on the chunk and the record acknowledged (a malformed
+ * message, whose chunk cannot be known, still goes to the DLQ after its receives). A failure is logged with the run id and remembered on the chunk's
  * ledger item (the last error, for `etl dlq peek` and stalled-run reports).
  */
 export function createSqsHandler<M extends ChunkMessage>({
@@ -53,20 +55,32 @@ export function createSqsHandler<M extends ChunkMessage>({
       await process(message, record);
     } catch (error) {
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
-      logger
-        .child({ runId: message.runId, month: message.month })
-        .error(
-          { err: error, receiveCount, messageId: record.messageId },
-          `${stage} failed; the message will be retried`,
-        );
-      await ledger
+      const permanent = error instanceof PermanentError;
+      const log = logger.child({ runId: message.runId, month: message.month });
+      log.error(
+        { err: error, receiveCount, messageId: record.messageId },
+        permanent
+          ? `${stage} failed permanently: recorded on its chunk and acknowledged, not retried`
+          : `${stage} failed; the message will be retried`,
+      );
+      const recorded = await ledger
         .recordChunkError(message.runId, message.month, {
           stage,
           message: describeError(error),
           at: new Date().toISOString(),
           receiveCount,
         })
-        .catch((recordError: unknown) => logger.error({ err: recordError }, 'could not record the chunk error'));
+        .then(
+          () => true,
+          (recordError: unknown) => {
+            log.error({ err: recordError }, 'could not record the chunk error');
+            return false;
+          },
+        );
+      // A permanent failure is acknowledged once its reason is on its chunk (the watchdog then
+      // reports the run with it). Without a chunk to hold it (an unknown run) or if the write
+      // failed, the message is retried and reaches the DLQ, where it can be inspected.
+      if (permanent && recorded && (await ledger.getChunk(message.runId, message.month).catch(() => undefined))) return;
       throw error;
     }
   };

@@ -5,6 +5,7 @@ import {
   createSqsHandler,
   type LedgerRepository,
   MalformedMessageError,
+  PermanentError,
   processBatch,
   silentLogger,
 } from '../src/index.js';
@@ -24,6 +25,9 @@ function recordingLedger(options: { failing?: boolean } = {}) {
     async recordChunkError(runId: string, month: string, error: ChunkError) {
       if (options.failing) throw new Error('DynamoDB is down');
       errors.push({ runId, month, error });
+    },
+    async getChunk(runId: string, month: string) {
+      return { runId, month, stage: 'TRANSFORMED' };
     },
   } as unknown as LedgerRepository;
   return { ledger, errors };
@@ -133,7 +137,7 @@ describe('createSqsHandler', () => {
         processed.push(message);
       },
       beforeProcess: (_message, record) => {
-        if (record.messageId === first.messageId) throw new MalformedMessageError('injected fault');
+        if (record.messageId === first.messageId) throw new Error('injected fault'); // like InjectedFaultError
       },
     });
 
@@ -143,7 +147,7 @@ describe('createSqsHandler', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: first.messageId }] });
     expect(processed.map((message) => message.month)).toEqual(['2020-04']);
-    expect(errors[0]?.error).toMatchObject({ stage: 'transform', message: 'MalformedMessageError: injected fault' });
+    expect(errors[0]?.error).toMatchObject({ stage: 'transform', message: 'Error: injected fault' });
   });
 });
 
@@ -165,5 +169,54 @@ describe('processBatch', () => {
     });
     expect(partial.batchItemFailures.every((failure) => failure.itemIdentifier.length > 0)).toBe(true);
     expect(full).toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('createSqsHandler and PermanentError', () => {
+  function permanentHandler(ledger: LedgerRepository) {
+    return createSqsHandler({
+      schema: Message,
+      stage: 'load',
+      ledger,
+      logger: silentLogger(),
+      timeoutEarlyInMillis: 0,
+      process: async (message) => {
+        if (message.fail) throw new PermanentError(`Run ${message.runId} is not in the ledger`);
+      },
+    });
+  }
+
+  it('records a permanent failure on its chunk with its reason and acknowledges the record', async () => {
+    // Prepare
+    const { ledger, errors } = recordingLedger();
+    const record = sqsRecordFactory({ ...ok('2020-04'), fail: true });
+
+    // Act
+    const response = await permanentHandler(ledger)({ Records: [record] }, lambdaContext());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(errors).toEqual([
+      {
+        runId: 's-20261125T060000Z',
+        month: '2020-04',
+        error: expect.objectContaining({
+          stage: 'load',
+          message: 'PermanentError: Run s-20261125T060000Z is not in the ledger',
+        }),
+      },
+    ]);
+  });
+
+  it('retries a permanent failure whose reason could not be recorded', async () => {
+    // Prepare
+    const { ledger } = recordingLedger({ failing: true });
+    const record = sqsRecordFactory({ ...ok('2020-04'), fail: true });
+
+    // Act
+    const response = await permanentHandler(ledger)({ Records: [record] }, lambdaContext());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
   });
 });
