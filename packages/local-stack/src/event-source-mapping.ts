@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { sleep } from './clock.js';
 import { lambdaContext } from './lambda-context.js';

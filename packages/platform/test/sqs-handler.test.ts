@@ -1,14 +1,7 @@
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import {
-  createSqsHandler,
-  type LedgerRepository,
-  MalformedMessageError,
-  PermanentError,
-  processBatch,
-  silentLogger,
-} from '../src/index.js';
+import { createSqsHandler, type LedgerRepository, PermanentError, processBatch, silentLogger } from '../src/index.js';
 
 const Message = z.object({
   runId: z.string().startsWith('s-'),
