@@ -2,12 +2,14 @@
 /**
  * Writes the "## Inputs" and "## Outputs" tables of every terraform/modules/<name>/README.md
  * from the module's variables.tf and outputs.tf (name, description, type, default, required),
- * so the tables cannot drift from the code. No network, no dependency.
+ * so the tables cannot drift from the code. No network; the tables are laid out by the repository's
+ * own formatter (biome), so `biome ci` and this check agree on every README.
  *
  *   node scripts/terraform-docs.mjs          rewrite the tables
  *   node scripts/terraform-docs.mjs --check  exit 1 and name every README that is stale (CI)
  *   --modules-dir <dir>                      another folder of modules (default terraform/modules)
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +96,16 @@ function render(readme, { inputs, outputs }) {
     if (!pattern.test(text)) throw new Error(`no "## ${title}" section`);
     return text.replace(pattern, (_, head, tail) => `${head}${table}${tail}`);
   };
-  return section(section(readme, 'Inputs', inputs), 'Outputs', outputs);
+  return format(section(section(readme, 'Inputs', inputs), 'Outputs', outputs));
+}
+
+/** The markdown as biome formats it (aligned table columns), so the check and `biome ci` agree. */
+function format(markdown) {
+  return execFileSync(path.join(root, 'node_modules', '.bin', 'biome'), ['format', '--stdin-file-path=README.md'], {
+    cwd: root,
+    input: markdown,
+    encoding: 'utf8',
+  });
 }
 
 const stale = [];
