@@ -2,12 +2,15 @@
  * Benchmark of the core ETL path on a synthetic JHU file 100x the 2021-03-17 snapshot (~420 MB:
  * thousands of fake countries and provinces plus one US national series) and a matching NYT
  * file. Both are streamed to a temporary folder, then extract + chunk + transform runs on them
- * streaming from disk. Prints rows/s, MB/s, wall time and peak RSS; exits non-zero when peak
- * RSS exceeds 200 MB or the result is wrong.
+ * streaming from disk, BENCH_REPEATS times, and Python's `csv.DictReader` reads the same JHU
+ * file the same number of times (keeping the same US national rows), in the same run. Prints
+ * min/median wall time, rows/s, the ratio to Python and peak RSS; exits non-zero when peak RSS
+ * exceeds 200 MB or the result is wrong. `--json` prints the figures as one JSON line last.
  *
  *   pnpm --filter @covid-etl/core bench          (BENCH_SCALE=10 for a quick run)
  *   pnpm bench:core                              (from the repository root)
  */
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,9 +21,11 @@ import { assertChunkSize, transformSources } from '../src/index.js';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(
-    'Usage: pnpm bench:core\n\nParses and joins a synthetic JHU file 100x the 2021-03-17 snapshot, streamed from disk,\n' +
-      'and prints rows/s, MB/s, wall time and peak RSS; exits 1 when peak RSS exceeds 200 MB.\n' +
-      'BENCH_SCALE=<n> changes the size (default 100); BENCH_RSS_LIMIT_MB=<n> the budget.',
+    'Usage: pnpm bench:core [--json]\n\nParses and joins a synthetic JHU file 100x the 2021-03-17 snapshot, streamed from disk,\n' +
+      "runs Python's csv.DictReader on the same file, and prints min/median wall time, rows/s, the\n" +
+      'ratio to Python and peak RSS; exits 1 when peak RSS exceeds 200 MB. --json adds one JSON line.\n' +
+      'BENCH_SCALE=<n> changes the size (default 100), BENCH_REPEATS=<n> the repeats (default 3),\n' +
+      'BENCH_RSS_LIMIT_MB=<n> the budget.',
   );
   process.exit(0);
 }
@@ -31,6 +36,47 @@ const RSS_LIMIT_BYTES = Number(process.env.BENCH_RSS_LIMIT_MB ?? '200') * MB;
 /** Size of jhu/time-series-19-covid-combined_2021-03-17.csv, when the snapshot is not here. */
 const SNAPSHOT_BYTES_FALLBACK = 4_187_033;
 const SCALE = Number(process.env.BENCH_SCALE ?? '100');
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? '3'));
+const JSON_OUTPUT = process.argv.includes('--json');
+
+/**
+ * The baseline: Python's csv.DictReader over the same file, keeping the same rows (Country/Region
+ * "US", empty Province/State, both stripped). Prints `<rows> <kept> <seconds>`.
+ */
+const PYTHON_BASELINE = `
+import csv, sys, time
+start = time.perf_counter()
+rows = kept = 0
+with open(sys.argv[1], newline='', encoding='utf-8-sig') as f:
+    for row in csv.DictReader(f):
+        rows += 1
+        if row['Country/Region'].strip() == 'US' and row['Province/State'].strip() == '':
+            kept += 1
+print(rows, kept, time.perf_counter() - start)
+`;
+
+interface PythonRun {
+  rows: number;
+  kept: number;
+  seconds: number;
+}
+
+/** One run of the Python baseline, or undefined when python3 is missing. */
+function runPython(file: string): PythonRun | undefined {
+  const child = spawnSync('python3', ['-c', PYTHON_BASELINE, file], { encoding: 'utf8' });
+  if (child.error || child.status !== 0) {
+    console.error(`python3 baseline not run: ${child.error?.message ?? child.stderr.trim()}`);
+    return undefined;
+  }
+  const [rows, kept, seconds] = child.stdout.trim().split(' ').map(Number);
+  return { rows: rows ?? 0, kept: kept ?? 0, seconds: seconds ?? 0 };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
 
 const JHU_DATES = dateRange('2020-01-22', 420); // 2020-01-22 .. 2021-03-16, as in the snapshot
 const NYT_DATES = dateRange('2020-01-21', 421); // NYT starts a day earlier
@@ -114,36 +160,64 @@ async function main(): Promise<number> {
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 20);
-    const start = performance.now();
-    const result = await transformSources(createReadStream(nyt.file), createReadStream(jhu.file));
-    const largestChunk = Math.max(...result.chunks.map((chunk) => assertChunkSize(chunk)));
-    const seconds = (performance.now() - start) / 1000;
+    const seconds: number[] = [];
+    let result: Awaited<ReturnType<typeof transformSources>> | undefined;
+    let largestChunk = 0;
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      const start = performance.now();
+      result = await transformSources(createReadStream(nyt.file), createReadStream(jhu.file));
+      largestChunk = Math.max(...result.chunks.map((chunk) => assertChunkSize(chunk)));
+      seconds.push((performance.now() - start) / 1000);
+    }
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const maxRss = process.resourceUsage().maxRSS * 1024; // whole process lifetime, generation included
 
+    const pythonRuns: PythonRun[] = [];
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      const run = runPython(jhu.file);
+      if (run) pythonRuns.push(run);
+    }
+
     const rows = jhu.rows + nyt.rows;
     const bytes = jhu.bytes + nyt.bytes;
     const peak = Math.max(peakRss, maxRss);
+    const records = result?.records ?? [];
     const recordsOk =
-      result.records.length === 420 &&
-      result.rejected.length === 0 &&
-      result.records.every((record, day) => record.recovered === usRecovered(day));
-    const table = {
-      'input (MB)': (bytes / MB).toFixed(1),
+      records.length === 420 &&
+      result?.rejected.length === 0 &&
+      records.every((record, day) => record.recovered === usRecovered(day));
+    const pythonOk = pythonRuns.every((run) => run.rows === jhu.rows && run.kept === 420);
+    const nodeMedian = median(seconds);
+    const pythonSeconds = pythonRuns.map((run) => run.seconds);
+    // Python reads the JHU file only; Node also reads the (tiny) NYT file and joins: a fair-to-Python ratio.
+    const ratio = pythonRuns.length > 0 ? median(pythonSeconds) / nodeMedian : undefined;
+    const figures = {
+      'input (MB)': Number((bytes / MB).toFixed(1)),
       'rows parsed': rows,
-      'wall time (s)': seconds.toFixed(2),
-      'rows/s': Math.round(rows / seconds),
-      'MB/s': (bytes / MB / seconds).toFixed(1),
-      'peak RSS sampled (MB)': (peakRss / MB).toFixed(1),
-      'maxRSS (MB)': (maxRss / MB).toFixed(1),
-      records: result.records.length,
-      rejected: result.rejected.length,
-      chunks: result.chunks.length,
+      repeats: REPEATS,
+      'wall time min (s)': Number(Math.min(...seconds).toFixed(2)),
+      'wall time median (s)': Number(nodeMedian.toFixed(2)),
+      'rows/s (median)': Math.round(rows / nodeMedian),
+      'MB/s (median)': Number((bytes / MB / nodeMedian).toFixed(1)),
+      'python DictReader min (s)': pythonRuns.length > 0 ? Number(Math.min(...pythonSeconds).toFixed(2)) : null,
+      'python DictReader median (s)': pythonRuns.length > 0 ? Number(median(pythonSeconds).toFixed(2)) : null,
+      'python rows/s (median)': pythonRuns.length > 0 ? Math.round(jhu.rows / median(pythonSeconds)) : null,
+      'speed vs python (median)': ratio === undefined ? null : Number(ratio.toFixed(2)),
+      'peak RSS sampled (MB)': Number((peakRss / MB).toFixed(1)),
+      'maxRSS (MB)': Number((maxRss / MB).toFixed(1)),
+      records: records.length,
+      rejected: result?.rejected.length ?? 0,
+      chunks: result?.chunks.length ?? 0,
       'largest chunk (bytes)': largestChunk,
     };
-    console.table(table);
+    console.table(figures);
+    if (JSON_OUTPUT) console.log(JSON.stringify({ benchmark: 'core', scale: SCALE, ...figures }));
 
+    if (!pythonOk) {
+      console.error('FAIL: the Python baseline did not read the same rows (expected every row and 420 kept)');
+      return 1;
+    }
     if (!recordsOk) {
       console.error('FAIL: expected 420 records with the generated US recoveries and no rejected row');
       return 1;

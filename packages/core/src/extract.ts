@@ -1,6 +1,5 @@
-import { pipeline, Readable } from 'node:stream';
 import type { JhuRawRow, NytRawRow, SourceId } from '@covid-etl/contracts';
-import { CsvError, type InfoRecord, type Options, parse } from 'csv-parse';
+import { type CsvRecord, CsvSyntaxError, scanCsv } from './csv-scan.js';
 import { StructuralError } from './errors.js';
 import { QUOTE_LIMIT, quote, truncate } from './text.js';
 
@@ -18,36 +17,36 @@ export const JHU_COLUMNS = {
   recovered: 'Recovered',
 } as const;
 
-/** Longest CSV record accepted (characters): a source row is under 100; anything near this is not CSV. */
+/** Longest CSV record accepted (bytes of UTF-8, so characters for ASCII): a source row is under 100; anything near this is not CSV. */
 export const MAX_RECORD_CHARS = 10_000;
 
 interface CsvSpec<K extends string, Row> {
   source: SourceId;
   columns: Record<K, string>;
-  /** Turns a data record into a row, or null to drop it (JHU: not US-national). */
-  toRow(record: string[], at: Record<K, number>, line: number): Row | null;
+  /** Turns a data record into a row, or undefined to drop it (JHU: not US-national). */
+  toRow(record: CsvRecord, at: Record<K, number>): Row | undefined;
 }
 
 const NYT_SPEC: CsvSpec<keyof typeof NYT_COLUMNS, NytRawRow> = {
   source: 'nyt',
   columns: NYT_COLUMNS,
-  toRow: (record, at, line) => ({
-    line,
-    date: field(record, at.date),
-    cases: field(record, at.cases),
-    deaths: field(record, at.deaths),
+  toRow: (record, at) => ({
+    line: record.line,
+    date: record.trimmed(at.date),
+    cases: record.trimmed(at.cases),
+    deaths: record.trimmed(at.deaths),
   }),
 };
 
 const JHU_SPEC: CsvSpec<keyof typeof JHU_COLUMNS, JhuRawRow> = {
   source: 'jhu',
   columns: JHU_COLUMNS,
-  toRow: (record, at, line) =>
-    field(record, at.country) === 'US' && field(record, at.province) === ''
-      ? { line, date: field(record, at.date), recovered: field(record, at.recovered) }
-      : null,
+  // Compared as bytes: only the kept rows (the US national series) become strings.
+  toRow: (record, at) =>
+    record.trimmedEquals(at.country, 'US') && record.trimmedEquals(at.province, '')
+      ? { line: record.line, date: record.trimmed(at.date), recovered: record.trimmed(at.recovered) }
+      : undefined,
 };
-
 /**
  * Streams the rows of an NYT `us.csv` (`date,cases,deaths`, columns found by header name, in
  * any order, extra columns ignored). Values are the raw strings, trimmed; `line` is the 1-based
@@ -88,56 +87,32 @@ async function* extractRows<K extends string, Row>(input: CsvInput, spec: CsvSpe
   const { source } = spec;
   let at: Record<K, number> | undefined;
   let header: string[] = [];
-  let previousEnd = 0;
-  let previousEmpty = 0;
   let dataRows = 0;
 
-  // csv-parse tells, for each record, the physical line it ends on and how many empty lines it
-  // skipped so far: the record starts right after the previous one plus the empty lines between.
-  const onRecord = (record: string[], context: InfoRecord): Row | null => {
-    const line = previousEnd + 1 + (context.empty_lines - previousEmpty);
-    previousEnd = context.lines;
-    previousEmpty = context.empty_lines;
-    if (record.length === 1 && (record[0] ?? '').trim() === '') return null; // a line of blanks
+  // Every record is tokenized and its field count checked; only the fields a row keeps are decoded.
+  const onRecord = (record: CsvRecord): Row | undefined => {
+    if (record.isBlank()) return undefined; // a line of blanks
     if (at === undefined) {
-      header = record.map((name) => name.trim());
-      at = resolveHeader(header, spec, line);
-      return null;
+      header = Array.from({ length: record.count }, (_, index) => record.trimmed(index));
+      at = resolveHeader(header, spec, record.line);
+      return undefined;
     }
-    if (record.length !== header.length) {
+    if (record.count !== header.length) {
       throw new StructuralError({
         source,
-        line,
-        reason: `found ${record.length} fields; expected ${header.length} like the header (${quote(header.join(','))})`,
+        line: record.line,
+        reason: `found ${record.count} fields; expected ${header.length} like the header (${quote(header.join(','))})`,
       });
     }
     dataRows++;
-    return spec.toRow(record, at, line);
+    return spec.toRow(record, at);
   };
 
-  const parser = parse({
-    bom: true,
-    skip_empty_lines: true,
-    // The field count is checked in onRecord, to skip lines of blanks and word the error.
-    relax_column_count: true,
-    max_record_size: MAX_RECORD_CHARS,
-    // csv-parse's types assume on_record returns the same array type it was given.
-    on_record: onRecord as unknown as Options['on_record'],
-  });
-  pipeline(Readable.from(refuseHtml(input, source)), parser, () => {
-    // Errors reach the consumer through the parser's iterator.
-  });
-
   try {
-    for await (const row of parser as AsyncIterable<Row>) yield row;
+    yield* scanCsv(refuseHtml(input, source), { maxRecordBytes: MAX_RECORD_CHARS }, onRecord);
   } catch (error) {
-    if (error instanceof CsvError) {
-      const recordStart = previousEnd + 1 + (parser.info.empty_lines - previousEmpty);
-      throw csvErrorToStructural(error, source, header, recordStart);
-    }
+    if (error instanceof CsvSyntaxError) throw csvErrorToStructural(error, source, header);
     throw error;
-  } finally {
-    parser.destroy();
   }
 
   if (at === undefined) {
@@ -153,11 +128,6 @@ async function* extractRows<K extends string, Row>(input: CsvInput, spec: CsvSpe
       reason: 'the file has a header but no data rows; expected one row per day',
     });
   }
-}
-
-/** The trimmed value of a field (the field count is checked before). */
-function field(record: string[], index: number): string {
-  return (record[index] ?? '').trim();
 }
 
 function resolveHeader<K extends string>(header: string[], spec: CsvSpec<K, unknown>, line: number): Record<K, number> {
@@ -186,20 +156,11 @@ function resolveHeader<K extends string>(header: string[], spec: CsvSpec<K, unkn
   return at;
 }
 
-function csvErrorToStructural(
-  error: CsvError,
-  source: SourceId,
-  header: string[],
-  recordStart: number,
-): StructuralError {
-  const columnIndex = typeof error.column === 'number' ? error.column : undefined;
-  const column = columnIndex === undefined ? undefined : header[columnIndex];
-  const lines = typeof error.lines === 'number' ? error.lines : undefined;
-  let line = lines;
+function csvErrorToStructural(error: CsvSyntaxError, source: SourceId, header: string[]): StructuralError {
+  const column = header[error.field];
   let reason: string;
   switch (error.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
-      line = recordStart;
       reason =
         'a quoted field opened here is never closed; expected a closing double quote (the body is not valid CSV)';
       break;
@@ -208,18 +169,15 @@ function csvErrorToStructural(
         'found a double quote inside an unquoted field; expected quotes only around whole fields (the body is not valid CSV)';
       break;
     case 'CSV_INVALID_CLOSING_QUOTE':
-    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
       reason =
         'found characters after a closing double quote; expected a comma or the end of the line (the body is not valid CSV)';
       break;
     case 'CSV_MAX_RECORD_SIZE':
-      reason = `found a record longer than ${MAX_RECORD_CHARS} characters; expected short CSV lines (the body is not CSV)`;
+      reason = `found a record longer than ${MAX_RECORD_CHARS} bytes; expected short CSV lines (the body is not CSV)`;
       break;
-    default:
-      reason = `the body is not valid CSV (${error.message})`;
   }
   return new StructuralError(
-    { source, ...(line === undefined ? {} : { line }), ...(column === undefined ? {} : { column }), reason },
+    { source, line: error.line, ...(column === undefined ? {} : { column }), reason },
     { cause: error },
   );
 }

@@ -389,6 +389,92 @@ describe('extractJhuRows', () => {
     expect(error.reason).toContain('HTML page');
   });
 
+  it('keeps a US row whose country field is quoted, and reads quoted commas of other countries as one field', async () => {
+    // Prepare
+    const text = [
+      'Date,Country/Region,Province/State,Confirmed,Recovered,Deaths',
+      '2020-01-22,"Korea, South",,1,9,0',
+      '2020-01-22,"US","",1,3,0',
+      '2020-01-23," US ",,1,4,0',
+      '2020-01-24,"U""S",,1,5,0',
+      '2020-01-25,\u00a0US\u2003,,1,6,0',
+      '2020-01-26,US,"Washington, D.C.",1,7,0',
+    ].join('\n');
+
+    // Act
+    const rows = await collect(extractJhuRows(toStream(text)));
+
+    // Assess
+    expect(rows).toEqual([
+      { line: 3, date: '2020-01-22', recovered: '3' },
+      { line: 4, date: '2020-01-23', recovered: '4' },
+      { line: 6, date: '2020-01-25', recovered: '6' },
+    ]);
+  });
+
+  it('numbers US rows by their physical line after quoted line breaks in other rows (LF and CRLF)', async () => {
+    for (const eol of ['\n', '\r\n']) {
+      // Prepare
+      const text = [
+        '\uFEFFDate,Country/Region,Province/State,Confirmed,Recovered,Deaths',
+        `2020-01-22,"Somewhere${eol}with${eol}breaks",,1,9,0`,
+        '2020-01-22,US,,1,3,0',
+        '',
+        '2020-01-23,US,,1,4,0',
+      ].join(eol);
+
+      // Act
+      const rows = await collect(extractJhuRows(toStream(text, { chunkSize: 5 })));
+
+      // Assess
+      expect(rows.map((row) => row.line)).toEqual([5, 7]);
+    }
+  });
+
+  it('gives the same rows and lines when a file spans many read batches, whatever the chunk size', async () => {
+    // Prepare: ~300 KB, with quoted countries, CRLF and a BOM, so records are cut between batches
+    const dates = dateRange('2020-01-22', 420);
+    const others = Array.from({ length: 18 }, (_, index) => `"Land, ${index}"`);
+    const lines = ['\uFEFFDate,Country/Region,Province/State,Confirmed,Recovered,Deaths'];
+    for (const [day, date] of dates.entries()) {
+      for (const other of others) lines.push(`${date},${other},,${day},${day},0`);
+      lines.push(`${date},"US",,${day},${day * 3},0`);
+    }
+    const text = `${lines.join('\r\n')}\r\n`;
+    const expected = dates.map((date, day) => ({ line: 2 + day * 19 + 18, date, recovered: String(day * 3) }));
+
+    for (const chunkSize of [997, 4096, 65_537]) {
+      // Act
+      const rows = await collect(extractJhuRows(toStream(text, { chunkSize })));
+
+      // Assess
+      expect(rows).toEqual(expected);
+    }
+  });
+
+  it('refuses the whole file for a malformed row of another country (structure is checked on every row)', async () => {
+    // Prepare
+    const text = `${jhuCsv(places)}2020-01-24,"France,,1,2,0\n2020-01-25,Spain,,1,2,0\n`;
+
+    // Act
+    const error = await structuralErrorOf(extractJhuRows(toStream(text)));
+
+    // Assess
+    expect(error).toMatchObject({ source: 'jhu', line: 8 });
+    expect(error.reason).toContain('never closed');
+  });
+
+  it('does not validate the values of rows it drops (another country with a bad date is ignored)', async () => {
+    // Prepare
+    const text = jhuCsv([...places, { date: 'not a date', country: 'France', recovered: 'lots' }]);
+
+    // Act
+    const rows = await collect(extractJhuRows(toStream(text)));
+
+    // Assess
+    expect(rows.map((row) => row.line)).toEqual([3, 5]);
+  });
+
   it('reports the line of an inconsistent row counted over all rows, not only US ones', async () => {
     // Prepare
     const text = `${jhuCsv(places)}2020-01-24,US,,1,2\n`;
