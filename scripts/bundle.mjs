@@ -6,14 +6,23 @@
  *
  * Run from a service folder (its package `build` script does). esbuild bundles the entry
  * with every dependency, `@aws-sdk/*` included (the runtime's copy is not pinned), as ESM
- * for Node 22, minified, names kept, with a linked source map. The zip holds `index.mjs`
- * and `index.mjs.map` with a fixed timestamp and mode, so building the same sources twice
- * gives the same sha256. Prints the zip's size and digest.
+ * for Node 22, minified, names kept, with a linked source map. Two artifacts, both
+ * reproducible (fixed timestamps and modes: the same sources give the same sha256):
+ *
+ * - `dist/<name>.zip`, what Terraform deploys: `index.mjs` and a lean `index.mjs.map` that maps
+ *   the project's own code only (no `sourcesContent`, no mappings into node_modules), so
+ *   `--enable-source-maps` names our files and lines in Lambda while the zip stays small;
+ * - `dist/<name>.mjs.map`, the full map (every source, with its content), kept beside the zip
+ *   to decode any frame of a deployed stack trace (`node scripts/decode-stack.mjs`).
+ *
+ * `dist/bundle/` holds the zip's two files unpacked. Prints the sizes and digests, and fails
+ * when the zip exceeds its budget of 400 KB (issue 12: smaller zips, faster cold starts).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
 import yazl from 'yazl';
 
@@ -59,6 +68,12 @@ await build({
   },
 });
 
+// The full map is the separate artifact; the zip gets the lean one (see the header).
+const fullMapText = readFileSync(path.join(bundleDir, 'index.mjs.map'), 'utf8');
+const fullMapPath = path.join(outDir, `${name}.mjs.map`);
+writeFileSync(fullMapPath, fullMapText);
+writeFileSync(path.join(bundleDir, 'index.mjs.map'), leanSourceMap(JSON.parse(fullMapText)));
+
 const FIXED_TIME = new Date('1980-01-01T00:00:00Z');
 const zipPath = path.join(outDir, `${name}.zip`);
 const zip = new yazl.ZipFile();
@@ -76,6 +91,57 @@ for await (const chunk of zip.outputStream) chunks.push(chunk);
 const bytes = Buffer.concat(chunks);
 writeFileSync(zipPath, bytes);
 
-const sha256 = createHash('sha256').update(bytes).digest('hex');
-const kib = (bytes.length / 1024).toFixed(1);
-console.log(`${name}: dist/${name}.zip ${kib} KiB sha256=${sha256}`);
+/** The zip budget (bytes). A dependency that breaks it deserves a look before the budget moves. */
+const MAX_ZIP_BYTES = 400_000;
+
+const digest = (data) => createHash('sha256').update(data).digest('hex');
+const kib = (size) => `${(size / 1024).toFixed(1)} KiB`;
+console.log(`${name}: dist/${name}.zip ${kib(bytes.length)} sha256=${digest(bytes)}`);
+console.log(`${name}: dist/${name}.mjs.map ${kib(Buffer.byteLength(fullMapText))} sha256=${digest(fullMapText)}`);
+if (bytes.length > MAX_ZIP_BYTES) {
+  console.error(
+    `${name}: dist/${name}.zip is ${bytes.length} bytes; the budget is ${MAX_ZIP_BYTES} (see docs/performance.md)`,
+  );
+  process.exit(1);
+}
+
+/**
+ * The map of the project's own sources only: node_modules sources are dropped, their segments
+ * become unmapped (a frame there shows its bundle position), and no source content is kept.
+ */
+function leanSourceMap(map) {
+  const keep = map.sources.map((source) => !source.split('/').includes('node_modules'));
+  const newIndex = [];
+  const sources = [];
+  map.sources.forEach((source, index) => {
+    if (keep[index]) {
+      newIndex[index] = sources.length;
+      sources.push(source);
+    }
+  });
+  const lines = decode(map.mappings).map((line) =>
+    line.map((segment) => {
+      if (segment.length === 1) return segment;
+      const [column, source, ...rest] = segment;
+      return keep[source] ? [column, newIndex[source], ...rest] : [column];
+    }),
+  );
+  const usedNames = new Map();
+  const names = [];
+  for (const line of lines) {
+    for (const segment of line) {
+      if (segment.length !== 5) continue;
+      const original = map.names[segment[4]];
+      if (!usedNames.has(original)) {
+        usedNames.set(original, names.length);
+        names.push(original);
+      }
+      segment[4] = usedNames.get(original);
+    }
+  }
+  // An unmapped segment right after another is redundant.
+  const compact = lines.map((line) =>
+    line.filter((segment, index) => segment.length !== 1 || line[index - 1]?.length !== 1),
+  );
+  return JSON.stringify({ version: 3, sources, sourceRoot: map.sourceRoot, names, mappings: encode(compact) });
+}

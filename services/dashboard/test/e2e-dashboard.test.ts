@@ -375,6 +375,17 @@ describeReal('the dashboard on the real snapshots', () => {
     expect(build).toBe(0);
     const files = unzip(path.join(PACKAGE_DIR, 'dist', 'dashboard.zip'));
     expect([...files.keys()].sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    // The zip stays small: its map names our sources only; the full map is the separate artifact.
+    expect(readFileSync(path.join(PACKAGE_DIR, 'dist', 'dashboard.zip')).length).toBeLessThanOrEqual(400_000);
+    const leanMap = JSON.parse(String(files.get('index.mjs.map'))) as { sources: string[]; sourcesContent?: unknown };
+    expect(leanMap.sources.filter((source) => source.includes('node_modules'))).toEqual([]);
+    expect(leanMap.sources).toContain('../../src/handler.ts');
+    expect(leanMap.sourcesContent).toBeUndefined();
+    const fullMap = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'dist', 'dashboard.mjs.map'), 'utf8')) as {
+      sources: string[];
+      sourcesContent: string[];
+    };
+    expect(fullMap.sourcesContent).toHaveLength(fullMap.sources.length);
     const bundleDir = freshDir('dashboard-bundle-');
     writeFileSync(path.join(bundleDir, 'index.mjs'), files.get('index.mjs') as Buffer);
     const dynamo = await startLocalDynamo({ dir: path.join(stateDir, 'dynamodb') });
