@@ -85,6 +85,7 @@ export {
   type ReceivedMessage,
   type ReceiveOptions,
   type RedrivePolicy,
+  readLocalQueueMessages,
   type SendMessageBatchEntry,
   type SendMessageBatchResult,
   type SendMessageResult,

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { QueueSettings } from '@covid-etl/contracts';
 import { type Clock, systemClock } from './clock.js';
@@ -19,7 +19,10 @@ export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 export const DEFAULT_MESSAGE_RETENTION_SECONDS = 345_600;
 
 const STATE_FORMAT = 'covid-etl-local-queue';
-const STATE_VERSION = 1;
+/** v2: the snapshot has a `generation`, and `<name>.log` holds the changes since (v1 files are read too). */
+const STATE_VERSION = 2;
+/** The change log is folded into a new snapshot once it is larger than this and the snapshot. */
+const COMPACT_MIN_LOG_BYTES = 256 * 1024;
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
@@ -69,7 +72,7 @@ export interface RedrivePolicy {
 export interface LocalQueueOptions {
   /** The queue name (1 to 80 of `A-Za-z0-9_-`); also the state file name. */
   readonly name: string;
-  /** When given, the queue lives in `<stateDir>/queues/<name>.json`; in memory otherwise. */
+  /** When given, the queue lives in `<stateDir>/queues/<name>.json` and `<name>.log`; in memory otherwise. */
   readonly stateDir?: string;
   /** Default visibility timeout in AWS seconds (before scaling), 0 to 43200; default 30. */
   readonly visibilityTimeoutSeconds?: number;
@@ -126,17 +129,27 @@ type MutableMessage = { -readonly [K in keyof QueueMessage]: QueueMessage[K] };
 
 interface StateFile {
   format: typeof STATE_FORMAT;
-  version: typeof STATE_VERSION;
+  version: 1 | typeof STATE_VERSION;
   name: string;
+  /** The change log whose first line names this generation continues this snapshot. */
+  generation?: number;
   messages: MutableMessage[];
 }
+
+/** One line of the change log: a message's whole new state, or its removal. */
+type LogEntry = { put: MutableMessage } | { del: string };
 
 /**
  * An SQS standard queue in this process, optionally persisted to disk.
  *
- * Guarantees: every mutation is written to `<stateDir>/queues/<name>.json` (temp file +
- * rename, so a crash leaves the old or the new state, never half a file) before the call
- * returns; the file is loaded at construction. One process at a time may use a state
+ * Guarantees: every mutation is on disk before the call returns, at a cost that does not
+ * grow with the queue: each call appends the messages it changed (their whole new state, or
+ * their removal) as JSON lines to `<stateDir>/queues/<name>.log`. The log is folded into the
+ * snapshot `<name>.json` at construction and whenever it outgrows both 256 KiB and the
+ * snapshot (amortized: O(1) rewrites per queue length of changes). Snapshot and log are each
+ * replaced by temp file + rename, and the log's first line names the snapshot generation it
+ * continues, so a crash at any point leaves a state that loads: a torn last log line (a crash
+ * mid-append) is dropped, as its call never returned. One process at a time may use a state
  * directory. Visibility timeouts are multiplied by `timeScale`; retention is not.
  * Differences from SQS: delivery order is the send order, and a receive returns as many
  * visible messages as asked for (SQS may return fewer).
@@ -150,11 +163,20 @@ export class LocalQueue {
   readonly messageRetentionSeconds: number;
   readonly redrive: RedrivePolicy | undefined;
   readonly clock: Clock;
-  /** The state file, or `undefined` for an in-memory queue. */
+  /** The snapshot file, or `undefined` for an in-memory queue. */
   readonly statePath: string | undefined;
+  /** The change log that continues the snapshot, or `undefined` for an in-memory queue. */
+  readonly logPath: string | undefined;
   readonly stats: QueueStats = { sent: 0, received: 0, deleted: 0, movedToDeadLetterQueue: 0, movedOut: 0 };
 
   #messages: MutableMessage[] = [];
+  /** Changes not yet on disk: messages to write whole (by reference) or ids removed. */
+  #changes: LogEntry[] = [];
+  /** The next write folds everything into a new snapshot (a purge, or no log yet). */
+  #compactNext = true;
+  #generation = 0;
+  #logBytes = 0;
+  #snapshotBytes = 0;
   /** Receipt handles of messages whose invocation is running (see `hold`). */
   readonly #held = new Set<string>();
   readonly #listeners = new Set<() => void>();
@@ -191,6 +213,7 @@ export class LocalQueue {
     }
     this.redrive = options.redrive;
     this.statePath = options.stateDir ? path.join(options.stateDir, 'queues', `${options.name}.json`) : undefined;
+    this.logPath = options.stateDir ? path.join(options.stateDir, 'queues', `${options.name}.log`) : undefined;
     this.#load();
   }
 
@@ -299,13 +322,13 @@ export class LocalQueue {
       message.receiptHandle = newReceiptHandle();
       message.visibleAt = now + this.scaledMs(visibilitySeconds);
       received.push({ ...message, receiptHandle: message.receiptHandle });
+      this.#changes.push({ put: message });
       changed = true;
     }
     if (toDeadLetter.length > 0 && this.redrive) {
       // The DLQ is written first: a crash in between duplicates a message rather than losing it.
       this.redrive.deadLetterQueue.#acceptDeadLetters(toDeadLetter, this.arn);
-      const moved = new Set(toDeadLetter);
-      this.#messages = this.#messages.filter((m) => !moved.has(m));
+      this.#remove(toDeadLetter);
       this.stats.movedToDeadLetterQueue += toDeadLetter.length;
       changed = true;
     }
@@ -321,7 +344,8 @@ export class LocalQueue {
   deleteMessage(receiptHandle: string): boolean {
     const index = this.#messages.findIndex((m) => m.receiptHandle === receiptHandle);
     if (index < 0) return false;
-    this.#messages.splice(index, 1);
+    const [deleted] = this.#messages.splice(index, 1);
+    if (deleted) this.#changes.push({ del: deleted.messageId });
     this.#held.delete(receiptHandle);
     this.stats.deleted += 1;
     this.#persist();
@@ -339,6 +363,7 @@ export class LocalQueue {
     const message = this.#messages.find((m) => m.receiptHandle === receiptHandle);
     if (!message || this.#isVisible(message, now)) return false;
     message.visibleAt = now + this.scaledMs(visibilityTimeoutSeconds);
+    this.#changes.push({ put: message });
     this.#persist();
     if (visibilityTimeoutSeconds === 0) this.#notify();
     return true;
@@ -368,6 +393,7 @@ export class LocalQueue {
     const now = this.clock.now();
     if (!message || message.visibleAt > now) return;
     message.visibleAt = now + this.scaledMs(visibilityTimeoutSeconds);
+    this.#changes.push({ put: message });
     this.#persist();
   }
 
@@ -417,6 +443,7 @@ export class LocalQueue {
     const count = this.#messages.length;
     this.#messages = [];
     this.#held.clear();
+    this.#compactNext = true;
     this.#persist();
     return count;
   }
@@ -436,8 +463,7 @@ export class LocalQueue {
     if (moving.length === 0) return { moved: 0 };
     for (const m of moving) target.#append(m.body, m.messageAttributes);
     target.#persist();
-    const moved = new Set(moving);
-    this.#messages = this.#messages.filter((m) => !moved.has(m));
+    this.#remove(moving);
     this.stats.movedOut += moving.length;
     this.#persist();
     target.#notify();
@@ -469,8 +495,16 @@ export class LocalQueue {
       visibleAt: now,
     };
     this.#messages.push(message);
+    this.#changes.push({ put: message });
     this.stats.sent += 1;
     return message;
+  }
+
+  /** Removes these messages (by identity) and records their removal. */
+  #remove(messages: readonly MutableMessage[]): void {
+    const removed = new Set(messages);
+    this.#messages = this.#messages.filter((m) => !removed.has(m));
+    for (const m of messages) this.#changes.push({ del: m.messageId });
   }
 
   #isHeld(message: MutableMessage): boolean {
@@ -483,15 +517,20 @@ export class LocalQueue {
 
   #acceptDeadLetters(messages: readonly MutableMessage[], sourceArn: string): void {
     const now = this.clock.now();
+    const present = new Set(this.#messages.map((m) => m.messageId));
     for (const m of messages) {
+      // Already here: a crash between writing the DLQ and the source queue redrove it twice.
+      if (present.has(m.messageId)) continue;
       // SQS keeps the message id, body, attributes and (standard queues) the original sent timestamp.
-      this.#messages.push({
+      const parked: MutableMessage = {
         ...m,
         enqueuedTimestamp: now,
         receiptHandle: null,
         visibleAt: now,
         deadLetterQueueSourceArn: sourceArn,
-      });
+      };
+      this.#messages.push(parked);
+      this.#changes.push({ put: parked });
     }
     this.#persist();
     this.#notify();
@@ -500,60 +539,171 @@ export class LocalQueue {
   /** Drops messages older than the retention period; returns whether any was dropped. */
   #expire(): boolean {
     const cutoff = this.clock.now() - this.messageRetentionSeconds * 1000;
-    const before = this.#messages.length;
-    this.#messages = this.#messages.filter((m) => m.sentTimestamp > cutoff);
-    return this.#messages.length !== before;
+    const expired = this.#messages.filter((m) => m.sentTimestamp <= cutoff);
+    if (expired.length > 0) this.#remove(expired);
+    return expired.length > 0;
   }
 
   #notify(): void {
     for (const listener of this.#listeners) listener();
   }
 
+  /** Loads the snapshot and replays the log that continues it, then folds both into a new snapshot. */
   #load(): void {
-    if (!this.statePath) return;
-    let text: string;
-    try {
-      text = readFileSync(this.statePath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new QueueStateError(this.statePath, `Cannot read queue state ${this.statePath}`, { cause: error });
-    }
-    let state: StateFile;
-    try {
-      state = JSON.parse(text) as StateFile;
-    } catch (error) {
-      throw new QueueStateError(
-        this.statePath,
-        `Queue state ${this.statePath} is not valid JSON: fix it or delete it (its messages are then lost)`,
-        { cause: error },
-      );
-    }
-    if (state?.format !== STATE_FORMAT || state.version !== STATE_VERSION || !Array.isArray(state.messages)) {
-      throw new QueueStateError(
-        this.statePath,
-        `Queue state ${this.statePath} is not a ${STATE_FORMAT} v${STATE_VERSION} file: delete it or point the stack at another directory`,
-      );
-    }
-    this.#messages = state.messages;
+    if (!this.statePath || !this.logPath) return;
+    const loaded = loadQueueState(this.statePath, this.logPath);
+    if (!loaded) return; // a new queue: files come with the first change
+    this.#messages = loaded.messages;
+    this.#generation = loaded.generation;
+    this.#compactNext = true;
+    this.#persist();
   }
 
+  /**
+   * Writes the pending changes: appended to the log, or, at construction, after a purge or once
+   * the log outgrows the snapshot, folded into a new snapshot that a fresh log then continues.
+   */
   #persist(): void {
-    if (!this.statePath) return;
+    const changes = this.#changes;
+    this.#changes = [];
+    if (!this.statePath || !this.logPath) return;
+    mkdirSync(path.dirname(this.statePath), { recursive: true });
+    if (!this.#compactNext) {
+      const text = changes.map((change) => `${JSON.stringify(change)}\n`).join('');
+      if (text === '') return;
+      const bytes = Buffer.byteLength(text);
+      if (this.#logBytes + bytes <= Math.max(COMPACT_MIN_LOG_BYTES, this.#snapshotBytes)) {
+        try {
+          appendFileSync(this.logPath, text);
+        } catch (error) {
+          throw new QueueStateError(this.logPath, `Cannot write queue log ${this.logPath}`, { cause: error });
+        }
+        this.#logBytes += bytes;
+        return;
+      }
+    }
+    // Snapshot first, then the log that continues it: a crash in between leaves the new snapshot
+    // and a log of the old generation, which loading ignores.
+    const generation = this.#generation + 1;
     const state: StateFile = {
       format: STATE_FORMAT,
       version: STATE_VERSION,
       name: this.name,
+      generation,
       messages: this.#messages,
     };
-    const temp = `${this.statePath}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-    mkdirSync(path.dirname(this.statePath), { recursive: true });
+    const snapshot = JSON.stringify(state);
+    const header = `${JSON.stringify({ format: STATE_FORMAT, generation })}\n`;
+    replaceFile(this.statePath, snapshot);
+    replaceFile(this.logPath, header);
+    this.#generation = generation;
+    this.#snapshotBytes = Buffer.byteLength(snapshot);
+    this.#logBytes = Buffer.byteLength(header);
+    this.#compactNext = false;
+  }
+}
+
+/**
+ * The messages a persisted queue holds, read from `<stateDir>/queues/<name>.json` and `.log`
+ * without writing anything (for tests and tools; a running queue may be appending meanwhile).
+ * An empty list when the queue has no files yet. Throws `QueueStateError` for corrupt files.
+ */
+export function readLocalQueueMessages(stateDir: string, name: string): QueueMessage[] {
+  const dir = path.join(stateDir, 'queues');
+  return loadQueueState(path.join(dir, `${name}.json`), path.join(dir, `${name}.log`))?.messages ?? [];
+}
+
+/** The snapshot with the log that continues it replayed, or undefined when neither file exists. */
+function loadQueueState(
+  statePath: string,
+  logPath: string,
+): { messages: MutableMessage[]; generation: number } | undefined {
+  const snapshot = readStateFile(statePath);
+  const log = readStateFile(logPath);
+  if (snapshot === undefined && log === undefined) return undefined;
+  let generation = 0;
+  const messages = new Map<string, MutableMessage>();
+  if (snapshot !== undefined) {
+    let state: StateFile;
     try {
-      writeFileSync(temp, JSON.stringify(state));
-      renameSync(temp, this.statePath);
+      state = JSON.parse(snapshot) as StateFile;
     } catch (error) {
-      rmSync(temp, { force: true });
-      throw new QueueStateError(this.statePath, `Cannot write queue state ${this.statePath}`, { cause: error });
+      throw new QueueStateError(
+        statePath,
+        `Queue state ${statePath} is not valid JSON: fix it or delete it (its messages are then lost)`,
+        { cause: error },
+      );
     }
+    if (
+      state?.format !== STATE_FORMAT ||
+      (state.version !== 1 && state.version !== STATE_VERSION) ||
+      !Array.isArray(state.messages)
+    ) {
+      throw new QueueStateError(
+        statePath,
+        `Queue state ${statePath} is not a ${STATE_FORMAT} v1 or v${STATE_VERSION} file: delete it or point the stack at another directory`,
+      );
+    }
+    generation = state.generation ?? 0;
+    for (const message of state.messages) messages.set(message.messageId, message);
+  }
+  if (log !== undefined) replayLog(logPath, log, generation, messages);
+  return { messages: [...messages.values()], generation };
+}
+
+function readStateFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new QueueStateError(file, `Cannot read queue state ${file}`, { cause: error });
+  }
+}
+
+/**
+ * Applies the log to `messages` when it continues snapshot `generation` (a log of another
+ * generation was already folded in by a compaction that crashed before replacing it).
+ */
+function replayLog(logPath: string, log: string, generation: number, messages: Map<string, MutableMessage>): void {
+  const lines = log.split('\n');
+  // The text after the last line break is a line whose append never finished: its call never returned.
+  lines.pop();
+  const corrupt = (line: number, cause?: unknown) =>
+    new QueueStateError(
+      logPath,
+      `Queue log ${logPath} line ${line} is not a valid change: fix it or delete it (its changes are then lost)`,
+      cause === undefined ? undefined : { cause },
+    );
+  let header: { format?: unknown; generation?: unknown };
+  try {
+    header = JSON.parse(lines[0] ?? '{}') as typeof header;
+  } catch (error) {
+    throw corrupt(1, error);
+  }
+  if (lines.length === 0 || header.generation !== generation) return;
+  if (header.format !== STATE_FORMAT) throw corrupt(1);
+  for (let index = 1; index < lines.length; index++) {
+    let entry: Partial<{ put: MutableMessage; del: string }>;
+    try {
+      entry = JSON.parse(lines[index] as string) as typeof entry;
+    } catch (error) {
+      throw corrupt(index + 1, error);
+    }
+    if (entry.put && typeof entry.put.messageId === 'string') messages.set(entry.put.messageId, entry.put);
+    else if (typeof entry.del === 'string') messages.delete(entry.del);
+    else throw corrupt(index + 1);
+  }
+}
+
+/** Replaces `file` with `text` through a temp file and a rename: readers see the old or the new file. */
+function replaceFile(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  try {
+    writeFileSync(temp, text);
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw new QueueStateError(file, `Cannot write queue state ${file}`, { cause: error });
   }
 }
 

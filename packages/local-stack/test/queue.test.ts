@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { QUEUES } from '@covid-etl/contracts';
@@ -10,6 +10,7 @@ import {
   ManualClock,
   QueueRequestError,
   QueueStateError,
+  readLocalQueueMessages,
 } from '../src/index.js';
 
 let stateDir: string;
@@ -192,6 +193,26 @@ describe('LocalQueue: persistence', () => {
     expect(file.messages).toHaveLength(2);
   });
 
+  it('lets a tool read the messages, log included, without writing anything', () => {
+    // Prepare
+    const { queue } = queuePair();
+    queue.send('in the snapshot');
+    queue.send('in the log');
+    queue.receive();
+    const before = readFileSync(queue.logPath ?? '', 'utf8');
+
+    // Act
+    const messages = readLocalQueueMessages(stateDir, 'work');
+
+    // Assess
+    expect(messages.map((m) => [m.body, m.approximateReceiveCount])).toEqual([
+      ['in the snapshot', 1],
+      ['in the log', 0],
+    ]);
+    expect(readFileSync(queue.logPath ?? '', 'utf8')).toBe(before);
+    expect(readLocalQueueMessages(stateDir, 'no-such-queue')).toEqual([]);
+  });
+
   it('writes a redrive to the DLQ to both state files, so another instance does not park it again', () => {
     // Prepare: one message received up to maxReceiveCount, then visible again.
     const first = queuePair(2);
@@ -223,6 +244,133 @@ describe('LocalQueue: persistence', () => {
     // Assess
     expect(reopen).toThrow(QueueStateError);
     expect(reopen).toThrow(/not valid JSON/);
+  });
+});
+
+describe('LocalQueue: the change log', () => {
+  const body = (index: number) => JSON.stringify({ index, padding: 'x'.repeat(200) });
+
+  it('appends each change to the log instead of rewriting the queue, whatever its length', () => {
+    // Prepare: a long queue, folded into its snapshot by reopening it.
+    const first = new LocalQueue({ name: 'long', stateDir, clock });
+    for (let index = 0; index < 300; index++) first.send(body(index));
+    const queue = new LocalQueue({ name: 'long', stateDir, clock });
+    const snapshotBefore = statSync(queue.statePath ?? '');
+    const logBefore = statSync(queue.logPath ?? '').size;
+
+    // Act: one of each change.
+    queue.send(body(300));
+    const [received] = queue.receive();
+    queue.changeVisibility(received?.receiptHandle ?? '', 60);
+    queue.deleteMessage(received?.receiptHandle ?? '');
+
+    // Assess: the snapshot (~100 KB) was not rewritten; the log grew by about three messages.
+    expect(snapshotBefore.size).toBeGreaterThan(100_000);
+    const snapshotAfter = statSync(queue.statePath ?? '');
+    expect([snapshotAfter.ino, snapshotAfter.size, snapshotAfter.mtimeMs]).toEqual([
+      snapshotBefore.ino,
+      snapshotBefore.size,
+      snapshotBefore.mtimeMs,
+    ]);
+    const grown = statSync(queue.logPath ?? '').size - logBefore;
+    expect(grown).toBeGreaterThan(0);
+    expect(grown).toBeLessThan(4 * 600);
+    expect(new LocalQueue({ name: 'long', stateDir, clock }).size).toBe(300);
+  });
+
+  it('folds the log into the snapshot once it outgrows it, so the log stays bounded, and reloads the same state', () => {
+    // Prepare
+    const queue = new LocalQueue({ name: 'busy', stateDir, clock, visibilityTimeoutSeconds: 0 });
+    for (let index = 0; index < 5; index++) queue.send(body(index));
+    let largestLog = 0;
+
+    // Act: thousands of receives, each rewriting one message's state in the log.
+    for (let round = 0; round < 3_000; round++) {
+      queue.receive({ maxMessages: 1 });
+      largestLog = Math.max(largestLog, statSync(queue.logPath ?? '').size);
+    }
+
+    // Assess
+    expect(largestLog).toBeLessThanOrEqual(256 * 1024);
+    const reopened = new LocalQueue({ name: 'busy', stateDir, clock, visibilityTimeoutSeconds: 0 });
+    expect(reopened.peek()).toEqual(queue.peek());
+    // A visibility timeout of 0 and delivery in send order: the first message every time.
+    expect(reopened.peek().map((m) => m.approximateReceiveCount)).toEqual([3_000, 0, 0, 0, 0]);
+  });
+
+  it('drops a torn last log line (a crash mid-append) and keeps every completed change', () => {
+    // Prepare
+    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    queue.send('a');
+    queue.send('b');
+    appendFileSync(queue.logPath ?? '', '{"put":{"messageId":"torn","bo');
+
+    // Act
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock });
+
+    // Assess
+    expect(reopened.peek().map((m) => m.body)).toEqual(['a', 'b']);
+  });
+
+  it('ignores a log of an older generation (a crash after the new snapshot, before the new log)', () => {
+    // Prepare: the log holding "a" (the first change goes to the snapshot), then a purge folds it.
+    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    queue.send('first');
+    queue.send('a');
+    const oldLog = readFileSync(queue.logPath ?? '', 'utf8');
+    queue.purge();
+    writeFileSync(queue.logPath ?? '', oldLog);
+
+    // Act
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock });
+
+    // Assess
+    expect(oldLog).toContain('"body":"a"');
+    expect(reopened.peek()).toEqual([]);
+  });
+
+  it('refuses a log line that is not a change, naming the line', () => {
+    // Prepare
+    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    queue.send('a');
+    appendFileSync(queue.logPath ?? '', 'not a change\n');
+    queue.send('b');
+
+    // Act
+    const reopen = () => new LocalQueue({ name: 'work', stateDir, clock });
+
+    // Assess
+    expect(reopen).toThrow(QueueStateError);
+    expect(reopen).toThrow(/work\.log line 2 is not a valid change/);
+  });
+
+  it('reads a version 1 state file (one JSON file, no log)', () => {
+    // Prepare
+    const message = {
+      messageId: 'm-1',
+      body: 'from v1',
+      messageAttributes: {},
+      md5OfBody: 'x',
+      sentTimestamp: clock.now(),
+      enqueuedTimestamp: clock.now(),
+      approximateReceiveCount: 0,
+      approximateFirstReceiveTimestamp: null,
+      receiptHandle: null,
+      visibleAt: clock.now(),
+    };
+    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    queue.send('to be replaced');
+    rmSync(queue.logPath ?? '');
+    writeFileSync(
+      queue.statePath ?? '',
+      JSON.stringify({ format: 'covid-etl-local-queue', version: 1, name: 'work', messages: [message] }),
+    );
+
+    // Act
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock });
+
+    // Assess
+    expect(reopened.peek()).toEqual([message]);
   });
 });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readLocalQueueMessages } from '@covid-etl/local-stack';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/etl.mjs');
 
@@ -71,11 +72,7 @@ export function decodeEncodedWords(value: string): string {
     });
 }
 
-/** Messages persisted in a local queue's state file. */
+/** Messages persisted in a local queue's state files (snapshot and change log). */
 export function queueMessages(dir: string, queue: string): Array<{ body: string; approximateReceiveCount?: number }> {
-  try {
-    return JSON.parse(readFileSync(path.join(dir, 'queues', `${queue}.json`), 'utf8')).messages;
-  } catch {
-    return [];
-  }
+  return readLocalQueueMessages(dir, queue);
 }
