@@ -56,6 +56,9 @@ bash scripts/ci/check-reproducible-build.sh
 step "terraform: fmt, validate, offline plan"
 bash scripts/ci/terraform-check.sh
 
+step "benchmarks, once at a small size (no thresholds: they must keep working)"
+pnpm bench --size small
+
 step "tests"
 rm -rf "$root/test-output/jest-results"
 status=0

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * Runs the project's benchmarks and prints their figures as one table (`pnpm bench`):
+ * the core extractor against Python's csv.DictReader (packages/core/bench), module init and zip
+ * size of each built Lambda (scripts/bench-lambda.mjs, after `pnpm build`) and the cost of a
+ * local queue change by queue length (packages/local-stack/bench). No thresholds here: the
+ * figures and the method are in docs/performance.md.
+ *
+ *   pnpm bench                 the sizes of docs/performance.md (minutes)
+ *   pnpm bench --size small    once each at a small size (CI: they keep working)
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: 'full' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log('Usage: pnpm bench [--size full|small]\n\nRuns every benchmark and prints one table.');
+  process.exit(0);
+}
+if (values.size !== 'full' && values.size !== 'small') {
+  console.error(`--size must be full or small, got "${values.size}"`);
+  process.exit(2);
+}
+const small = values.size === 'small';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs one benchmark with --json, showing its own output, and returns its JSON line. */
+function run(label, cwd, command, args, env = {}) {
+  console.error(`\n==> ${label}`);
+  const child = spawnSync(command, args, {
+    cwd: path.join(root, cwd),
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.stderr.write(child.stdout ?? '');
+  const line = (child.stdout ?? '').split('\n').findLast((text) => text.startsWith('{'));
+  if (child.status !== 0 || !line) {
+    console.error(`${label}: failed (exit ${child.status ?? child.error?.message})`);
+    process.exitCode = 1;
+    return undefined;
+  }
+  return JSON.parse(line);
+}
+
+const rows = [];
+const add = (area, figure, min, median, note = '') => rows.push({ area, figure, min, median, note });
+
+const core = run(
+  'core extractor vs Python csv.DictReader',
+  'packages/core',
+  'pnpm',
+  ['exec', 'tsx', 'bench/core.bench.ts', '--json'],
+  small ? { BENCH_SCALE: '1', BENCH_REPEATS: '1' } : {},
+);
+if (core) {
+  const note = `${core.scale}x JHU, ${core['input (MB)']} MB, ${core.repeats} repeats`;
+  add('core', 'extract+transform (s)', core['wall time min (s)'], core['wall time median (s)'], note);
+  add('core', 'python DictReader (s)', core['python DictReader min (s)'], core['python DictReader median (s)'], note);
+  add('core', 'speed vs python (x)', '', core['speed vs python (median)'], 'target >= 3');
+  add('core', 'peak RSS (MB)', '', core['maxRSS (MB)'], 'target < 200');
+}
+
+console.error('\n==> pnpm build (the Lambda bundles)');
+const build = spawnSync('pnpm', ['build', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
+const lambda =
+  build.status === 0
+    ? run('Lambda module init', '.', process.execPath, [
+        'scripts/bench-lambda.mjs',
+        '--json',
+        '--runs',
+        small ? '1' : '7',
+      ])
+    : undefined;
+if (build.status !== 0) process.exitCode = 1;
+for (const row of lambda?.rows ?? []) {
+  add(
+    `lambda ${row.function}`,
+    'module init (ms)',
+    row['init min (ms)'],
+    row['init median (ms)'],
+    `zip ${row['zip (KiB)']} KiB`,
+  );
+}
+
+const queue = run(
+  'local queue changes',
+  'packages/local-stack',
+  'pnpm',
+  ['exec', 'tsx', 'bench/queue.bench.ts', '--json'],
+  small ? { BENCH_QUEUE_LENGTHS: '100', BENCH_REPEATS: '1' } : {},
+);
+for (const row of queue?.rows ?? []) {
+  add(
+    'local queue',
+    `µs per change, ${row['queue length']} messages`,
+    row['µs/change min'],
+    row['µs/change median'],
+    `${row['bytes written/change']} bytes written/change`,
+  );
+}
+
+console.log(`\npnpm bench --size ${values.size} (${new Date().toISOString()}, node ${process.version})`);
+console.table(rows);
+console.log('Pipeline vs monolith: not measured yet (see docs/performance.md).');
