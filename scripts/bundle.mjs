@@ -47,6 +47,27 @@ const bundleDir = path.join(outDir, 'bundle');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(bundleDir, { recursive: true });
 
+/**
+ * zod's `z` namespace re-exports every locale (`z.locales.*`, ~260 KB minified, a fifth of a
+ * bundle); being a namespace object, esbuild cannot drop the unused ones. The project uses
+ * zod's default English messages only, so its locale index resolves to English alone. Module
+ * init compiles less code; `z.locales.<other>` would be undefined (nothing here uses it).
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir)) return undefined;
+      // A fixed virtual name (the source map must hold no absolute path: reproducible anywhere).
+      return { path: 'english-only', namespace: 'zod-locales', pluginData: path.join(args.resolveDir, '../locales') };
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: args.pluginData,
+    }));
+  },
+};
+
 await build({
   entryPoints: { index: path.join(serviceDir, values.entry) },
   outdir: bundleDir,
@@ -66,6 +87,7 @@ await build({
   banner: {
     js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
   },
+  plugins: [zodEnglishOnly],
 });
 
 // The full map is the separate artifact; the zip gets the lean one (see the header).
@@ -110,7 +132,8 @@ if (bytes.length > MAX_ZIP_BYTES) {
  * become unmapped (a frame there shows its bundle position), and no source content is kept.
  */
 function leanSourceMap(map) {
-  const keep = map.sources.map((source) => !source.split('/').includes('node_modules'));
+  // Our files only: not under node_modules, not a plugin's virtual module (`namespace:name`).
+  const keep = map.sources.map((source) => !source.split('/').includes('node_modules') && !/^[a-z-]+:/.test(source));
   const newIndex = [];
   const sources = [];
   map.sources.forEach((source, index) => {
