@@ -2,8 +2,8 @@
  * Benchmark of the core ETL path on a synthetic JHU file 100x the 2021-03-17 snapshot (~420 MB:
  * thousands of fake countries and provinces plus one US national series) and a matching NYT
  * file. Both are streamed to a temporary folder, then extract + chunk + transform runs on them
- * streaming from disk, BENCH_REPEATS times, and Python's `csv.DictReader` reads the same JHU
- * file the same number of times (keeping the same US national rows), in the same run. Prints
+ * streaming from disk, BENCH_REPEATS times, alternating with Python's `csv.DictReader` reading
+ * the same JHU file (keeping the same US national rows), in the same run. Prints
  * min/median wall time, rows/s, the ratio to Python and peak RSS; exits non-zero when peak RSS
  * exceeds 200 MB or the result is wrong. `--json` prints the figures as one JSON line last.
  *
@@ -163,21 +163,19 @@ async function main(): Promise<number> {
     const seconds: number[] = [];
     let result: Awaited<ReturnType<typeof transformSources>> | undefined;
     let largestChunk = 0;
+    const pythonRuns: PythonRun[] = [];
+    // Node and Python alternate, so a change in the machine's load affects both alike.
     for (let repeat = 0; repeat < REPEATS; repeat++) {
       const start = performance.now();
       result = await transformSources(createReadStream(nyt.file), createReadStream(jhu.file));
       largestChunk = Math.max(...result.chunks.map((chunk) => assertChunkSize(chunk)));
       seconds.push((performance.now() - start) / 1000);
+      const run = runPython(jhu.file);
+      if (run) pythonRuns.push(run);
     }
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const maxRss = process.resourceUsage().maxRSS * 1024; // whole process lifetime, generation included
-
-    const pythonRuns: PythonRun[] = [];
-    for (let repeat = 0; repeat < REPEATS; repeat++) {
-      const run = runPython(jhu.file);
-      if (run) pythonRuns.push(run);
-    }
 
     const rows = jhu.rows + nyt.rows;
     const bytes = jhu.bytes + nyt.bytes;
