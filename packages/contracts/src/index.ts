@@ -1,3 +1,4 @@
+export * from './clock.js';
 export * from './environment.js';
 export * from './events.js';
 export * from './messages.js';

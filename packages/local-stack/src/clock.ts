@@ -1,11 +1,6 @@
-/** The source of "now" for the local stack: the system clock, or a hand-driven one in tests. */
-export interface Clock {
-  /** Milliseconds since the epoch, like `Date.now()`. */
-  now(): number;
-}
+import type { Clock } from '@covid-etl/contracts';
 
-/** The system clock. */
-export const systemClock: Clock = { now: () => Date.now() };
+export { type Clock, systemClock } from '@covid-etl/contracts';
 
 /**
  * A clock that only moves when told to: makes visibility timeouts and timestamps
@@ -19,8 +14,8 @@ export class ManualClock implements Clock {
     this.#now = start;
   }
 
-  now(): number {
-    return this.#now;
+  now(): Date {
+    return new Date(this.#now);
   }
 
   /** Moves the clock forward by `ms` milliseconds. */

@@ -169,7 +169,7 @@ export class LocalEventBus {
       'detail-type': entry.DetailType,
       source: entry.Source,
       account: LOCAL_ACCOUNT_ID,
-      time: formatEventTime(entry.Time ?? new Date(this.clock.now())),
+      time: formatEventTime(entry.Time ?? this.clock.now()),
       region: LOCAL_REGION,
       resources: [...resources],
       detail,

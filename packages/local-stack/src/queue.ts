@@ -307,7 +307,7 @@ export class LocalQueue {
     const visibilitySeconds = options.visibilityTimeoutSeconds ?? this.visibilityTimeoutSeconds;
     assertVisibilityTimeout(visibilitySeconds);
     let changed = this.#expire();
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     const received: ReceivedMessage[] = [];
     const toDeadLetter: MutableMessage[] = [];
     for (const message of this.#messages) {
@@ -359,7 +359,7 @@ export class LocalQueue {
    */
   changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): boolean {
     assertVisibilityTimeout(visibilityTimeoutSeconds);
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     const message = this.#messages.find((m) => m.receiptHandle === receiptHandle);
     if (!message || this.#isVisible(message, now)) return false;
     message.visibleAt = now + this.scaledMs(visibilityTimeoutSeconds);
@@ -390,7 +390,7 @@ export class LocalQueue {
   release(receiptHandle: string, visibilityTimeoutSeconds = this.visibilityTimeoutSeconds): void {
     if (!this.#held.delete(receiptHandle)) return;
     const message = this.#messages.find((m) => m.receiptHandle === receiptHandle);
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     if (!message || message.visibleAt > now) return;
     message.visibleAt = now + this.scaledMs(visibilityTimeoutSeconds);
     this.#changes.push({ put: message });
@@ -405,13 +405,13 @@ export class LocalQueue {
 
   /** Messages available for retrieval (ApproximateNumberOfMessages). */
   get approximateNumberOfMessages(): number {
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     return this.#messages.filter((m) => this.#isVisible(m, now)).length;
   }
 
   /** Messages received and neither deleted nor visible again (ApproximateNumberOfMessagesNotVisible). */
   get approximateNumberOfMessagesNotVisible(): number {
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     return this.#messages.filter((m) => !this.#isVisible(m, now)).length;
   }
 
@@ -424,12 +424,12 @@ export class LocalQueue {
   get ageOfOldestMessageMs(): number {
     if (this.#messages.length === 0) return 0;
     const oldest = Math.min(...this.#messages.map((m) => m.enqueuedTimestamp));
-    return Math.max(0, this.clock.now() - oldest);
+    return Math.max(0, this.clock.now().getTime() - oldest);
   }
 
   /** Milliseconds until the next in-flight message becomes visible; `undefined` when none is in flight. */
   nextVisibleInMs(): number | undefined {
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     let next: number | undefined;
     for (const m of this.#messages) {
       if (this.#isHeld(m)) continue;
@@ -458,7 +458,7 @@ export class LocalQueue {
       throw new QueueRequestError('InvalidParameterValue', `Cannot move messages of ${this.name} to itself`);
     }
     if (this.#expire()) this.#persist();
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     const moving = this.#messages.filter((m) => this.#isVisible(m, now));
     if (moving.length === 0) return { moved: 0 };
     for (const m of moving) target.#append(m.body, m.messageAttributes);
@@ -481,7 +481,7 @@ export class LocalQueue {
   }
 
   #append(body: string, attributes: MessageAttributes): MutableMessage {
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     const message: MutableMessage = {
       messageId: randomUUID(),
       body,
@@ -516,7 +516,7 @@ export class LocalQueue {
   }
 
   #acceptDeadLetters(messages: readonly MutableMessage[], sourceArn: string): void {
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     const present = new Set(this.#messages.map((m) => m.messageId));
     for (const m of messages) {
       // Already here: a crash between writing the DLQ and the source queue redrove it twice.
@@ -538,7 +538,7 @@ export class LocalQueue {
 
   /** Drops messages older than the retention period; returns whether any was dropped. */
   #expire(): boolean {
-    const cutoff = this.clock.now() - this.messageRetentionSeconds * 1000;
+    const cutoff = this.clock.now().getTime() - this.messageRetentionSeconds * 1000;
     const expired = this.#messages.filter((m) => m.sentTimestamp <= cutoff);
     if (expired.length > 0) this.#remove(expired);
     return expired.length > 0;

@@ -131,7 +131,7 @@ export class LocalTopic {
       input.MessageStructure === 'json' ? (JSON.parse(input.Message) as Record<string, string>) : undefined;
     const messageId = randomUUID();
     this.published.push({ ...input, MessageId: messageId });
-    const timestamp = this.clock.now();
+    const timestamp = this.clock.now().getTime();
     for (const subscription of this.#subscriptions) {
       const body = bodies ? (bodies[subscription.protocol] ?? bodies.default ?? '') : input.Message;
       try {

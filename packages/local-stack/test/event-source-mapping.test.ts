@@ -71,8 +71,8 @@ describe('EventSourceMapping: the event Lambda receives', () => {
       eventSourceARN: 'arn:aws:sqs:local:000000000000:orders',
       attributes: {
         ApproximateReceiveCount: '1',
-        SentTimestamp: String(clock.now()),
-        ApproximateFirstReceiveTimestamp: String(clock.now()),
+        SentTimestamp: String(clock.now().getTime()),
+        ApproximateFirstReceiveTimestamp: String(clock.now().getTime()),
       },
       md5OfBody: 'b2c1941ecf6d7478efcb26039e3d07cf',
     });

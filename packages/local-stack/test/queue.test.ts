@@ -351,12 +351,12 @@ describe('LocalQueue: the change log', () => {
       body: 'from v1',
       messageAttributes: {},
       md5OfBody: 'x',
-      sentTimestamp: clock.now(),
-      enqueuedTimestamp: clock.now(),
+      sentTimestamp: clock.now().getTime(),
+      enqueuedTimestamp: clock.now().getTime(),
       approximateReceiveCount: 0,
       approximateFirstReceiveTimestamp: null,
       receiptHandle: null,
-      visibleAt: clock.now(),
+      visibleAt: clock.now().getTime(),
     };
     const queue = new LocalQueue({ name: 'work', stateDir, clock });
     queue.send('to be replaced');
@@ -394,7 +394,7 @@ describe('LocalQueue: moving messages (StartMessageMoveTask)', () => {
     expect(redriven?.body).toBe('retry me');
     expect(redriven?.messageId).not.toBe(MessageId);
     expect(redriven?.approximateReceiveCount).toBe(0);
-    expect(redriven?.sentTimestamp).toBe(clock.now());
+    expect(redriven?.sentTimestamp).toBe(clock.now().getTime());
   });
 });
 

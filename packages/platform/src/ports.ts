@@ -37,9 +37,5 @@ export interface SecretReader {
   read(name: string): Promise<string>;
 }
 
-/** Wall-clock time, injectable so tests and the local stack's scaled time can control it. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
+/** Wall-clock time: the one `Clock` of the workspace, defined in contracts. */
+export { type Clock, systemClock } from '@covid-etl/contracts';
