@@ -51,7 +51,12 @@ export const LoadChunkMessage = z.object({
 });
 export type LoadChunkMessage = z.infer<typeof LoadChunkMessage>;
 
-/** Largest body the pipeline ever sends to SQS (the provider caps queues at 256 KiB). */
+/**
+ * Largest message the pipeline sends to SQS, SNS or EventBridge, in bytes: 256 KiB. SNS messages
+ * and EventBridge entries are capped at 256 KiB; SQS now allows 1 MiB, but the AWS provider 5.x
+ * caps a queue's `max_message_size` at 262,144 (terraform-provider-aws #43692), so the queues
+ * keep the old limit. The local stack enforces the same value.
+ */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
 /** What starts a fetcher run: the schedule (with its scheduled time) or a person. */

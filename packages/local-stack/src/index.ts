@@ -74,7 +74,6 @@ export {
   type LocalQueueOptions,
   localQueueArn,
   MAX_BATCH_ENTRIES,
-  MAX_MESSAGE_BYTES,
   MAX_VISIBILITY_TIMEOUT_SECONDS,
   type MessageAttributes,
   type MessageAttributeValue,

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { QueueSettings } from '@covid-etl/contracts';
+import { MAX_MESSAGE_BYTES, type QueueSettings } from '@covid-etl/contracts';
 import { type Clock, systemClock } from './clock.js';
 import { QueueRequestError, QueueStateError } from './errors.js';
 
@@ -9,8 +9,6 @@ import { QueueRequestError, QueueStateError } from './errors.js';
 export const LOCAL_REGION = 'local';
 /** Account id used in the ARNs of local resources. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
-/** SQS's message size limit kept by this project (body + attributes), 256 KiB. */
-export const MAX_MESSAGE_BYTES = 262_144;
 /** SendMessageBatch / ReceiveMessage limit. */
 export const MAX_BATCH_ENTRIES = 10;
 /** SQS's largest visibility timeout (12 hours). */

@@ -1,12 +1,11 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { QUEUES } from '@covid-etl/contracts';
+import { MAX_MESSAGE_BYTES, QUEUES } from '@covid-etl/contracts';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   createQueueWithDeadLetterQueue,
   LocalQueue,
-  MAX_MESSAGE_BYTES,
   ManualClock,
   QueueRequestError,
   QueueStateError,

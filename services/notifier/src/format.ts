@@ -1,6 +1,7 @@
 import {
   type DomainEventEnvelope,
   EventDetailType,
+  MAX_MESSAGE_BYTES,
   NOTIFICATION_KIND,
   type RejectedRow,
   type RunNotification,
@@ -17,10 +18,10 @@ export { NOTIFICATION_KIND } from '@covid-etl/contracts';
 export const MAX_SUBJECT_LENGTH = 99;
 
 /**
- * Budget for the published message (the JSON of all bodies), in UTF-8 bytes. SNS allows
- * 262,144 bytes; the margin covers the subject and message attributes.
+ * Budget for the published message (the JSON of all bodies), in UTF-8 bytes: SNS's
+ * `MAX_MESSAGE_BYTES` (262,144) less a margin for the subject and message attributes.
  */
-export const MAX_MESSAGE_BYTES = 250_000;
+export const MESSAGE_BODIES_BUDGET_BYTES = MAX_MESSAGE_BYTES - 12_144;
 
 /** Rejected rows shown in the short (Slack / Chatbot) text. */
 const REJECTED_IN_SHORT_TEXT = 3;
@@ -73,7 +74,7 @@ export function failureReason(outcome: RunOutcome): string {
  */
 export function formatNotification(
   outcome: RunOutcome,
-  { maxMessageBytes = MAX_MESSAGE_BYTES }: { maxMessageBytes?: number } = {},
+  { maxMessageBytes = MESSAGE_BODIES_BUDGET_BYTES }: { maxMessageBytes?: number } = {},
 ): Notification {
   const subject = formatSubject(outcome);
   const text = formatShortText(outcome);
