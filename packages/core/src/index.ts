@@ -8,6 +8,7 @@ export {
   MAX_RECORD_CHARS,
   NYT_COLUMNS,
 } from './extract.js';
+export { truncate } from './text.js';
 export {
   type ChunkTransformResult,
   type SourcesTransformResult,

@@ -6,7 +6,12 @@ export function quote(value: string): string {
   return `"${truncate(value, QUOTE_LIMIT)}"`;
 }
 
-/** `value` cut to `limit` characters, with an ellipsis when cut. */
-export function truncate(value: string, limit: number): string {
-  return value.length > limit ? `${value.slice(0, limit)}…` : value;
+/**
+ * `text` cut to at most `maxLength` characters, the `ending` included (`…` unless told, e.g.
+ * `'...'` where only ASCII is allowed); trailing spaces before the ending are dropped.
+ */
+export function truncate(text: string, maxLength: number, { ending = '…' }: { ending?: string } = {}): string {
+  if (text.length <= maxLength) return text;
+  if (maxLength <= ending.length) return text.slice(0, Math.max(0, maxLength));
+  return `${text.slice(0, maxLength - ending.length).trimEnd()}${ending}`;
 }

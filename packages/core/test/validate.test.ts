@@ -127,7 +127,7 @@ describe('validateNytRow', () => {
     // Assess
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.rejected.value?.length).toBeLessThanOrEqual(101);
+    expect(result.rejected.value?.length).toBe(100);
     expect(result.rejected.reason.length).toBeLessThan(200);
   });
 });

@@ -9,8 +9,9 @@ import {
   SOURCE_LABELS,
   type SourceIdentity,
 } from '@covid-etl/contracts';
+import { truncate } from '@covid-etl/core';
 import type { Notification } from '@covid-etl/platform';
-import { escapeMrkdwn, formatBytes, formatCount, formatDuration, oneLine, toAsciiLine, truncate } from './text.js';
+import { escapeMrkdwn, formatBytes, formatCount, formatDuration, oneLine, toAsciiLine } from './text.js';
 
 export { NOTIFICATION_KIND } from '@covid-etl/contracts';
 
@@ -145,7 +146,7 @@ export function formatSubject(outcome: RunOutcome): string {
     default:
       subject = `${prefix} ${status}: ${failureReason(outcome)}`;
   }
-  return truncate(toAsciiLine(subject), MAX_SUBJECT_LENGTH);
+  return truncate(toAsciiLine(subject), MAX_SUBJECT_LENGTH, { ending: '...' });
 }
 
 /** The plain-text email body. Never a stack trace or an object dump. */

@@ -3,6 +3,8 @@
  * durations and sizes, Slack mrkdwn escaping.
  */
 
+import { truncate } from '@covid-etl/core';
+
 /** Characters that Unicode normalization (NFKD) does not reduce to ASCII, with their ASCII spelling. */
 const ASCII_SPELLING: Record<string, string> = {
   ß: 'ss',
@@ -66,12 +68,6 @@ export function toAsciiLine(text: string): string {
 /** One line of text (Unicode kept): line breaks and control characters become one space, then truncated. */
 export function oneLine(text: string, maxLength: number): string {
   return truncate(text.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim(), maxLength);
-}
-
-/** `text` cut to at most `maxLength` characters, ending with `...` when cut. */
-export function truncate(text: string, maxLength: number): string {
-  if (text.length <= maxLength) return text;
-  return `${text.slice(0, Math.max(0, maxLength - 3)).trimEnd()}...`;
 }
 
 /** A duration for people: `850 ms`, `5 s`, `2 min 5 s`, `1 h 2 min`. */

@@ -5,6 +5,7 @@
  */
 
 import { RunNotification } from '@covid-etl/contracts';
+import { truncate } from '@covid-etl/core';
 
 export { NOTIFICATION_KIND, RunNotification } from '@covid-etl/contracts';
 
@@ -170,10 +171,6 @@ export function escapeMrkdwn(text: string): string {
 
 function oneLine(text: string): string {
   return text.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
-}
-
-function truncate(text: string, maxLength: number): string {
-  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1).trimEnd()}…`;
 }
 
 /** Cuts escaped mrkdwn without leaving half an entity (`&am…`). */
