@@ -428,6 +428,18 @@ describe('etl dlq list / peek --env dev', () => {
     expect(fake.queue(dlqUrl('loader')).every((m) => m.visibleAt <= fake.now)).toBe(true);
   });
 
+  it('says, in the text for people, that a sampled age is not the exact figure', async () => {
+    // Prepare
+    fake.put(dlqUrl('loader'), chunkBody('m-1', '2020-01'), { sent: fake.now - 3_600_000 });
+    const { deps: d, stdout } = deps();
+    // Act
+    const code = await dlqListCommand({ env: 'dev' }, d);
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout()).toMatch(/covid-etl-dev-loader-dlq +1 +0 /);
+    expect(stdout()).toContain("CloudWatch's ApproximateAgeOfOldestMessage (the alarms) is the exact figure.");
+  });
+
   it('peeks with a short visibility timeout, hands the messages back, and shows the recorded error', async () => {
     // Prepare
     const runId = 'm-20261125T110000Z-bbbbbb';

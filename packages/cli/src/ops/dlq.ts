@@ -97,7 +97,7 @@ export async function dlqListCommand(options: { env: string; json?: boolean }, d
           ].join(' '),
         ),
       ];
-      if (backend.kind === 'aws' && rows.some((r) => r.messages > 0)) {
+      if (rows.some((r) => r.messages > 0 && r.ageBasis === 'sample')) {
         lines.push(
           '\nOLDEST: since the message was first sent, from the messages one receive returned (up to 10, handed back at once);',
           "CloudWatch's ApproximateAgeOfOldestMessage (the alarms) is the exact figure.",
