@@ -1,11 +1,11 @@
 import { EventDetailType, type RunStatus, type RunSummary } from '@covid-etl/contracts';
-import type { LedgerRepository, RunItem } from './dynamo/ledger-repository.js';
+import type { BaselineLedger, ChunkLedger, RunItem, RunLedger } from './dynamo/ledger-repository.js';
 import type { Logger } from './logger.js';
 import { type Clock, type EventPublisher, systemClock } from './ports.js';
 import { buildRunSummary } from './run-summary.js';
 
 export interface RunFinalizerDeps {
-  ledger: LedgerRepository;
+  ledger: RunLedger & ChunkLedger & BaselineLedger;
   events: EventPublisher;
   logger: Logger;
   clock?: Clock;

@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
-import type { LedgerRepository } from './dynamo/ledger-repository.js';
+import type { ChunkLedger } from './dynamo/ledger-repository.js';
 import { describeError, MalformedMessageError, PermanentError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createBatchHandler } from './sqs-batch.js';
@@ -44,7 +44,7 @@ export function createSqsHandler<M extends ChunkMessage>({
 }: {
   schema: z.ZodType<M>;
   stage: 'transform' | 'load';
-  ledger: LedgerRepository;
+  ledger: ChunkLedger;
   logger: Logger;
   process: (message: M, record: SQSRecord) => Promise<void>;
 } & SqsHandlerOptions) {

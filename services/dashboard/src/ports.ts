@@ -1,10 +1,10 @@
-import type { Clock, LedgerRepository, Logger, SeriesRepository } from '@covid-etl/platform';
+import type { Clock, Logger, RunLedger, SeriesRepository } from '@covid-etl/platform';
 
 /** What the dashboard reads the data table through (a Query on `pk = US`, never a Scan). */
 export type SeriesReader = Pick<SeriesRepository, 'query'>;
 
 /** What the dashboard reads the run ledger through (the `byStartedAt` index, latest first). */
-export type RunReader = Pick<LedgerRepository, 'listRuns'>;
+export type RunReader = Pick<RunLedger, 'listRuns'>;
 
 /** The bundled front-end, served under `/assets/`. */
 export interface WebAssets {

@@ -13,14 +13,15 @@ import {
 } from '@covid-etl/contracts';
 import { assertChunkSize, chunkRawByMonth, extractJhuRows, extractNytRows, StructuralError } from '@covid-etl/core';
 import {
+  type BaselineLedger,
   type Clock,
   describeError,
-  type LedgerRepository,
   type Logger,
   type MessageSender,
   PermanentError,
   type RunFinalizer,
   type RunItem,
+  type RunLedger,
   type SourceBaseline,
 } from '@covid-etl/platform';
 import {
@@ -33,7 +34,7 @@ import {
 export interface StartRunDeps {
   environment: string;
   defaultUrls: Record<SourceId, string>;
-  ledger: LedgerRepository;
+  ledger: RunLedger & BaselineLedger;
   transformerQueue: MessageSender;
   downloader: SourceDownloader;
   finalizer: RunFinalizer;

@@ -1,17 +1,19 @@
 import type { LoadChunkMessage, RunCounts, SeriesRecord } from '@covid-etl/contracts';
 import {
+  type BaselineLedger,
+  type ChunkLedger,
   type Clock,
-  type LedgerRepository,
   type Logger,
   PermanentError,
   type RunFinalizer,
+  type RunLedger,
   type SeriesRepository,
   type StoredRecord,
   TransientError,
 } from '@covid-etl/platform';
 
 export interface LoadChunkDeps {
-  ledger: LedgerRepository;
+  ledger: RunLedger & ChunkLedger & BaselineLedger;
   series: SeriesRepository;
   finalizer: RunFinalizer;
   clock: Clock;

@@ -1,12 +1,12 @@
 import { dlqName, queueName } from '@covid-etl/contracts';
-import type { ChunkItem, Clock, LedgerRepository, Logger, RunFinalizer, RunItem } from '@covid-etl/platform';
+import type { ChunkItem, ChunkLedger, Clock, Logger, RunFinalizer, RunItem, RunLedger } from '@covid-etl/platform';
 
 /** How far back the check looks for unfinished runs (a run older than this was reported long ago). */
 export const LOOKBACK_MS = 14 * 24 * 60 * 60_000;
 
 export interface CheckStalledRunsDeps {
   environment: string;
-  ledger: LedgerRepository;
+  ledger: RunLedger & ChunkLedger;
   finalizer: RunFinalizer;
   clock: Clock;
   logger: Logger;
