@@ -42,7 +42,7 @@ import {
   systemClock,
 } from '@covid-etl/platform';
 import { createHandler as createTransformer } from '@covid-etl/transformer';
-import { checkStalledRuns, describePendingChunks } from '@covid-etl/watchdog';
+import { checkStalledRuns, describePendingChunks, fetcherStoppedReason } from '@covid-etl/watchdog';
 import { pino } from 'pino';
 import { EnvSecretReader, LocalEventPublisher, LocalNotificationPublisher, LocalQueueSender } from './adapters.js';
 import { FaultInjector, type FaultMode, type FaultService } from './faults.js';
@@ -323,6 +323,7 @@ export class LocalPipeline {
 
   /** "10 of 10 chunk(s) parked in a dead-letter queue: 2020-01 to 2020-10 (10 months) in …-loader-dlq (…)". */
   private parkedReason(run: RunItem, chunks: ChunkItem[]): string {
+    if (run.dispatch !== 'SENT') return fetcherStoppedReason(run.runId, LOCAL_ENVIRONMENT);
     const location = new Map<string, { dlq: string; key: QueueKey }>();
     for (const key of Object.keys(this.queues) as QueueKey[]) {
       const { deadLetterQueue } = this.queues[key];

@@ -15,6 +15,11 @@ export interface SourceRequest {
   url: string;
   etag?: string;
   lastModified?: string;
+  /**
+   * Epoch ms by which the download must have ended, retries included: attempts are cut to
+   * it and no retry starts that could not end before it.
+   */
+  deadline?: number;
 }
 
 /** A downloaded source: a local file to parse, its digest and the server's validators. */
@@ -82,29 +87,40 @@ export class HttpSourceDownloader implements SourceDownloader {
   async download(request: SourceRequest): Promise<SourceResponse> {
     if (request.url.startsWith('file:')) return this.readLocalFile(request);
     let lastError: unknown;
+    let attempts = 0;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      if (attempt > 1) await sleep(backoffDelay(attempt - 1, this.baseDelayMs, 10_000));
+      if (attempt > 1) {
+        const delay = backoffDelay(attempt - 1, this.baseDelayMs, 10_000);
+        if (request.deadline !== undefined && Date.now() + delay >= request.deadline) break;
+        await sleep(delay);
+      }
+      const timeoutMs =
+        request.deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, request.deadline - Date.now());
+      if (timeoutMs <= 0) break;
+      attempts = attempt;
       try {
-        return await this.attempt(request);
+        return await this.attempt(request, timeoutMs);
       } catch (error) {
         if (!(error instanceof TransientError)) throw error;
         lastError = error;
       }
     }
+    const why = lastError ? (lastError as Error).message : 'no time left';
+    const outOfTime = attempts < this.maxAttempts ? " (stopped early: the fetcher's time limit was near)" : '';
     throw new SourceUnavailableError(
       request.id,
-      `could not download ${request.url} after ${this.maxAttempts} attempts: ${(lastError as Error).message}`,
+      `could not download ${request.url} after ${attempts} attempt(s): ${why}${outOfTime}`,
       { cause: lastError },
     );
   }
 
-  private async attempt(request: SourceRequest): Promise<SourceResponse> {
+  private async attempt(request: SourceRequest, timeoutMs: number): Promise<SourceResponse> {
     const headers: Record<string, string> = { 'user-agent': 'covid-etl', 'accept-encoding': 'gzip' };
     if (request.etag) headers['if-none-match'] = request.etag;
     if (request.lastModified) headers['if-modified-since'] = request.lastModified;
     let response: Response;
     try {
-      response = await this.fetchImpl(request.url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await this.fetchImpl(request.url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       throw new TransientError(describeFetchError(error), { cause: error });
     }
@@ -182,8 +198,11 @@ export class HttpSourceDownloader implements SourceDownloader {
     const file = fileURLToPath(request.url);
     let size: number;
     try {
-      size = (await stat(file)).size;
+      const info = await stat(file);
+      if (!info.isFile()) throw new SourceUnavailableError(request.id, `${file} is not a file (a directory?)`);
+      size = info.size;
     } catch (error) {
+      if (error instanceof SourceUnavailableError) throw error;
       throw new SourceUnavailableError(request.id, `cannot read ${file}: ${(error as Error).message}`, {
         cause: error,
       });

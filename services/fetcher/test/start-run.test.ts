@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DEFAULT_SOURCE_URLS, type SourceId, TransformChunkMessage } from '@covid-etl/contracts';
 import {
   type LedgerRepository,
@@ -10,11 +11,13 @@ import {
   RunFinalizer,
   silentLogger,
 } from '@covid-etl/platform';
-import { dateRange, jhuCsv, nytCsv } from '@covid-etl/testing';
+import { dateRange, jhuCsv, lambdaContext, nytCsv } from '@covid-etl/testing';
 import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
+  createHandler,
   type FetcherDeps,
+  HttpSourceDownloader,
   type SourceDownloader,
   type SourceRequest,
   type SourceResponse,
@@ -24,6 +27,7 @@ import { startRun } from '../src/use-cases/start-run.js';
 
 const SCHEDULED = '2026-11-25T06:00:00Z';
 const SCHEDULED_RUN = 's-20261125T060000Z';
+const SHA = 'c'.repeat(64);
 
 /** Serves in-memory CSV bodies as downloaded files; ETags are honoured like a real server's. */
 class FakeDownloader implements SourceDownloader {
@@ -59,11 +63,20 @@ class FakeDownloader implements SourceDownloader {
   }
 }
 
-/** A MessageSender that keeps the messages; `failAfter` sends only that many, then throws once. */
+/**
+ * A MessageSender that keeps the messages; `failAfter` sends only that many, then throws once;
+ * `crashAfter` sends only that many and never returns (the process died there).
+ */
 class CapturingSender implements MessageSender {
   readonly sent: OutgoingMessage[] = [];
   failAfter: number | undefined;
+  crashAfter: number | undefined;
   async sendAll(messages: OutgoingMessage[]): Promise<void> {
+    if (this.crashAfter !== undefined) {
+      this.sent.push(...messages.slice(0, this.crashAfter));
+      this.crashAfter = undefined;
+      return new Promise<void>(() => undefined);
+    }
     if (this.failAfter !== undefined) {
       const partial = this.failAfter;
       this.failAfter = undefined;
@@ -308,10 +321,11 @@ describe('startRun', () => {
   });
 
   it('resumes a dispatch that died halfway and finishes the run only when every month is loaded', async () => {
-    // Prepare: the first invocation sends one message, then SendMessageBatch keeps failing; the
-    // loader loads that month before Lambda retries the invocation.
-    sender.failAfter = 1;
-    await expect(startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps)).rejects.toThrow('still failing');
+    // Prepare: the first invocation sends one message, then the process dies; the loader loads
+    // that month before Lambda retries the invocation.
+    sender.crashAfter = 1;
+    void startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);
+    while (sender.sent.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
     await loadChunks(SCHEDULED_RUN, ['2020-03']);
     sender.sent.length = 0;
 
@@ -329,5 +343,128 @@ describe('startRun', () => {
     expect(run).toMatchObject({ status: 'SUCCEEDED', months: ['2020-03', '2020-04', '2020-05'] });
     expect(run?.summary?.counts).toEqual({ inserted: 3, updated: 0, unchanged: 0, rejected: 0 });
     expect(events.published).toHaveLength(1);
+  });
+});
+
+describe('startRun: every error once the run exists ends it FAILED, once', () => {
+  const failedRun = async (runId: string) => {
+    const run = await ledger.getRun(runId);
+    expect(run?.status).toBe('FAILED');
+    expect(run?.failure?.stage).toBe('fetch');
+    expect(run?.failure?.reason).not.toMatch(/\n|\s{2}| {4}at /);
+    expect(events.published).toEqual([
+      { detailType: 'EtlRunFailed', detail: expect.objectContaining({ reason: run?.failure?.reason }) },
+    ]);
+    return run?.failure?.reason ?? '';
+  };
+
+  it('says a directory given as a source is not a file', async () => {
+    // Prepare: the real downloader, a directory as the NYT source.
+    const dir = mkdtempSync(path.join(tmpdir(), 'fetcher-dir-source-'));
+    deps = { ...deps, environment: 'local', downloader: new HttpSourceDownloader() };
+    const sources = { nyt: pathToFileURL(dir).href, jhu: pathToFileURL(dir).href };
+
+    // Act
+    const result = await startRun({ trigger: 'manual', sources }, deps);
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(await failedRun(result.runId)).toBe(`nyt: ${dir} is not a file (a directory?) (The New York Times us.csv)`);
+    expect(sender.sent).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends FAILED with a one-line reason on an unexpected error (EISDIR while reading)', async () => {
+    // Prepare: a downloader that hands over a directory as the downloaded file.
+    const dir = mkdtempSync(path.join(tmpdir(), 'fetcher-eisdir-'));
+    deps = {
+      ...deps,
+      downloader: {
+        download: async () => ({ status: 'ok', file: dir, sha256: SHA, bytes: 1, dispose: async () => undefined }),
+      },
+    };
+
+    // Act
+    const result = await startRun({ trigger: 'manual' }, deps);
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(await failedRun(result.runId)).toMatch(/^the fetcher failed: Error: EISDIR/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends FAILED, sending nothing, when a month is too large for one message', async () => {
+    // Prepare: 6,000 NYT rows in March 2020.
+    const days = Array.from({ length: 6000 }, (_, i) => `2020-03-${String((i % 31) + 1).padStart(2, '0')}`);
+    downloader.bodies.nyt = nytCsv(days.map((date, i) => ({ date, cases: i, deaths: i })));
+
+    // Act
+    const result = await startRun({ trigger: 'manual' }, deps);
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(await failedRun(result.runId)).toMatch(
+      /^month 2020-03: the chunk message would be \d+ bytes; .*: a source has far more rows per month than one a day; nothing was sent$/,
+    );
+    expect(sender.sent).toEqual([]);
+  });
+
+  it('ends FAILED when the transformer queue keeps refusing the chunks', async () => {
+    // Prepare
+    sender.failAfter = 1;
+
+    // Act
+    const result = await startRun({ trigger: 'manual' }, deps);
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(await failedRun(result.runId)).toBe(
+      'the fetcher failed: Error: SendMessageBatch to the transformer queue still failing after retries',
+    );
+  });
+
+  it('ends FAILED before its deadline when a source hangs, without waiting for every retry', async () => {
+    // Prepare: a source that never answers; 30 s per attempt and 4 attempts, but 1.5 s left.
+    const hanging = (async (_url: string, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+      })) as typeof fetch;
+    deps = { ...deps, downloader: new HttpSourceDownloader({ fetch: hanging, timeoutMs: 30_000, maxAttempts: 4 }) };
+    const started = Date.now();
+
+    // Act
+    const result = await startRun({ trigger: 'manual' }, deps, { deadline: started + 1500 });
+
+    // Assess
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(result.status).toBe('FAILED');
+    expect(await failedRun(result.runId)).toMatch(
+      /^nyt: could not download .* after 1 attempt\(s\): timed out \(stopped early: the fetcher's time limit was near\)/,
+    );
+  });
+
+  it('takes its deadline from the remaining invocation time minus the finish margin (createHandler)', async () => {
+    // Prepare: 2.5 s left in the invocation, 1 s kept to finish; the source never answers.
+    const hanging = (async (_url: string, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+      })) as typeof fetch;
+    const handler = createHandler(
+      { ...deps, downloader: new HttpSourceDownloader({ fetch: hanging, timeoutMs: 30_000 }) },
+      { timeoutEarlyInMillis: 0, finishMarginMs: 1000 },
+    );
+    const started = Date.now();
+    const remaining = () => Math.max(0, started + 2500 - Date.now());
+
+    // Act
+    const result = (await handler({ trigger: 'manual' }, lambdaContext({ getRemainingTimeInMillis: remaining }))) as {
+      runId: string;
+      status: string;
+    };
+
+    // Assess: ended (and recorded) before the invocation's time was up.
+    expect(remaining()).toBeGreaterThan(0);
+    expect(result.status).toBe('FAILED');
+    expect((await ledger.getRun(result.runId))?.status).toBe('FAILED');
   });
 });

@@ -157,7 +157,7 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
   const field = (label: string, value: string) => lines.push(`${`${label}:`.padEnd(14)}${value}`);
 
   lines.push(`covid-etl run ${summary.runId}: ${status}`, '');
-  field('Status', `${status} (${STATUS_MEANING[status]})`);
+  field('Status', `${status} (${statusMeaning(status, summary)})`);
   field('Run id', summary.runId);
   field('Environment', summary.environment);
   field('Trigger', summary.trigger);
@@ -256,6 +256,14 @@ const STATUS_MEANING: Record<OutcomeStatus, string> = {
   FAILED: 'the run failed; the data table holds what was loaded before',
   INCOMPLETE: 'chunks are parked in a dead-letter queue; replay them to finish the run',
 };
+
+/** What a status means for this run: an INCOMPLETE run whose fetcher stopped has nothing to replay. */
+function statusMeaning(status: OutcomeStatus, summary: RunSummary): string {
+  if (status === 'INCOMPLETE' && summary.failure?.stage === 'fetch') {
+    return 'the fetcher stopped before sending the chunks; nothing is parked to replay';
+  }
+  return STATUS_MEANING[status];
+}
 
 /** `nyt line 12, column "deaths", value "-3": deaths must not be negative` */
 function formatRejectedRow(row: RejectedRow, { short = false }: { short?: boolean } = {}): string {

@@ -201,6 +201,21 @@ describe('email body', () => {
     expect(email).toContain('Note: replay the DLQ to finish the run');
   });
 
+  it('does not ask to replay anything when the fetcher stopped before dispatching', () => {
+    // Prepare
+    const reason = 'the fetcher stopped before dispatching: run `pnpm etl run` again, or abandon it';
+    const outcome = failed(reason, { status: 'INCOMPLETE', failure: { reason, stage: 'fetch' } });
+
+    // Act
+    const email = formatNotification(outcome).bodies.email ?? '';
+
+    // Assess
+    expect(email).toContain(
+      'Status:       INCOMPLETE (the fetcher stopped before sending the chunks; nothing is parked',
+    );
+    expect(email).not.toMatch(/replay them/);
+  });
+
   it('never dumps an object', () => {
     // Prepare
     const outcome = failed('nyt line 1: required column "deaths" is missing', { dateRange: null, sources: [] });

@@ -3,7 +3,12 @@ import middy from '@middy/core';
 import { type CheckStalledRunsDeps, checkStalledRuns, type StalledRunsReport } from './use-cases/check-stalled-runs.js';
 
 export type { CheckStalledRunsDeps as WatchdogDeps, StalledRunsReport } from './use-cases/check-stalled-runs.js';
-export { checkStalledRuns, describePendingChunks, stalledReason } from './use-cases/check-stalled-runs.js';
+export {
+  checkStalledRuns,
+  describePendingChunks,
+  fetcherStoppedReason,
+  stalledReason,
+} from './use-cases/check-stalled-runs.js';
 
 /** The watchdog's Lambda handler, invoked by a schedule every few minutes. */
 export function createHandler(deps: CheckStalledRunsDeps, options: HandlerOptions = {}) {

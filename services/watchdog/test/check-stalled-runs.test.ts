@@ -193,6 +193,25 @@ describe('checkStalledRuns', () => {
     expect((await ledger.getRun('s-20261124T060000Z'))?.status).toBe('RUNNING');
   });
 
+  it('reports a run whose fetcher stopped before dispatching as such: nothing to replay', async () => {
+    // Prepare: the run item exists, the fetcher died before sending its chunks.
+    await ledger.createRun(runItem({ runId: OLD, startedAt: '2026-11-25T06:00:00.000Z' }));
+    clock.advance(31 * MINUTE);
+
+    // Act
+    const report = await checkStalledRuns(deps);
+
+    // Assess
+    expect(report.reported).toEqual([OLD]);
+    const run = await ledger.getRun(OLD);
+    expect(run?.status).toBe('INCOMPLETE');
+    expect(run?.failure).toEqual({
+      stage: 'fetch',
+      reason: `the fetcher stopped before dispatching: run \`pnpm etl run --env dev\` again, or abandon it: \`pnpm etl abandon ${OLD} --env dev\``,
+    });
+    expect(run?.failure?.reason).not.toMatch(/replay|dead-letter/);
+  });
+
   it('runs as the scheduled Lambda handler', async () => {
     // Prepare
     await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03']);
@@ -273,6 +292,8 @@ describe('stalledReason', () => {
     const reason = stalledReason(run({ dispatch: 'PENDING' }), [], 90 * MINUTE, 'dev');
 
     // Assess
-    expect(reason).toBe('stalled: the fetcher did not finish sending the chunks 90 min after the start');
+    expect(reason).toBe(
+      `the fetcher stopped before dispatching: run \`pnpm etl run --env dev\` again, or abandon it: \`pnpm etl abandon ${OLD} --env dev\``,
+    );
   });
 });

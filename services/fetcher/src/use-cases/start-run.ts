@@ -11,7 +11,14 @@ import {
   scheduledRunId,
   type TransformChunkMessage,
 } from '@covid-etl/contracts';
-import { assertChunkSize, chunkRawByMonth, extractJhuRows, extractNytRows, StructuralError } from '@covid-etl/core';
+import {
+  assertChunkSize,
+  ChunkTooLargeError,
+  chunkRawByMonth,
+  extractJhuRows,
+  extractNytRows,
+  StructuralError,
+} from '@covid-etl/core';
 import {
   type BaselineLedger,
   type Clock,
@@ -24,6 +31,7 @@ import {
   type RunLedger,
   type SourceBaseline,
 } from '@covid-etl/platform';
+import { assertBeforeDeadline } from '../deadline.js';
 import {
   type DownloadedSource,
   type SourceDownloader,
@@ -87,6 +95,14 @@ export function resolveSourceUrls(
   return urls;
 }
 
+export interface StartRunOptions {
+  /**
+   * Epoch ms by which the run must be dispatched (see `fetcherDeadline`): downloads are cut
+   * to it, and a run still not dispatched then ends FAILED instead of being killed RUNNING.
+   */
+  deadline?: number;
+}
+
 /**
  * Starts (or joins) one pipeline run: records it in the ledger first, downloads both sources
  * (conditionally), extracts and validates their structure, groups the raw rows into month
@@ -95,10 +111,16 @@ export function resolveSourceUrls(
  *
  * Idempotent per run id: a duplicate invocation of the same scheduled time joins the run; a
  * run whose fetcher died before sending every chunk is dispatched again (duplicates are
- * harmless downstream). Structural errors and unreachable sources end the run FAILED before
- * anything is written to the data table; unchanged sources end it SUCCEEDED with nothing to do.
+ * harmless downstream). Any error once the run item exists (an unusable source, a chunk too
+ * large, the deadline, a failing queue) ends the run FAILED with a one-line reason and one
+ * `EtlRunFailed`, before anything more is sent; unchanged sources end it SUCCEEDED with nothing
+ * to do. Only a crash (the process dies) leaves it RUNNING, for a retry to resume.
  */
-export async function startRun(input: FetcherInput, deps: StartRunDeps): Promise<FetcherResult> {
+export async function startRun(
+  input: FetcherInput,
+  deps: StartRunDeps,
+  { deadline }: StartRunOptions = {},
+): Promise<FetcherResult> {
   const now = deps.clock.now();
   const runId = input.scheduledTime ? scheduledRunId(input.scheduledTime) : manualRunId(now);
   const log = deps.logger.child({ runId });
@@ -125,7 +147,8 @@ export async function startRun(input: FetcherInput, deps: StartRunDeps): Promise
   const downloads: DownloadedSource[] = [];
   try {
     const baselines = await deps.ledger.getSourceBaselines();
-    const fetched = await downloadBoth(urls, baselines, deps.downloader);
+    const fetched = await downloadBoth(urls, baselines, deps.downloader, deadline);
+    assertBeforeDeadline(deadline, 'downloading the sources');
     if (!fetched) return await finishUnchanged(run, urls, baselines, deps, log, 'not modified (HTTP 304)');
     downloads.push(fetched.nyt, fetched.jhu);
     const sources = SOURCES.map((id) => identity(id, urls[id], fetched[id]));
@@ -138,6 +161,7 @@ export async function startRun(input: FetcherInput, deps: StartRunDeps): Promise
     const jhu: JhuRawRow[] = [];
     for await (const row of extractJhuRows(createReadStream(fetched.jhu.file))) jhu.push(row);
     log.info({ nytRows: nyt.length, jhuRows: jhu.length }, 'sources extracted');
+    assertBeforeDeadline(deadline, 'reading the sources');
 
     const chunks = chunkRawByMonth(nyt, jhu);
     const monthStates = await deps.ledger.getMonthStates();
@@ -167,6 +191,7 @@ export async function startRun(input: FetcherInput, deps: StartRunDeps): Promise
     });
 
     const hashes = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
+    assertBeforeDeadline(deadline, 'planning the chunks');
     await deps.ledger.recordDispatchPlan(runId, { sources, months: changed.map((c) => c.month), hashes, skipped });
     await deps.transformerQueue.sendAll(messages);
     await deps.ledger.markDispatched(runId);
@@ -175,11 +200,17 @@ export async function startRun(input: FetcherInput, deps: StartRunDeps): Promise
     const finished = await deps.finalizer.finishIfComplete(runId);
     return { runId, joined: !created, status: finished ?? 'RUNNING', chunks: messages.length };
   } catch (error) {
-    if (!(error instanceof StructuralError || error instanceof SourceUnavailableError)) throw error;
-    log.error({ err: error }, 'run failed: a source is unusable');
-    const current = (await deps.ledger.getRun(runId)) ?? run;
-    await deps.finalizer.finish(current, 'FAILED', { reason: describeSourceFailure(error), stage: 'fetch' });
-    return { runId, joined: false, status: 'FAILED', chunks: 0 };
+    const reason = describeFetchFailure(error);
+    log.error({ err: error, reason }, 'run failed in the fetcher');
+    try {
+      const current = (await deps.ledger.getRun(runId)) ?? run;
+      await deps.finalizer.finish(current, 'FAILED', { reason, stage: 'fetch' });
+    } catch (finishing) {
+      // The ledger itself is failing: leave the run RUNNING for a retry (or the watchdog).
+      log.error({ err: finishing }, 'could not record the run as FAILED');
+      throw error;
+    }
+    return { runId, joined: !created, status: 'FAILED', chunks: 0 };
   } finally {
     await Promise.all(downloads.map((download) => download.dispose()));
   }
@@ -194,10 +225,11 @@ async function downloadBoth(
   urls: Record<SourceId, string>,
   baselines: Map<SourceId, SourceBaseline>,
   downloader: SourceDownloader,
+  deadline: number | undefined,
 ): Promise<Record<SourceId, DownloadedSource> | undefined> {
   const conditional = (id: SourceId) => {
     const baseline = baselines.get(id);
-    return { id, url: urls[id], etag: baseline?.etag, lastModified: baseline?.lastModified };
+    return { id, url: urls[id], etag: baseline?.etag, lastModified: baseline?.lastModified, deadline };
   };
   const first: Record<SourceId, SourceResponse> = {
     nyt: await downloader.download(conditional('nyt')),
@@ -207,7 +239,7 @@ async function downloadBoth(
   const full = async (id: SourceId): Promise<DownloadedSource> => {
     const response = first[id];
     if (response.status === 'ok') return response;
-    const again = await downloader.download({ id, url: urls[id] });
+    const again = await downloader.download({ id, url: urls[id], deadline });
     if (again.status !== 'ok') throw new SourceUnavailableError(id, 'answered 304 to an unconditional request');
     return again;
   };
@@ -264,7 +296,15 @@ function pickValidators(baseline: SourceBaseline): Pick<SourceIdentity, 'etag' |
   };
 }
 
-function describeSourceFailure(error: StructuralError | SourceUnavailableError): string {
-  const label = SOURCE_LABELS[error.source];
-  return `${describeError(error).replace(/^\w+Error: /, '')} (${label})`;
+/** The one-line reason of a run the fetcher could not dispatch. */
+function describeFetchFailure(error: unknown): string {
+  const text = describeError(error).replace(/^\w+Error: /, '');
+  if (error instanceof StructuralError || error instanceof SourceUnavailableError) {
+    return `${text} (${SOURCE_LABELS[error.source]})`;
+  }
+  if (error instanceof ChunkTooLargeError) {
+    return `${text}: a source has far more rows per month than one a day; nothing was sent`;
+  }
+  if (error instanceof PermanentError) return text;
+  return `the fetcher failed: ${describeError(error)}`;
 }

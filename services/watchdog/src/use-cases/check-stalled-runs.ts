@@ -49,8 +49,13 @@ export async function checkStalledRuns(
     const ageMs = now.getTime() - Date.parse(run.startedAt);
     if (ageMs < deps.stallAfterMs) continue;
     const chunks = await deps.ledger.listChunks(run.runId);
-    const reason = describe ? describe(run, chunks) : stalledReason(run, chunks, ageMs, deps.environment);
-    if (await deps.finalizer.finish(run, 'INCOMPLETE', { reason, stage: 'stalled' })) {
+    const undispatched = run.dispatch !== 'SENT';
+    const reason = undispatched
+      ? fetcherStoppedReason(run.runId, deps.environment)
+      : describe
+        ? describe(run, chunks)
+        : stalledReason(run, chunks, ageMs, deps.environment);
+    if (await deps.finalizer.finish(run, 'INCOMPLETE', { reason, stage: undispatched ? 'fetch' : 'stalled' })) {
       deps.logger.child({ runId: run.runId }).warn({ reason }, 'run reported as stalled');
       report.reported.push(run.runId);
     }
@@ -63,12 +68,19 @@ export async function checkStalledRuns(
   return report;
 }
 
+/**
+ * The reason of a run whose fetcher stopped (killed, interrupted) before it had sent every
+ * chunk: nothing sits in a DLQ, so nothing can be replayed.
+ */
+export function fetcherStoppedReason(runId: string, environment: string): string {
+  const env = environment === 'local' ? '' : ` --env ${environment}`;
+  return `the fetcher stopped before dispatching: run \`pnpm etl run${env}\` again, or abandon it: \`pnpm etl abandon ${runId}${env}\``;
+}
+
 /** "stalled: 2 of 14 chunk(s) not loaded 31 min after the start: 2020-03 in covid-etl-dev-loader or …-dlq (last error: …)". */
 export function stalledReason(run: RunItem, chunks: ChunkItem[], ageMs: number, environment: string): string {
   const minutes = Math.max(1, Math.round(ageMs / 60_000));
-  if (run.dispatch !== 'SENT') {
-    return `stalled: the fetcher did not finish sending the chunks ${minutes} min after the start`;
-  }
+  if (run.dispatch !== 'SENT') return fetcherStoppedReason(run.runId, environment);
   const pending = chunks.filter((chunk) => chunk.stage !== 'LOADED');
   const listed = describePendingChunks(
     pending.map((chunk) => {
