@@ -109,7 +109,7 @@ export class HttpSourceDownloader implements SourceDownloader {
     const outOfTime = attempts < this.maxAttempts ? " (stopped early: the fetcher's time limit was near)" : '';
     throw new SourceUnavailableError(
       request.id,
-      `could not download ${request.url} after ${attempts} attempt(s): ${why}${outOfTime}`,
+      `could not download ${request.url} after ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}: ${why}${outOfTime}`,
       { cause: lastError },
     );
   }

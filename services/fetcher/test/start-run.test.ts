@@ -439,7 +439,7 @@ describe('startRun: every error once the run exists ends it FAILED, once', () =>
     expect(Date.now() - started).toBeLessThan(2500);
     expect(result.status).toBe('FAILED');
     expect(await failedRun(result.runId)).toMatch(
-      /^nyt: could not download .* after 1 attempt\(s\): timed out \(stopped early: the fetcher's time limit was near\)/,
+      /^nyt: could not download .* after 1 attempt: timed out \(stopped early: the fetcher's time limit was near\)/,
     );
   });
 
