@@ -1,4 +1,4 @@
-import type { RunSummary } from '@covid-etl/contracts';
+import { moreInStatus, type RunSummary } from '@covid-etl/contracts';
 import type { RunItem } from '@covid-etl/platform';
 
 /** The status the CLI reports for a run (a finished run's summary status, else the ledger's). */
@@ -42,10 +42,13 @@ export function formatRunSummary(run: RunItem): string {
       lines.push(`    ${row.source} line ${row.line}${row.column ? ` ${row.column}` : ''}: ${row.reason}`);
     }
     if (c.rejected > summary.rejectedRows.length)
-      lines.push(`    … and ${c.rejected - summary.rejectedRows.length} more`);
+      lines.push(`    … ${moreInStatus(c.rejected - summary.rejectedRows.length, run.runId)}`);
   }
-  for (const chunk of summary.pendingChunks ?? []) {
+  const pending = summary.pendingChunks ?? [];
+  for (const chunk of pending) {
     lines.push(`  pending    ${chunk.month} (${chunk.stage})${chunk.lastError ? `: ${chunk.lastError}` : ''}`);
   }
+  const unlisted = summary.chunks.expected - summary.chunks.loaded - pending.length;
+  if (pending.length > 0 && unlisted > 0) lines.push(`  pending    … ${moreInStatus(unlisted, run.runId)}`);
   return lines.join('\n');
 }

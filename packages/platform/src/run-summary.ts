@@ -1,4 +1,8 @@
 import {
+  capText,
+  MAX_ITEM_TEXT,
+  MAX_PENDING_IN_SUMMARY,
+  MAX_REASON_TEXT,
   MAX_REJECTED_IN_SUMMARY,
   type PendingChunk,
   type RejectedRow,
@@ -10,8 +14,10 @@ import type { ChunkItem, RunItem } from './dynamo/ledger-repository.js';
 /**
  * Builds a run's summary from its ledger items: counts summed over the loaded chunks (plus
  * the records of skipped months as unchanged), the date range, the rejected rows (the count
- * exact, the list capped), and the chunks that did not finish. Only the run's planned months
- * count.
+ * exact, the list capped), and the chunks that did not finish (the first MAX_PENDING_IN_SUMMARY;
+ * `chunks.expected - chunks.loaded` is exact). Every text is cut (MAX_ITEM_TEXT per item,
+ * MAX_REASON_TEXT for the reason and note), so the summary fits an EventBridge entry and an SNS
+ * message whatever the run. Only the run's planned months count.
  */
 export function buildRunSummary(
   run: RunItem,
@@ -30,7 +36,7 @@ export function buildRunSummary(
       pending.push({
         month: chunk.month,
         stage: chunk.stage === 'SENT' ? 'transform' : 'load',
-        ...(chunk.lastError ? { lastError: chunk.lastError.message } : {}),
+        ...(chunk.lastError ? { lastError: capText(chunk.lastError.message, MAX_ITEM_TEXT) } : {}),
       });
       continue;
     }
@@ -63,9 +69,19 @@ export function buildRunSummary(
     },
     rejectedRows: rejected
       .sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line)
-      .slice(0, MAX_REJECTED_IN_SUMMARY),
-    ...(pending.length ? { pendingChunks: pending } : {}),
-    ...(failure ? { failure } : {}),
-    ...(run.note ? { note: run.note } : {}),
+      .slice(0, MAX_REJECTED_IN_SUMMARY)
+      .map(capRejectedRow),
+    ...(pending.length ? { pendingChunks: pending.slice(0, MAX_PENDING_IN_SUMMARY) } : {}),
+    ...(failure ? { failure: { ...failure, reason: capText(failure.reason, MAX_REASON_TEXT) } } : {}),
+    ...(run.note ? { note: capText(run.note, MAX_REASON_TEXT) } : {}),
+  };
+}
+
+function capRejectedRow(row: RejectedRow): RejectedRow {
+  return {
+    ...row,
+    reason: capText(row.reason, MAX_ITEM_TEXT),
+    ...(row.column !== undefined ? { column: capText(row.column, 100) } : {}),
+    ...(row.value !== undefined ? { value: capText(row.value, MAX_ITEM_TEXT) } : {}),
   };
 }

@@ -2,6 +2,8 @@ import {
   type DomainEventEnvelope,
   EventDetailType,
   MAX_MESSAGE_BYTES,
+  MAX_PENDING_IN_SUMMARY,
+  moreInStatus,
   NOTIFICATION_KIND,
   type RejectedRow,
   type RunNotification,
@@ -26,6 +28,8 @@ export const MESSAGE_BODIES_BUDGET_BYTES = MAX_MESSAGE_BYTES - 12_144;
 
 /** Rejected rows shown in the short (Slack / Chatbot) text. */
 const REJECTED_IN_SHORT_TEXT = 3;
+/** Pending chunks named in the short text. */
+const PENDING_IN_SHORT_TEXT = 5;
 
 /** How the run ended, as the notification tells it. */
 export type OutcomeStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE';
@@ -193,11 +197,14 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
 
   const pending = summary.pendingChunks ?? [];
   if (pending.length > 0) {
-    lines.push('', `Pending chunks (${pending.length})`);
-    for (const chunk of pending) {
+    const total = pendingCount(summary);
+    const shown = pending.slice(0, MAX_PENDING_IN_SUMMARY);
+    lines.push('', `Pending chunks (${formatCount(total)})`);
+    for (const chunk of shown) {
       const error = chunk.lastError ? `: last error: ${oneLine(chunk.lastError, 300)}` : '';
       lines.push(`  - ${chunk.month}, waiting for ${chunk.stage}${error}`);
     }
+    if (total > shown.length) lines.push(`  ... ${moreInStatus(formatCount(total - shown.length), summary.runId)}`);
   }
 
   if (rejected > 0 || summary.rejectedRows.length > 0) {
@@ -205,7 +212,7 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
     lines.push('', `Rejected rows (${formatCount(Math.max(rejected, summary.rejectedRows.length))})`);
     for (const row of shown) lines.push(`  - ${formatRejectedRow(row)}`);
     const more = Math.max(rejected, summary.rejectedRows.length) - shown.length;
-    if (more > 0) lines.push(`  ... and ${formatCount(more)} more`);
+    if (more > 0) lines.push(`  ... ${moreInStatus(formatCount(more), summary.runId)}`);
   }
 
   if (summary.note) lines.push('', `Note: ${oneLine(summary.note, 1000)}`);
@@ -236,7 +243,12 @@ export function formatShortText(outcome: RunOutcome): string {
   }
   const pending = summary.pendingChunks ?? [];
   if (pending.length > 0) {
-    lines.push(`Pending chunks: ${pending.map((chunk) => `${chunk.month} (${chunk.stage})`).join(', ')}`);
+    const shown = pending.slice(0, PENDING_IN_SHORT_TEXT);
+    const more = pendingCount(summary) - shown.length;
+    const listed = shown.map((chunk) => `${chunk.month} (${chunk.stage})`).join(', ');
+    lines.push(
+      `Pending chunks: ${listed}${more > 0 ? `, ${escapeMrkdwn(moreInStatus(formatCount(more), summary.runId))}` : ''}`,
+    );
   }
   if (summary.rejectedRows.length > 0) {
     const shown = summary.rejectedRows.slice(0, REJECTED_IN_SHORT_TEXT);
@@ -256,6 +268,12 @@ const STATUS_MEANING: Record<OutcomeStatus, string> = {
   FAILED: 'the run failed; the data table holds what was loaded before',
   INCOMPLETE: 'chunks are parked in a dead-letter queue; replay them to finish the run',
 };
+
+/** How many chunks did not finish: exact from the counts, even when the list was cut. */
+function pendingCount(summary: RunSummary): number {
+  const { expected, loaded } = summary.chunks;
+  return Math.max(summary.pendingChunks?.length ?? 0, expected - loaded);
+}
 
 /** What a status means for this run: an INCOMPLETE run whose fetcher stopped has nothing to replay. */
 function statusMeaning(status: OutcomeStatus, summary: RunSummary): string {

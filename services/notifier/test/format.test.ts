@@ -1,4 +1,9 @@
-import { EventDetailType, MAX_REJECTED_IN_SUMMARY } from '@covid-etl/contracts';
+import {
+  AWS_MESSAGE_LIMIT_BYTES,
+  EventDetailType,
+  MAX_PENDING_IN_SUMMARY,
+  MAX_REJECTED_IN_SUMMARY,
+} from '@covid-etl/contracts';
 import { describe, expect, it } from '@jest/globals';
 import {
   formatNotification,
@@ -214,6 +219,38 @@ describe('email body', () => {
       'Status:       INCOMPLETE (the fetcher stopped before sending the chunks; nothing is parked',
     );
     expect(email).not.toMatch(/replay them/);
+  });
+
+  it('fits SNS with 1,000 failed chunks carrying 500-character errors: the first ones, then how many more', () => {
+    // Prepare: an event built before summaries were bounded (still in flight) lists them all.
+    const error = `TransientError: ${'e'.repeat(485)}`;
+    const pendingChunks = Array.from({ length: 1000 }, (_, i) => ({
+      month: `${1900 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`,
+      stage: 'transform' as const,
+      lastError: error,
+    }));
+    const outcome = failed('1000 chunks parked', {
+      status: 'INCOMPLETE',
+      chunks: { expected: 1000, loaded: 0, skipped: 0 },
+      pendingChunks,
+      counts: { inserted: 0, updated: 0, unchanged: 0, rejected: 900 },
+      rejectedRows: rejectedRows(50).map((row) => ({ ...row, reason: 'r'.repeat(500), value: 'v'.repeat(500) })),
+    });
+
+    // Act
+    const { bodies, subject } = formatNotification(outcome);
+
+    // Assess
+    const message = JSON.stringify(bodies);
+    expect(Buffer.byteLength(message) + Buffer.byteLength(subject)).toBeLessThan(AWS_MESSAGE_LIMIT_BYTES);
+    const email = bodies.email ?? '';
+    expect(email).toContain('Pending chunks (1,000)');
+    expect(email.match(/^ {2}- \d{4}-\d{2}, waiting for transform/gm)).toHaveLength(MAX_PENDING_IN_SUMMARY);
+    expect(email).toContain(`  ... and 980 more: \`pnpm etl status ${RUN_ID}\``);
+    expect(email).toContain(`  ... and 850 more: \`pnpm etl status ${RUN_ID}\``);
+    const short = JSON.parse(bodies.lambda ?? '{}').text as string;
+    expect(short).toContain(`and 995 more: \`pnpm etl status ${RUN_ID}\``);
+    expect(short.length).toBeLessThan(3000);
   });
 
   it('never dumps an object', () => {
