@@ -1,6 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { RunItem } from '@covid-etl/platform';
+import { dateRange, jhuCsv, nytCsv } from '@covid-etl/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LocalPipeline } from '../src/local/pipeline.js';
 import { freshStateDir } from './helpers/cli.js';
@@ -29,6 +31,16 @@ function runningRun(runId: string): RunItem {
     months: [],
     skipped: { months: 0, records: 0 },
   };
+}
+
+/** Two months of both sources as local files; `bump` changes every count (a new snapshot). */
+function sources(bump = 0) {
+  const days = dateRange('2020-03-01', 61);
+  const nyt = path.join(dir, `nyt-${bump}.csv`);
+  const jhu = path.join(dir, `jhu-${bump}.csv`);
+  writeFileSync(nyt, nytCsv(days.map((date, i) => ({ date, cases: 100 + i + bump, deaths: i }))));
+  writeFileSync(jhu, jhuCsv(days.map((date) => ({ date, recovered: 0 }))));
+  return { nyt: pathToFileURL(nyt).href, jhu: pathToFileURL(jhu).href };
 }
 
 beforeAll(async () => {
@@ -60,5 +72,22 @@ describe('a run whose fetcher stopped before dispatching (Ctrl-C, crash)', () =>
     expect(mails).toHaveLength(1);
     expect(mails[0]).toContain('the fetcher stopped before dispatching');
     expect(mails[0]).not.toMatch(/0 of 0 chunk|replay them/);
+  });
+});
+
+describe('a bus that refuses the outcome event', () => {
+  it('finishes the run, keeps no loaded chunk in the loader DLQ, and announces it once the bus is back', async () => {
+    // Prepare: the next six PutEvents entries fail (more than the loader queue's maxReceiveCount).
+    const before = emails().length;
+    pipeline.bus.failNextEntries(6);
+
+    // Act
+    const run = await pipeline.run({ trigger: 'manual', sources: sources(1) });
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect((await pipeline.ledger.getRun(run.runId))?.event?.state).toBe('PUBLISHED');
+    expect(pipeline.queues.loader.deadLetterQueue.peek()).toEqual([]);
+    expect(emails().length - before).toBe(1);
   });
 });

@@ -319,6 +319,25 @@ export class LocalPipeline {
       describe: (run, chunks) => this.parkedReason(run, chunks),
     });
     if (reported.length > 0) await drain(this.mappings, { timeoutMs: 60_000 });
+    await this.republishUnpublished();
+  }
+
+  /**
+   * The watchdog's retry of outcome events whose PutEvents failed, at once rather than in a few
+   * minutes: waits out each lease (scaled, under a second) and publishes again, up to ten times.
+   */
+  private async republishUnpublished(): Promise<void> {
+    const clock = this.options.clock ?? systemClock;
+    for (let round = 0; round < 10; round += 1) {
+      const waiting = (await this.ledger.listRuns(50)).filter((run) => run.event?.state === 'PUBLISHING');
+      if (waiting.length === 0) return;
+      const until = Math.max(...waiting.map((run) => run.event?.leaseUntil ?? 0));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(5000, Math.max(0, until - clock.now().getTime()) + 5)),
+      );
+      const { republished } = await checkStalledRuns(this.watchdogDeps);
+      if (republished.length > 0) await drain(this.mappings, { timeoutMs: 60_000 });
+    }
   }
 
   /** "10 of 10 chunk(s) parked in a dead-letter queue: 2020-01 to 2020-10 (10 months) in …-loader-dlq (…)". */

@@ -19,9 +19,11 @@ export interface RunFinalizerDeps {
 /**
  * Ends runs exactly once and announces them: the conditional status change in the ledger
  * picks one winner among concurrent or redelivered workers, the winner puts the outcome event
- * (`EtlRunCompleted` or `EtlRunFailed`) on the bus and marks it published. An event whose
- * publisher died is published again once its lease has run out (`republishOrphanedEvent`);
- * the notifier de-duplicates per run and event type.
+ * (`EtlRunCompleted` or `EtlRunFailed`) on the bus and marks it published. Publishing is not
+ * tied to the caller's work: a PutEvents that fails is logged and left to
+ * `republishOrphanedEvent` (the watchdog, or any later caller) once its lease has run out, so a
+ * failing bus never fails the loader's chunk nor the fetcher's run; the run is finished once.
+ * The notifier de-duplicates per run and event type.
  */
 export class RunFinalizer {
   private readonly clock: Clock;
@@ -81,24 +83,37 @@ export class RunFinalizer {
     return true;
   }
 
-  /** Publishes a finished run's event again if its publisher died before marking it published. */
+  /**
+   * Publishes a finished run's event again if its publisher died or failed before marking it
+   * published, once that publisher's lease ran out. Returns true when this call published it.
+   */
   async republishOrphanedEvent(run: RunItem): Promise<boolean> {
     if (run.event?.state !== 'PUBLISHING' || !run.summary) return false;
     const now = this.clock.now().getTime();
     if (run.event.leaseUntil >= now) return false;
     if (!(await this.deps.ledger.reclaimEvent(run.runId, now, now + this.leaseMs))) return false;
-    this.deps.logger.child({ runId: run.runId }).warn('publishing an outcome event whose publisher died');
-    await this.publish(run.summary, run.event.detailType);
-    return true;
+    this.deps.logger.child({ runId: run.runId }).warn('publishing an outcome event whose publisher died or failed');
+    return this.publish(run.summary, run.event.detailType);
   }
 
-  private async publish(summary: RunSummary, detailType: EventDetailType): Promise<void> {
+  /** Puts the outcome event and marks it published; a failure is logged and left for a retry. */
+  private async publish(summary: RunSummary, detailType: EventDetailType): Promise<boolean> {
     const detail =
       detailType === EventDetailType.RunCompleted
         ? { version: 1, summary }
         : { version: 1, reason: summary.failure?.reason ?? 'run failed', summary };
-    await this.deps.events.publish([{ detailType, detail }]);
+    const log = this.deps.logger.child({ runId: summary.runId });
+    try {
+      await this.deps.events.publish([{ detailType, detail }]);
+    } catch (error) {
+      log.error(
+        { detailType, err: error },
+        'outcome event not published; it is published again once its lease runs out (watchdog)',
+      );
+      return false;
+    }
     await this.deps.ledger.markEventPublished(summary.runId);
-    this.deps.logger.child({ runId: summary.runId }).info({ detailType }, 'outcome event published');
+    log.info({ detailType }, 'outcome event published');
+    return true;
   }
 }

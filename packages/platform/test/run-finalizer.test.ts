@@ -173,10 +173,11 @@ describe('RunFinalizer.finish', () => {
 
 describe('RunFinalizer.republishOrphanedEvent', () => {
   it('publishes again an event whose publisher died, once its lease ran out, and only once', async () => {
-    // Prepare: the winner's PutEvents fails after the run is finished.
+    // Prepare: the winner's PutEvents fails after the run is finished: the run is finished
+    // all the same, and the caller is not failed.
     await dispatchedRun(['2020-03'], ['2020-03']);
     events.failNext = 1;
-    await expect(finalizer().finishIfComplete(RUN)).rejects.toThrow('PutEvents is unavailable');
+    await expect(finalizer().finishIfComplete(RUN)).resolves.toBe('SUCCEEDED');
     const orphaned = await ledger.getRun(RUN);
 
     // Act
@@ -191,6 +192,7 @@ describe('RunFinalizer.republishOrphanedEvent', () => {
     const later = await finalizer().republishOrphanedEvent(published as NonNullable<typeof published>);
 
     // Assess
+    expect(orphaned?.status).toBe('SUCCEEDED');
     expect(orphaned?.event?.state).toBe('PUBLISHING');
     expect(duringLease).toBe(false);
     expect(redelivered).toBeUndefined();
@@ -199,5 +201,28 @@ describe('RunFinalizer.republishOrphanedEvent', () => {
     expect(events.published).toHaveLength(1);
     expect(events.published[0]).toMatchObject({ detailType: 'EtlRunCompleted', detail: { summary: { runId: RUN } } });
     expect(published?.event?.state).toBe('PUBLISHED');
+  });
+});
+
+describe('RunFinalizer: a bus that keeps failing', () => {
+  it('finishes the run once and publishes its event on a later try, after every failed one', async () => {
+    // Prepare
+    await dispatchedRun(['2020-03'], ['2020-03']);
+    events.failNext = 3;
+
+    // Act: the loader finishes the run; two later retries fail too; the fourth try publishes.
+    const finished = await finalizer().finishIfComplete(RUN);
+    const tries: boolean[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      clock.advance(LEASE_MS + 1);
+      const run = await ledger.getRun(RUN);
+      tries.push(await finalizer().republishOrphanedEvent(run as NonNullable<typeof run>));
+    }
+
+    // Assess
+    expect(finished).toBe('SUCCEEDED');
+    expect(tries).toEqual([false, false, true]);
+    expect(events.published).toHaveLength(1);
+    expect((await ledger.getRun(RUN))?.event?.state).toBe('PUBLISHED');
   });
 });

@@ -131,6 +131,21 @@ describe('loadMonthChunk', () => {
     });
   });
 
+  it('succeeds for a loaded chunk even when PutEvents keeps failing: publishing is retried on its own', async () => {
+    // Prepare
+    await dispatchedRun(R1, ['2020-03']);
+    events.failNext = 100;
+
+    // Act: the last chunk finishes the run while the bus is down; SQS redelivers nothing.
+    const load = loadMonthChunk(message(R1, '2020-03', days('2020-03', 31)), deps());
+
+    // Assess
+    await expect(load).resolves.toBeUndefined();
+    expect(await ledger.getChunk(R1, '2020-03')).toMatchObject({ stage: 'LOADED' });
+    expect(await ledger.getRun(R1)).toMatchObject({ status: 'SUCCEEDED', event: { state: 'PUBLISHING' } });
+    expect(events.published).toEqual([]);
+  });
+
   it('counts a redelivered chunk once and does not double the run totals', async () => {
     // Prepare
     await dispatchedRun(R1, ['2020-03', '2020-04']);

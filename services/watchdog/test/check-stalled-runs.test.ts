@@ -159,17 +159,20 @@ describe('checkStalledRuns', () => {
   it('publishes again an outcome event whose publisher died, after its lease', async () => {
     // Prepare: the loader that finished the run could not put its event.
     await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03'], ['2020-03']);
-    events.failNext = 1;
-    await expect(deps.finalizer.finishIfComplete(OLD)).rejects.toThrow('PutEvents is unavailable');
+    events.failNext = 2;
+    await expect(deps.finalizer.finishIfComplete(OLD)).resolves.toBe('SUCCEEDED');
 
-    // Act
+    // Act: the first retry after the lease fails too; the next one publishes.
     const duringLease = await checkStalledRuns(deps);
+    clock.advance(3 * MINUTE);
+    const failedAgain = await checkStalledRuns(deps);
     clock.advance(3 * MINUTE);
     const afterLease = await checkStalledRuns(deps);
     const later = await checkStalledRuns(deps);
 
     // Assess
     expect(duringLease.republished).toEqual([]);
+    expect(failedAgain.republished).toEqual([]);
     expect(afterLease.republished).toEqual([OLD]);
     expect(later.republished).toEqual([]);
     expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
