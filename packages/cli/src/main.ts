@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { exportCommand, runsCommand, statusCommand } from './commands/data.js';
 import { Output, UsageError } from './commands/output.js';
 import { runCommand } from './commands/run.js';
+import { abandonCommand } from './ops/abandon.js';
 import { dlqListCommand, dlqPeekCommand, dlqReplayCommand } from './ops/dlq.js';
 import { OperatorError } from './ops/errors.js';
 
@@ -89,6 +90,25 @@ export function buildProgram(): Command {
     .addHelpText('after', DEPLOYED_HELP)
     .action(async (runId, options) => {
       process.exitCode = await statusCommand(runId, options, { out: new Output() });
+    });
+
+  program
+    .command('abandon')
+    .description(
+      'close a run that will not finish (RUNNING, INCOMPLETE, HELD) as ABANDONED, with one EtlRunFailed; its late chunks are dropped',
+    )
+    .argument('<runId>', 'the run id (see etl runs)')
+    .addOption(envOption())
+    .option('--reason <text>', 'why, for the notification and the ledger')
+    .option('--yes', 'do not ask for confirmation (asked in prod)')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nIdempotent: abandoning an abandoned run changes nothing (exit 0); a run that ended otherwise is left\nalone (exit 1).' +
+        DEPLOYED_HELP,
+    )
+    .action(async (runId, options) => {
+      process.exitCode = await abandonCommand(runId, options, { out: new Output() });
     });
 
   const dlq = program

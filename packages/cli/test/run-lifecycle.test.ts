@@ -4,7 +4,12 @@ import { pathToFileURL } from 'node:url';
 import type { RunItem } from '@covid-etl/platform';
 import { dateRange, jhuCsv, nytCsv } from '@covid-etl/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Output } from '../src/commands/output.js';
 import { LocalPipeline } from '../src/local/pipeline.js';
+import { abandonCommand } from '../src/ops/abandon.js';
+import type { OperatorBackend } from '../src/ops/backend.js';
+import { NotConfirmedError } from '../src/ops/errors.js';
+import { LocalOperatorBackend } from '../src/ops/local-backend.js';
 import { freshStateDir } from './helpers/cli.js';
 
 /**
@@ -89,5 +94,100 @@ describe('a bus that refuses the outcome event', () => {
     expect((await pipeline.ledger.getRun(run.runId))?.event?.state).toBe('PUBLISHED');
     expect(pipeline.queues.loader.deadLetterQueue.peek()).toEqual([]);
     expect(emails().length - before).toBe(1);
+  });
+});
+
+describe('etl abandon', () => {
+  /** The command against this test's pipeline (kept open), its printed lines collected. */
+  async function abandon(runId: string, options: { reason?: string; yes?: boolean; environment?: string } = {}) {
+    const lines: string[] = [];
+    const stdout = { write: (text: string) => lines.push(text.trim()) } as unknown as NodeJS.WritableStream;
+    const backend = new LocalOperatorBackend(pipeline);
+    const open = async (): Promise<OperatorBackend> =>
+      Object.assign(Object.create(backend) as LocalOperatorBackend, {
+        environment: options.environment ?? 'local',
+        close: async () => undefined,
+      });
+    const code = await abandonCommand(
+      runId,
+      { env: 'local', reason: options.reason, yes: options.yes },
+      { out: new Output({ stdout, quiet: true }), open, prompt: { interactive: false, ask: async () => 'n' } },
+    );
+    return { code, text: lines.join('\n') };
+  }
+
+  it('closes a RUNNING run once with one email, is idempotent, and drops its late chunks', async () => {
+    // Prepare: a dispatched run whose chunk still waits in the loader queue.
+    const runId = 'm-20261125T070000Z-bbbbbb';
+    await pipeline.ledger.createRun(runningRun(runId));
+    await pipeline.ledger.recordDispatchPlan(runId, {
+      sources: [],
+      months: ['2019-01'],
+      hashes: { '2019-01': 'd'.repeat(64) },
+      skipped: { months: 0, records: 0 },
+    });
+    await pipeline.ledger.markDispatched(runId);
+    const mailsBefore = emails().length;
+
+    // Act
+    const first = await abandon(runId, { reason: 'source is being republished' });
+    const second = await abandon(runId);
+    pipeline.queues.loader.queue.send(
+      JSON.stringify({
+        version: 1,
+        runId,
+        month: '2019-01',
+        hash: 'd'.repeat(64),
+        records: [{ date: '2019-01-01', cases: 1, deaths: 0, recovered: 0 }],
+        rejected: [],
+      }),
+    );
+    await pipeline.settle();
+
+    // Assess
+    expect(first.code).toBe(0);
+    expect(first.text).toMatch(/^Run m-20261125T070000Z-bbbbbb abandoned \(was RUNNING\)/);
+    expect(second).toEqual({ code: 0, text: `Run ${runId} was already abandoned: nothing to do.` });
+    const run = await pipeline.ledger.getRun(runId);
+    expect(run?.status).toBe('ABANDONED');
+    expect(run?.failure).toEqual({
+      reason: 'abandoned by an operator: source is being republished',
+      stage: 'abandoned',
+    });
+    const mails = emails().slice(mailsBefore);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toContain('ABANDONED');
+    expect(await pipeline.series.query({ from: '2019-01-01', to: '2019-01-31' })).toEqual([]);
+    expect((await pipeline.ledger.getChunk(runId, '2019-01'))?.stage).toBe('SENT');
+    expect(readFileSync(pipeline.logFile, 'utf8')).toMatch(
+      new RegExp(`"runId":"${runId}".*chunk of an abandoned run dropped`),
+    );
+  });
+
+  it('leaves a finished run alone and says so (exit 1)', async () => {
+    // Prepare
+    const done = await pipeline.run({ trigger: 'manual', sources: sources(2) });
+
+    // Act
+    const result = await abandon(done.runId);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.text).toContain('only a RUNNING, INCOMPLETE or HELD run can be abandoned; nothing changed');
+    expect((await pipeline.ledger.getRun(done.runId))?.status).toBe('SUCCEEDED');
+  });
+
+  it('asks for confirmation in prod and refuses without a terminal unless --yes', async () => {
+    // Prepare
+    const runId = 'm-20261125T080000Z-cccccc';
+    await pipeline.ledger.createRun(runningRun(runId));
+
+    // Act
+    const refused = abandon(runId, { environment: 'prod' });
+
+    // Assess
+    await expect(refused).rejects.toThrow(NotConfirmedError);
+    expect((await pipeline.ledger.getRun(runId))?.status).toBe('RUNNING');
+    expect((await abandon(runId, { environment: 'prod', yes: true })).code).toBe(0);
   });
 });

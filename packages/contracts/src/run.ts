@@ -9,11 +9,15 @@ import { RejectedRow, SourceIdentity } from './sources.js';
  * - PARTIAL: every chunk loaded, some rows rejected with reasons.
  * - FAILED: a source was unusable (structural error) or the run stalled; nothing or part loaded.
  * - INCOMPLETE: chunks are parked in a dead-letter queue; replay them to finish the run.
+ * - ABANDONED: an operator closed the run (`etl abandon`); chunks still in flight are dropped.
  */
-export const RunStatus = z.enum(['RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'INCOMPLETE']);
+export const RunStatus = z.enum(['RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'INCOMPLETE', 'ABANDONED']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['SUCCEEDED', 'PARTIAL', 'FAILED', 'INCOMPLETE'];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['SUCCEEDED', 'PARTIAL', 'FAILED', 'INCOMPLETE', 'ABANDONED'];
+
+/** The statuses an operator may abandon (`etl abandon`): any run not finished for good. */
+export const ABANDONABLE_STATUSES: readonly string[] = ['RUNNING', 'INCOMPLETE', 'HELD'];
 
 export const RunCounts = z.object({
   inserted: Count,

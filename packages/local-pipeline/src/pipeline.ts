@@ -111,6 +111,8 @@ export class LocalPipeline {
   private readonly mappings: EventSourceMapping[];
   private readonly invokeFetcher: (input: FetcherInput) => Promise<FetcherResult>;
   private readonly watchdogDeps: Parameters<typeof checkStalledRuns>[0];
+  /** Ends and announces runs on the local bus (the same finalizer the handlers use). */
+  readonly finalizer: RunFinalizer;
 
   private constructor(
     readonly options: LocalPipelineOptions,
@@ -169,6 +171,7 @@ export class LocalPipeline {
       clock,
       eventLeaseMs: scaled(QUEUES.loader.functionTimeoutSeconds * 2),
     });
+    this.finalizer = finalizer;
     const faults = options.faults ?? {};
     const injector = (service: FaultService) => new FaultInjector(service, faults[service]);
 

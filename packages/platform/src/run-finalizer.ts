@@ -1,4 +1,4 @@
-import { EventDetailType, type RunStatus, type RunSummary } from '@covid-etl/contracts';
+import { ABANDONABLE_STATUSES, EventDetailType, type RunStatus, type RunSummary } from '@covid-etl/contracts';
 import type { BaselineLedger, ChunkLedger, RunItem, RunLedger } from './dynamo/ledger-repository.js';
 import type { Logger } from './logger.js';
 import { type Clock, type EventPublisher, systemClock } from './ports.js';
@@ -81,6 +81,28 @@ export class RunFinalizer {
     log.info({ status, counts: summary.counts, failure }, 'run finished');
     await this.publish(summary, detailType);
     return true;
+  }
+
+  /**
+   * Closes a run that is not finished for good (RUNNING, INCOMPLETE, HELD) as ABANDONED, with
+   * one `EtlRunFailed` carrying `reason`. Idempotent: an abandoned run answers `already`; a run
+   * that ended otherwise answers `finished` and is left alone; an unknown one `unknown`.
+   */
+  async abandon(
+    runId: string,
+    reason: string,
+  ): Promise<{ outcome: 'abandoned' | 'already' | 'finished' | 'unknown'; run?: RunItem }> {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const run = await this.deps.ledger.getRun(runId);
+      if (!run) return { outcome: 'unknown' };
+      if (run.status === 'ABANDONED') return { outcome: 'already', run };
+      if (!ABANDONABLE_STATUSES.includes(run.status)) return { outcome: 'finished', run };
+      if (await this.finish(run, 'ABANDONED', { reason: `abandoned by an operator: ${reason}`, stage: 'abandoned' })) {
+        return { outcome: 'abandoned', run: await this.deps.ledger.getRun(runId) };
+      }
+      // The run moved meanwhile (finished, or INCOMPLETE by the watchdog): look again.
+    }
+    return { outcome: 'finished', run: await this.deps.ledger.getRun(runId) };
   }
 
   /**

@@ -226,3 +226,50 @@ describe('RunFinalizer: a bus that keeps failing', () => {
     expect((await ledger.getRun(RUN))?.event?.state).toBe('PUBLISHED');
   });
 });
+
+describe('RunFinalizer.abandon', () => {
+  it('closes an INCOMPLETE run as ABANDONED with one EtlRunFailed, and only once', async () => {
+    // Prepare: a run the watchdog reported INCOMPLETE.
+    await dispatchedRun(['2020-03', '2020-04'], ['2020-03']);
+    const run = await ledger.getRun(RUN);
+    await finalizer().finish(run as NonNullable<typeof run>, 'INCOMPLETE', { reason: 'stalled', stage: 'stalled' });
+    events.published.length = 0;
+
+    // Act
+    const first = await finalizer().abandon(RUN, 'the source was withdrawn');
+    const again = await finalizer().abandon(RUN, 'twice');
+    await finalizer().finishIfComplete(RUN);
+
+    // Assess
+    expect(first.outcome).toBe('abandoned');
+    expect(again.outcome).toBe('already');
+    expect(await ledger.getRun(RUN)).toMatchObject({
+      status: 'ABANDONED',
+      failure: { reason: 'abandoned by an operator: the source was withdrawn', stage: 'abandoned' },
+    });
+    expect(events.published).toEqual([
+      {
+        detailType: 'EtlRunFailed',
+        detail: expect.objectContaining({
+          reason: 'abandoned by an operator: the source was withdrawn',
+          summary: expect.objectContaining({ status: 'ABANDONED' }),
+        }),
+      },
+    ]);
+  });
+
+  it('leaves a SUCCEEDED run alone and an unknown one unknown', async () => {
+    // Prepare
+    await dispatchedRun(['2020-03'], ['2020-03']);
+    await finalizer().finishIfComplete(RUN);
+
+    // Act
+    const done = await finalizer().abandon(RUN, 'x');
+    const unknown = await finalizer().abandon('m-20261125T060000Z-000000', 'x');
+
+    // Assess
+    expect(done.outcome).toBe('finished');
+    expect(unknown.outcome).toBe('unknown');
+    expect((await ledger.getRun(RUN))?.status).toBe('SUCCEEDED');
+  });
+});

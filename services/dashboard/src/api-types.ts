@@ -48,7 +48,7 @@ export interface SeriesResponse {
 /** A pipeline run as the status endpoint shows it. */
 export interface RunView {
   runId: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE';
+  status: 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE' | 'ABANDONED';
   trigger: 'schedule' | 'manual';
   startedAt: string;
   finishedAt: string | null;

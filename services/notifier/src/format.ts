@@ -32,7 +32,7 @@ const REJECTED_IN_SHORT_TEXT = 3;
 const PENDING_IN_SHORT_TEXT = 5;
 
 /** How the run ended, as the notification tells it. */
-export type OutcomeStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE';
+export type OutcomeStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE' | 'ABANDONED';
 
 /** What the notifier tells people about: one outcome event of one run. */
 export interface RunOutcome {
@@ -59,7 +59,8 @@ export function outcomeFromEnvelope(envelope: DomainEventEnvelope): RunOutcome {
  */
 export function outcomeStatus({ detailType, summary }: RunOutcome): OutcomeStatus {
   if (detailType === EventDetailType.RunCompleted) return summary.status === 'PARTIAL' ? 'PARTIAL' : 'SUCCEEDED';
-  return summary.status === 'INCOMPLETE' ? 'INCOMPLETE' : 'FAILED';
+  if (summary.status === 'INCOMPLETE' || summary.status === 'ABANDONED') return summary.status;
+  return 'FAILED';
 }
 
 /** Why a run failed, for people: the event's reason, else the summary's failure, else a generic one. */
@@ -169,7 +170,7 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
   if (summary.finishedAt) field('Finished', summary.finishedAt);
   const durationMs = runDurationMs(summary);
   field('Duration', durationMs === undefined ? 'unknown' : formatDuration(durationMs));
-  if (status === 'FAILED' || status === 'INCOMPLETE') {
+  if (status === 'FAILED' || status === 'INCOMPLETE' || status === 'ABANDONED') {
     const stage = summary.failure?.stage ? ` (stage: ${oneLine(summary.failure.stage, 60)})` : '';
     field('Reason', `${oneLine(failureReason(outcome), 1000)}${stage}`);
   }
@@ -238,7 +239,7 @@ export function formatShortText(outcome: RunOutcome): string {
   const durationMs = runDurationMs(summary);
   const range = summary.dateRange ? `Dates ${summary.dateRange.from} to ${summary.dateRange.to}` : 'No dates';
   lines.push(durationMs === undefined ? range : `${range}, took ${formatDuration(durationMs)}`);
-  if (status === 'FAILED' || status === 'INCOMPLETE') {
+  if (status === 'FAILED' || status === 'INCOMPLETE' || status === 'ABANDONED') {
     lines.push(`Reason: ${escapeMrkdwn(oneLine(failureReason(outcome), 300))}`);
   }
   const pending = summary.pendingChunks ?? [];
@@ -267,6 +268,7 @@ const STATUS_MEANING: Record<OutcomeStatus, string> = {
   PARTIAL: 'every chunk loaded, some rows rejected: see below',
   FAILED: 'the run failed; the data table holds what was loaded before',
   INCOMPLETE: 'chunks are parked in a dead-letter queue; replay them to finish the run',
+  ABANDONED: 'an operator closed the run; chunks still in flight are dropped',
 };
 
 /** How many chunks did not finish: exact from the counts, even when the list was cut. */

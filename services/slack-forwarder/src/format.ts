@@ -59,6 +59,7 @@ const STATUS_EMOJI: Record<string, string> = {
   PARTIAL: ':warning:',
   FAILED: ':x:',
   INCOMPLETE: ':rotating_light:',
+  ABANDONED: ':no_entry_sign:',
 };
 
 const ALARM_EMOJI: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LoadChunkMessage, type TransformChunkMessage } from '@covid-etl/contracts';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
@@ -39,6 +39,8 @@ afterAll(() => {
 beforeEach(() => {
   dynamo.reset();
   sqs.reset();
+  // The chunk's run, read to drop chunks of an abandoned run.
+  dynamo.on(GetCommand).resolves({ Item: { pk: 'RUN#s-20261125T060000Z', sk: 'RUN', status: 'RUNNING' } });
 });
 
 const chunk = (month: string): TransformChunkMessage => ({

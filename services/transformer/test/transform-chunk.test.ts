@@ -67,6 +67,25 @@ function chunk(month: string, overrides: Partial<TransformChunkMessage> = {}): T
 }
 
 describe('transformMonthChunk', () => {
+  it('drops a chunk of an abandoned run: nothing recorded, nothing sent', async () => {
+    // Prepare
+    const run = await ledger.getRun(RUN);
+    await ledger.finishRun(RUN, {
+      status: 'ABANDONED',
+      summary: { ...(run?.summary as never), runId: RUN } as never,
+      detailType: 'EtlRunFailed',
+      leaseUntil: 0,
+    });
+    const sender = new CapturingSender();
+
+    // Act
+    await transformMonthChunk(chunk('2020-03'), { ledger, loaderQueue: sender, logger: silentLogger() });
+
+    // Assess
+    expect(sender.sent).toEqual([]);
+    expect((await ledger.getChunk(RUN, '2020-03'))?.stage).toBe('SENT');
+  });
+
   it('sends one LoadChunkMessage with the records joined on date', async () => {
     // Prepare
     const loaderQueue = new CapturingSender();

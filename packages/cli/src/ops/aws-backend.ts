@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CancelMessageMoveTaskCommand,
@@ -15,7 +16,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type FetcherInput, type FetcherResult, QUEUES, type QueueKey } from '@covid-etl/contracts';
-import { LedgerRepository, type RunItem, SeriesRepository } from '@covid-etl/platform';
+import {
+  createLogger,
+  EventBridgePublisher,
+  LedgerRepository,
+  RunFinalizer,
+  type RunItem,
+  SeriesRepository,
+} from '@covid-etl/platform';
 import { type CallPolicy, callAws } from './aws-call.js';
 import type {
   DeadLetterQueue,
@@ -98,6 +106,7 @@ export class AwsOperatorBackend implements OperatorBackend {
   readonly environment: string;
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
+  private readonly closers: Array<() => void> = [];
 
   constructor(
     readonly config: OperatorConfig,
@@ -299,6 +308,25 @@ export class AwsOperatorBackend implements OperatorBackend {
     return { moved: Number(response.ApproximateNumberOfMessagesMoved ?? 0) };
   }
 
+  finalizer(): RunFinalizer {
+    const bus = this.config.event_bus_name;
+    if (!bus) {
+      throw new OperatorError(
+        `The operator configuration of ${this.environment} has no event_bus_name: apply the current Terraform first`,
+      );
+    }
+    const eventBridge = new EventBridgeClient({ region: this.config.region });
+    this.closers.push(() => eventBridge.destroy());
+    const publisher = new EventBridgePublisher(eventBridge, bus);
+    return new RunFinalizer({
+      ledger: this.ledger,
+      events: {
+        publish: (events) => this.call('events:PutEvents', `event bus ${bus}`, () => publisher.publish(events)),
+      },
+      logger: createLogger({ service: 'cli', level: 'silent' }),
+    });
+  }
+
   async settle(): Promise<void> {
     // In AWS the event source mappings consume the replayed messages by themselves.
   }
@@ -315,6 +343,7 @@ export class AwsOperatorBackend implements OperatorBackend {
   }
 
   async close(): Promise<void> {
+    for (const close of this.closers) close();
     this.clients.sqs.destroy();
     this.clients.lambda.destroy();
     this.clients.doc.destroy();

@@ -1,6 +1,6 @@
 import { type FetcherInput, type FetcherResult, type QueueKey, scheduledRunId } from '@covid-etl/contracts';
 import type { DrainProgress } from '@covid-etl/local-stack';
-import type { LedgerRepository, RunItem, SeriesRepository } from '@covid-etl/platform';
+import type { LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
 
 /** Where a dead-letter queue's messages go back to when replayed. */
 export type ReplayTarget =
@@ -107,6 +107,9 @@ export interface OperatorBackend {
   /** The most recent move task of the DLQ, if any. */
   latestMoveTask(dlq: DeadLetterQueue): Promise<MoveTask | undefined>;
   cancelMove(dlq: DeadLetterQueue, taskHandle: string): Promise<{ moved: number }>;
+
+  /** Ends runs and announces them on the environment's bus (`etl abandon`). */
+  finalizer(): RunFinalizer;
 
   /** Local: lets the queues drain so the replayed runs finish. AWS: nothing to do. */
   settle(onProgress?: (progress: DrainProgress) => void): Promise<void>;

@@ -1,7 +1,7 @@
 import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
 import { LOCAL_ENVIRONMENT, LocalPipeline, localStateDir, parseFaults } from '@covid-etl/local-pipeline';
 import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-stack';
-import type { LedgerRepository, RunItem, SeriesRepository } from '@covid-etl/platform';
+import type { LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
 import type {
   DeadLetterQueue,
   DlqDepth,
@@ -147,6 +147,10 @@ export class LocalOperatorBackend implements OperatorBackend {
 
   async cancelMove(): Promise<{ moved: number }> {
     throw new OperatorError('Local replays finish at once: there is no move task to cancel');
+  }
+
+  finalizer(): RunFinalizer {
+    return this.pipeline.finalizer;
   }
 
   settle(onProgress?: (progress: DrainProgress) => void): Promise<void> {

@@ -1,5 +1,11 @@
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { EventDetailType, RunStatus, RunSummary, SourceIdentity } from '@covid-etl/contracts';
+import {
+  ABANDONABLE_STATUSES,
+  type EventDetailType,
+  type RunStatus,
+  type RunSummary,
+  type SourceIdentity,
+} from '@covid-etl/contracts';
 import { TransientError } from '../errors.js';
 import { chunksOf, retryPending } from '../retry.js';
 import { isConditionalCheckFailed } from './client.js';
@@ -140,14 +146,20 @@ export class DynamoRunLedger extends LedgerTable {
   /**
    * Moves a run to a terminal status with its summary, and claims the outcome event for the
    * caller (state PUBLISHING with a lease). Only from RUNNING, or INCOMPLETE to a completion
-   * (a replayed run finishes). Returns false when another worker got there first.
+   * (a replayed run finishes), or any of ABANDONABLE_STATUSES to ABANDONED. Returns false when
+   * another worker got there first.
    */
   async finishRun(
     runId: string,
     outcome: { status: RunStatus; summary: RunSummary; detailType: EventDetailType; leaseUntil: number },
   ): Promise<boolean> {
     const fromStatuses =
-      outcome.status === 'SUCCEEDED' || outcome.status === 'PARTIAL' ? ['RUNNING', 'INCOMPLETE'] : ['RUNNING'];
+      outcome.status === 'ABANDONED'
+        ? [...ABANDONABLE_STATUSES]
+        : outcome.status === 'SUCCEEDED' || outcome.status === 'PARTIAL'
+          ? ['RUNNING', 'INCOMPLETE']
+          : ['RUNNING'];
+    const from = Object.fromEntries(fromStatuses.map((status, i) => [`:from${i}`, status]));
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -155,7 +167,7 @@ export class DynamoRunLedger extends LedgerTable {
           Key: runKey(runId),
           UpdateExpression:
             'SET #s = :status, summary = :summary, finishedAt = :finishedAt, event = :event, failure = :failure',
-          ConditionExpression: '#s IN (:from0, :from1)',
+          ConditionExpression: `#s IN (${Object.keys(from).join(', ')})`,
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
             ':status': outcome.status,
@@ -163,8 +175,7 @@ export class DynamoRunLedger extends LedgerTable {
             ':finishedAt': outcome.summary.finishedAt ?? new Date().toISOString(),
             ':event': { detailType: outcome.detailType, state: 'PUBLISHING', leaseUntil: outcome.leaseUntil },
             ':failure': outcome.summary.failure ?? null,
-            ':from0': fromStatuses[0],
-            ':from1': fromStatuses[1] ?? fromStatuses[0],
+            ...from,
           },
         }),
       );

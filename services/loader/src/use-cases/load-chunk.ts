@@ -39,13 +39,18 @@ const sameValues = (a: SeriesRecord, b: SeriesRecord) =>
  * did to it (inserted/updated) if this run wrote it, else as unchanged. A month whose content
  * hash equals the last successful load (by another run) is skipped without reads or writes.
  * The chunk's counts are stored once (conditional), and the run's totals are summed from the
- * chunks, never incremented, so a duplicate delivery cannot count twice.
+ * chunks, never incremented, so a duplicate delivery cannot count twice. A chunk of a run an
+ * operator abandoned is dropped with a log line, never loaded.
  */
 export async function loadMonthChunk(message: LoadChunkMessage, deps: LoadChunkDeps): Promise<void> {
   const { runId, month } = message;
   const log = deps.logger.child({ runId, month });
   const run = await deps.ledger.getRun(runId);
   if (!run) throw new PermanentError(`Run ${runId} is not in the ledger; the chunk ${month} cannot be loaded`);
+  if (run.status === 'ABANDONED') {
+    log.warn('chunk of an abandoned run dropped: nothing loaded');
+    return;
+  }
 
   const chunk = await deps.ledger.getChunk(runId, month);
   if (chunk?.stage === 'LOADED') {

@@ -12,10 +12,15 @@ export interface TransformChunkDeps {
  * Validates and joins one month chunk with the core library, records its rejected rows on the
  * chunk's ledger item (they are reported, never retried) and sends the joined records to the
  * loader queue. Idempotent: a redelivery records the same rejections and sends the same
- * message again, which the loader counts once.
+ * message again, which the loader counts once. A chunk of a run an operator abandoned is
+ * dropped with a log line.
  */
 export async function transformMonthChunk(message: TransformChunkMessage, deps: TransformChunkDeps): Promise<void> {
   const log = deps.logger.child({ runId: message.runId, month: message.month });
+  if ((await deps.ledger.getRun(message.runId))?.status === 'ABANDONED') {
+    log.warn('chunk of an abandoned run dropped: nothing transformed');
+    return;
+  }
   const { records, rejected, unmatched } = transformChunk({ nyt: message.nyt, jhu: message.jhu });
   await deps.ledger.markChunkTransformed(message.runId, message.month, rejected);
   const load: LoadChunkMessage = {
