@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { FaultSpecError } from '@covid-etl/local-pipeline';
+import { readFileSync } from 'node:fs';
+import { FaultSpecError, LocalStateDirError } from '@covid-etl/local-pipeline';
 import { LocalDynamoError, QueueStateError } from '@covid-etl/local-stack';
 import { ConfigurationError } from '@covid-etl/platform';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -27,6 +28,7 @@ const DEPLOYED_HELP =
 export function buildProgram(): Command {
   const program = new Command('etl')
     .description('covid-etl: run and operate the US COVID-19 ETL pipeline, locally or in AWS')
+    .version(cliVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
@@ -47,7 +49,8 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       '\nExit codes: 0 SUCCEEDED (or started, deployed without --wait), 2 FAILED, 3 PARTIAL (rows rejected),\n' +
-        '4 INCOMPLETE (chunks in a DLQ), 5 still RUNNING when --wait timed out, 1 usage or AWS error.\n' +
+        "4 INCOMPLETE (chunks in a DLQ), 5 still RUNNING when --wait timed out, 6 (local) the run's notification\n" +
+        'is parked in the notifier DLQ, 1 usage or AWS error.\n' +
         'Local state: ETL_LOCAL_DIR (default .etl-local/). ETL_DYNAMODB_ENDPOINT uses an external DynamoDB.\n' +
         'Fault injection (local only): ETL_FAULTS=<transformer|loader|notifier>=<fail|fail-first|crash-mid-batch>[,...]' +
         DEPLOYED_HELP,
@@ -176,6 +179,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** `etl <version> (node <version>)`: the CLI package's version. */
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `etl ${pkg.version} (covid-etl, node ${process.version})`;
+}
+
 /** Runs the CLI; known mistakes are printed as one line without a stack trace. */
 export async function main(argv = process.argv): Promise<void> {
   try {
@@ -187,6 +196,7 @@ export async function main(argv = process.argv): Promise<void> {
       error instanceof InvalidArgumentError ||
       error instanceof OperatorError ||
       error instanceof LocalDynamoError ||
+      error instanceof LocalStateDirError ||
       error instanceof QueueStateError ||
       error instanceof ConfigurationError
     ) {
@@ -194,7 +204,12 @@ export async function main(argv = process.argv): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // Not a mistake of the caller's: a bug. The stack is for the report.
+    process.stderr.write(
+      `error: ${error instanceof Error ? error.message : String(error)}\n` +
+        'This is a bug in covid-etl: please report it with the command you ran and the details below.\n' +
+        `${error instanceof Error ? (error.stack ?? '') : ''}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -17,9 +17,21 @@ export const MAX_REASON_TEXT = 2000;
 /** EventBridge's limit on one PutEvents entry, and SNS's on one message (bytes). */
 export const AWS_MESSAGE_LIMIT_BYTES = 262_144;
 
-/** `text` cut to at most `max` characters, ending with `...` when cut. */
+/**
+ * `text` with printable characters only: every run of control, format, private-use,
+ * unassigned or undecodable characters (NULs and raw bytes of a binary file) becomes one `?`,
+ * whitespace becomes one space. Safe for a terminal, an email subject or body, and Slack.
+ */
+export function printable(text: string): string {
+  return text
+    .replace(/[\t\n\r\v\f\u0085\u2028\u2029 ]+/g, ' ')
+    .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\uFFFD]+/gu, '?');
+}
+
+/** `text`, printable (see `printable`), cut to at most `max` characters, ending with `...` when cut. */
 export function capText(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 3))}...`;
+  const clean = printable(text);
+  return clean.length <= max ? clean : `${clean.slice(0, Math.max(0, max - 3))}...`;
 }
 
 /** What follows a cut list: "and 980 more: `pnpm etl status <runId>`" (`count` may be formatted: "1,980"). */

@@ -60,8 +60,9 @@ interface InvocationState {
  * - `fail-first`: the first delivery of each message throws (later ones succeed);
  * - `crash-mid-batch`: on a batch holding a first delivery, the handler dies after
  *   `writesBeforeCrash` writes (the "write" is the service's output: a table write, a queue
- *   send, a publish); the whole invocation then fails like a crashed Lambda, so every message of
- *   the batch comes back, including those already processed.
+ *   send, a publish), or at the end of the batch when it made fewer (a notifier batch of one
+ *   event makes one publish); the whole invocation then fails like a crashed Lambda, so every
+ *   message of the batch comes back, including those already processed.
  */
 export class FaultInjector {
   private readonly invocation = new AsyncLocalStorage<InvocationState>();
@@ -115,7 +116,10 @@ export class FaultInjector {
           this.invocation.run(state, () => this.beforeProcess(undefined, record));
       }
       const result = await this.invocation.run(state, () => handler(event, context));
-      if (state.crashed) throw new LambdaCrashError(`${this.service} crashed mid-batch (ETL_FAULTS: crash-mid-batch)`);
+      // Armed but fewer writes than the threshold: die before answering, after the work is done.
+      if (state.crashed || state.armed) {
+        throw new LambdaCrashError(`${this.service} crashed mid-batch (ETL_FAULTS: crash-mid-batch)`);
+      }
       return result;
     };
   }

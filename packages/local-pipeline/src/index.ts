@@ -5,7 +5,7 @@
  * `etl` command and the Terraform tests; no library and no service imports it.
  */
 export * from './faults.js';
-export { localStateDir, REPO_ROOT } from './paths.js';
+export { LocalStateDirError, localStateDir, prepareLocalStateDir, REPO_ROOT } from './paths.js';
 export {
   DEFAULT_TIME_SCALE,
   LOCAL_ENVIRONMENT,

@@ -5,6 +5,13 @@ import { UsageError } from './output.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Whether `value` is a real calendar date written YYYY-MM-DD (2021-02-30 and 2020-13-45 are not). */
+export function isCalendarDate(value: string): boolean {
+  if (!ISO_DATE.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
 /** `etl export`: the loaded series in date order, as CSV (`date,cases,deaths,recovered`) or JSON. */
 export async function exportCommand(
   options: { env: string; format: string; from?: string; to?: string; json?: boolean },
@@ -18,8 +25,11 @@ export async function exportCommand(
     ['--from', options.from],
     ['--to', options.to],
   ] as const) {
-    if (value !== undefined && !ISO_DATE.test(value))
-      throw new UsageError(`${flag} ${value}: expected a date as YYYY-MM-DD`);
+    if (value !== undefined && !isCalendarDate(value))
+      throw new UsageError(`${flag} ${value}: expected a calendar date as YYYY-MM-DD`);
+  }
+  if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
+    throw new UsageError(`--from ${options.from} is after --to ${options.to}: nothing could match`);
   }
   const records = await withBackend(
     options.env,

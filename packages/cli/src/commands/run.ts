@@ -2,10 +2,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FetcherInput } from '@covid-etl/contracts';
-import { LocalPipeline, localStateDir, parseFaults } from '@covid-etl/local-pipeline';
+import { LocalPipeline, prepareLocalStateDir, parseFaults } from '@covid-etl/local-pipeline';
 import type { DrainProgress } from '@covid-etl/local-stack';
 import type { RunItem } from '@covid-etl/platform';
 import { formatRunSummary, runStatus } from '../format.js';
+import { describeMessage } from '../ops/backend.js';
 import { runDeployedCommand } from '../ops/run-deployed.js';
 import { type Output, UsageError } from './output.js';
 
@@ -20,14 +21,18 @@ export interface RunOptions {
   timeout?: string;
 }
 
-/** Exit codes of `etl run`: 0 only for SUCCEEDED. */
+/** Exit codes of `etl run`: 0 only for SUCCEEDED (and its notification delivered). */
 export const RUN_EXIT_CODES: Record<string, number> = {
   SUCCEEDED: 0,
   FAILED: 2,
   PARTIAL: 3,
   INCOMPLETE: 4,
   RUNNING: 5,
+  ABANDONED: 2,
 };
+
+/** Exit code of a local run whose outcome notification is parked in the notifier DLQ. */
+export const NOTIFICATION_PARKED_EXIT_CODE = 6;
 
 /** Accepts a URL, or a path to a local file (turned into a file:// URL). */
 export function toSourceUrl(value: string | undefined): string | undefined {
@@ -50,7 +55,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
       jhu: toSourceUrl(options.jhuUrl ?? env.ETL_JHU_URL),
     },
   };
-  const dir = localStateDir(env);
+  const dir = prepareLocalStateDir(env);
   const pipeline = await LocalPipeline.open({
     dir,
     dynamoEndpoint: env.ETL_DYNAMODB_ENDPOINT?.trim() || undefined,
@@ -60,14 +65,20 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   });
   let run: RunItem;
   const before = new Set(listOutbox(pipeline.outboxDir));
+  const onInterrupt = interruptHandler(pipeline, new Date().toISOString());
+  process.once('SIGINT', onInterrupt);
   try {
     out.progress(`Running the pipeline locally (state in ${dir})`);
     run = await pipeline.run(input, (progress) => out.progress(describeProgress(progress), { transient: true }));
   } finally {
+    process.off('SIGINT', onInterrupt);
     out.progress('', { transient: true, done: true });
     await pipeline.close();
   }
   const emails = listOutbox(pipeline.outboxDir).filter((file) => !before.has(file));
+  const parked = pipeline.queues.notifier.deadLetterQueue
+    .peek()
+    .filter((message) => describeMessage(message.body).runId === run.runId).length;
   const status = runStatus(run);
   const summary = run.summary;
   if (options.json) {
@@ -84,6 +95,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
       rejectedRows: summary?.rejectedRows ?? [],
       pendingChunks: summary?.pendingChunks ?? [],
       emails: emails.map((file) => path.join(pipeline.outboxDir, file)),
+      notificationsParked: parked,
       logFile: pipeline.logFile,
     });
   } else {
@@ -99,7 +111,38 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     }
     if (status === 'INCOMPLETE') out.result('\nSee the parked chunks with: pnpm etl dlq list');
   }
+  if (parked > 0) {
+    out.progress(
+      `The notification of run ${run.runId} was not delivered: it is parked in ${pipeline.queues.notifier.deadLetterQueue.name} ` +
+        `(see pnpm etl dlq peek notifier; the error is in ${pipeline.logFile}). Once the cause is fixed, send it with: pnpm etl dlq replay notifier`,
+    );
+    return NOTIFICATION_PARKED_EXIT_CODE;
+  }
   return RUN_EXIT_CODES[status] ?? 1;
+}
+
+/**
+ * Ctrl-C during a local run: says which run was left unfinished and that the next `etl run`
+ * finishes it (its queued chunks are drained, or it is reported as stopped), then exits 130.
+ */
+function interruptHandler(pipeline: LocalPipeline, since: string): () => void {
+  return () => {
+    const say = (text: string) => process.stderr.write(`\r\x1b[2K\n${text}\n`);
+    const lookup = pipeline.ledger
+      .listRuns(5)
+      .then((runs) => runs.find((run) => run.startedAt >= since && run.status === 'RUNNING'));
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref());
+    void Promise.race([lookup, timeout])
+      .catch(() => undefined)
+      .then((run) => {
+        say(
+          run
+            ? `Interrupted: run ${run.runId} was left unfinished. The next \`pnpm etl run\` will finish it (or abandon it: \`pnpm etl abandon ${run.runId}\`).`
+            : 'Interrupted before a run was recorded: nothing was left unfinished.',
+        );
+        process.exit(130);
+      });
+  };
 }
 
 function listOutbox(dir: string): string[] {

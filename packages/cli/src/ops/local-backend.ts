@@ -1,5 +1,5 @@
 import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
-import { LOCAL_ENVIRONMENT, LocalPipeline, localStateDir, parseFaults } from '@covid-etl/local-pipeline';
+import { LOCAL_ENVIRONMENT, LocalPipeline, prepareLocalStateDir, parseFaults } from '@covid-etl/local-pipeline';
 import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-stack';
 import type { LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
 import type {
@@ -26,7 +26,7 @@ const DESCRIPTIONS: Record<QueueKey, string> = {
 /** Opens the local stack the way `etl run` does (ETL_LOCAL_DIR, ETL_FAULTS, SLACK_WEBHOOK_URL, …). */
 export async function openLocalPipeline(env: Record<string, string | undefined> = process.env): Promise<LocalPipeline> {
   return LocalPipeline.open({
-    dir: localStateDir(env),
+    dir: prepareLocalStateDir(env),
     dynamoEndpoint: env.ETL_DYNAMODB_ENDPOINT?.trim() || undefined,
     faults: parseFaults(env.ETL_FAULTS),
     slackWebhookUrl: env.SLACK_WEBHOOK_URL?.trim() || undefined,

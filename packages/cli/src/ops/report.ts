@@ -1,4 +1,4 @@
-import { queueName, type RejectedRow, type RunCounts } from '@covid-etl/contracts';
+import { printable, queueName, type RejectedRow, type RunCounts } from '@covid-etl/contracts';
 import type { ChunkItem, RunItem } from '@covid-etl/platform';
 import { formatDuration, runStatus } from '../format.js';
 import { describeMessage, type OperatorBackend } from './backend.js';
@@ -181,19 +181,22 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
     `  chunks     ${r.chunks.loaded}/${r.chunks.expected} loaded, ${r.chunks.pending} pending, ${r.chunks.skipped} month(s) unchanged and skipped`,
   );
   if (r.dateRange) lines.push(`  dates      ${r.dateRange.from} .. ${r.dateRange.to}`);
-  if (r.note) lines.push(`  note       ${r.note}`);
-  if (r.failure) lines.push(`  failure    ${r.failure.reason}${r.failure.stage ? ` (stage ${r.failure.stage})` : ''}`);
+  if (r.note) lines.push(`  note       ${printable(r.note)}`);
+  if (r.failure)
+    lines.push(`  failure    ${printable(r.failure.reason)}${r.failure.stage ? ` (stage ${r.failure.stage})` : ''}`);
   if (r.event) lines.push(`  event      ${r.event.detailType} ${r.event.state}`);
   for (const chunk of r.pendingChunks) {
     const error = chunk.lastError
-      ? `; last error (${chunk.lastError.stage}, ${chunk.lastError.at}${chunk.lastError.receiveCount ? `, receive ${chunk.lastError.receiveCount}` : ''}): ${chunk.lastError.message}`
+      ? `; last error (${chunk.lastError.stage}, ${chunk.lastError.at}${chunk.lastError.receiveCount ? `, receive ${chunk.lastError.receiveCount}` : ''}): ${printable(chunk.lastError.message)}`
       : '';
     lines.push(`  pending    ${chunk.month} awaiting ${chunk.stage}, ${chunk.location}${error}`);
   }
   if (r.rejectedRows.length > 0) {
     lines.push('  rejected rows:');
     for (const row of r.rejectedRows.slice(0, maxRejected)) {
-      lines.push(`    ${row.source} line ${row.line}${row.column ? ` ${row.column}` : ''}: ${row.reason}`);
+      lines.push(
+        `    ${row.source} line ${row.line}${row.column ? ` ${printable(row.column)}` : ''}: ${printable(row.reason)}`,
+      );
     }
     if (r.counts.rejected > Math.min(maxRejected, r.rejectedRows.length)) {
       lines.push(
