@@ -1,6 +1,6 @@
 import { LoadChunkMessage, type TransformChunkMessage } from '@covid-etl/contracts';
 import type { LedgerRepository, MessageSender, OutgoingMessage } from '@covid-etl/platform';
-import { silentLogger } from '@covid-etl/platform';
+import { buildRunSummary, silentLogger } from '@covid-etl/platform';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -69,10 +69,10 @@ function chunk(month: string, overrides: Partial<TransformChunkMessage> = {}): T
 describe('transformMonthChunk', () => {
   it('drops a chunk of an abandoned run: nothing recorded, nothing sent', async () => {
     // Prepare
-    const run = await ledger.getRun(RUN);
+    const run = runItem({ runId: RUN });
     await ledger.finishRun(RUN, {
       status: 'ABANDONED',
-      summary: { ...(run?.summary as never), runId: RUN } as never,
+      summary: buildRunSummary(run, [], { status: 'ABANDONED', now: new Date() }),
       detailType: 'EtlRunFailed',
       leaseUntil: 0,
     });
