@@ -6,7 +6,7 @@ import { createWebhookPoster, type SlackPost } from './webhook.js';
 
 export type { FormattedMessage, SlackBlock, SlackMessage } from './format.js';
 export { formatSlackMessage } from './format.js';
-export { createWebhookPoster, SLACK_TIMEOUT_MS, type SlackPost } from './webhook.js';
+export { createWebhookPoster, SLACK_TIMEOUT_MS, type SlackPost, SlackRateLimitedError } from './webhook.js';
 
 export interface SlackForwarderDeps {
   /** `SsmSecretReader` in AWS; locally a reader of `SLACK_WEBHOOK_URL`. */
@@ -28,11 +28,17 @@ export type SlackForwarderHandler = MiddyfiedHandler<SNSEvent, void>;
  */
 export function createHandler(deps: SlackForwarderDeps, options: HandlerOptions = {}): SlackForwarderHandler {
   const post = deps.post ?? createWebhookPoster();
-  return middy<SNSEvent, void>({ timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 5 }).handler(async (event) => {
+  return middy<SNSEvent, void>({ timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 5 }).handler(async (event, context) => {
     for (const record of event.Records) {
       await forwardToSlack(
         { subject: record.Sns.Subject, message: record.Sns.Message, messageId: record.Sns.MessageId },
-        { secrets: deps.secrets, webhookParameter: deps.webhookParameter, post, logger: deps.logger },
+        {
+          secrets: deps.secrets,
+          webhookParameter: deps.webhookParameter,
+          post,
+          logger: deps.logger,
+          remainingMs: () => context.getRemainingTimeInMillis(),
+        },
       );
     }
   });

@@ -1,6 +1,26 @@
 import { TransientError } from '@covid-etl/platform';
 import type { SlackMessage } from './format.js';
 
+/** Slack answered 429: it asks to wait `retryAfterMs` (from `Retry-After`) before posting again. */
+export class SlackRateLimitedError extends TransientError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+    this.name = 'SlackRateLimitedError';
+  }
+}
+
+/** `Retry-After` in ms (delta-seconds or an HTTP date); 1 s when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number {
+  if (!header) return 1000;
+  const seconds = Number(header.trim());
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? 1000 : Math.max(0, at - now);
+}
+
 /** Posts one message to a Slack incoming webhook; throws when Slack did not accept it. */
 export type SlackPost = (url: string, payload: SlackMessage) => Promise<void>;
 
@@ -26,6 +46,13 @@ export function createWebhookPoster({ timeoutMs = SLACK_TIMEOUT_MS }: { timeoutM
       throw new TransientError(`Slack webhook request failed: ${networkFailure(error, timeoutMs)}`);
     }
     const answer = await response.text().catch(() => '');
+    if (response.status === 429) {
+      const wait = retryAfterMs(response.headers.get('retry-after'));
+      throw new SlackRateLimitedError(
+        `Slack webhook answered HTTP 429 (rate limited; Retry-After ${wait / 1000} s)`,
+        wait,
+      );
+    }
     if (!response.ok) {
       const detail = shortAnswer(answer, url);
       throw new TransientError(`Slack webhook answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`);

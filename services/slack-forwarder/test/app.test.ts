@@ -97,6 +97,37 @@ describe('slack-forwarder posting to a webhook', () => {
     expect(raw()).not.toContain(server.url);
   });
 
+  it('honours a 429 Retry-After that fits in the remaining time, then posts once more', async () => {
+    // Prepare
+    server.answers.push({ status: 429, body: 'rate_limited', headers: { 'retry-after': '1' } });
+    const { handler } = setup();
+    const started = Date.now();
+
+    // Act
+    await handler(snsEvent(runNotification()), lambdaContext({ getRemainingTimeInMillis: () => 30_000 }));
+
+    // Assess
+    expect(server.requests).toHaveLength(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('fails the delivery at once when Retry-After is longer than the remaining time', async () => {
+    // Prepare
+    server.answers.push({ status: 429, body: 'rate_limited', headers: { 'retry-after': '120' } });
+    const { handler } = setup();
+    const started = Date.now();
+
+    // Act
+    const posting = handler(snsEvent(runNotification()), lambdaContext({ getRemainingTimeInMillis: () => 30_000 }));
+
+    // Assess
+    await expect(posting).rejects.toThrow(
+      /^Slack webhook answered HTTP 429 \(rate limited; Retry-After 120 s\): more than the 24 s left in this invocation; the delivery fails and is retried later$/,
+    );
+    expect(server.requests).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('throws a TransientError on a 404 (e.g. a revoked webhook)', async () => {
     // Prepare
     server.answer = { status: 404, body: 'no_service' };

@@ -75,8 +75,10 @@ export interface WebhookServer {
   /** A webhook URL on this server, with a secret-looking path. */
   url: string;
   requests: RecordedRequest[];
-  /** What the next requests get: status and body, or `hang` to never answer. */
-  answer: { status: number; body: string } | 'hang';
+  /** What the next requests get: status and body (and headers), or `hang` to never answer. */
+  answer: { status: number; body: string; headers?: Record<string, string> } | 'hang';
+  /** Answers given first, one a request, before `answer`. */
+  answers: Array<{ status: number; body: string; headers?: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startWebhookServer(): Promise<WebhookServer> {
     url: '',
     requests,
     answer: { status: 200, body: 'ok' },
+    answers: [],
     close: async () => undefined,
   };
   const server: Server = createServer((request, response) => {
@@ -99,8 +102,9 @@ export async function startWebhookServer(): Promise<WebhookServer> {
         headers: request.headers,
         body: Buffer.concat(chunks).toString('utf8'),
       });
-      if (state.answer === 'hang') return;
-      response.writeHead(state.answer.status, { 'content-type': 'text/plain' }).end(state.answer.body);
+      const answer = state.answers.shift() ?? state.answer;
+      if (answer === 'hang') return;
+      response.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

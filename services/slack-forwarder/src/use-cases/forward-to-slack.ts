@@ -1,6 +1,6 @@
 import { ConfigurationError, describeError, type Logger, type SecretReader, TransientError } from '@covid-etl/platform';
 import { formatSlackMessage } from '../format.js';
-import type { SlackPost } from '../webhook.js';
+import { SLACK_TIMEOUT_MS, type SlackPost, SlackRateLimitedError } from '../webhook.js';
 
 /**
  * The value Terraform gives the webhook parameter until an operator sets the real URL
@@ -14,16 +14,19 @@ export interface ForwardToSlackDeps {
   webhookParameter: string;
   post: SlackPost;
   logger: Logger;
+  /** Time left in the invocation (Lambda's `getRemainingTimeInMillis`); bounds a Retry-After wait. */
+  remainingMs?: () => number;
 }
 
 /**
  * Posts one SNS message to Slack: formats it, reads the webhook URL from the secret store
- * (at run time, cached by the reader) and posts it. Throws when the post fails, so Lambda's
- * asynchronous retries apply. The webhook URL is never logged nor put in an error message.
+ * (at run time, cached by the reader) and posts it. A 429 is retried once after its
+ * `Retry-After` when that wait fits in the invocation's remaining time. Throws when the post
+ * fails, so Lambda's asynchronous retries (and then its on-failure DLQ) apply. The webhook URL is never logged nor put in an error message.
  */
 export async function forwardToSlack(
   message: { subject?: string | null; message: string; messageId?: string },
-  { secrets, webhookParameter, post, logger }: ForwardToSlackDeps,
+  { secrets, webhookParameter, post, logger, remainingMs }: ForwardToSlackDeps,
 ): Promise<void> {
   const formatted = formatSlackMessage(message);
   const log = logger.child({ runId: formatted.runId ?? null });
@@ -38,7 +41,8 @@ export async function forwardToSlack(
       return;
     }
     assertWebhookUrl(url, webhookParameter);
-    await post(url, formatted.slack);
+    const target = url;
+    await postHonouringRetryAfter(() => post(target, formatted.slack), remainingMs, log);
   } catch (error) {
     const safe = url ? redact(error, url) : error;
     log.error(
@@ -67,4 +71,37 @@ function redact(error: unknown, url: string): unknown {
   const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : error;
   if (typeof message !== 'string' || !message.includes(url)) return error;
   return new TransientError(message.split(url).join('[webhook URL]'));
+}
+
+/** Keeps time for one more post (its timeout) and for the error to be logged. */
+const RETRY_MARGIN_MS = SLACK_TIMEOUT_MS + 1000;
+
+/**
+ * Posts; on a 429 waits `Retry-After` and posts once more, but only when the wait ends before
+ * the invocation's time runs out (less a margin). Otherwise the 429 is thrown at once: the
+ * delivery fails and Lambda retries it later.
+ */
+async function postHonouringRetryAfter(
+  postOnce: () => Promise<void>,
+  remainingMs: (() => number) | undefined,
+  log: Logger,
+): Promise<void> {
+  try {
+    await postOnce();
+  } catch (error) {
+    if (!(error instanceof SlackRateLimitedError)) throw error;
+    const left = (remainingMs?.() ?? 0) - RETRY_MARGIN_MS;
+    if (error.retryAfterMs > left) {
+      throw new SlackRateLimitedError(
+        `${error.message}: more than the ${Math.max(0, Math.floor(left / 1000))} s left in this invocation; the delivery fails and is retried later`,
+        error.retryAfterMs,
+      );
+    }
+    log.warn(
+      { retryAfterMs: error.retryAfterMs },
+      'Slack rate-limited the post; waiting Retry-After, then posting again',
+    );
+    await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+    await postOnce();
+  }
 }
