@@ -60,7 +60,8 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
     ],
     transformer: [
       consume('transformer'),
-      [['dynamodb:UpdateItem'], [ledger]],
+      // GetItem: the chunk's run (chunks of an abandoned run are dropped)
+      [['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ledger]],
       [['sqs:SendMessage'], [queue('loader')]],
     ],
     loader: [

@@ -71,7 +71,8 @@ locals {
         LOADER_QUEUE_URL = module.queues["loader"].queue_url
       }
       policy_statements = [
-        { sid = "ReadWriteLedger", actions = ["dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
+        # GetItem: the chunk's run, to drop the chunks of an abandoned run.
+        { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
         { sid = "SendToLoaderQueue", actions = ["sqs:SendMessage"], resources = [module.queues["loader"].queue_arn] },
       ]
     }
