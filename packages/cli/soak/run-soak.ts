@@ -2,9 +2,8 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { FAULT_SERVICES, type FaultMode, type FaultService, LocalPipeline } from '@covid-etl/local-pipeline';
 import { type ExpectedRecord, expectedSeries, jhuCsv, nytCsv } from '@covid-etl/testing';
-import { FAULT_SERVICES, type FaultMode, type FaultService } from '../src/local/faults.js';
-import { LocalPipeline } from '../src/local/pipeline.js';
 
 export interface SoakOptions {
   /** How many runs (the loop's bound). */

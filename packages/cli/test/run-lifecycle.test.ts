@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LocalPipeline } from '@covid-etl/local-pipeline';
 import type { RunItem } from '@covid-etl/platform';
 import { dateRange, jhuCsv, nytCsv } from '@covid-etl/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Output } from '../src/commands/output.js';
-import { LocalPipeline } from '../src/local/pipeline.js';
 import { abandonCommand } from '../src/ops/abandon.js';
 import type { OperatorBackend } from '../src/ops/backend.js';
 import { NotConfirmedError } from '../src/ops/errors.js';

@@ -5,10 +5,9 @@ import {
   MAX_PENDING_IN_SUMMARY,
   RunSummary,
 } from '@covid-etl/contracts';
-import { LocalEventBus } from '@covid-etl/local-stack';
+import { runItem, SHA_A } from '@covid-etl/testing/platform';
 import { describe, expect, it } from '@jest/globals';
 import { buildRunSummary, type ChunkItem } from '../src/index.js';
-import { runItem, SHA_A } from '../src/testing/index.js';
 
 /**
  * A run with 1,000 failed chunks carrying 500-character errors, and 50 loaded chunks each with
@@ -68,18 +67,15 @@ describe('the outcome of a run with 1,000 failed chunks', () => {
     );
   });
 
-  it('fits one EventBridge entry: PutEvents accepts it', () => {
+  it('fits one EventBridge entry (256 KiB: Source, DetailType and Detail bytes)', () => {
     // Prepare
-    const bus = new LocalEventBus({ name: 'b' });
     const detail = JSON.stringify({ version: 1, reason: summary.failure?.reason, summary });
 
     // Act
-    const result = bus.putEvents([
-      { Source: EVENT_SOURCE, DetailType: EventDetailType.RunFailed, Detail: detail, EventBusName: 'b' },
-    ]);
+    const entryBytes =
+      Buffer.byteLength(EVENT_SOURCE) + Buffer.byteLength(EventDetailType.RunFailed) + Buffer.byteLength(detail);
 
     // Assess
-    expect(result.FailedEntryCount).toBe(0);
-    expect(Buffer.byteLength(detail)).toBeLessThan(AWS_MESSAGE_LIMIT_BYTES / 4);
+    expect(entryBytes).toBeLessThan(AWS_MESSAGE_LIMIT_BYTES / 4);
   });
 });

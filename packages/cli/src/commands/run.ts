@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FetcherInput } from '@covid-etl/contracts';
-import { LocalPipeline, prepareLocalStateDir, parseFaults } from '@covid-etl/local-pipeline';
+import { LocalPipeline, parseFaults, prepareLocalStateDir } from '@covid-etl/local-pipeline';
 import type { DrainProgress } from '@covid-etl/local-stack';
 import type { RunItem } from '@covid-etl/platform';
 import { formatRunSummary, runStatus } from '../format.js';

@@ -1,5 +1,5 @@
 import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
-import { LOCAL_ENVIRONMENT, LocalPipeline, prepareLocalStateDir, parseFaults } from '@covid-etl/local-pipeline';
+import { LOCAL_ENVIRONMENT, LocalPipeline, parseFaults, prepareLocalStateDir } from '@covid-etl/local-pipeline';
 import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-stack';
 import type { LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
 import type {

@@ -1,11 +1,11 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dateRange, jhuCsv, nytCsv } from '@covid-etl/testing';
 import { describe, expect, it } from '@jest/globals';
-import { FAULT_MODES, FAULT_SERVICES, type FaultMode, type FaultService } from '../src/local/faults.js';
-import { LocalPipeline } from '../src/local/pipeline.js';
-import { freshStateDir } from './helpers/cli.js';
+import { FAULT_MODES, FAULT_SERVICES, type FaultMode, type FaultService } from '../src/faults.js';
+import { LocalPipeline } from '../src/pipeline.js';
 
 /**
  * Every ETL_FAULTS mode does what it says for every service it names: the fault fires (the
@@ -19,7 +19,7 @@ const QUEUE: Record<FaultService, 'transformer' | 'loader' | 'notifier'> = {
 };
 
 async function runWith(service: FaultService, mode: FaultMode) {
-  const dir = freshStateDir(`etl-fault-${service}-${mode}-`);
+  const dir = mkdtempSync(path.join(tmpdir(), `etl-fault-${service}-${mode}-`));
   const days = dateRange('2020-03-01', 61);
   const nyt = path.join(dir, 'nyt.csv');
   const jhu = path.join(dir, 'jhu.csv');
