@@ -22,7 +22,12 @@ import type { ChunkItem, RunItem } from './dynamo/ledger-repository.js';
 export function buildRunSummary(
   run: RunItem,
   chunks: ChunkItem[],
-  { status, now, failure }: { status: RunStatus; now: Date; failure?: RunSummary['failure'] },
+  {
+    status,
+    now,
+    failure,
+    maxPending = MAX_PENDING_IN_SUMMARY,
+  }: { status: RunStatus; now: Date; failure?: RunSummary['failure']; maxPending?: number },
 ): RunSummary {
   const counts = { inserted: 0, updated: 0, unchanged: run.skipped?.records ?? 0, rejected: 0 };
   const rejected: RejectedRow[] = [];
@@ -71,7 +76,7 @@ export function buildRunSummary(
       .sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line)
       .slice(0, MAX_REJECTED_IN_SUMMARY)
       .map(capRejectedRow),
-    ...(pending.length ? { pendingChunks: pending.slice(0, MAX_PENDING_IN_SUMMARY) } : {}),
+    ...(pending.length ? { pendingChunks: pending.slice(0, maxPending) } : {}),
     ...(failure ? { failure: { ...failure, reason: capText(failure.reason, MAX_REASON_TEXT) } } : {}),
     ...(run.note ? { note: capText(run.note, MAX_REASON_TEXT) } : {}),
   };

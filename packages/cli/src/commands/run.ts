@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FetcherInput } from '@covid-etl/contracts';
+import type { FetcherInput, PendingChunk } from '@covid-etl/contracts';
 import { LocalPipeline, parseFaults, prepareLocalStateDir } from '@covid-etl/local-pipeline';
 import type { DrainProgress } from '@covid-etl/local-stack';
-import type { RunItem } from '@covid-etl/platform';
+import { buildRunSummary, type RunItem } from '@covid-etl/platform';
 import { formatRunSummary, runStatus } from '../format.js';
 import { describeMessage } from '../ops/backend.js';
 import { runDeployedCommand } from '../ops/run-deployed.js';
@@ -64,12 +64,19 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     timeScale: env.ETL_LOCAL_TIME_SCALE ? Number(env.ETL_LOCAL_TIME_SCALE) : undefined,
   });
   let run: RunItem;
+  let pendingChunks: PendingChunk[] | undefined;
   const before = new Set(listOutbox(pipeline.outboxDir));
   const onInterrupt = interruptHandler(pipeline, new Date().toISOString());
   process.once('SIGINT', onInterrupt);
   try {
     out.progress(`Running the pipeline locally (state in ${dir})`);
     run = await pipeline.run(input, (progress) => out.progress(describeProgress(progress), { transient: true }));
+    // The summary carries the first pending chunks only (events are bounded); --json lists them all.
+    pendingChunks = buildRunSummary(run, await pipeline.ledger.listChunks(run.runId), {
+      status: run.status,
+      now: new Date(),
+      maxPending: Number.POSITIVE_INFINITY,
+    }).pendingChunks;
   } finally {
     process.off('SIGINT', onInterrupt);
     out.progress('', { transient: true, done: true });
@@ -93,7 +100,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
       durationMs: summary?.durationMs,
       failure: summary?.failure,
       rejectedRows: summary?.rejectedRows ?? [],
-      pendingChunks: summary?.pendingChunks ?? [],
+      pendingChunks: pendingChunks ?? [],
       emails: emails.map((file) => path.join(pipeline.outboxDir, file)),
       notificationsParked: parked,
       logFile: pipeline.logFile,
