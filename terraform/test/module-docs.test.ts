@@ -45,7 +45,9 @@ describe('module READMEs', () => {
     expect(stale.status).toBe(1);
     expect(stale.stderr).toMatch(/stale Inputs\/Outputs tables in .*table\/README\.md/);
     expect(rewrite.status).toBe(0);
-    expect(readFileSync(path.join(copy, 'table', 'README.md'), 'utf8')).toMatch(/^\| `extra_name` +\| A new output\. +\|$/m);
+    expect(readFileSync(path.join(copy, 'table', 'README.md'), 'utf8')).toMatch(
+      /^\| `extra_name` +\| A new output\. +\|$/m,
+    );
     expect(after.status).toBe(0);
   });
 });

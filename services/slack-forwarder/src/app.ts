@@ -28,18 +28,20 @@ export type SlackForwarderHandler = MiddyfiedHandler<SNSEvent, void>;
  */
 export function createHandler(deps: SlackForwarderDeps, options: HandlerOptions = {}): SlackForwarderHandler {
   const post = deps.post ?? createWebhookPoster();
-  return middy<SNSEvent, void>({ timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 5 }).handler(async (event, context) => {
-    for (const record of event.Records) {
-      await forwardToSlack(
-        { subject: record.Sns.Subject, message: record.Sns.Message, messageId: record.Sns.MessageId },
-        {
-          secrets: deps.secrets,
-          webhookParameter: deps.webhookParameter,
-          post,
-          logger: deps.logger,
-          remainingMs: () => context.getRemainingTimeInMillis(),
-        },
-      );
-    }
-  });
+  return middy<SNSEvent, void>({ timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 5 }).handler(
+    async (event, context) => {
+      for (const record of event.Records) {
+        await forwardToSlack(
+          { subject: record.Sns.Subject, message: record.Sns.Message, messageId: record.Sns.MessageId },
+          {
+            secrets: deps.secrets,
+            webhookParameter: deps.webhookParameter,
+            post,
+            logger: deps.logger,
+            remainingMs: () => context.getRemainingTimeInMillis(),
+          },
+        );
+      }
+    },
+  );
 }

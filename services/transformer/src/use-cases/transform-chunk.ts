@@ -1,9 +1,9 @@
 import type { LoadChunkMessage, TransformChunkMessage } from '@covid-etl/contracts';
 import { transformChunk } from '@covid-etl/core';
-import type { ChunkLedger, Logger, MessageSender } from '@covid-etl/platform';
+import type { ChunkLedger, Logger, MessageSender, RunLedger } from '@covid-etl/platform';
 
 export interface TransformChunkDeps {
-  ledger: ChunkLedger;
+  ledger: ChunkLedger & Pick<RunLedger, 'getRun'>;
   loaderQueue: MessageSender;
   logger: Logger;
 }
