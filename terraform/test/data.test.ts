@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { asString, block, ENVIRONMENTS, findOne, loadPlan, ofType, resourceName } from './plan.js';
 
 describe.each(ENVIRONMENTS)('data and topics of %s', (env) => {
-  it('creates the data table (pk, sk) and the ledger table (pk, sk, GSI byStartedAt) on demand', () => {
+  it('creates the data table (pk, sk, GSI versionsByRun) and the ledger table (pk, sk, GSI byStartedAt) on demand', () => {
     // Prepare
     const plan = loadPlan(env);
 
@@ -20,8 +20,14 @@ describe.each(ENVIRONMENTS)('data and topics of %s', (env) => {
       expect.arrayContaining([
         { name: 'pk', type: 'S' },
         { name: 'sk', type: 'S' },
+        { name: 'vrun', type: 'S' },
+        { name: 'vdate', type: 'S' },
       ]),
     );
+    // The version items of one run are one Query (see dataTableDefinition in packages/platform).
+    expect(data.values.global_secondary_index).toEqual([
+      expect.objectContaining({ name: 'versionsByRun', hash_key: 'vrun', range_key: 'vdate', projection_type: 'ALL' }),
+    ]);
     expect(ledger.values).toMatchObject({ billing_mode: 'PAY_PER_REQUEST', hash_key: 'pk', range_key: 'sk' });
     expect(ledger.values.global_secondary_index).toEqual([
       expect.objectContaining({ name: 'byStartedAt', hash_key: 'gsi1pk', range_key: 'gsi1sk', projection_type: 'ALL' }),

@@ -48,6 +48,8 @@ export const LoadChunkMessage = z.object({
   hash: Sha256,
   records: z.array(SeriesRecord),
   rejected: z.array(RejectedRow),
+  /** Days to remove (a revert removes the days the reverted run inserted). */
+  removed: z.array(IsoDate).optional(),
 });
 export type LoadChunkMessage = z.infer<typeof LoadChunkMessage>;
 

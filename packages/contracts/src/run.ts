@@ -24,11 +24,39 @@ export const RunCounts = z.object({
   updated: Count,
   unchanged: Count,
   rejected: Count,
+  /** Days removed (only a revert removes days: those the reverted run inserted). */
+  deleted: Count.optional(),
 });
 export type RunCounts = z.infer<typeof RunCounts>;
 
 /** Most rejected rows carried in a summary or event (the count is always exact). */
 export const MAX_REJECTED_IN_SUMMARY = 50;
+
+/** What started a run: the schedule, a person (`etl run`), or `etl revert`. */
+export const RunTrigger = z.enum(['schedule', 'manual', 'revert']);
+export type RunTrigger = z.infer<typeof RunTrigger>;
+
+/** Most revisions listed by value in a summary (the count is always exact). */
+export const MAX_REVISIONS_IN_SUMMARY = 5;
+
+/** One revised day, by its largest change. */
+export const Revision = z.object({
+  date: IsoDate,
+  field: z.enum(['cases', 'deaths', 'recovered']),
+  before: Count,
+  after: Count,
+});
+export type Revision = z.infer<typeof Revision>;
+
+/** The days a run revised (updated): how many, their span, and the largest changes. */
+export const RevisionSummary = z.object({
+  days: Count,
+  from: IsoDate,
+  to: IsoDate,
+  /** Up to MAX_REVISIONS_IN_SUMMARY days, largest absolute change first. */
+  largest: z.array(Revision),
+});
+export type RevisionSummary = z.infer<typeof RevisionSummary>;
 
 /** A chunk that did not finish, and where it is. */
 export const PendingChunk = z.object({
@@ -43,7 +71,7 @@ export const RunSummary = z.object({
   runId: RunId,
   environment: z.string().min(1),
   status: RunStatus,
-  trigger: z.enum(['schedule', 'manual']),
+  trigger: RunTrigger,
   startedAt: z.string().datetime(),
   finishedAt: z.string().datetime().optional(),
   durationMs: Count.optional(),
@@ -61,6 +89,8 @@ export const RunSummary = z.object({
   }),
   /** Up to MAX_REJECTED_IN_SUMMARY rejected rows; `counts.rejected` has the exact number. */
   rejectedRows: z.array(RejectedRow),
+  /** The days this run revised (absent when none, or not known). */
+  revisions: RevisionSummary.optional(),
   pendingChunks: z.array(PendingChunk).optional(),
   failure: z.object({ reason: z.string().min(1), stage: z.string().optional() }).optional(),
   /** A remark for people, e.g. "sources unchanged since run s-…". */

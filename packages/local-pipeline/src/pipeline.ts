@@ -170,6 +170,7 @@ export class LocalPipeline {
       logger,
       clock,
       eventLeaseMs: scaled(QUEUES.loader.functionTimeoutSeconds * 2),
+      versions: this.series.versions,
     });
     this.finalizer = finalizer;
     const faults = options.faults ?? {};
@@ -212,6 +213,8 @@ export class LocalPipeline {
     const series = this.series;
     const loaderSeries = Object.assign(Object.create(series) as SeriesRepository, {
       write: loaderFaults.wrapWrite(series.write.bind(series)),
+      remove: loaderFaults.wrapWrite(series.remove.bind(series)),
+      recordVersion: loaderFaults.wrapWrite(series.recordVersion.bind(series)),
     });
     const loader = createLoader(
       { ledger: this.ledger, series: loaderSeries, finalizer, clock, logger: logger.child({ service: 'loader' }) },

@@ -1,7 +1,9 @@
 import { ABANDONABLE_STATUSES, EventDetailType, type RunStatus, type RunSummary } from '@covid-etl/contracts';
 import type { BaselineLedger, ChunkLedger, RunItem, RunLedger } from './dynamo/ledger-repository.js';
+import type { VersionRepository } from './dynamo/version-repository.js';
 import type { Logger } from './logger.js';
 import { type Clock, type EventPublisher, systemClock } from './ports.js';
+import { summarizeRevisions } from './revisions.js';
 import { buildRunSummary } from './run-summary.js';
 
 export interface RunFinalizerDeps {
@@ -14,6 +16,8 @@ export interface RunFinalizerDeps {
    * take over (a worker that died cannot hold it longer than its function timeout).
    */
   eventLeaseMs?: number;
+  /** When given, a completed run's summary names the days it revised (one Query on the versions). */
+  versions?: Pick<VersionRepository, 'changesOf'>;
 }
 
 /**
@@ -66,6 +70,10 @@ export class RunFinalizer {
     const summary = buildRunSummary(run, chunks, { status, now, failure });
     const detailType =
       status === 'SUCCEEDED' || status === 'PARTIAL' ? EventDetailType.RunCompleted : EventDetailType.RunFailed;
+    if (this.deps.versions && detailType === EventDetailType.RunCompleted) {
+      const revisions = summarizeRevisions(await this.deps.versions.changesOf(run.runId));
+      if (revisions) summary.revisions = revisions;
+    }
     const won = await this.deps.ledger.finishRun(run.runId, {
       status,
       summary,

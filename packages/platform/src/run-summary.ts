@@ -29,7 +29,7 @@ export function buildRunSummary(
     maxPending = MAX_PENDING_IN_SUMMARY,
   }: { status: RunStatus; now: Date; failure?: RunSummary['failure']; maxPending?: number },
 ): RunSummary {
-  const counts = { inserted: 0, updated: 0, unchanged: run.skipped?.records ?? 0, rejected: 0 };
+  const counts = { inserted: 0, updated: 0, unchanged: run.skipped?.records ?? 0, rejected: 0, deleted: 0 };
   const rejected: RejectedRow[] = [];
   let from: string | undefined;
   let to: string | undefined;
@@ -48,6 +48,7 @@ export function buildRunSummary(
     counts.inserted += chunk.counts?.inserted ?? 0;
     counts.updated += chunk.counts?.updated ?? 0;
     counts.unchanged += chunk.counts?.unchanged ?? 0;
+    counts.deleted += chunk.counts?.deleted ?? 0;
     counts.rejected += chunk.rejected.length;
     rejected.push(...chunk.rejected);
     if (chunk.dateRange) {
@@ -64,7 +65,8 @@ export function buildRunSummary(
     startedAt: run.startedAt,
     finishedAt,
     durationMs: Math.max(0, now.getTime() - Date.parse(run.startedAt)),
-    counts,
+    // `deleted` only appears for runs that removed days (reverts), keeping other summaries as they were.
+    counts: counts.deleted > 0 ? counts : withoutDeleted(counts),
     dateRange: from && to ? { from, to } : null,
     sources: run.sources ?? [],
     chunks: {
@@ -89,4 +91,8 @@ function capRejectedRow(row: RejectedRow): RejectedRow {
     ...(row.column !== undefined ? { column: capText(row.column, 100) } : {}),
     ...(row.value !== undefined ? { value: capText(row.value, MAX_ITEM_TEXT) } : {}),
   };
+}
+
+function withoutDeleted({ deleted: _deleted, ...counts }: RunSummary['counts']): RunSummary['counts'] {
+  return counts;
 }

@@ -33,8 +33,8 @@ describe('SeriesRepository.write', () => {
     const again = await series.write({ ...record, cases: 999 }, undefined, { runId: R2, now: t2 });
 
     // Assess
-    expect(inserted).toBe(true);
-    expect(again).toBe(false);
+    expect(inserted).toMatchObject({ ...record, runId: R1, change: 'inserted', before: null });
+    expect(again).toBeUndefined();
     expect(await series.query()).toEqual([{ ...record, runId: R1, change: 'inserted', updatedAt: t1.toISOString() }]);
   });
 
@@ -57,9 +57,15 @@ describe('SeriesRepository.write', () => {
     );
 
     // Assess
-    expect([updated, stale, wrongRun]).toEqual([true, false, false]);
+    expect([updated !== undefined, stale, wrongRun]).toEqual([true, undefined, undefined]);
     expect(await series.query()).toEqual([
-      { ...day('2020-03-01', 150), runId: R2, change: 'updated', updatedAt: t2.toISOString() },
+      {
+        ...day('2020-03-01', 150),
+        runId: R2,
+        change: 'updated',
+        updatedAt: t2.toISOString(),
+        before: { cases: 100, deaths: 1, recovered: 0, runId: R1 },
+      },
     ]);
   });
 
@@ -71,7 +77,7 @@ describe('SeriesRepository.write', () => {
     const written = await series.write(day('2020-03-02', 2), ghost, { runId: R2, now: t2 });
 
     // Assess
-    expect(written).toBe(false);
+    expect(written).toBeUndefined();
     expect(await series.query()).toEqual([]);
   });
 });

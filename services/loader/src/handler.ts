@@ -23,11 +23,13 @@ const doc = createDocumentClient();
 const eventBridge = new EventBridgeClient({});
 const logger = createLogger({ service: 'loader' });
 const ledger = new LedgerRepository(doc, ledgerTable);
+const series = new SeriesRepository(doc, dataTable);
+const events = new EventBridgePublisher(eventBridge, eventBusName);
 
 export const handler = createHandler({
   ledger,
-  series: new SeriesRepository(doc, dataTable),
-  finalizer: new RunFinalizer({ ledger, events: new EventBridgePublisher(eventBridge, eventBusName), logger }),
+  series,
+  finalizer: new RunFinalizer({ ledger, events, logger, versions: series.versions }),
   clock: systemClock,
   logger,
 });

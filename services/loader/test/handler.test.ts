@@ -93,8 +93,15 @@ describe('deployed loader handler (handler.ts)', () => {
       .commandCalls(PutCommand)
       .map((call) => call.args[0].input)
       .filter((input) => input.TableName === DATA_TABLE);
-    expect(dataWrites.map((input) => input.Item?.sk).sort()).toEqual(['2020-03-01', '2020-03-02']);
-    expect(dataWrites.every((input) => input.ConditionExpression === 'attribute_not_exists(pk)')).toBe(true);
+    const dayWrites = dataWrites.filter((input) => input.Item?.pk === 'US');
+    expect(dayWrites.map((input) => input.Item?.sk).sort()).toEqual(['2020-03-01', '2020-03-02']);
+    expect(dayWrites.every((input) => input.ConditionExpression === 'attribute_not_exists(pk)')).toBe(true);
+    // One version item per inserted day, in the same table, indexed by run.
+    const versionWrites = dataWrites.filter((input) => input.Item?.pk !== 'US').map((input) => input.Item);
+    expect(versionWrites.map((item) => [item?.pk, item?.vrun, item?.vdate, item?.before]).sort()).toEqual([
+      ['DAY#2020-03-01', RUN, '2020-03-01', null],
+      ['DAY#2020-03-02', RUN, '2020-03-02', null],
+    ]);
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: LEDGER_TABLE,
       Key: { pk: `RUN#${RUN}`, sk: 'CHUNK#2020-03' },

@@ -36,6 +36,7 @@ locals {
     ledger_all  = concat([module.ledger_table.table_arn], values(module.ledger_table.index_arns))
     ledger_idx  = values(module.ledger_table.index_arns)
     data_arns   = [module.data_table.table_arn]
+    data_all    = concat([module.data_table.table_arn], values(module.data_table.index_arns))
   }
 
   # The seven functions (module.functions): what each one does, its environment and the
@@ -156,10 +157,19 @@ locals {
 module "data_table" {
   source = "../table"
 
-  name                        = "${local.prefix}-data"
-  hash_key                    = "pk"
-  range_key                   = "sk"
-  attributes                  = [{ name = "pk", type = "S" }, { name = "sk", type = "S" }]
+  name      = "${local.prefix}-data"
+  hash_key  = "pk"
+  range_key = "sk"
+  # Days (pk = US) and their version items (pk = DAY#<date>); versionsByRun holds only versions.
+  attributes = [
+    { name = "pk", type = "S" },
+    { name = "sk", type = "S" },
+    { name = "vrun", type = "S" },
+    { name = "vdate", type = "S" },
+  ]
+  global_secondary_indexes = [
+    { name = "versionsByRun", hash_key = "vrun", range_key = "vdate", projection_type = "ALL" },
+  ]
   deletion_protection_enabled = var.deletion_protection_enabled
   account_id                  = var.account_id
   region                      = var.region

@@ -5,6 +5,7 @@ import type {
   RunCounts,
   RunStatus,
   RunSummary,
+  RunTrigger,
   SourceId,
   SourceIdentity,
 } from '@covid-etl/contracts';
@@ -26,7 +27,7 @@ export type NotificationClaim = 'claimed' | 'sent' | 'in-progress';
 export interface RunItem {
   runId: string;
   environment: string;
-  trigger: 'schedule' | 'manual';
+  trigger: RunTrigger;
   status: RunStatus;
   startedAt: string;
   finishedAt?: string;

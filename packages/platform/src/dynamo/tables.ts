@@ -3,13 +3,18 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 /** Partition key value of the national series in the data table. */
 export const SERIES_PARTITION = 'US';
 
+/** The data table's index of version items by run (`vrun` = run id, `vdate` = date). */
+export const VERSIONS_BY_RUN_INDEX = 'versionsByRun';
+
 /** The ledger's index of runs by start time (`gsi1pk` = RUNS, `gsi1sk` = startedAt). */
 export const RUNS_INDEX = 'byStartedAt';
 export const RUNS_PARTITION = 'RUNS';
 
 /**
  * The data table: one item per day, `pk` = `US`, `sk` = `YYYY-MM-DD`, so the whole series is
- * one Query in date order. The Terraform `table` module creates the same keys.
+ * one Query in date order; and one version item per change of a day (`pk` = `DAY#<date>`,
+ * `sk` = `<time>#<runId>`), indexed by run on `versionsByRun`. The Terraform `table` module
+ * creates the same keys.
  */
 export function dataTableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -18,10 +23,22 @@ export function dataTableDefinition(tableName: string): CreateTableCommandInput 
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'vrun', AttributeType: 'S' },
+      { AttributeName: 'vdate', AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: VERSIONS_BY_RUN_INDEX,
+        KeySchema: [
+          { AttributeName: 'vrun', KeyType: 'HASH' },
+          { AttributeName: 'vdate', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
     ],
   };
 }

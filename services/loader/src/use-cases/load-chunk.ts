@@ -5,6 +5,7 @@ import {
   type Clock,
   type Logger,
   PermanentError,
+  type RecordChange,
   type RunFinalizer,
   type RunLedger,
   type SeriesRepository,
@@ -33,7 +34,8 @@ const sameValues = (a: SeriesRecord, b: SeriesRecord) =>
 /**
  * Loads one month chunk into the data table and, when it is the run's last, finishes the run.
  *
- * Writes only days that are new or whose values changed, each conditional on the values read.
+ * Writes only days that are new or whose values changed, each conditional on the values read,
+ * and one version item per change (see `writeChanged`); a revert's chunk also removes days.
  * Counts are exact under redelivery and crashes: every stored day remembers the run that last
  * changed it and how, so a day that already holds the new values counts as what *this* run
  * did to it (inserted/updated) if this run wrote it, else as unchanged. A month whose content
@@ -58,7 +60,13 @@ export async function loadMonthChunk(message: LoadChunkMessage, deps: LoadChunkD
   } else {
     const state = await deps.ledger.getMonthState(month);
     let counts: LoadCounts;
-    if (state && state.hash === message.hash && state.runId !== runId && message.rejected.length === 0) {
+    if (
+      state &&
+      state.hash === message.hash &&
+      state.runId !== runId &&
+      message.rejected.length === 0 &&
+      !message.removed?.length
+    ) {
       counts = { inserted: 0, updated: 0, unchanged: message.records.length };
       log.info('month unchanged since its last successful load: skipped without writes');
     } else {
@@ -67,7 +75,7 @@ export async function loadMonthChunk(message: LoadChunkMessage, deps: LoadChunkD
     if (message.rejected.length === 0) {
       await deps.ledger.putMonthState({ month, hash: message.hash, records: message.records.length, runId });
     }
-    const dates = message.records.map((record) => record.date).sort();
+    const dates = [...message.records.map((record) => record.date), ...(message.removed ?? [])].sort();
     const dateRange = dates.length ? { from: dates[0] as string, to: dates[dates.length - 1] as string } : null;
     const marked = await deps.ledger.markChunkLoaded(runId, month, { counts, rejected: message.rejected, dateRange });
     log.info({ ...counts, rejected: message.rejected.length, marked }, 'chunk loaded');
@@ -77,29 +85,59 @@ export async function loadMonthChunk(message: LoadChunkMessage, deps: LoadChunkD
 
 async function writeChanged(message: LoadChunkMessage, deps: LoadChunkDeps): Promise<LoadCounts> {
   const counts: LoadCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  const { runId } = message;
   const stored = await deps.series.getMonth(message.month);
-  const loadOne = async (record: SeriesRecord) => {
-    let previous: StoredRecord | undefined = stored.get(record.date);
+  const meta = () => ({ runId, now: deps.clock.now() });
+  // Every change is two writes: the day (conditional on what was read), then its version
+  // (idempotent, derived from the day item). A day already changed by this run (an earlier
+  // delivery) gets its version written again, so a crash between the two writes loses none
+  // and a redelivery makes no second one.
+  const settle = async (day: StoredRecord, change: RecordChange) => {
+    await deps.series.recordVersion(day);
+    counts[change] = (counts[change] ?? 0) + 1;
+  };
+  const decide = async (date: string, apply: (previous: StoredRecord | undefined) => Promise<boolean>) => {
+    let previous: StoredRecord | undefined = stored.get(date);
     for (let attempt = 1; ; attempt += 1) {
-      if (previous && sameValues(previous, record)) {
-        // Already holds these values: written by an earlier delivery of this run, or unchanged.
-        counts[previous.runId === message.runId ? previous.change : 'unchanged'] += 1;
-        return;
-      }
-      if (await deps.series.write(record, previous, { runId: message.runId, now: deps.clock.now() })) {
-        counts[previous ? 'updated' : 'inserted'] += 1;
-        return;
-      }
+      if (await apply(previous)) return;
       if (attempt >= MAX_WRITE_ATTEMPTS) {
-        throw new TransientError(`${record.date} kept changing under concurrent writes; the chunk will be retried`);
+        throw new TransientError(`${date} kept changing under concurrent writes; the chunk will be retried`);
       }
-      previous = (await deps.series.getMonth(message.month)).get(record.date);
+      previous = (await deps.series.getMonth(message.month)).get(date);
     }
   };
+  const loadOne = (record: SeriesRecord) =>
+    decide(record.date, async (previous) => {
+      const live = previous && !previous.removed ? previous : undefined;
+      if (live && sameValues(live, record)) {
+        // Already holds these values: written by an earlier delivery of this run, or unchanged.
+        if (live.runId === runId) await settle(live, live.change);
+        else counts.unchanged += 1;
+        return true;
+      }
+      const written = await deps.series.write(record, previous, meta());
+      if (written) await settle(written, written.change);
+      return written !== undefined;
+    });
+  const removeOne = (date: string) =>
+    decide(date, async (previous) => {
+      if (!previous || previous.removed) {
+        // Already gone: removed by an earlier delivery of this run, or never there.
+        if (previous?.runId === runId) await settle(previous, 'deleted');
+        else counts.unchanged += 1;
+        return true;
+      }
+      const removed = await deps.series.remove(previous, meta());
+      if (removed) await settle(removed, 'deleted');
+      return removed !== undefined;
+    });
   // A few writes in flight at once: the day items are independent.
-  const queue = [...message.records];
+  const queue: Array<() => Promise<void>> = [
+    ...message.records.map((record) => () => loadOne(record)),
+    ...(message.removed ?? []).map((date) => () => removeOne(date)),
+  ];
   const workers = Array.from({ length: Math.min(WRITE_CONCURRENCY, queue.length) }, async () => {
-    for (let record = queue.shift(); record; record = queue.shift()) await loadOne(record);
+    for (let task = queue.shift(); task; task = queue.shift()) await task();
   });
   await Promise.all(workers);
   return counts;
