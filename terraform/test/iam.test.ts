@@ -67,6 +67,8 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
     loader: [
       consume('loader'),
       [['dynamodb:Query', 'dynamodb:PutItem'], [data]],
+      // the run's version items, for the revised days in its summary
+      [['dynamodb:Query'], [`${data}/index/versionsByRun`]],
       [['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [ledger]],
       [['events:PutEvents'], [bus]],
     ],
@@ -91,6 +93,8 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
     ],
     dashboard: [
       [['dynamodb:Query'], [data]],
+      // the latest run's revised days, marked on the chart
+      [['dynamodb:Query'], [`${data}/index/versionsByRun`]],
       [['dynamodb:Query'], [ledgerIndex]],
     ],
   };

@@ -36,7 +36,7 @@ locals {
     ledger_all  = concat([module.ledger_table.table_arn], values(module.ledger_table.index_arns))
     ledger_idx  = values(module.ledger_table.index_arns)
     data_arns   = [module.data_table.table_arn]
-    data_all    = concat([module.data_table.table_arn], values(module.data_table.index_arns))
+    data_idx    = [module.data_table.index_arns["versionsByRun"]]
   }
 
   # The seven functions (module.functions): what each one does, its environment and the
@@ -86,6 +86,8 @@ locals {
       }
       policy_statements = [
         { sid = "ReadWriteData", actions = ["dynamodb:Query", "dynamodb:PutItem"], resources = local.ddb.data_arns },
+        # A finished run's revised days (its version items), for its summary.
+        { sid = "ReadVersionsByRun", actions = ["dynamodb:Query"], resources = local.ddb.data_idx },
         { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
         { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
       ]
@@ -137,6 +139,7 @@ locals {
       }
       policy_statements = [
         { sid = "ReadSeries", actions = ["dynamodb:Query"], resources = local.ddb.data_arns },
+        { sid = "ReadVersionsByRun", actions = ["dynamodb:Query"], resources = local.ddb.data_idx },
         { sid = "ReadRuns", actions = ["dynamodb:Query"], resources = local.ddb.ledger_idx },
       ]
     }
