@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { FaultSpecError, LocalStateDirError } from '@covid-etl/local-pipeline';
 import { LocalDynamoError, QueueStateError } from '@covid-etl/local-stack';
-import { ConfigurationError } from '@covid-etl/platform';
+import { ConfigurationError, RunHistoryError } from '@covid-etl/platform';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { exportCommand, runsCommand, statusCommand } from './commands/data.js';
+import { diffCommand, historyCommand, revertCommand } from './commands/history.js';
 import { Output, UsageError } from './commands/output.js';
 import { runCommand } from './commands/run.js';
 import { abandonCommand } from './ops/abandon.js';
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'csv or json').default('csv').choices(['csv', 'json']))
     .option('--from <date>', 'first date, YYYY-MM-DD')
     .option('--to <date>', 'last date, YYYY-MM-DD')
+    .option('--as-of <runId>', 'the series as it stood right after this run finished (time travel)')
     .addOption(new Option('--json', 'the same as --format json'))
     .action(async (options) => {
       process.exitCode = await exportCommand(options, { out: new Output() });
@@ -112,6 +114,58 @@ export function buildProgram(): Command {
     )
     .action(async (runId, options) => {
       process.exitCode = await abandonCommand(runId, options, { out: new Output() });
+    });
+
+  program
+    .command('history')
+    .description('every version of one day, oldest first, with the run that wrote it')
+    .argument('<date>', 'the day, YYYY-MM-DD')
+    .addOption(envOption())
+    .addOption(jsonOption())
+    .addHelpText('after', DEPLOYED_HELP)
+    .action(async (date, options) => {
+      process.exitCode = await historyCommand(date, options, { out: new Output() });
+    });
+
+  program
+    .command('diff')
+    .description('the days one run inserted or updated, old → new with the change in each value, largest changes first')
+    .argument('<runId>', 'the run id (see etl runs)')
+    .addOption(envOption())
+    .option('--limit <n>', 'show only the n largest changes')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nWith --json: one object per day, {date, change: inserted|updated|deleted, before, after} (before is null\n' +
+        'for an insert, after for a day a revert removed).' +
+        DEPLOYED_HELP,
+    )
+    .action(async (runId, options) => {
+      process.exitCode = await diffCommand(runId, options, { out: new Output() });
+    });
+
+  program
+    .command('revert')
+    .description(
+      'put every day a run changed back to its value before the run (days it inserted are removed), as a new run (trigger revert)',
+    )
+    .argument('<runId>', 'the run to revert (see etl runs, etl diff)')
+    .addOption(envOption())
+    .option('--yes', 'do not ask for confirmation (asked in prod)')
+    .option('--force', 'revert even the days a later run changed since (they are named otherwise, and nothing is done)')
+    .option('--timeout <minutes>', 'deployed: follow the revert run this long at most', '15')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nThe revert is run r-… (derived from the reverted run id): counted, versioned and announced like any run.\n' +
+        'Interrupted, run the command again: it resumes the same run; once it finished, it does nothing.\n' +
+        'The source baselines go back to the last successful run before the reverted one, and the reverted months\n' +
+        'are compared with the table again by the next run. Exit codes: 0 reverted (or nothing to do), 2 the revert\n' +
+        'run did not succeed, 5 still running (deployed, after --timeout), 1 refused or usage error.' +
+        DEPLOYED_HELP,
+    )
+    .action(async (runId, options) => {
+      process.exitCode = await revertCommand(runId, options, { out: new Output({ quiet: options.json }) });
     });
 
   const dlq = program
@@ -198,7 +252,8 @@ export async function main(argv = process.argv): Promise<void> {
       error instanceof LocalDynamoError ||
       error instanceof LocalStateDirError ||
       error instanceof QueueStateError ||
-      error instanceof ConfigurationError
+      error instanceof ConfigurationError ||
+      error instanceof RunHistoryError
     ) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = 1;

@@ -1,7 +1,6 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CancelMessageMoveTaskCommand,
@@ -20,11 +19,12 @@ import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { exportCommand, runsCommand, statusCommand } from '../src/commands/data.js';
-import { AwsOperatorBackend } from '../src/ops/aws-backend.js';
+import type { AwsOperatorBackend } from '../src/ops/aws-backend.js';
 import type { OperatorConfig } from '../src/ops/config.js';
 import { type CommandDeps, dlqListCommand, dlqPeekCommand, dlqReplayCommand } from '../src/ops/dlq.js';
 import { resolveOperatorConfig } from '../src/ops/environments.js';
 import { runDeployedCommand } from '../src/ops/run-deployed.js';
+import { testAwsBackend } from './ops-helpers/aws-backend.js';
 import { chunkBody, chunkItem, FakeTables, runItem } from './ops-helpers/fake-ledger.js';
 import { allQueueUrls, captureOutput, FakeSqs, operatorConfig } from './ops-helpers/fake-sqs.js';
 
@@ -61,17 +61,7 @@ function setUp(environment = 'dev'): void {
 }
 
 function backend(): AwsOperatorBackend {
-  return new AwsOperatorBackend(
-    config,
-    {
-      sqs: new SQSClient({ region: REGION }),
-      lambda: new LambdaClient({ region: REGION }),
-      doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION })),
-    },
-    'terraform output',
-    { sleep: async () => undefined, baseDelayMs: 1 },
-    () => fake.now,
-  );
+  return testAwsBackend(config, () => fake.now);
 }
 
 function deps(extra: Partial<CommandDeps> = {}) {

@@ -4,6 +4,7 @@
  * injection of `ETL_FAULTS`, and the dashboard's local server (`pnpm dashboard`). Used by the
  * `etl` command and the Terraform tests; no library and no service imports it.
  */
+export { LocalQueueSender } from './adapters.js';
 export * from './faults.js';
 export { LocalStateDirError, localStateDir, prepareLocalStateDir, REPO_ROOT } from './paths.js';
 export {

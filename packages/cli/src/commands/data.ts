@@ -1,3 +1,4 @@
+import { seriesAsOf } from '@covid-etl/platform';
 import type { CommandDeps } from '../ops/dlq.js';
 import { withBackend } from '../ops/open.js';
 import { buildRunReport, formatRunReport, formatRunsTable, locateParkedMessages } from '../ops/report.js';
@@ -12,9 +13,12 @@ export function isCalendarDate(value: string): boolean {
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
 }
 
-/** `etl export`: the loaded series in date order, as CSV (`date,cases,deaths,recovered`) or JSON. */
+/**
+ * `etl export`: the loaded series in date order, as CSV (`date,cases,deaths,recovered`) or JSON;
+ * with `asOf`, the series as it stood right after that run finished.
+ */
 export async function exportCommand(
-  options: { env: string; format: string; from?: string; to?: string; json?: boolean },
+  options: { env: string; format: string; from?: string; to?: string; json?: boolean; asOf?: string },
   deps: CommandDeps,
 ): Promise<number> {
   const format = options.json ? 'json' : options.format;
@@ -31,9 +35,13 @@ export async function exportCommand(
   if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
     throw new UsageError(`--from ${options.from} is after --to ${options.to}: nothing could match`);
   }
+  const inRange = (date: string) => (!options.from || date >= options.from) && (!options.to || date <= options.to);
   const records = await withBackend(
     options.env,
-    (backend) => backend.series.query({ from: options.from, to: options.to }),
+    async (backend) =>
+      options.asOf
+        ? (await seriesAsOf(backend, options.asOf)).filter((record) => inRange(record.date))
+        : backend.series.query({ from: options.from, to: options.to }),
     deps.open,
   );
   if (format === 'json') {

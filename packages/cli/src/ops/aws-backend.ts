@@ -15,7 +15,13 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type FetcherInput, type FetcherResult, QUEUES, type QueueKey } from '@covid-etl/contracts';
+import {
+  type FetcherInput,
+  type FetcherResult,
+  type LoadChunkMessage,
+  QUEUES,
+  type QueueKey,
+} from '@covid-etl/contracts';
 import {
   createLogger,
   EventBridgePublisher,
@@ -23,16 +29,18 @@ import {
   RunFinalizer,
   type RunItem,
   SeriesRepository,
+  SqsMessageSender,
 } from '@covid-etl/platform';
 import { type CallPolicy, callAws } from './aws-call.js';
-import type {
-  DeadLetterQueue,
-  DlqDepth,
-  DlqMessage,
-  MoveTask,
-  MoveTaskStatus,
-  OperatorBackend,
-  ReceivedDlqMessage,
+import {
+  chunkMessages,
+  type DeadLetterQueue,
+  type DlqDepth,
+  type DlqMessage,
+  type MoveTask,
+  type MoveTaskStatus,
+  type OperatorBackend,
+  type ReceivedDlqMessage,
 } from './backend.js';
 import type { OperatorConfig } from './config.js';
 import { FunctionInvocationError, OperatorError } from './errors.js';
@@ -133,6 +141,12 @@ export class AwsOperatorBackend implements OperatorBackend {
       throw new FunctionInvocationError(functionName, `unexpected answer ${JSON.stringify(payload)?.slice(0, 200)}`);
     }
     return result as FetcherResult;
+  }
+
+  async sendToLoader(messages: LoadChunkMessage[]): Promise<void> {
+    const queue = this.config.queues.loader;
+    const sender = new SqsMessageSender(this.clients.sqs, queue.url);
+    await this.call('sqs:SendMessageBatch', nameOfUrl(queue.url), () => sender.sendAll(chunkMessages(messages)));
   }
 
   deadLetterQueues(): DeadLetterQueue[] {

@@ -1,4 +1,10 @@
-import { type FetcherInput, type FetcherResult, type QueueKey, scheduledRunId } from '@covid-etl/contracts';
+import {
+  type FetcherInput,
+  type FetcherResult,
+  type LoadChunkMessage,
+  type QueueKey,
+  scheduledRunId,
+} from '@covid-etl/contracts';
 import type { DrainProgress } from '@covid-etl/local-stack';
 import type { LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
 
@@ -88,6 +94,9 @@ export interface OperatorBackend {
   /** Starts a run (the fetcher, as a manual trigger) and answers the fetcher's result. */
   startRun(input: FetcherInput, onProgress?: (progress: DrainProgress) => void): Promise<FetcherResult>;
 
+  /** Sends month chunks to the loader queue (a revert's chunks), every one or an error. */
+  sendToLoader(messages: LoadChunkMessage[]): Promise<void>;
+
   deadLetterQueues(): DeadLetterQueue[];
   /** Depth and (with `age`, the default) the age of the oldest message. */
   depth(dlq: DeadLetterQueue, options?: { age?: boolean }): Promise<DlqDepth>;
@@ -164,4 +173,9 @@ function runIdOfSchedule(time: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The queue messages of month chunks (ids unique within a call: one chunk per month). */
+export function chunkMessages(messages: LoadChunkMessage[]): { id: string; body: string }[] {
+  return messages.map((message) => ({ id: message.month.replace('-', '_'), body: JSON.stringify(message) }));
 }

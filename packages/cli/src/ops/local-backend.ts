@@ -1,15 +1,22 @@
-import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
-import { LOCAL_ENVIRONMENT, LocalPipeline, parseFaults, prepareLocalStateDir } from '@covid-etl/local-pipeline';
+import type { FetcherInput, FetcherResult, LoadChunkMessage, QueueKey } from '@covid-etl/contracts';
+import {
+  LOCAL_ENVIRONMENT,
+  LocalPipeline,
+  LocalQueueSender,
+  parseFaults,
+  prepareLocalStateDir,
+} from '@covid-etl/local-pipeline';
 import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-stack';
 import type { LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
-import type {
-  DeadLetterQueue,
-  DlqDepth,
-  DlqMessage,
-  MoveTask,
-  OperatorBackend,
-  ProgressLine,
-  ReceivedDlqMessage,
+import {
+  chunkMessages,
+  type DeadLetterQueue,
+  type DlqDepth,
+  type DlqMessage,
+  type MoveTask,
+  type OperatorBackend,
+  type ProgressLine,
+  type ReceivedDlqMessage,
 } from './backend.js';
 import { OperatorError } from './errors.js';
 import { describeDrain } from './replay.js';
@@ -64,6 +71,10 @@ export class LocalOperatorBackend implements OperatorBackend {
   async startRun(input: FetcherInput, onProgress?: (progress: DrainProgress) => void): Promise<FetcherResult> {
     const run = await this.pipeline.run(input, onProgress);
     return { runId: run.runId, joined: false, status: run.summary?.status ?? run.status, chunks: run.months.length };
+  }
+
+  async sendToLoader(messages: LoadChunkMessage[]): Promise<void> {
+    await new LocalQueueSender(this.pipeline.queues.loader.queue).sendAll(chunkMessages(messages));
   }
 
   deadLetterQueues(): DeadLetterQueue[] {

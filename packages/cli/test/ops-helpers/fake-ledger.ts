@@ -39,9 +39,21 @@ export class FakeTables {
   query = (input: QueryCommandInput) => {
     const values = input.ExpressionAttributeValues ?? {};
     let matches: Item[];
-    if (input.IndexName) {
+    if (input.IndexName === 'versionsByRun') {
+      matches = [...this.items.values()]
+        .filter((item) => item.vrun === values[':run'])
+        .sort((a, b) => String(a.vdate).localeCompare(String(b.vdate)));
+    } else if (input.IndexName) {
+      const after = values[':after'] as string | undefined;
+      const before = values[':before'] as string | undefined;
       matches = [...this.items.values()]
         .filter((item) => item.gsi1pk === values[':p'])
+        .filter(
+          (item) =>
+            (after === undefined || String(item.gsi1sk) > after) &&
+            (before === undefined || String(item.gsi1sk) < before),
+        )
+        .filter((item) => values[':status'] === undefined || item.status === values[':status'])
         .sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)));
       if (input.ScanIndexForward === false) matches.reverse();
     } else {

@@ -31,6 +31,10 @@ export interface RunLedger {
   listRuns(limit?: number): Promise<RunItem[]>;
   listRunsPage(page?: { limit?: number; cursor?: string }): Promise<RunPage>;
   listUnfinishedRuns(since: string, limit?: number): Promise<RunItem[]>;
+  /** Runs started after `run`, oldest first (time travel undoes their changes). */
+  listRunsAfter(run: Pick<RunItem, 'runId' | 'startedAt'>): Promise<RunItem[]>;
+  /** The last run with `status` started before `run` (a revert restores its source baselines). */
+  findRunBefore(run: Pick<RunItem, 'runId' | 'startedAt'>, status: RunStatus): Promise<RunItem | undefined>;
   recordDispatchPlan(
     runId: string,
     plan: { sources: SourceIdentity[]; months: string[]; hashes: Record<string, string>; skipped: RunItem['skipped'] },
@@ -115,6 +119,12 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   listUnfinishedRuns(...args: Parameters<RunLedger['listUnfinishedRuns']>) {
     return this.runs.listUnfinishedRuns(...args);
+  }
+  listRunsAfter(...args: Parameters<RunLedger['listRunsAfter']>) {
+    return this.runs.listRunsAfter(...args);
+  }
+  findRunBefore(...args: Parameters<RunLedger['findRunBefore']>) {
+    return this.runs.findRunBefore(...args);
   }
   recordDispatchPlan(...args: Parameters<RunLedger['recordDispatchPlan']>) {
     return this.runs.recordDispatchPlan(...args);

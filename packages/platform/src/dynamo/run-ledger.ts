@@ -97,6 +97,47 @@ export class DynamoRunLedger extends LedgerTable {
     return items.slice(0, limit).map((item) => stripKeys<RunItem>(item));
   }
 
+  /**
+   * The runs that started after `run` (by start time, then id), oldest first: one Query on the
+   * start-time index, paginated. Time travel undoes their changes.
+   */
+  async listRunsAfter(run: Pick<RunItem, 'runId' | 'startedAt'>): Promise<RunItem[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: RUNS_INDEX,
+      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk > :after',
+      ExpressionAttributeValues: { ':p': RUNS_PARTITION, ':after': `${run.startedAt}#${run.runId}` },
+    });
+    return items.map((item) => stripKeys<RunItem>(item));
+  }
+
+  /** The last run with `status` that started before `run`, if any (newest first, stops at the first found). */
+  async findRunBefore(run: Pick<RunItem, 'runId' | 'startedAt'>, status: RunStatus): Promise<RunItem | undefined> {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: RUNS_INDEX,
+          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk < :before',
+          FilterExpression: '#s = :status',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':p': RUNS_PARTITION,
+            ':before': `${run.startedAt}#${run.runId}`,
+            ':status': status,
+          },
+          ScanIndexForward: false,
+          ExclusiveStartKey,
+        }),
+      );
+      const found = page.Items?.[0];
+      if (found) return stripKeys<RunItem>(found);
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return undefined;
+  }
+
   /** Records the sources and the chunk months of a run before any chunk is sent. */
   async recordDispatchPlan(
     runId: string,

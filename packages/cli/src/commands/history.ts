@@ -1,0 +1,234 @@
+import { TERMINAL_STATUSES } from '@covid-etl/contracts';
+import {
+  type DayValues,
+  type DayVersion,
+  type DiffRow,
+  diffOfRun,
+  planRevert,
+  type RevertPlan,
+  type RunItem,
+  requireRun,
+  revertRunItem,
+} from '@covid-etl/platform';
+import { formatRunSummary, runStatus } from '../format.js';
+import type { OperatorBackend } from '../ops/backend.js';
+import { confirmChange } from '../ops/confirm.js';
+import type { CommandDeps } from '../ops/dlq.js';
+import { OperatorError } from '../ops/errors.js';
+import { withBackend } from '../ops/open.js';
+import { followRun } from '../ops/run-deployed.js';
+import { UsageError } from './output.js';
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const FIELDS = ['cases', 'deaths', 'recovered'] as const;
+const number = (n: number) => n.toLocaleString('en-US');
+const signed = (n: number) => `${n >= 0 ? '+' : '-'}${number(Math.abs(n))}`;
+const envFlag = (environment: string) => (environment === 'local' ? '' : ` --env ${environment}`);
+
+/** "cases 1,000, deaths 20, recovered 0", or "(none)". */
+function formatValues(values: DayValues | null): string {
+  return values ? FIELDS.map((f) => `${f} ${number(values[f])}`).join(', ') : '(none)';
+}
+
+/** "deaths 34,621 → 36,773 (+2,152); cases …" for the values that changed. */
+export function formatChange(before: DayValues | null, after: DayValues | null): string {
+  if (!before) return `inserted: ${formatValues(after)}`;
+  if (!after) return `removed: was ${formatValues(before)}`;
+  const changed = FIELDS.filter((f) => before[f] !== after[f]).map(
+    (f) => `${f} ${number(before[f])} → ${number(after[f])} (${signed(after[f] - before[f])})`,
+  );
+  return changed.length ? changed.join('; ') : 'no value changed';
+}
+
+/** Reads the versions index; a local state made before it existed gets a one-line way out. */
+async function withVersionIndex<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof Error && /specified index/i.test(error.message)) {
+      throw new OperatorError(
+        'The data table has no versionsByRun index (a local state made by an older version): ' +
+          'remove the local state folder (ETL_LOCAL_DIR, default .etl-local/) and run again',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** `etl history <date>`: every version of one day, oldest first, with the run that wrote it. */
+export async function historyCommand(
+  date: string,
+  options: { env: string; json?: boolean },
+  deps: CommandDeps,
+): Promise<number> {
+  if (!ISO_DATE.test(date)) throw new UsageError(`${date}: expected a date as YYYY-MM-DD`);
+  return withBackend(
+    options.env,
+    async (backend) => {
+      const versions = await backend.series.versions.history(date);
+      if (options.json) {
+        deps.out.result(versions);
+        return 0;
+      }
+      if (versions.length === 0) {
+        deps.out.result(`${date}: no version in ${backend.environment} (never loaded)`);
+        return 0;
+      }
+      const lines = [`${date}: ${versions.length} version(s), oldest first`];
+      for (const v of versions) lines.push(`  ${v.at}  ${v.runId.padEnd(26)} ${v.change.padEnd(8)} ${describe(v)}`);
+      deps.out.result(lines.join('\n'));
+      return 0;
+    },
+    deps.open,
+  );
+}
+
+function describe(version: DayVersion): string {
+  if (version.change === 'updated') return formatChange(version.before, version.after);
+  return version.change === 'inserted' ? formatValues(version.after) : `was ${formatValues(version.before)}`;
+}
+
+/** `etl diff <runId>`: the days a run inserted, updated (or removed), largest change first. */
+export async function diffCommand(
+  runId: string,
+  options: { env: string; json?: boolean; limit?: string },
+  deps: CommandDeps,
+): Promise<number> {
+  const limit = options.limit === undefined ? undefined : Number(options.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new UsageError(`--limit ${options.limit}: expected a whole number of days, 1 or more`);
+  }
+  return withBackend(
+    options.env,
+    async (backend) => {
+      const run = await requireRun(backend.ledger, runId);
+      const rows = diffOfRun(await withVersionIndex(() => backend.series.versions.changesOf(runId)));
+      const shown = limit === undefined ? rows : rows.slice(0, limit);
+      if (options.json) {
+        deps.out.result(shown.map(({ date, change, before, after }) => ({ date, change, before, after })));
+        return 0;
+      }
+      deps.out.result(formatDiff(run, rows, shown));
+      return 0;
+    },
+    deps.open,
+  );
+}
+
+function formatDiff(run: RunItem, rows: DiffRow[], shown: DiffRow[]): string {
+  const count = (change: DiffRow['change']) => rows.filter((row) => row.change === change).length;
+  const deleted = count('deleted');
+  const lines = [
+    `Run ${run.runId} (${run.trigger}, ${runStatus(run)}): ${rows.length} day(s) changed: ` +
+      `${count('inserted')} inserted, ${count('updated')} updated${deleted ? `, ${deleted} removed` : ''}`,
+  ];
+  for (const row of shown) lines.push(`  ${row.date}  ${row.change.padEnd(8)} ${formatChange(row.before, row.after)}`);
+  if (shown.length < rows.length) lines.push(`  … and ${rows.length - shown.length} more (--limit)`);
+  return lines.join('\n');
+}
+
+export interface RevertOptions {
+  env: string;
+  yes?: boolean;
+  force?: boolean;
+  json?: boolean;
+  /** Deployed: minutes to follow the revert run. */
+  timeout?: string;
+}
+
+/** How many conflicting days a refusal names (the count is always exact). */
+const MAX_CONFLICTS_NAMED = 20;
+
+/**
+ * `etl revert <runId>`: puts every day the run changed back to its value before the run
+ * (removing the days it inserted), as a run of its own (`r-…`, trigger `revert`) whose chunks
+ * the loader writes, counts and versions like any other, and whose outcome is announced as
+ * usual. Re-running it resumes an interrupted revert (same run id) or, once finished, does
+ * nothing. Refused when a later run changed the same days, unless `--force`.
+ */
+export async function revertCommand(runId: string, options: RevertOptions, deps: CommandDeps): Promise<number> {
+  const timeoutMinutes = options.timeout === undefined ? 15 : Number(options.timeout);
+  if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0 || timeoutMinutes > 24 * 60) {
+    throw new UsageError(`--timeout ${options.timeout}: expected minutes, more than 0 and at most 1440`);
+  }
+  return withBackend(
+    options.env,
+    async (backend) => {
+      const { out } = deps;
+      const plan = await withVersionIndex(() => planRevert(backend, runId));
+      const env = envFlag(backend.environment);
+      const done = plan.existing && ['SUCCEEDED', 'PARTIAL'].includes(plan.existing.status);
+      if (done || plan.changes.length === 0) {
+        const message = done
+          ? `Run ${runId} was already reverted by run ${plan.revertRunId} (${plan.existing?.status}): nothing to do`
+          : `Run ${runId} changed no day: nothing to revert`;
+        out.result(options.json ? { runId, revertRunId: plan.existing ? plan.revertRunId : null, message } : message);
+        return 0;
+      }
+      if (plan.conflicts.length > 0 && !options.force) throw new OperatorError(conflictMessage(plan, env));
+      const removed = plan.chunks.reduce((n, chunk) => n + (chunk.removed?.length ?? 0), 0);
+      await confirmChange(
+        backend.environment,
+        {
+          yes: options.yes,
+          what: `revert run ${runId}`,
+          question: `Revert run ${runId} in ${backend.environment}: ${plan.changes.length - removed} day(s) back to their values before it, ${removed} removed?`,
+        },
+        deps.prompt,
+      );
+      out.progress(
+        plan.existing
+          ? `Resuming revert run ${plan.revertRunId} (${plan.existing.status})`
+          : `Reverting run ${runId} as run ${plan.revertRunId}: ${plan.chunks.length} month chunk(s)`,
+      );
+      await startOrResume(backend, plan);
+      await backend.sendToLoader(plan.chunks);
+      await backend.settle();
+      let run = await requireRun(backend.ledger, plan.revertRunId);
+      if (backend.kind === 'aws' && !TERMINAL_STATUSES.includes(run.status)) {
+        run = await followRun(backend, run, out, { ...deps, timeoutMs: timeoutMinutes * 60_000 });
+      }
+      if (options.json) {
+        out.result({ runId, revertRunId: run.runId, status: runStatus(run), summary: run.summary ?? null });
+      } else {
+        out.result(formatRunSummary(run));
+        if (runStatus(run) === 'RUNNING') out.result(`\nFollow it with: pnpm etl status ${run.runId}${env}`);
+      }
+      return runStatus(run) === 'SUCCEEDED' ? 0 : runStatus(run) === 'RUNNING' ? 5 : 2;
+    },
+    deps.open,
+  );
+}
+
+function conflictMessage(plan: RevertPlan, env: string): string {
+  const named = plan.conflicts
+    .slice(0, MAX_CONFLICTS_NAMED)
+    .map((c) => `${c.date} (${c.runId})`)
+    .join(', ');
+  const more =
+    plan.conflicts.length > MAX_CONFLICTS_NAMED ? ` and ${plan.conflicts.length - MAX_CONFLICTS_NAMED} more` : '';
+  return (
+    `Refusing to revert run ${plan.target.runId}: ${plan.conflicts.length} of its day(s) were changed by a later run since: ` +
+    `${named}${more}. Revert the later run(s) first, or add --force to put these days back to their values before ` +
+    `${plan.target.runId} anyway (see pnpm etl history <date>${env})`
+  );
+}
+
+/**
+ * Records the revert run and its chunks (first time), or picks up the existing one. The run
+ * is marked dispatched before its chunks are sent: a revert interrupted before sending stays
+ * RUNNING, and running the command again sends them (the loader counts a chunk once).
+ */
+async function startOrResume(backend: OperatorBackend, plan: RevertPlan) {
+  const existing = plan.existing;
+  if (existing && existing.dispatch === 'SENT') return;
+  if (!existing) await backend.ledger.createRun(revertRunItem(plan, backend.environment, new Date()));
+  await backend.ledger.recordDispatchPlan(plan.revertRunId, {
+    sources: plan.sources,
+    months: plan.chunks.map((chunk) => chunk.month),
+    hashes: Object.fromEntries(plan.chunks.map((chunk) => [chunk.month, chunk.hash])),
+    skipped: { months: 0, records: 0 },
+  });
+  await backend.ledger.markDispatched(plan.revertRunId);
+}

@@ -1,0 +1,226 @@
+import { SendMessageBatchCommand, type SendMessageBatchCommandInput, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { LoadChunkMessage } from '@covid-etl/contracts';
+import { revertRunId } from '@covid-etl/platform';
+import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { exportCommand } from '../src/commands/data.js';
+import { diffCommand, historyCommand, revertCommand } from '../src/commands/history.js';
+import type { AwsOperatorBackend } from '../src/ops/aws-backend.js';
+import type { OperatorConfig } from '../src/ops/config.js';
+import type { CommandDeps } from '../src/ops/dlq.js';
+import { testAwsBackend } from './ops-helpers/aws-backend.js';
+import { FakeTables, runItem } from './ops-helpers/fake-ledger.js';
+import { captureOutput, operatorConfig } from './ops-helpers/fake-sqs.js';
+
+/**
+ * `etl history`, `diff`, `export --as-of` and `revert` on a deployed environment, against
+ * aws-sdk-client-mock: a fake of both tables behind Get/Query (pages of 2 items, so every read
+ * must follow LastEvaluatedKey) and the loader queue behind SendMessageBatch.
+ */
+const sqs = mockClient(SQSClient);
+const ddb = mockClient(DynamoDBDocumentClient);
+let config: OperatorConfig;
+let tables: FakeTables;
+
+const A = 's-20261123T060000Z';
+const B = 's-20261124T060000Z';
+const C = 's-20261125T060000Z';
+type Values = { cases: number; deaths: number; recovered: number };
+const v = (cases: number, deaths = 0): Values => ({ cases, deaths, recovered: 0 });
+
+/** A change of a day as the loader stores it: the day item and its version item. */
+function change(runId: string, at: string, date: string, before: (Values & { runId: string }) | null, after: Values) {
+  const kind = before ? 'updated' : 'inserted';
+  tables.put({ pk: 'US', sk: date, ...after, runId, change: kind, updatedAt: at, before });
+  tables.put({
+    pk: `DAY#${date}`,
+    sk: `${at}#${runId}`,
+    vrun: runId,
+    vdate: date,
+    date,
+    runId,
+    at,
+    change: kind,
+    before,
+    after,
+  });
+}
+
+function backend(): AwsOperatorBackend {
+  return testAwsBackend(config);
+}
+
+function deps() {
+  const captured = captureOutput();
+  const value: CommandDeps = {
+    out: captured.out,
+    open: async () => backend(),
+    sleep: async () => undefined,
+    pollMs: 0,
+    prompt: { interactive: false, ask: async () => 'n' },
+  };
+  return { deps: value, ...captured };
+}
+
+beforeEach(() => {
+  sqs.reset();
+  ddb.reset();
+  config = operatorConfig('dev');
+  tables = new FakeTables();
+  ddb.on(GetCommand).callsFake(tables.get);
+  ddb.on(QueryCommand).callsFake(tables.query);
+  // Runs A, B, C: A inserted three days, B revised two of them and added one, C revised one.
+  tables.putRun(runItem(A, { status: 'SUCCEEDED', startedAt: '2026-11-23T06:00:00.000Z', months: ['2020-03'] }));
+  tables.putRun(runItem(B, { status: 'SUCCEEDED', startedAt: '2026-11-24T06:00:00.000Z', months: ['2020-03'] }));
+  tables.putRun(runItem(C, { status: 'SUCCEEDED', startedAt: '2026-11-25T06:00:00.000Z', months: ['2020-03'] }));
+  change(A, '2026-11-23T06:01:00.000Z', '2020-03-01', null, v(10));
+  change(A, '2026-11-23T06:01:00.000Z', '2020-03-02', null, v(20));
+  change(A, '2026-11-23T06:01:00.000Z', '2020-03-03', null, v(30));
+  change(B, '2026-11-24T06:01:00.000Z', '2020-03-01', { ...v(10), runId: A }, v(15, 1));
+  change(B, '2026-11-24T06:01:00.000Z', '2020-03-02', { ...v(20), runId: A }, v(120));
+  change(B, '2026-11-24T06:01:00.000Z', '2020-03-04', null, v(40));
+  change(C, '2026-11-25T06:01:00.000Z', '2020-03-01', { ...v(15, 1), runId: B }, v(16, 1));
+});
+
+afterAll(() => {
+  sqs.restore();
+  ddb.restore();
+});
+
+describe('history commands --env dev', () => {
+  it('lists every version of a day across Query pages, oldest first', async () => {
+    // Prepare
+    const { deps: d, stdout } = deps();
+
+    // Act
+    await historyCommand('2020-03-01', { env: 'dev', json: true }, d);
+
+    // Assess
+    const versions = JSON.parse(stdout()) as Array<{ runId: string; before: unknown; after: Values }>;
+    expect(versions.map((x) => [x.runId, x.after.cases])).toEqual([
+      [A, 10],
+      [B, 15],
+      [C, 16],
+    ]);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: config.tables.data,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'DAY#2020-03-01' },
+    });
+  });
+
+  it('diffs a run from the versionsByRun index across pages, largest change first, and --limit', async () => {
+    // Prepare
+    const all = deps();
+    const top = deps();
+    const text = deps();
+
+    // Act
+    await diffCommand(B, { env: 'dev', json: true }, all.deps);
+    await diffCommand(B, { env: 'dev', json: true, limit: '1' }, top.deps);
+    await diffCommand(B, { env: 'dev' }, text.deps);
+
+    // Assess
+    expect(JSON.parse(all.stdout())).toEqual([
+      { date: '2020-03-02', change: 'updated', before: v(20), after: v(120) },
+      { date: '2020-03-04', change: 'inserted', before: null, after: v(40) },
+      { date: '2020-03-01', change: 'updated', before: v(10), after: v(15, 1) },
+    ]);
+    expect(JSON.parse(top.stdout())).toHaveLength(1);
+    expect(text.stdout()).toContain('2020-03-02  updated  cases 20 → 120 (+100)');
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'versionsByRun',
+      ExpressionAttributeValues: { ':run': B },
+    });
+  });
+
+  it('exports the series as it stood right after a run (the later runs undone)', async () => {
+    // Prepare
+    const afterA = deps();
+    const afterB = deps();
+
+    // Act
+    await exportCommand({ env: 'dev', format: 'csv', asOf: A }, afterA.deps);
+    await exportCommand({ env: 'dev', format: 'csv', asOf: B, from: '2020-03-02' }, afterB.deps);
+
+    // Assess
+    expect(afterA.stdout().trim().split('\n')).toEqual([
+      'date,cases,deaths,recovered',
+      '2020-03-01,10,0,0',
+      '2020-03-02,20,0,0',
+      '2020-03-03,30,0,0',
+    ]);
+    expect(afterB.stdout().trim().split('\n')).toEqual([
+      'date,cases,deaths,recovered',
+      '2020-03-02,120,0,0',
+      '2020-03-03,30,0,0',
+      '2020-03-04,40,0,0',
+    ]);
+  });
+
+  it('refuses to revert a run whose days a later run changed, naming them', async () => {
+    // Prepare
+    const { deps: d } = deps();
+
+    // Act
+    const refused = revertCommand(B, { env: 'dev', yes: true }, d);
+
+    // Assess
+    await expect(refused).rejects.toThrow(`1 of its day(s) were changed by a later run since: 2020-03-01 (${C})`);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
+  });
+
+  it('reverts the last run: a revert run in the ledger and its chunks on the loader queue', async () => {
+    // Prepare: the "loader" finishes the revert run once its chunk arrives.
+    const sent: LoadChunkMessage[] = [];
+    const revert = revertRunId(C);
+    ddb.on(PutCommand).callsFake((input: PutCommandInput) => tables.put(input.Item as never));
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      for (const entry of input.Entries ?? []) sent.push(JSON.parse(entry.MessageBody as string));
+      tables.putRun(runItem(revert, { status: 'SUCCEEDED', trigger: 'revert', startedAt: '2026-11-26T00:00:00.000Z' }));
+      return {
+        Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: 'x' })),
+        Failed: [],
+      };
+    });
+    const { deps: d, stdout } = deps();
+
+    // Act
+    const code = await revertCommand(C, { env: 'dev', yes: true, json: true }, d);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({ runId: C, revertRunId: revert, status: 'SUCCEEDED' });
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: config.tables.ledger,
+      Item: expect.objectContaining({
+        runId: revert,
+        trigger: 'revert',
+        months: ['2020-03'],
+        note: `revert of run ${C}`,
+      }),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, { QueueUrl: config.queues.loader.url });
+    expect(sent).toEqual([
+      expect.objectContaining({
+        runId: revert,
+        month: '2020-03',
+        records: [{ date: '2020-03-01', ...v(15, 1) }],
+        removed: [],
+      }),
+    ]);
+  });
+});

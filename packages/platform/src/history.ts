@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import type { LoadChunkMessage, SeriesRecord, SourceIdentity } from '@covid-etl/contracts';
+import type { LedgerRepository, RunItem } from './dynamo/ledger-repository.js';
+import type { SeriesRepository } from './dynamo/series-repository.js';
+import type { DayValues, DayVersion } from './dynamo/version-repository.js';
+
+const FIELDS = ['cases', 'deaths', 'recovered'] as const;
+
+/** A run the ledger does not know, or one that cannot be used for what was asked. */
+export class RunHistoryError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RunHistoryError';
+  }
+}
+
+/** One day a run changed, with the change in each value (a missing side counts as 0). */
+export interface DiffRow {
+  date: string;
+  change: DayVersion['change'];
+  before: DayValues | null;
+  after: DayValues | null;
+  delta: DayValues;
+}
+
+const valuesOf = (v: DayValues | null): DayValues =>
+  v ? { cases: v.cases, deaths: v.deaths, recovered: v.recovered } : { cases: 0, deaths: 0, recovered: 0 };
+
+/** The largest absolute change of a row, the key `diffOfRun` sorts by. */
+export const magnitude = (row: Pick<DiffRow, 'delta'>) => Math.max(...FIELDS.map((f) => Math.abs(row.delta[f])));
+
+/** The days a run changed, largest change first (then by date). */
+export function diffOfRun(versions: readonly DayVersion[]): DiffRow[] {
+  return versions
+    .map((version) => {
+      const before = version.before ? valuesOf(version.before) : null;
+      const after = version.after ? valuesOf(version.after) : null;
+      const [b, a] = [valuesOf(before), valuesOf(after)];
+      const delta = { cases: a.cases - b.cases, deaths: a.deaths - b.deaths, recovered: a.recovered - b.recovered };
+      return { date: version.date, change: version.change, before, after, delta };
+    })
+    .sort((x, y) => magnitude(y) - magnitude(x) || x.date.localeCompare(y.date));
+}
+
+/** Reads a run from the ledger or says, in one line, that it is unknown. */
+export async function requireRun(ledger: LedgerRepository, runId: string): Promise<RunItem> {
+  const run = await ledger.getRun(runId);
+  if (!run) throw new RunHistoryError(`No run ${runId} in the ledger (see etl runs)`);
+  return run;
+}
+
+/**
+ * The series exactly as it stood right after `runId` finished (time travel): the current
+ * series with the changes of every run that started after it undone, newest first (each
+ * change's `before`; a day a later run inserted disappears, one it removed comes back). One
+ * Query per later run plus one for the series.
+ */
+export async function seriesAsOf(
+  deps: { ledger: LedgerRepository; series: SeriesRepository },
+  runId: string,
+): Promise<SeriesRecord[]> {
+  const run = await requireRun(deps.ledger, runId);
+  if (run.status === 'RUNNING') throw new RunHistoryError(`Run ${runId} is still RUNNING: it has not finished yet`);
+  const days = new Map<string, SeriesRecord>(
+    (await deps.series.query()).map(({ date, cases, deaths, recovered }) => [date, { date, cases, deaths, recovered }]),
+  );
+  const later = await deps.ledger.listRunsAfter(run);
+  for (const newer of later.reverse()) {
+    for (const version of await deps.series.versions.changesOf(newer.runId)) {
+      if (version.before) days.set(version.date, { date: version.date, ...valuesOf(version.before) });
+      else days.delete(version.date);
+    }
+  }
+  return [...days.values()].sort((a, b) => a.date.localeCompare(b.date));
+}
+
+/** The id of the run that reverts `runId`: deterministic, so an interrupted revert resumes the same run. */
+export function revertRunId(runId: string): string {
+  const stamp = runId.slice(2, 18);
+  return `r-${stamp}-${createHash('sha256').update(runId).digest('hex').slice(0, 6)}`;
+}
+
+/** What a revert of one run will do. */
+export interface RevertPlan {
+  target: RunItem;
+  revertRunId: string;
+  /** The revert run if it exists already (a re-run resumes or finds it finished). */
+  existing?: RunItem;
+  /** The days the target changed, as `etl diff` lists them. */
+  changes: DayVersion[];
+  /** Days a later run changed since the target (not the revert itself), by date. */
+  conflicts: { date: string; runId: string }[];
+  /** One chunk per month for the loader: the values before the target, and the days to remove. */
+  chunks: LoadChunkMessage[];
+  /** The source baselines to restore: those of the last successful run before the target. */
+  sources: SourceIdentity[];
+}
+
+/** A hash no source month can have, so a revert's month states never make a later run skip the month. */
+const revertHash = (runId: string, month: string) =>
+  createHash('sha256').update(`revert:${runId}:${month}`).digest('hex');
+
+/** Baselines that match no download: the next run compares every month with the table again. */
+const NO_BASELINE = (id: SourceIdentity['id']): SourceIdentity => ({
+  id,
+  url: 'none (reverted to before the first successful run)',
+  sha256: '0'.repeat(64),
+  bytes: 0,
+});
+
+/**
+ * Plans the revert of `runId`: every day it changed goes back to its value before the run
+ * (days it inserted are removed), as chunks for the loader. Reads the run's versions (one
+ * Query on the index), the current days of the months involved, and the last successful run
+ * before it (for the source baselines).
+ */
+export async function planRevert(
+  deps: { ledger: LedgerRepository; series: SeriesRepository },
+  runId: string,
+): Promise<RevertPlan> {
+  const target = await requireRun(deps.ledger, runId);
+  if (target.status === 'RUNNING') {
+    throw new RunHistoryError(`Run ${runId} is still RUNNING: wait for it to finish before reverting it`);
+  }
+  const id = revertRunId(runId);
+  const existing = await deps.ledger.getRun(id);
+  const changes = await deps.series.versions.changesOf(runId);
+  const byMonth = new Map<string, DayVersion[]>();
+  for (const change of changes) {
+    const month = change.date.slice(0, 7);
+    byMonth.set(month, [...(byMonth.get(month) ?? []), change]);
+  }
+  const conflicts: RevertPlan['conflicts'] = [];
+  const chunks: LoadChunkMessage[] = [];
+  for (const [month, versions] of [...byMonth].sort(([a], [b]) => a.localeCompare(b))) {
+    const stored = await deps.series.getMonth(month);
+    for (const version of versions) {
+      const current = stored.get(version.date);
+      if (current && current.runId !== runId && current.runId !== id) {
+        conflicts.push({ date: version.date, runId: current.runId });
+      }
+    }
+    const sorted = [...versions].sort((a, b) => a.date.localeCompare(b.date));
+    chunks.push({
+      version: 1,
+      runId: id,
+      month,
+      hash: revertHash(runId, month),
+      records: sorted.flatMap((v) => (v.before ? [{ date: v.date, ...valuesOf(v.before) }] : [])),
+      rejected: [],
+      removed: sorted.filter((v) => !v.before).map((v) => v.date),
+    });
+  }
+  const previous = await deps.ledger.findRunBefore(target, 'SUCCEEDED');
+  const ids = new Set([...(target.sources ?? []), ...(previous?.sources ?? [])].map((s) => s.id));
+  const sources = [...ids]
+    .sort()
+    .map((sourceId) => previous?.sources.find((s) => s.id === sourceId) ?? NO_BASELINE(sourceId));
+  return { target, revertRunId: id, ...(existing ? { existing } : {}), changes, conflicts, chunks, sources };
+}
+
+/** The run item that starts a revert (RUNNING, trigger `revert`, the plan's months and baselines). */
+export function revertRunItem(plan: RevertPlan, environment: string, now: Date): RunItem {
+  return {
+    runId: plan.revertRunId,
+    environment,
+    trigger: 'revert',
+    status: 'RUNNING',
+    startedAt: now.toISOString(),
+    dispatch: 'PENDING',
+    sources: plan.sources,
+    months: plan.chunks.map((chunk) => chunk.month),
+    skipped: { months: 0, records: 0 },
+    note: `revert of run ${plan.target.runId}`,
+  };
+}
