@@ -13,6 +13,7 @@ import {
 } from '@covid-etl/contracts';
 import { truncate } from '@covid-etl/core';
 import type { Notification } from '@covid-etl/platform';
+import { formatRevision, formatRevisions } from './revisions.js';
 import { escapeMrkdwn, formatBytes, formatCount, formatDuration, oneLine, toAsciiLine } from './text.js';
 
 export { NOTIFICATION_KIND } from '@covid-etl/contracts';
@@ -181,6 +182,12 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
   lines.push(`  updated:    ${formatCount(updated)}`);
   lines.push(`  unchanged:  ${formatCount(unchanged)}`);
   lines.push(`  rejected:   ${formatCount(rejected)}`);
+  if (summary.counts.deleted) lines.push(`  removed:    ${formatCount(summary.counts.deleted)}`);
+  if (summary.revisions) {
+    lines.push('', `Revised:      ${formatRevisions({ ...summary.revisions, largest: [] })}`);
+    for (const revision of summary.revisions.largest) lines.push(`  - ${formatRevision(revision)}`);
+    lines.push(`  (all of them: pnpm etl diff ${summary.runId})`);
+  }
   lines.push(
     '',
     `Date range:   ${summary.dateRange ? `${summary.dateRange.from} to ${summary.dateRange.to}` : 'none (no rows looked at)'}`,
@@ -239,6 +246,7 @@ export function formatShortText(outcome: RunOutcome): string {
   const durationMs = runDurationMs(summary);
   const range = summary.dateRange ? `Dates ${summary.dateRange.from} to ${summary.dateRange.to}` : 'No dates';
   lines.push(durationMs === undefined ? range : `${range}, took ${formatDuration(durationMs)}`);
+  if (summary.revisions) lines.push(escapeMrkdwn(formatRevisions(summary.revisions)));
   if (status === 'FAILED' || status === 'INCOMPLETE' || status === 'ABANDONED') {
     lines.push(`Reason: ${escapeMrkdwn(oneLine(failureReason(outcome), 300))}`);
   }
