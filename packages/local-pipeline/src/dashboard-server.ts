@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   const handler = createHandler({
     series: tables.series,
     ledger: tables.ledger,
+    versions: tables.versions,
     environment: LOCAL_ENVIRONMENT,
     assets,
     logger: createLogger({

@@ -1,4 +1,4 @@
-import { DataUnavailableError, type RunReader, type SeriesReader } from '@covid-etl/dashboard';
+import { DataUnavailableError, type RunReader, type SeriesReader, type VersionReader } from '@covid-etl/dashboard';
 import { LocalPipeline } from './pipeline.js';
 
 /**
@@ -11,6 +11,10 @@ import { LocalPipeline } from './pipeline.js';
 export class DashboardTables {
   readonly series: SeriesReader = { query: (range) => this.use((pipeline) => pipeline.series.query(range)) };
   readonly ledger: RunReader = { listRuns: (limit) => this.use((pipeline) => pipeline.ledger.listRuns(limit)) };
+  readonly versions: VersionReader = {
+    history: (date) => this.use((pipeline) => pipeline.series.versions.history(date)),
+    changesOf: (runId) => this.use((pipeline) => pipeline.series.versions.changesOf(runId)),
+  };
   private opening: Promise<LocalPipeline> | undefined;
   private users = 0;
   private idleTimer: NodeJS.Timeout | undefined;

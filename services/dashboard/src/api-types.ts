@@ -43,13 +43,43 @@ export interface SeriesResponse {
   recoveredNotReportedFrom: string | null;
   series: SeriesPoint[];
   sources: SourceAttribution[];
+  /** The days the latest completed run revised, with their values before it; null when none. */
+  revised?: RevisedDays | null;
+}
+
+/** The values of a day. */
+export interface DayValues {
+  cases: number;
+  deaths: number;
+  recovered: number;
+}
+
+/** The days one run revised (updated): the charts mark them, the tooltip says what they were. */
+export interface RevisedDays {
+  runId: string;
+  /** The day the run finished, `YYYY-MM-DD`. */
+  on: string;
+  /** Date → the values before the run. */
+  days: Record<string, DayValues>;
+}
+
+/** `GET /api/history?date=YYYY-MM-DD`: every version of one day, oldest first. */
+export interface HistoryResponse {
+  date: string;
+  versions: Array<{
+    runId: string;
+    at: string;
+    change: 'inserted' | 'updated' | 'deleted';
+    before: DayValues | null;
+    after: DayValues | null;
+  }>;
 }
 
 /** A pipeline run as the status endpoint shows it. */
 export interface RunView {
   runId: string;
   status: 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE' | 'ABANDONED';
-  trigger: 'schedule' | 'manual';
+  trigger: 'schedule' | 'manual' | 'revert';
   startedAt: string;
   finishedAt: string | null;
   /** What the run did to the data table; null while it runs. */

@@ -5,12 +5,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { CONTENT_SECURITY_POLICY, error, ok, type Result } from './http.js';
 import { renderPage } from './page.js';
 import type { DashboardDeps } from './ports.js';
-import { BadRequestError, NoQuery, parseQuery, SeriesQuery } from './query.js';
+import { BadRequestError, HistoryQuery, NoQuery, parseQuery, SeriesQuery } from './query.js';
 import { getSeries, SOURCES } from './use-cases/get-series.js';
 import { getStatus } from './use-cases/get-status.js';
+import { getHistory, latestRevisions } from './use-cases/revisions.js';
 
 export { DataUnavailableError } from './errors.js';
-export type { DashboardDeps, RunReader, SeriesReader, WebAssets } from './ports.js';
+export type { DashboardDeps, RunReader, SeriesReader, VersionReader, WebAssets } from './ports.js';
 
 /** What the API answers are cached for: the data changes at most once a day. */
 const API_CACHE = 'public, max-age=300';
@@ -23,7 +24,9 @@ type Route = (event: APIGatewayProxyEventV2) => Promise<Result> | Result;
  * - `GET /`: the page; `GET /assets/app.js`, `app.css`, `favicon.svg`: the bundled front-end;
  * - `GET /api/series?from=YYYY-MM-DD&to=YYYY-MM-DD`: the series with daily values and 7-day
  *   averages, recoveries null where not reported (`SeriesResponse`);
- * - `GET /api/status`: the latest run and how fresh the data is (`StatusResponse`).
+ * - `GET /api/status`: the latest run and how fresh the data is (`StatusResponse`);
+ * - `GET /api/history?date=YYYY-MM-DD`: every version of one day (`HistoryResponse`).
+ * The series answer carries the days the latest completed run revised (`revised`).
  * Bad query parameters get 400 with `{ error }` naming the parameter and value; an unknown path
  * 404; a method other than GET or HEAD 405. The tables are read with Query only (no Scan).
  * Unexpected errors are logged and answered 500 without internals.
@@ -71,8 +74,13 @@ export function createHandler(deps: DashboardDeps, options: HandlerOptions = {})
       ok(event, { contentType: 'image/svg+xml', body: deps.assets.favicon, cacheControl: assetCache(event) }),
     '/api/series': async (event) => {
       const query = parseQuery(SeriesQuery, event.queryStringParameters);
-      const body = await getSeries(deps.series, query);
-      return json(event, body);
+      const [body, revised] = await Promise.all([getSeries(deps.series, query), latestRevisions(deps)]);
+      return json(event, { ...body, revised });
+    },
+    '/api/history': async (event) => {
+      const { date } = parseQuery(HistoryQuery, event.queryStringParameters);
+      if (!deps.versions) throw new BadRequestError('the history of days is not available here');
+      return json(event, await getHistory(deps.versions, date));
     },
     '/api/status': async (event) => {
       parseQuery(NoQuery, event.queryStringParameters);
@@ -85,7 +93,8 @@ export function createHandler(deps: DashboardDeps, options: HandlerOptions = {})
     const method = event.requestContext.http.method.toUpperCase();
     const path = event.rawPath;
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
-    if (!route) return error(404, `no such path: ${path}; try / or /api/series or /api/status`);
+    if (!route)
+      return error(404, `no such path: ${path}; try / or /api/series, /api/status or /api/history?date=YYYY-MM-DD`);
     if (method !== 'GET' && method !== 'HEAD') {
       return error(405, `method ${method} is not allowed on ${path}: use GET`, { allow: 'GET, HEAD' });
     }

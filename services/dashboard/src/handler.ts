@@ -17,8 +17,11 @@ const ledgerTable = getStringFromEnv({ key: EnvVar.LedgerTable });
 const doc = createDocumentClient();
 
 /** The deployed dashboard: a Lambda function URL (payload format 2.0), read-only on both tables. */
+const series = new SeriesRepository(doc, dataTable);
+
 export const handler = createHandler({
-  series: new SeriesRepository(doc, dataTable),
+  series,
+  versions: series.versions,
   ledger: new LedgerRepository(doc, ledgerTable),
   environment,
   assets: WEB_ASSETS,

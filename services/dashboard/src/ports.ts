@@ -1,10 +1,13 @@
-import type { Clock, Logger, RunLedger, SeriesRepository } from '@covid-etl/platform';
+import type { Clock, Logger, RunLedger, SeriesRepository, VersionRepository } from '@covid-etl/platform';
 
 /** What the dashboard reads the data table through (a Query on `pk = US`, never a Scan). */
 export type SeriesReader = Pick<SeriesRepository, 'query'>;
 
 /** What the dashboard reads the run ledger through (the `byStartedAt` index, latest first). */
 export type RunReader = Pick<RunLedger, 'listRuns'>;
+
+/** What the dashboard reads version items through (a day's history, a run's changes: Queries only). */
+export type VersionReader = Pick<VersionRepository, 'history' | 'changesOf'>;
 
 /** The bundled front-end, served under `/assets/`. */
 export interface WebAssets {
@@ -18,6 +21,8 @@ export interface WebAssets {
 export interface DashboardDeps {
   series: SeriesReader;
   ledger: RunReader;
+  /** Version items: the latest run's revised days on the charts, and `/api/history`. */
+  versions?: VersionReader;
   /** `local`, `dev`, `prod`: shown on the page and in `/api/status`. */
   environment: string;
   assets: WebAssets;

@@ -27,6 +27,9 @@ export const SeriesQuery = z
   });
 export type SeriesQuery = z.infer<typeof SeriesQuery>;
 
+/** `?date=YYYY-MM-DD`, required. */
+export const HistoryQuery = z.strictObject({ date: QueryDate });
+
 /** No parameters at all. */
 export const NoQuery = z.strictObject({});
 

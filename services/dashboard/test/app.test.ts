@@ -309,7 +309,7 @@ describe('paths, methods and failures', () => {
       // Assess
       expect(result.statusCode).toBe(404);
       expect(bodyOf<{ error: string }>(result).error).toBe(
-        `no such path: ${path}; try / or /api/series or /api/status`,
+        `no such path: ${path}; try / or /api/series, /api/status or /api/history?date=YYYY-MM-DD`,
       );
     },
   );

@@ -60,6 +60,8 @@ describe('deployed dashboard handler (handler.ts)', () => {
         },
       ],
     });
+    // No completed run: no revised days to mark.
+    dynamo.on(QueryCommand, { TableName: complete.LEDGER_TABLE }).resolves({ Items: [] });
 
     // Act
     const result = await handler(urlEvent('/api/series', { query: { from: '2020-12-01' } }), lambdaContext());

@@ -293,6 +293,32 @@ const notReportedMarker: Plugin<Kind> = {
   },
 };
 
+/** Small ticks under the days the latest run revised (subtle: the tooltip says what they were). */
+const revisedMarker: Plugin<Kind> = {
+  id: 'revisedMarker',
+  afterDatasetsDraw(chart, _args, options: { dates?: Record<string, unknown> | null; color?: string }) {
+    const labels = chart.data.labels as string[] | undefined;
+    if (!options.dates || !labels) return;
+    const { bottom } = chart.chartArea;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.fillStyle = options.color ?? '#888';
+    labels.forEach((date, index) => {
+      if (!options.dates || !Object.hasOwn(options.dates, date)) return;
+      const x = chart.scales.x?.getPixelForValue(index);
+      if (x !== undefined) ctx.fillRect(Math.round(x) - 1, bottom - 5, 2, 5);
+    });
+    ctx.restore();
+  },
+};
+
+/** The tooltip line of a revised day: "revised on 2026-11-25: was 34,621 deaths, …". */
+export function revisedLine(data: SeriesResponse, date: string): string | undefined {
+  const was = data.revised?.days[date];
+  if (!data.revised || !was) return undefined;
+  return `revised on ${data.revised.on}: was ${formatCount(was.cases)} cases, ${formatCount(was.deaths)} deaths, ${formatCount(was.recovered)} recovered`;
+}
+
 /** A thin vertical line following the hovered day. */
 const crosshair: Plugin<Kind> = {
   id: 'crosshair',
@@ -384,7 +410,7 @@ export class Charts {
             type: 'line',
             data: { labels, datasets },
             options: this.options(spec, colors, tooltip),
-            plugins: [notReportedMarker, crosshair],
+            plugins: [notReportedMarker, revisedMarker, crosshair],
           }),
         );
         this.bindKeys(spec.id, canvas);
@@ -393,6 +419,7 @@ export class Charts {
       figure.dataset.points = String(labels.length);
       figure.dataset.firstDate = labels[0] ?? '';
       figure.dataset.lastDate = labels.at(-1) ?? '';
+      figure.dataset.revised = String(Object.keys(data.revised?.days ?? {}).length);
     }
     const recovered = this.charts.get('cumulative')?.data.datasets[1]?.data ?? [];
     const lastReported = recovered.findLastIndex((v) => v !== null && v !== undefined);
@@ -487,6 +514,7 @@ export class Charts {
         notReportedMarker: spec.marker
           ? { date: data.recoveredNotReportedFrom, color: colors.marker, text: 'recoveries not reported' }
           : {},
+        revisedMarker: { dates: data.revised?.days ?? null, color: colors.muted },
         crosshair: { color: colors.muted },
       } as ChartOptions<Kind>['plugins'],
     };
@@ -500,6 +528,13 @@ export class Charts {
       return;
     }
     renderTooltip(element, point.date, spec.rows(point, this.data, palette()));
+    const revised = revisedLine(this.data, point.date);
+    if (revised) {
+      const note = document.createElement('div');
+      note.className = 'tooltip-revised';
+      note.textContent = revised;
+      element.append(note);
+    }
     element.hidden = false;
     const width = element.offsetWidth;
     const plotWidth = chart.canvas.clientWidth;
