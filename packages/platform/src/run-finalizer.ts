@@ -1,4 +1,4 @@
-import { ABANDONABLE_STATUSES, EventDetailType, type RunStatus, type RunSummary } from '@covid-etl/contracts';
+import { ABANDONABLE_STATUSES, EventDetailType, type RevisionSummary, type RunStatus, type RunSummary } from '@covid-etl/contracts';
 import type { BaselineLedger, ChunkLedger, RunItem, RunLedger } from './dynamo/ledger-repository.js';
 import type { VersionRepository } from './dynamo/version-repository.js';
 import type { Logger } from './logger.js';
@@ -71,7 +71,7 @@ export class RunFinalizer {
     const detailType =
       status === 'SUCCEEDED' || status === 'PARTIAL' ? EventDetailType.RunCompleted : EventDetailType.RunFailed;
     if (this.deps.versions && detailType === EventDetailType.RunCompleted) {
-      const revisions = summarizeRevisions(await this.deps.versions.changesOf(run.runId));
+      const revisions = await this.revisionsOf(run.runId);
       if (revisions) summary.revisions = revisions;
     }
     const won = await this.deps.ledger.finishRun(run.runId, {
@@ -89,6 +89,22 @@ export class RunFinalizer {
     log.info({ status, counts: summary.counts, failure }, 'run finished');
     await this.publish(summary, detailType);
     return true;
+  }
+
+  /**
+   * The run's revised days for its summary. Best effort: they only inform people, so an index
+   * that cannot be read (still being created after a deploy, or a local state made before it
+   * existed) leaves them out instead of failing the run.
+   */
+  private async revisionsOf(runId: string): Promise<RevisionSummary | undefined> {
+    try {
+      return summarizeRevisions(await (this.deps.versions as Pick<VersionRepository, 'changesOf'>).changesOf(runId));
+    } catch (error) {
+      this.deps.logger
+        .child({ runId })
+        .warn({ err: error }, "could not read the run's versions: summary without revised days");
+      return undefined;
+    }
   }
 
   /**

@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type DayVersion, type SeriesRepository, summarizeRevisions } from '../src/index.js';
-import { type LocalTables, startLocalTables } from '../src/testing/index.js';
+import {
+  type DayVersion,
+  type LedgerRepository,
+  RunFinalizer,
+  type SeriesRepository,
+  silentLogger,
+  summarizeRevisions,
+} from '../src/index.js';
+import { CapturingPublisher, type LocalTables, runItem, startLocalTables } from '../src/testing/index.js';
 
 let local: LocalTables;
 let series: SeriesRepository;
+let ledger: LedgerRepository;
 
 beforeAll(async () => {
   local = await startLocalTables();
@@ -12,7 +20,7 @@ afterAll(async () => {
   await local.close();
 });
 beforeEach(async () => {
-  ({ series } = await local.tables());
+  ({ series, ledger } = await local.tables());
 });
 
 const R1 = 's-20261124T060000Z';
@@ -107,5 +115,45 @@ describe('summarizeRevisions', () => {
       ],
     });
     expect(summarizeRevisions([])).toBeUndefined();
+  });
+});
+
+describe('RunFinalizer with versions', () => {
+  async function finish(versions: ConstructorParameters<typeof RunFinalizer>[0]['versions']) {
+    await ledger.createRun(runItem({ runId: R2, dispatch: 'SENT' }));
+    const finalizer = new RunFinalizer({ ledger, events: new CapturingPublisher(), logger: silentLogger(), versions });
+    await finalizer.finishIfComplete(R2);
+    return ledger.getRun(R2);
+  }
+
+  it("puts the run's revised days in its summary", async () => {
+    // Prepare
+    const stored = await series.write(day('2020-03-01', 100), undefined, { runId: R1, now: t1 });
+    const updated = await series.write(day('2020-03-01', 150), stored, { runId: R2, now: t2 });
+    if (updated) await series.recordVersion(updated);
+
+    // Act
+    const run = await finish(series.versions);
+
+    // Assess
+    expect(run?.summary?.revisions).toEqual({
+      days: 1,
+      from: '2020-03-01',
+      to: '2020-03-01',
+      largest: [{ date: '2020-03-01', field: 'cases', before: 100, after: 150 }],
+    });
+  });
+
+  it('still finishes the run, without revised days, when the versions cannot be read', async () => {
+    // Act
+    const run = await finish({
+      changesOf: async () => {
+        throw new Error('The table does not have the specified index: versionsByRun');
+      },
+    });
+
+    // Assess
+    expect(run?.status).toBe('SUCCEEDED');
+    expect(run?.summary?.revisions).toBeUndefined();
   });
 });

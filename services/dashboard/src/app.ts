@@ -74,7 +74,13 @@ export function createHandler(deps: DashboardDeps, options: HandlerOptions = {})
       ok(event, { contentType: 'image/svg+xml', body: deps.assets.favicon, cacheControl: assetCache(event) }),
     '/api/series': async (event) => {
       const query = parseQuery(SeriesQuery, event.queryStringParameters);
-      const [body, revised] = await Promise.all([getSeries(deps.series, query), latestRevisions(deps)]);
+      // The revised days only decorate the charts: an index that cannot be read (still being
+      // created after a deploy) leaves them out rather than failing the series.
+      const revisions = latestRevisions(deps).catch((caught: unknown) => {
+        logger.warn({ err: caught }, 'could not read the latest revisions');
+        return null;
+      });
+      const [body, revised] = await Promise.all([getSeries(deps.series, query), revisions]);
       return json(event, { ...body, revised });
     },
     '/api/history': async (event) => {

@@ -81,6 +81,24 @@ describe('revisions on the dashboard', () => {
     expect(body.revised).toBeNull();
   });
 
+  it('serves the series without marks when the versions index cannot be read (being created)', async () => {
+    // Prepare
+    const failing: VersionReader = {
+      history: async () => [],
+      changesOf: async () => {
+        throw new Error('The table does not have the specified index: versionsByRun');
+      },
+    };
+    const call = setup({ versions: failing });
+
+    // Act
+    const result = await call('/api/series');
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect((JSON.parse(result.body) as SeriesResponse).revised).toBeNull();
+  });
+
   it('answers the history of one day, oldest first, and 400 for a bad date', async () => {
     // Prepare
     const call = setup();

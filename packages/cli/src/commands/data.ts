@@ -2,6 +2,7 @@ import { seriesAsOf } from '@covid-etl/platform';
 import type { CommandDeps } from '../ops/dlq.js';
 import { withBackend } from '../ops/open.js';
 import { buildRunReport, formatRunReport, formatRunsTable, locateParkedMessages } from '../ops/report.js';
+import { withVersionIndex } from './history.js';
 import { UsageError } from './output.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -40,7 +41,7 @@ export async function exportCommand(
     options.env,
     async (backend) =>
       options.asOf
-        ? (await seriesAsOf(backend, options.asOf)).filter((record) => inRange(record.date))
+        ? (await withVersionIndex(() => seriesAsOf(backend, options.asOf as string))).filter((r) => inRange(r.date))
         : backend.series.query({ from: options.from, to: options.to }),
     deps.open,
   );

@@ -41,7 +41,7 @@ export function formatChange(before: DayValues | null, after: DayValues | null):
 }
 
 /** Reads the versions index; a local state made before it existed gets a one-line way out. */
-async function withVersionIndex<T>(fn: () => Promise<T>): Promise<T> {
+export async function withVersionIndex<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
