@@ -223,4 +223,39 @@ describe('history commands --env dev', () => {
       }),
     ]);
   });
+
+  it('resumes an interrupted revert (same run, chunks sent again) and does nothing once it finished', async () => {
+    // Prepare: the revert run exists, dispatched, but its chunks never reached the loader.
+    const revert = revertRunId(C);
+    tables.putRun(
+      runItem(revert, {
+        trigger: 'revert',
+        status: 'RUNNING',
+        dispatch: 'SENT',
+        startedAt: '2026-11-26T00:00:00.000Z',
+      }),
+    );
+    ddb.on(PutCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      tables.putRun(runItem(revert, { trigger: 'revert', status: 'SUCCEEDED', startedAt: '2026-11-26T00:00:00.000Z' }));
+      return {
+        Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: 'x' })),
+        Failed: [],
+      };
+    });
+    const first = deps();
+    const second = deps();
+
+    // Act
+    const resumed = await revertCommand(C, { env: 'dev', yes: true, json: true }, first.deps);
+    const again = await revertCommand(C, { env: 'dev', yes: true }, second.deps);
+
+    // Assess
+    expect([resumed, again]).toEqual([0, 0]);
+    expect(JSON.parse(first.stdout())).toMatchObject({ revertRunId: revert, status: 'SUCCEEDED' });
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    expect(second.stdout()).toContain(`Run ${C} was already reverted by run ${revert} (SUCCEEDED): nothing to do`);
+  });
 });
