@@ -24,7 +24,7 @@ export function formatRunSummary(run: RunItem): string {
   }
   const c = summary.counts;
   lines.push(
-    `  records    ${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected`,
+    `  records    ${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected${c.deleted ? `, ${c.deleted} removed` : ''}`,
     `  dates      ${summary.dateRange ? `${summary.dateRange.from} .. ${summary.dateRange.to}` : '-'}`,
     `  chunks     ${summary.chunks.loaded}/${summary.chunks.expected} loaded, ${summary.chunks.skipped} month(s) unchanged and skipped`,
     `  duration   ${formatDuration(summary.durationMs)}`,

@@ -99,6 +99,7 @@ export async function buildRunReport(
       counts.inserted += chunk.counts?.inserted ?? 0;
       counts.updated += chunk.counts?.updated ?? 0;
       counts.unchanged += chunk.counts?.unchanged ?? 0;
+      if (chunk.counts?.deleted) counts.deleted = (counts.deleted ?? 0) + chunk.counts.deleted;
     }
     rejectedRows = items
       .flatMap((chunk) => chunk.rejected ?? [])
@@ -177,7 +178,7 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
   const lines = [`Run ${r.runId}: ${r.status} (stage: ${r.stage})`];
   lines.push(
     `  trigger    ${r.trigger}, started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}${r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : ''}`,
-    `  records    ${r.counts.inserted} inserted, ${r.counts.updated} updated, ${r.counts.unchanged} unchanged, ${r.counts.rejected} rejected`,
+    `  records    ${r.counts.inserted} inserted, ${r.counts.updated} updated, ${r.counts.unchanged} unchanged, ${r.counts.rejected} rejected${r.counts.deleted ? `, ${r.counts.deleted} removed` : ''}`,
     `  chunks     ${r.chunks.loaded}/${r.chunks.expected} loaded, ${r.chunks.pending} pending, ${r.chunks.skipped} month(s) unchanged and skipped`,
   );
   if (r.dateRange) lines.push(`  dates      ${r.dateRange.from} .. ${r.dateRange.to}`);
