@@ -1,3 +1,4 @@
+import { CapturingPublisher, type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   type DayVersion,
@@ -7,7 +8,6 @@ import {
   silentLogger,
   summarizeRevisions,
 } from '../src/index.js';
-import { CapturingPublisher, type LocalTables, runItem, startLocalTables } from '../src/testing/index.js';
 
 let local: LocalTables;
 let series: SeriesRepository;

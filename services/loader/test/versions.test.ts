@@ -6,7 +6,7 @@ import {
   runItem,
   startLocalTables,
   TestClock,
-} from '@covid-etl/platform/testing';
+} from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { LoaderDeps } from '../src/app.js';
 import { loadMonthChunk } from '../src/use-cases/load-chunk.js';
