@@ -1,4 +1,10 @@
-import { ABANDONABLE_STATUSES, EventDetailType, type RevisionSummary, type RunStatus, type RunSummary } from '@covid-etl/contracts';
+import {
+  ABANDONABLE_STATUSES,
+  EventDetailType,
+  type RevisionSummary,
+  type RunStatus,
+  type RunSummary,
+} from '@covid-etl/contracts';
 import type { BaselineLedger, ChunkLedger, RunItem, RunLedger } from './dynamo/ledger-repository.js';
 import type { VersionRepository } from './dynamo/version-repository.js';
 import type { Logger } from './logger.js';
