@@ -1,5 +1,6 @@
 import type { JhuRawRow, NytRawRow, SourceId } from '@covid-etl/contracts';
 import { type CsvRecord, CsvSyntaxError, scanCsv } from './csv-scan.js';
+import { DATE_FORMAT_SAMPLE_ROWS, EXPECTED_DATE_FORMAT, otherDateFormat } from './date-format.js';
 import { StructuralError } from './errors.js';
 import { QUOTE_LIMIT, quote, truncate } from './text.js';
 
@@ -22,7 +23,7 @@ export const MAX_RECORD_CHARS = 10_000;
 
 interface CsvSpec<K extends string, Row> {
   source: SourceId;
-  columns: Record<K, string>;
+  columns: Record<K, string> & { date: string };
   /** Turns a data record into a row, or undefined to drop it (JHU: not US-national). */
   toRow(record: CsvRecord, at: Record<K, number>): Row | undefined;
 }
@@ -88,6 +89,8 @@ async function* extractRows<K extends string, Row>(input: CsvInput, spec: CsvSpe
   let at: Record<K, number> | undefined;
   let header: string[] = [];
   let dataRows = 0;
+  // The first data rows' dates in a recognised non-ISO format, to refuse the whole column at once.
+  const otherFormats: { line: number; value: string; format: string }[] = [];
 
   // Every record is tokenized and its field count checked; only the fields a row keeps are decoded.
   const onRecord = (record: CsvRecord): Row | undefined => {
@@ -105,6 +108,12 @@ async function* extractRows<K extends string, Row>(input: CsvInput, spec: CsvSpe
       });
     }
     dataRows++;
+    if (dataRows <= DATE_FORMAT_SAMPLE_ROWS) {
+      const value = record.trimmed((at as Record<string, number>).date as number);
+      const format = otherDateFormat(value);
+      if (format) otherFormats.push({ line: record.line, value, format });
+      if (dataRows === DATE_FORMAT_SAMPLE_ROWS) refuseOtherDateFormat(otherFormats, dataRows, spec);
+    }
     return spec.toRow(record, at);
   };
 
@@ -128,6 +137,28 @@ async function* extractRows<K extends string, Row>(input: CsvInput, spec: CsvSpe
       reason: 'the file has a header but no data rows; expected one row per day',
     });
   }
+  if (dataRows < DATE_FORMAT_SAMPLE_ROWS) refuseOtherDateFormat(otherFormats, dataRows, spec);
+}
+
+/**
+ * A date column written in another format (every sampled row in the same recognised format,
+ * e.g. `30/03/2020`) is one structural failure naming the format found and the one expected,
+ * not one rejected row per line.
+ */
+function refuseOtherDateFormat(
+  found: readonly { line: number; value: string; format: string }[],
+  sampled: number,
+  spec: CsvSpec<string, unknown>,
+): void {
+  const first = found[0];
+  if (!first || found.length < sampled || found.some((entry) => entry.format !== first.format)) return;
+  const column = spec.columns.date;
+  throw new StructuralError({
+    source: spec.source,
+    line: first.line,
+    column,
+    reason: `column "${column}" is written as ${first.format} (e.g. ${quote(first.value)}); expected ${EXPECTED_DATE_FORMAT}, such as 2020-03-30`,
+  });
 }
 
 function resolveHeader<K extends string>(header: string[], spec: CsvSpec<K, unknown>, line: number): Record<K, number> {
