@@ -1,4 +1,4 @@
-import { moreInStatus, type RunSummary } from '@covid-etl/contracts';
+import { moreInStatus, type RunSummary, redactUrl } from '@covid-etl/contracts';
 import type { RunItem } from '@covid-etl/platform';
 
 /** The status the CLI reports for a run (a finished run's summary status, else the ledger's). */
@@ -31,7 +31,7 @@ export function formatRunSummary(run: RunItem): string {
   );
   for (const source of summary.sources) {
     lines.push(
-      `  source     ${source.id} ${source.url} (${source.etag ? `ETag ${source.etag}` : `sha256 ${source.sha256.slice(0, 12)}`})`,
+      `  source     ${source.id} ${redactUrl(source.url)} (${source.etag ? `ETag ${source.etag}` : `sha256 ${source.sha256.slice(0, 12)}`})`,
     );
   }
   if (summary.note) lines.push(`  note       ${summary.note}`);

@@ -9,6 +9,7 @@ import { diffCommand, historyCommand, revertCommand } from './commands/history.j
 import { Output, UsageError } from './commands/output.js';
 import { runCommand } from './commands/run.js';
 import { abandonCommand } from './ops/abandon.js';
+import { decideCommand } from './commands/trust.js';
 import { dlqListCommand, dlqPeekCommand, dlqReplayCommand } from './ops/dlq.js';
 import { OperatorError } from './ops/errors.js';
 
@@ -50,7 +51,8 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       '\nExit codes: 0 SUCCEEDED (or started, deployed without --wait), 2 FAILED, 3 PARTIAL (rows rejected),\n' +
-        "4 INCOMPLETE (chunks in a DLQ), 5 still RUNNING when --wait timed out, 6 (local) the run's notification\n" +
+        '4 INCOMPLETE (chunks in a DLQ), 5 still RUNNING when --wait timed out, 6 HELD (a data-quality gate\n' +
+        'tripped: nothing loaded; see etl approve / etl reject), 7 REJECTED, 8 (local) the run\'s notification\n' +
         'is parked in the notifier DLQ, 1 usage or AWS error.\n' +
         'Local state: ETL_LOCAL_DIR (default .etl-local/). ETL_DYNAMODB_ENDPOINT uses an external DynamoDB.\n' +
         'Fault injection (local only): ETL_FAULTS=<transformer|loader|notifier>=<fail|fail-first|crash-mid-batch>[,...]' +
@@ -167,6 +169,29 @@ export function buildProgram(): Command {
     .action(async (runId, options) => {
       process.exitCode = await revertCommand(runId, options, { out: new Output({ quiet: options.json }) });
     });
+
+  for (const action of ['approve', 'reject'] as const) {
+    program
+      .command(action)
+      .description(
+        action === 'approve'
+          ? 'load exactly the snapshot of a HELD run (one that tripped a data-quality gate), as if the gates had passed'
+          : 'end a HELD run as REJECTED: its snapshot is never loaded, the table and baselines stay as they are',
+      )
+      .argument('<runId>', 'the HELD run (see etl runs)')
+      .addOption(envOption())
+      .option('--yes', 'do not ask for confirmation (asked in prod)')
+      .addOption(jsonOption())
+      .addHelpText(
+        'after',
+        `\nIdempotent: ${action === 'approve' ? 'approving' : 'rejecting'} a run already ${
+          action === 'approve' ? 'approved' : 'rejected'
+        } only shows it. See docs/runbooks/held-run.md.${DEPLOYED_HELP}`,
+      )
+      .action(async (runId, options) => {
+        process.exitCode = await decideCommand(action, runId, options, { out: new Output({ quiet: options.json }) });
+      });
+  }
 
   const dlq = program
     .command('dlq')

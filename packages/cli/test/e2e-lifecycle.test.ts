@@ -46,7 +46,7 @@ describe('etl run: a notification parked in the notifier DLQ', () => {
     });
 
     // Assess
-    expect(result.code).toBe(6);
+    expect(result.code).toBe(8);
     expect(result.stdout).toMatch(/: SUCCEEDED/);
     expect(result.stderr).toMatch(
       /The notification of run m-\S+ was not delivered: it is parked in covid-etl-local-notifier-dlq .*pnpm etl dlq replay notifier/,

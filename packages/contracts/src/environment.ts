@@ -18,12 +18,17 @@ export const EnvVar = {
   /** Minutes after which an unfinished run is reported as stalled. */
   StallAfterMinutes: 'STALL_AFTER_MINUTES',
   LogLevel: 'LOG_LEVEL',
+  /** Optional JSON object overriding DEFAULT_QUALITY_GATES (see `QualityGates`). */
+  QualityGates: 'QUALITY_GATES',
+  /** Optional comma-separated host names a source URL (and every redirect hop) may use. */
+  SourceAllowedHosts: 'SOURCE_ALLOWED_HOSTS',
 } as const;
 
 /** Which variables each deployed function needs. */
 export const FUNCTION_ENV = {
   fetcher: [
     EnvVar.Environment,
+    EnvVar.DataTable,
     EnvVar.LedgerTable,
     EnvVar.TransformerQueueUrl,
     EnvVar.EventBusName,

@@ -9,3 +9,4 @@ export * from './queues.js';
 export * from './run.js';
 export * from './run-id.js';
 export * from './sources.js';
+export * from './trust.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Count, IsoDate, Month, RunId, Sha256 } from './primitives.js';
 import { RejectedRow } from './sources.js';
+import { RunDecision } from './trust.js';
 
 /** One NYT row as read from the file: values are still strings, validated by the transformer. */
 export const NytRawRow = z.object({
@@ -68,6 +69,8 @@ export const FetcherInput = z.object({
   scheduledTime: z.string().datetime({ offset: true }).optional(),
   /** Overrides of the source URLs (http(s); 127.0.0.1 and file:// only in the local environment). */
   sources: z.object({ nyt: z.string().optional(), jhu: z.string().optional() }).optional(),
+  /** An operator's decision on a HELD run: approve loads exactly its snapshot, reject ends it REJECTED. */
+  decision: RunDecision.optional(),
 });
 export type FetcherInput = z.infer<typeof FetcherInput>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Count, IsoDate, Month, RunId } from './primitives.js';
 import { RejectedRow, SourceIdentity } from './sources.js';
+import { GateTrip } from './trust.js';
 
 /**
  * Where a run stands.
@@ -9,12 +10,34 @@ import { RejectedRow, SourceIdentity } from './sources.js';
  * - PARTIAL: every chunk loaded, some rows rejected with reasons.
  * - FAILED: a source was unusable (structural error) or the run stalled; nothing or part loaded.
  * - INCOMPLETE: chunks are parked in a dead-letter queue; replay them to finish the run.
+ * - HELD: the snapshot tripped a data-quality gate; nothing was written. `etl approve` loads
+ *   exactly that snapshot, `etl reject` ends the run REJECTED.
+ * - REJECTED: an operator rejected a HELD run; nothing was written.
  * - ABANDONED: an operator closed the run (`etl abandon`); chunks still in flight are dropped.
  */
-export const RunStatus = z.enum(['RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'INCOMPLETE', 'ABANDONED']);
+export const RunStatus = z.enum([
+  'RUNNING',
+  'SUCCEEDED',
+  'PARTIAL',
+  'FAILED',
+  'INCOMPLETE',
+  'HELD',
+  'REJECTED',
+  'ABANDONED',
+]);
 export type RunStatus = z.infer<typeof RunStatus>;
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['SUCCEEDED', 'PARTIAL', 'FAILED', 'INCOMPLETE', 'ABANDONED'];
+export const TERMINAL_STATUSES: readonly RunStatus[] = [
+  'SUCCEEDED',
+  'PARTIAL',
+  'FAILED',
+  'INCOMPLETE',
+  'REJECTED',
+  'ABANDONED',
+];
+
+/** Statuses in which a run waits for a person (`etl approve` / `etl reject`); nothing moves on its own. */
+export const WAITING_STATUSES: readonly RunStatus[] = ['HELD'];
 
 /** The statuses an operator may abandon (`etl abandon`): any run not finished for good. */
 export const ABANDONABLE_STATUSES: readonly string[] = ['RUNNING', 'INCOMPLETE', 'HELD'];
@@ -93,6 +116,8 @@ export const RunSummary = z.object({
   revisions: RevisionSummary.optional(),
   pendingChunks: z.array(PendingChunk).optional(),
   failure: z.object({ reason: z.string().min(1), stage: z.string().optional() }).optional(),
+  /** The data-quality gates the snapshot tripped (a HELD run, or one approved after it). */
+  gates: z.array(GateTrip).optional(),
   /** A remark for people, e.g. "sources unchanged since run s-…". */
   note: z.string().optional(),
 });

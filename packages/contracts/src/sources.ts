@@ -19,6 +19,7 @@ export const DEFAULT_SOURCE_URLS: Record<SourceId, string> = {
 /** What identifies one downloaded source: where it came from and exactly which bytes. */
 export const SourceIdentity = z.object({
   id: SourceId,
+  /** Redacted (no userinfo, no query): see `redactUrl`. */
   url: z.string().min(1),
   etag: z.string().optional(),
   lastModified: z.string().optional(),
@@ -26,6 +27,12 @@ export const SourceIdentity = z.object({
   bytes: Count,
   /** True when the server answered 304 Not Modified to a conditional request. */
   notModified: z.boolean().optional(),
+  /** Identifies the exact URL read (a digest: the URL itself may hold a secret); baselines are kept per URL. */
+  urlKey: z.string().optional(),
+  /** Rows of the snapshot the pipeline uses (JHU: US-national rows), and their first and last date. */
+  rows: Count.optional(),
+  firstDate: z.string().optional(),
+  lastDate: z.string().optional(),
 });
 export type SourceIdentity = z.infer<typeof SourceIdentity>;
 

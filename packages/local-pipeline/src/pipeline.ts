@@ -11,7 +11,13 @@ import {
   queueName,
   RUN_OUTCOME_EVENT_PATTERN,
 } from '@covid-etl/contracts';
-import { createHandler as createFetcher, HttpSourceDownloader } from '@covid-etl/fetcher';
+import {
+  allowedHostsFromEnv,
+  createHandler as createFetcher,
+  HttpSourceDownloader,
+  qualityGatesFromEnv,
+  UrlPolicy,
+} from '@covid-etl/fetcher';
 import { createHandler as createLoader } from '@covid-etl/loader';
 import {
   createQueueWithDeadLetterQueue,
@@ -33,6 +39,7 @@ import {
   type Clock,
   createLogger,
   dataTableDefinition,
+  HeldRunRepository,
   LedgerRepository,
   type Logger,
   ledgerTableDefinition,
@@ -182,8 +189,16 @@ export class LocalPipeline {
         environment: LOCAL_ENVIRONMENT,
         defaultUrls: DEFAULT_SOURCE_URLS,
         ledger: this.ledger,
+        held: new HeldRunRepository(doc, this.tables.ledger),
+        series: this.series,
+        gates: qualityGatesFromEnv(),
         transformerQueue: new LocalQueueSender(this.queues.transformer.queue),
-        downloader: new HttpSourceDownloader({ timeoutMs: 15_000, maxAttempts: 3, baseDelayMs: 200 }),
+        downloader: new HttpSourceDownloader({
+          timeoutMs: 15_000,
+          maxAttempts: 3,
+          baseDelayMs: 200,
+          policy: new UrlPolicy({ environment: LOCAL_ENVIRONMENT, allowedHosts: allowedHostsFromEnv() }),
+        }),
         finalizer,
         clock,
         logger: logger.child({ service: 'fetcher' }),

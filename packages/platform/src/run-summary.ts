@@ -80,6 +80,7 @@ export function buildRunSummary(
       .map(capRejectedRow),
     ...(pending.length ? { pendingChunks: pending.slice(0, maxPending) } : {}),
     ...(failure ? { failure: { ...failure, reason: capText(failure.reason, MAX_REASON_TEXT) } } : {}),
+    ...(run.gates?.length ? { gates: run.gates } : {}),
     ...(run.note ? { note: capText(run.note, MAX_REASON_TEXT) } : {}),
   };
 }

@@ -20,8 +20,15 @@ beforeEach(async () => {
 
 const RUN = 's-20261125T060000Z';
 const sources: SourceIdentity[] = [
-  { id: 'nyt', url: 'https://example.org/us.csv', sha256: SHA_A, bytes: 10, etag: '"n1"' },
-  { id: 'jhu', url: 'https://example.org/jhu.csv', sha256: SHA_B, bytes: 20, lastModified: 'Tue, 24 Nov 2026' },
+  { id: 'nyt', url: 'https://example.org/us.csv', urlKey: 'k-nyt', sha256: SHA_A, bytes: 10, etag: '"n1"' },
+  {
+    id: 'jhu',
+    url: 'https://example.org/jhu.csv',
+    urlKey: 'k-jhu',
+    sha256: SHA_B,
+    bytes: 20,
+    lastModified: 'Tue, 24 Nov 2026',
+  },
 ];
 const rejectedRow: RejectedRow = { source: 'nyt', line: 7, column: 'cases', value: '-1', reason: 'cases is negative' };
 
@@ -329,23 +336,38 @@ describe('LedgerRepository months, sources and notifications', () => {
     expect(all.get('2020-04')).toEqual({ ...april, records: 29 });
   });
 
-  it('stores source baselines with their validators and the run that saw them', async () => {
+  it('stores source baselines per URL, with validators, content identity and the run that saw them', async () => {
     // Prepare
     const later = 'm-20261126T060000Z-abcdef';
+    const mirror = { ...sources[0], urlKey: 'k-mirror', url: 'https://mirror.example.org/us.csv' } as SourceIdentity;
 
     // Act
-    await ledger.putSourceBaselines(RUN, sources);
-    await ledger.putSourceBaselines(later, [{ ...sources[0], sha256: SHA_B } as SourceIdentity]);
+    await ledger.putSourceBaselines(RUN, [...sources, mirror]);
+    await ledger.putSourceBaselines(later, [
+      { ...sources[0], sha256: SHA_B, rows: 3, firstDate: '2020-03-01', lastDate: '2020-03-03' } as SourceIdentity,
+    ]);
 
     // Assess
-    const baselines = await ledger.getSourceBaselines();
-    expect(baselines.get('nyt')).toEqual({ id: 'nyt', etag: '"n1"', sha256: SHA_B, runId: later });
-    expect(baselines.get('jhu')).toEqual({
-      id: 'jhu',
+    expect(await ledger.getSourceBaseline('nyt', 'k-nyt')).toEqual({
+      id: 'nyt',
+      url: 'https://example.org/us.csv',
+      urlKey: 'k-nyt',
+      etag: '"n1"',
+      sha256: SHA_B,
+      bytes: 10,
+      rows: 3,
+      firstDate: '2020-03-01',
+      lastDate: '2020-03-03',
+      runId: later,
+    });
+    expect(await ledger.getSourceBaseline('nyt', 'k-mirror')).toMatchObject({ sha256: SHA_A, runId: RUN });
+    expect(await ledger.getSourceBaseline('jhu', 'k-jhu')).toMatchObject({
       lastModified: 'Tue, 24 Nov 2026',
       sha256: SHA_B,
       runId: RUN,
     });
+    expect(await ledger.getSourceBaseline('jhu', 'k-nyt')).toBeUndefined();
+    expect(await ledger.listSourceBaselines()).toHaveLength(3);
   });
 
   it('claims a notification once; a lapsed claim can be taken over; a sent one never', async () => {

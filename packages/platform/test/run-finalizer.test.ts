@@ -18,8 +18,8 @@ let clock: TestClock;
 const LEASE_MS = 60_000;
 const RUN = 's-20261125T060000Z';
 const sources: SourceIdentity[] = [
-  { id: 'nyt', url: 'https://example.org/us.csv', sha256: SHA_A, bytes: 10, etag: '"n1"' },
-  { id: 'jhu', url: 'https://example.org/jhu.csv', sha256: SHA_B, bytes: 20 },
+  { id: 'nyt', url: 'https://example.org/us.csv', urlKey: 'k-nyt', sha256: SHA_A, bytes: 10, etag: '"n1"' },
+  { id: 'jhu', url: 'https://example.org/jhu.csv', urlKey: 'k-jhu', sha256: SHA_B, bytes: 20 },
 ];
 const finalizer = () => new RunFinalizer({ ledger, events, logger: silentLogger(), clock, eventLeaseMs: LEASE_MS });
 
@@ -118,9 +118,8 @@ describe('RunFinalizer.finishIfComplete', () => {
     await finalizer().finishIfComplete(RUN);
 
     // Assess
-    const baselines = await ledger.getSourceBaselines();
-    expect(baselines.get('nyt')).toEqual({ id: 'nyt', etag: '"n1"', sha256: SHA_A, runId: RUN });
-    expect(baselines.get('jhu')).toEqual({ id: 'jhu', sha256: SHA_B, runId: RUN });
+    expect(await ledger.getSourceBaseline('nyt', 'k-nyt')).toMatchObject({ etag: '"n1"', sha256: SHA_A, runId: RUN });
+    expect(await ledger.getSourceBaseline('jhu', 'k-jhu')).toMatchObject({ sha256: SHA_B, runId: RUN });
   });
 
   it('ends PARTIAL when a chunk has rejected rows, and keeps the old baselines', async () => {
@@ -134,7 +133,7 @@ describe('RunFinalizer.finishIfComplete', () => {
     expect(status).toBe('PARTIAL');
     expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
     expect(events.published[0]?.detail).toMatchObject({ summary: { status: 'PARTIAL', counts: { rejected: 1 } } });
-    expect((await ledger.getSourceBaselines()).size).toBe(0);
+    expect(await ledger.listSourceBaselines()).toEqual([]);
   });
 });
 
@@ -167,7 +166,7 @@ describe('RunFinalizer.finish', () => {
         }),
       },
     ]);
-    expect((await ledger.getSourceBaselines()).size).toBe(0);
+    expect(await ledger.listSourceBaselines()).toEqual([]);
   });
 });
 

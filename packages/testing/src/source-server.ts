@@ -3,8 +3,20 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What a route serves: a file's bytes, an inline body, or an HTTP error. */
-export type Route = { file: string } | { body: string; contentType?: string } | { status: number; body?: string };
+/** How a body route misbehaves or what it adds, for the source-trust tests. */
+export interface RouteOptions {
+  /** Sends this Last-Modified and answers a matching If-Modified-Since with 304 (as many servers do). */
+  lastModified?: string;
+  /** Sends only the first N lines, with no Content-Length, then closes the connection at that line end. */
+  truncateAfterLines?: number;
+}
+
+/** What a route serves: a file's bytes, an inline body, an HTTP error, or a redirect. */
+export type Route =
+  | ({ file: string } & RouteOptions)
+  | ({ body: string; contentType?: string } & RouteOptions)
+  | { status: number; body?: string }
+  | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 };
 
 export interface SourceServer {
   /** `http://127.0.0.1:<port>` */
@@ -13,7 +25,7 @@ export interface SourceServer {
   /** Replaces what a path serves. */
   set(path: string, route: Route): void;
   /** Requests seen, with their conditional headers and the status answered. */
-  readonly requests: Array<{ path: string; ifNoneMatch?: string; status: number }>;
+  readonly requests: Array<{ path: string; ifNoneMatch?: string; ifModifiedSince?: string; status: number }>;
   close(): Promise<void>;
 }
 
@@ -29,10 +41,22 @@ export async function startSourceServer(routes: Record<string, Route> = {}): Pro
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const route = table.get(path);
     const ifNoneMatch = req.headers['if-none-match'];
-    const answer = (status: number) => requests.push({ path, ...(ifNoneMatch ? { ifNoneMatch } : {}), status });
+    const ifModifiedSince = req.headers['if-modified-since'];
+    const answer = (status: number) =>
+      requests.push({
+        path,
+        ...(ifNoneMatch ? { ifNoneMatch } : {}),
+        ...(ifModifiedSince ? { ifModifiedSince } : {}),
+        status,
+      });
     if (!route) {
       answer(404);
       res.writeHead(404).end('not found');
+      return;
+    }
+    if ('redirect' in route) {
+      answer(route.status ?? 302);
+      res.writeHead(route.status ?? 302, { location: route.redirect }).end();
       return;
     }
     if ('status' in route) {
@@ -42,15 +66,26 @@ export async function startSourceServer(routes: Record<string, Route> = {}): Pro
     }
     const body = 'file' in route ? readFileSync(route.file) : Buffer.from(route.body);
     const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
-    if (ifNoneMatch === etag) {
+    const lastModified = route.lastModified ? { 'last-modified': route.lastModified } : {};
+    if (ifNoneMatch === etag || (route.lastModified && ifModifiedSince === route.lastModified)) {
       answer(304);
-      res.writeHead(304, { etag }).end();
+      res.writeHead(304, { etag, ...lastModified }).end();
       return;
     }
     answer(200);
+    if (route.truncateAfterLines !== undefined) {
+      // No Content-Length: the body ends when the connection closes, here at a line end.
+      const text = body.toString('utf8').split('\n');
+      const cut = `${text.slice(0, route.truncateAfterLines).join('\n')}\n`;
+      (res as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
+      res.writeHead(200, { etag, ...lastModified, 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end(cut);
+      return;
+    }
     res
       .writeHead(200, {
         etag,
+        ...lastModified,
         'content-type': 'contentType' in route && route.contentType ? route.contentType : 'text/plain; charset=utf-8',
         'content-length': body.length,
       })

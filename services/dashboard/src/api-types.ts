@@ -78,7 +78,7 @@ export interface HistoryResponse {
 /** A pipeline run as the status endpoint shows it. */
 export interface RunView {
   runId: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE' | 'ABANDONED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE' | 'HELD' | 'REJECTED' | 'ABANDONED';
   trigger: 'schedule' | 'manual' | 'revert';
   startedAt: string;
   finishedAt: string | null;

@@ -6,9 +6,13 @@ import { type StartRunDeps, startRun } from './use-cases/start-run.js';
 
 export { FetcherDeadlineError, FINISH_MARGIN_MS, fetcherDeadline } from './deadline.js';
 
+export { allowedHostsFromEnv, qualityGatesFromEnv } from './gates-config.js';
 export * from './source-downloader.js';
+export { type HostResolver, isInternalAddress, SourceUrlRefusedError, UrlPolicy } from './url-policy.js';
+export { RunDecisionError } from './use-cases/decide-run.js';
+export { evaluateGates, type GateInput, type SeriesDay } from './use-cases/gates.js';
 export type { StartRunDeps as FetcherDeps } from './use-cases/start-run.js';
-export { resolveSourceUrls, SourceUrlRefusedError } from './use-cases/start-run.js';
+export { resolveSourceUrls, urlKey } from './use-cases/start-run.js';
 
 /**
  * The fetcher's Lambda handler: validates the invocation input (from the schedule or a

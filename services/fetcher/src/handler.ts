@@ -7,24 +7,31 @@ import {
   createLogger,
   EventBridgePublisher,
   getStringFromEnv,
+  HeldRunRepository,
   LedgerRepository,
   RunFinalizer,
+  SeriesRepository,
   SqsMessageSender,
   systemClock,
 } from '@covid-etl/platform';
 import { createHandler } from './app.js';
+import { allowedHostsFromEnv, qualityGatesFromEnv } from './gates-config.js';
 import { HttpSourceDownloader } from './source-downloader.js';
+import { UrlPolicy } from './url-policy.js';
 
 // Configuration is read once, at start: a missing variable fails the cold start.
 assertNoFaultInjection();
 const environment = getStringFromEnv({ key: EnvVar.Environment });
 const ledgerTable = getStringFromEnv({ key: EnvVar.LedgerTable });
+const gates = qualityGatesFromEnv();
+const allowedHosts = allowedHostsFromEnv();
 const queueUrl = getStringFromEnv({ key: EnvVar.TransformerQueueUrl });
 const eventBusName = getStringFromEnv({ key: EnvVar.EventBusName });
 const defaultUrls = {
   nyt: getStringFromEnv({ key: EnvVar.NytUrl }),
   jhu: getStringFromEnv({ key: EnvVar.JhuUrl }),
 };
+const dataTable = getStringFromEnv({ key: EnvVar.DataTable });
 
 // SDK clients: created once per container.
 const doc = createDocumentClient();
@@ -38,8 +45,11 @@ export const handler = createHandler({
   environment,
   defaultUrls,
   ledger,
+  held: new HeldRunRepository(doc, ledgerTable),
+  series: new SeriesRepository(doc, dataTable),
+  gates,
   transformerQueue: new SqsMessageSender(sqs, queueUrl),
-  downloader: new HttpSourceDownloader(),
+  downloader: new HttpSourceDownloader({ policy: new UrlPolicy({ environment, allowedHosts }) }),
   finalizer: new RunFinalizer({ ledger, events: new EventBridgePublisher(eventBridge, eventBusName), logger }),
   clock: systemClock,
   logger,

@@ -6,8 +6,12 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import type { SourceId } from '@covid-etl/contracts';
+import { redactUrl, redactUrlsIn, type SourceId } from '@covid-etl/contracts';
 import { backoffDelay, PermanentError, sleep, TransientError } from '@covid-etl/platform';
+import { SourceUrlRefusedError, UrlPolicy } from './url-policy.js';
+
+/** Redirects followed at most per request (each hop re-checked by the URL policy). */
+export const MAX_REDIRECTS = 5;
 
 /** What to download, with the validators of the last successful run for a conditional request. */
 export interface SourceRequest {
@@ -60,14 +64,18 @@ export interface HttpSourceDownloaderOptions {
   baseDelayMs?: number;
   /** Largest body accepted; the download stops as soon as it is exceeded. */
   maxBytes?: number;
+  /** Checked on the first URL and on every redirect hop; default: the `local` rules. */
+  policy?: UrlPolicy;
   fetch?: typeof fetch;
 }
 
 /**
  * Downloads over HTTP(S) into a temporary file while hashing it, with a timeout per attempt,
  * bounded retries with full-jitter backoff on network errors, 429 and 5xx, a maximum body size,
- * and conditional requests (If-None-Match / If-Modified-Since). `file://` URLs are read in
- * place (the caller decides where they are allowed). Memory stays flat: the body streams to disk.
+ * and conditional requests (If-None-Match / If-Modified-Since). Redirects are followed by hand,
+ * at most {@link MAX_REDIRECTS}, and the URL policy is checked on every hop (on the resolved
+ * address) before it is requested. `file://` URLs are read in place (where the policy allows
+ * them). Memory stays flat: the body streams to disk. URLs in errors are redacted.
  */
 export class HttpSourceDownloader implements SourceDownloader {
   private readonly timeoutMs: number;
@@ -75,8 +83,10 @@ export class HttpSourceDownloader implements SourceDownloader {
   private readonly baseDelayMs: number;
   private readonly maxBytes: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly policy: UrlPolicy;
 
   constructor(options: HttpSourceDownloaderOptions = {}) {
+    this.policy = options.policy ?? new UrlPolicy({ environment: 'local' });
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseDelayMs = options.baseDelayMs ?? 500;
@@ -85,6 +95,7 @@ export class HttpSourceDownloader implements SourceDownloader {
   }
 
   async download(request: SourceRequest): Promise<SourceResponse> {
+    await this.policy.check(request.id, request.url);
     if (request.url.startsWith('file:')) return this.readLocalFile(request);
     let lastError: unknown;
     let attempts = 0;
@@ -109,7 +120,7 @@ export class HttpSourceDownloader implements SourceDownloader {
     const outOfTime = attempts < this.maxAttempts ? " (stopped early: the fetcher's time limit was near)" : '';
     throw new SourceUnavailableError(
       request.id,
-      `could not download ${request.url} after ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}: ${why}${outOfTime}`,
+      `could not download ${redactUrl(request.url)} after ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}: ${why}${outOfTime}`,
       { cause: lastError },
     );
   }
@@ -118,11 +129,36 @@ export class HttpSourceDownloader implements SourceDownloader {
     const headers: Record<string, string> = { 'user-agent': 'covid-etl', 'accept-encoding': 'gzip' };
     if (request.etag) headers['if-none-match'] = request.etag;
     if (request.lastModified) headers['if-modified-since'] = request.lastModified;
+    let url = request.url;
     let response: Response;
-    try {
-      response = await this.fetchImpl(request.url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (error) {
-      throw new TransientError(describeFetchError(error), { cause: error });
+    for (let hop = 0; ; hop += 1) {
+      try {
+        response = await this.fetchImpl(withoutCredentials(url), {
+          headers: { ...headers, ...basicAuthorization(url) },
+          redirect: 'manual',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        throw new TransientError(describeFetchError(error), { cause: error });
+      }
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status > 399 || response.status === 304 || !location) break;
+      await response.body?.cancel();
+      if (hop >= MAX_REDIRECTS) {
+        throw new SourceUnavailableError(
+          request.id,
+          `${redactUrl(request.url)} redirected more than ${MAX_REDIRECTS} times (last to ${redactUrl(location)})`,
+        );
+      }
+      let next: string;
+      try {
+        next = new URL(location, url).href;
+      } catch {
+        throw new SourceUrlRefusedError(`${request.id}: redirect to "${redactUrl(location)}" is not a URL`);
+      }
+      await this.policy.check(request.id, next, `redirect ${hop + 1} from ${redactUrl(url)}`);
+      // Credentials of the URL go to its own origin only, never along a redirect to another one.
+      url = new URL(next).origin === new URL(url).origin ? withCredentialsOf(url, next) : next;
     }
     if (response.status === 304) return { status: 'not-modified' };
     if (response.status === 429 || response.status >= 500) {
@@ -133,7 +169,7 @@ export class HttpSourceDownloader implements SourceDownloader {
       await response.body?.cancel();
       throw new SourceUnavailableError(
         request.id,
-        `${request.url} answered HTTP ${response.status} ${response.statusText}`,
+        `${redactUrl(url)} answered HTTP ${response.status} ${response.statusText}`,
       );
     }
     const declared = Number(response.headers.get('content-length') ?? '0');
@@ -141,7 +177,7 @@ export class HttpSourceDownloader implements SourceDownloader {
       await response.body.cancel();
       throw new SourceUnavailableError(
         request.id,
-        `${request.url} is ${declared} bytes; the limit is ${this.maxBytes}`,
+        `${redactUrl(url)} is ${declared} bytes; the limit is ${this.maxBytes}`,
       );
     }
     const dir = await mkdtemp(path.join(tmpdir(), `covid-etl-${request.id}-`));
@@ -165,7 +201,9 @@ export class HttpSourceDownloader implements SourceDownloader {
     } catch (error) {
       await dispose();
       if (error instanceof SourceUnavailableError) throw error;
-      throw new TransientError(`download of ${request.url} broke off: ${describeFetchError(error)}`, { cause: error });
+      throw new TransientError(`download of ${redactUrl(url)} broke off: ${describeFetchError(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -182,7 +220,10 @@ export class HttpSourceDownloader implements SourceDownloader {
         bytes += chunk.length;
         if (bytes > maxBytes) {
           callback(
-            new SourceUnavailableError(request.id, `${request.url} is larger than the limit of ${maxBytes} bytes`),
+            new SourceUnavailableError(
+              request.id,
+              `${redactUrl(request.url)} is larger than the limit of ${maxBytes} bytes`,
+            ),
           );
           return;
         }
@@ -216,12 +257,37 @@ export class HttpSourceDownloader implements SourceDownloader {
   }
 }
 
+/** `fetch` refuses URLs with `user:password@`: they travel as an Authorization header instead. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return url;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
+}
+
+function basicAuthorization(url: string): Record<string, string> {
+  const { username, password } = new URL(url);
+  if (!username && !password) return {};
+  const pair = `${decodeURIComponent(username)}:${decodeURIComponent(password)}`;
+  return { authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
+}
+
+function withCredentialsOf(from: string, to: string): string {
+  const source = new URL(from);
+  const target = new URL(to);
+  if (target.username || target.password) return to;
+  target.username = source.username;
+  target.password = source.password;
+  return target.href;
+}
+
 function describeFetchError(error: unknown): string {
   // Duck-typed: fetch's errors come from another realm under a VM (jest), where `instanceof Error` fails.
   if (typeof error === 'object' && error !== null && 'message' in error) {
     const { name, message, cause } = error as { name?: unknown; message: unknown; cause?: { code?: string } };
     if (name === 'TimeoutError') return 'timed out';
-    return cause?.code ? `${String(message)} (${cause.code})` : String(message);
+    return redactUrlsIn(cause?.code ? `${String(message)} (${cause.code})` : String(message));
   }
-  return String(error);
+  return redactUrlsIn(String(error));
 }

@@ -9,6 +9,7 @@ const complete = {
   EVENT_BUS_NAME: 'covid-etl-dev',
   NYT_URL: 'https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv',
   JHU_URL: 'https://raw.githubusercontent.com/datasets/covid-19/main/data/time-series-19-covid-combined.csv',
+  DATA_TABLE: 'covid-etl-dev-data',
 };
 
 /** Loads a fresh copy of handler.ts with exactly these variables set. */

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TransformChunkMessage } from '@covid-etl/contracts';
 import { dateRange, jhuCsv, lambdaContext, nytCsv } from '@covid-etl/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 
@@ -47,6 +47,7 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1',
     ETL_ENVIRONMENT: 'dev',
     LEDGER_TABLE,
+    DATA_TABLE: 'covid-etl-dev-data',
     TRANSFORMER_QUEUE_URL,
     EVENT_BUS_NAME: 'covid-etl-dev',
     NYT_URL,
@@ -54,6 +55,10 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
   });
   delete process.env.ETL_FAULTS;
+  // No DNS either: the URL policy resolves the sources' hosts to a public address.
+  jest.unstable_mockModule('node:dns/promises', () => ({
+    lookup: async () => [{ address: '185.199.108.133', family: 4 }],
+  }));
   ({ handler } = (await import('../src/handler.js')) as unknown as { handler: Handler });
 });
 

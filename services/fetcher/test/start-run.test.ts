@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_SOURCE_URLS, type SourceId, TransformChunkMessage } from '@covid-etl/contracts';
 import {
+  HeldRunRepository,
   type LedgerRepository,
   type MessageSender,
   type OutgoingMessage,
@@ -116,7 +117,8 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  ({ ledger } = await local.tables());
+  const tables = await local.tables();
+  ({ ledger } = tables);
   downloader?.close();
   downloader = new FakeDownloader();
   Object.assign(downloader.bodies, sources());
@@ -128,6 +130,8 @@ beforeEach(async () => {
     environment: 'dev',
     defaultUrls: DEFAULT_SOURCE_URLS,
     ledger,
+    held: new HeldRunRepository(local.doc, tables.ledgerTable),
+    series: tables.series,
     transformerQueue: sender,
     downloader,
     finalizer: new RunFinalizer({ ledger, events, logger, clock }),
@@ -231,7 +235,7 @@ describe('startRun', () => {
         }),
       },
     ]);
-    expect((await ledger.getSourceBaselines()).size).toBe(0);
+    expect(await ledger.listSourceBaselines()).toEqual([]);
   });
 
   it('ends the run FAILED, naming the source, when a source cannot be downloaded', async () => {
@@ -282,10 +286,10 @@ describe('startRun', () => {
     // Prepare: baselines without validators (the server sends no ETag any more).
     const first = await startRun({ trigger: 'manual' }, deps);
     await loadChunks(first.runId, ['2020-03', '2020-04', '2020-05']);
-    const baselines = await ledger.getSourceBaselines();
+    const baselines = await ledger.listSourceBaselines();
     await ledger.putSourceBaselines(
       first.runId,
-      [...baselines.values()].map((baseline) => ({ id: baseline.id, url: 'x', sha256: baseline.sha256, bytes: 1 })),
+      baselines.map((baseline) => ({ ...baseline, etag: undefined, bytes: 1, url: 'x' })),
     );
     sender.sent.length = 0;
 

@@ -8,6 +8,8 @@ import {
   type RejectedRow,
   type RunNotification,
   type RunSummary,
+  redactUrl,
+  redactUrlsIn,
   SOURCE_LABELS,
   type SourceIdentity,
 } from '@covid-etl/contracts';
@@ -33,7 +35,7 @@ const REJECTED_IN_SHORT_TEXT = 3;
 const PENDING_IN_SHORT_TEXT = 5;
 
 /** How the run ended, as the notification tells it. */
-export type OutcomeStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE' | 'ABANDONED';
+export type OutcomeStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'INCOMPLETE' | 'ABANDONED' | 'HELD';
 
 /** What the notifier tells people about: one outcome event of one run. */
 export interface RunOutcome {
@@ -60,14 +62,16 @@ export function outcomeFromEnvelope(envelope: DomainEventEnvelope): RunOutcome {
  */
 export function outcomeStatus({ detailType, summary }: RunOutcome): OutcomeStatus {
   if (detailType === EventDetailType.RunCompleted) return summary.status === 'PARTIAL' ? 'PARTIAL' : 'SUCCEEDED';
-  if (summary.status === 'INCOMPLETE' || summary.status === 'ABANDONED') return summary.status;
+  if (summary.status === 'INCOMPLETE' || summary.status === 'ABANDONED' || summary.status === 'HELD') {
+    return summary.status;
+  }
   return 'FAILED';
 }
 
 /** Why a run failed, for people: the event's reason, else the summary's failure, else a generic one. */
 export function failureReason(outcome: RunOutcome): string {
   const reason = outcome.reason ?? outcome.summary.failure?.reason;
-  if (reason) return reason;
+  if (reason) return redactUrlsIn(reason);
   return outcomeStatus(outcome) === 'INCOMPLETE'
     ? 'chunks are parked in a dead-letter queue'
     : 'the run did not finish';
@@ -171,7 +175,7 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
   if (summary.finishedAt) field('Finished', summary.finishedAt);
   const durationMs = runDurationMs(summary);
   field('Duration', durationMs === undefined ? 'unknown' : formatDuration(durationMs));
-  if (status === 'FAILED' || status === 'INCOMPLETE' || status === 'ABANDONED') {
+  if (status === 'FAILED' || status === 'INCOMPLETE' || status === 'ABANDONED' || status === 'HELD') {
     const stage = summary.failure?.stage ? ` (stage: ${oneLine(summary.failure.stage, 60)})` : '';
     field('Reason', `${oneLine(failureReason(outcome), 1000)}${stage}`);
   }
@@ -223,6 +227,22 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
     if (more > 0) lines.push(`  ... ${moreInStatus(formatCount(more), summary.runId)}`);
   }
 
+  const gates = summary.gates ?? [];
+  if (gates.length > 0) {
+    lines.push('', `Data-quality gates tripped (${gates.length})`);
+    for (const gate of gates) lines.push(`  - ${gate.gate}: ${oneLine(gate.message, 1000)}`);
+    if (status === 'HELD') {
+      lines.push(
+        '',
+        'Nothing was loaded. To load exactly this snapshot anyway:',
+        `  pnpm etl approve ${summary.runId}${summary.environment === 'local' ? '' : ` --env ${summary.environment}`}`,
+        'To end the run without loading it:',
+        `  pnpm etl reject ${summary.runId}${summary.environment === 'local' ? '' : ` --env ${summary.environment}`}`,
+        'Runbook: docs/runbooks/held-run.md',
+      );
+    }
+  }
+
   if (summary.note) lines.push('', `Note: ${oneLine(summary.note, 1000)}`);
 
   lines.push(
@@ -249,6 +269,11 @@ export function formatShortText(outcome: RunOutcome): string {
   if (summary.revisions) lines.push(escapeMrkdwn(formatRevisions(summary.revisions)));
   if (status === 'FAILED' || status === 'INCOMPLETE' || status === 'ABANDONED') {
     lines.push(`Reason: ${escapeMrkdwn(oneLine(failureReason(outcome), 300))}`);
+  }
+  for (const gate of summary.gates ?? [])
+    lines.push(`• Gate ${gate.gate}: ${escapeMrkdwn(oneLine(gate.message, 300))}`);
+  if (status === 'HELD') {
+    lines.push(`Decide: \`pnpm etl approve ${summary.runId}\` or \`pnpm etl reject ${summary.runId}\``);
   }
   const pending = summary.pendingChunks ?? [];
   if (pending.length > 0) {
@@ -277,6 +302,7 @@ const STATUS_MEANING: Record<OutcomeStatus, string> = {
   FAILED: 'the run failed; the data table holds what was loaded before',
   INCOMPLETE: 'chunks are parked in a dead-letter queue; replay them to finish the run',
   ABANDONED: 'an operator closed the run; chunks still in flight are dropped',
+  HELD: 'the snapshot tripped a data-quality gate; nothing was loaded until someone approves or rejects it',
 };
 
 /** How many chunks did not finish: exact from the counts, even when the list was cut. */
@@ -310,7 +336,7 @@ function formatSource(source: SourceIdentity): string[] {
   ].filter((part): part is string => part !== undefined);
   return [
     `  - ${SOURCE_LABELS[source.id]} (${source.id})`,
-    `    ${oneLine(source.url, 500)}`,
+    `    ${oneLine(redactUrl(source.url), 500)}`,
     `    ${identity.join(', ')}`,
   ];
 }

@@ -29,10 +29,12 @@ export const RUN_EXIT_CODES: Record<string, number> = {
   INCOMPLETE: 4,
   RUNNING: 5,
   ABANDONED: 2,
+  HELD: 6,
+  REJECTED: 7,
 };
 
 /** Exit code of a local run whose outcome notification is parked in the notifier DLQ. */
-export const NOTIFICATION_PARKED_EXIT_CODE = 6;
+export const NOTIFICATION_PARKED_EXIT_CODE = 8;
 
 /** Accepts a URL, or a path to a local file (turned into a file:// URL). */
 export function toSourceUrl(value: string | undefined): string | undefined {

@@ -59,6 +59,9 @@ export interface RunReport {
   event?: { detailType: string; state: string };
   note?: string;
   dateRange: { from: string; to: string } | null;
+  /** The data-quality gates the snapshot tripped, and the operator's decision on the HELD run. */
+  gates?: NonNullable<RunItem['gates']>;
+  decision?: RunItem['decision'];
 }
 
 function unparkedLocation(status: string, queue: string): string {
@@ -70,6 +73,7 @@ export function runStage(run: RunItem, chunks: ChunkItem[]): string {
   const status = runStatus(run);
   if (status === 'SUCCEEDED' || status === 'PARTIAL') return 'done';
   if (status === 'FAILED') return run.failure?.stage ?? run.summary?.failure?.stage ?? 'fetch';
+  if (status === 'HELD' || status === 'REJECTED') return 'gates';
   if (run.dispatch !== 'SENT') return 'fetch';
   if (chunks.some((chunk) => chunk.stage === 'SENT')) return 'transform';
   if (chunks.some((chunk) => chunk.stage === 'TRANSFORMED')) return 'load';
@@ -148,6 +152,8 @@ export async function buildRunReport(
     ...(run.event ? { event: { detailType: run.event.detailType, state: run.event.state } } : {}),
     ...((run.note ?? summary?.note) ? { note: run.note ?? summary?.note } : {}),
     dateRange: summary?.dateRange ?? null,
+    ...((run.gates ?? summary?.gates)?.length ? { gates: run.gates ?? summary?.gates } : {}),
+    ...(run.decision ? { decision: run.decision } : {}),
   };
 }
 
@@ -186,6 +192,7 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
   if (r.failure)
     lines.push(`  failure    ${printable(r.failure.reason)}${r.failure.stage ? ` (stage ${r.failure.stage})` : ''}`);
   if (r.event) lines.push(`  event      ${r.event.detailType} ${r.event.state}`);
+  lines.push(...formatGates(r, environment));
   for (const chunk of r.pendingChunks) {
     const error = chunk.lastError
       ? `; last error (${chunk.lastError.stage}, ${chunk.lastError.at}${chunk.lastError.receiveCount ? `, receive ${chunk.lastError.receiveCount}` : ''}): ${printable(chunk.lastError.message)}`
@@ -212,4 +219,20 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
     );
   }
   return lines.join('\n');
+}
+
+/** The gates a run tripped, the decision taken, and (HELD) the two commands that decide. */
+function formatGates(r: RunReport, environment: string): string[] {
+  const lines = (r.gates ?? []).map((gate) => `  gate       ${gate.gate}: ${gate.message}`);
+  if (r.decision) {
+    lines.push(
+      `  decision   ${r.decision.action === 'approve' ? 'approved' : 'rejected'} ${r.decision.at}${r.decision.by ? ` by ${r.decision.by}` : ''}`,
+    );
+  }
+  if (r.status === 'HELD') {
+    const env = environment === 'local' ? '' : ` --env ${environment}`;
+    lines.push(`  decide     pnpm etl approve ${r.runId}${env}  (load exactly this snapshot)`);
+    lines.push(`             pnpm etl reject ${r.runId}${env}   (end it REJECTED, load nothing)`);
+  }
+  return lines;
 }

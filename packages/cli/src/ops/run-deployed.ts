@@ -1,4 +1,4 @@
-import { type FetcherInput, TERMINAL_STATUSES } from '@covid-etl/contracts';
+import { type FetcherInput, TERMINAL_STATUSES, WAITING_STATUSES } from '@covid-etl/contracts';
 import type { RunItem } from '@covid-etl/platform';
 import { type Output, UsageError } from '../commands/output.js';
 import { runStatus } from '../format.js';
@@ -19,8 +19,11 @@ export interface DeployedRunOptions {
   timeout?: string;
 }
 
+/** A run that moves no further on its own: finished, or waiting for a person (HELD). */
+const settled = (status: RunItem['status']) => TERMINAL_STATUSES.includes(status) || WAITING_STATUSES.includes(status);
+
 /** Exit codes of `etl run` (the same as the local run). */
-const EXIT: Record<string, number> = { SUCCEEDED: 0, FAILED: 2, PARTIAL: 3, INCOMPLETE: 4, RUNNING: 5 };
+const EXIT: Record<string, number> = { SUCCEEDED: 0, FAILED: 2, PARTIAL: 3, INCOMPLETE: 4, RUNNING: 5, HELD: 6 };
 
 /**
  * `etl run --env <deployed>`: invokes the fetcher (Lambda Invoke, RequestResponse, payload
@@ -57,7 +60,7 @@ export async function runDeployedCommand(options: DeployedRunOptions, deps: Comm
       const started = await backend.startRun(input);
       out.progress(`Run ${started.runId}: ${started.status}, ${started.chunks} chunk(s) queued`);
       let run = await backend.ledger.getRun(started.runId);
-      if (options.wait && run && !TERMINAL_STATUSES.includes(run.status)) {
+      if (options.wait && run && !settled(run.status)) {
         run = await followRun(backend, run, out, { ...deps, timeoutMs: timeoutMinutes * 60_000 });
       }
       if (!run) throw new OperatorError(`Run ${started.runId} is not in the ledger ${backend.environment}`);
@@ -109,7 +112,7 @@ export async function followRun(
       `  ${current.runId}: ${runStatus(current)} · ${loaded}/${current.months.length} chunks loaded · ${transformed} transformed${failing ? ` · ${failing} failing` : ''} · ${Math.round((now() - started) / 1000)} s`,
       { transient: true },
     );
-    if (TERMINAL_STATUSES.includes(current.status) || now() - started >= timeoutMs) break;
+    if (settled(current.status) || now() - started >= timeoutMs) break;
     await sleep(pollMs);
     current = (await backend.ledger.getRun(current.runId)) ?? current;
   }

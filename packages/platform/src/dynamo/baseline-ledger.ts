@@ -29,28 +29,51 @@ export class DynamoBaselineLedger extends LedgerTable {
     );
   }
 
-  /** The sources as the last SUCCEEDED run saw them (for conditional requests and "nothing changed"). */
-  async getSourceBaselines(): Promise<Map<SourceId, SourceBaseline>> {
+  /**
+   * The baseline of one source URL: what the last SUCCEEDED run that read this very URL
+   * verified and loaded (for conditional requests and "nothing changed"); undefined when no
+   * successful run read it.
+   */
+  async getSourceBaseline(id: SourceId, urlKey: string): Promise<SourceBaseline | undefined> {
+    const response = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: 'SOURCE', sk: `${id}#${urlKey}` }, ConsistentRead: true }),
+    );
+    return response.Item ? stripKeys<SourceBaseline>(response.Item) : undefined;
+  }
+
+  /** Every source baseline (one per source URL a SUCCEEDED run read). */
+  async listSourceBaselines(): Promise<SourceBaseline[]> {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': 'SOURCE' },
       ConsistentRead: true,
     });
-    return new Map(items.map((item) => [item.sk as SourceId, stripKeys<SourceBaseline>(item)]));
+    return items.map((item) => stripKeys<SourceBaseline>(item));
   }
 
+  /** Records the sources of a SUCCEEDED run as the baselines of their URLs (sources without `urlKey` are skipped). */
   async putSourceBaselines(runId: string, sources: SourceIdentity[]): Promise<void> {
     for (const source of sources) {
+      if (!source.urlKey) continue;
       const baseline: SourceBaseline = {
         id: source.id,
+        url: source.url,
+        urlKey: source.urlKey,
         etag: source.etag,
         lastModified: source.lastModified,
         sha256: source.sha256,
+        bytes: source.bytes,
+        rows: source.rows,
+        firstDate: source.firstDate,
+        lastDate: source.lastDate,
         runId,
       };
       await this.doc.send(
-        new PutCommand({ TableName: this.tableName, Item: { pk: 'SOURCE', sk: source.id, ...baseline } }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: 'SOURCE', sk: `${source.id}#${source.urlKey}`, ...baseline },
+        }),
       );
     }
   }

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type {
   EventDetailType,
+  GateTrip,
   RejectedRow,
   RunCounts,
   RunStatus,
@@ -40,6 +41,10 @@ export interface RunItem {
   skipped: { months: number; records: number };
   summary?: RunSummary;
   failure?: { reason: string; stage?: string };
+  /** The data-quality gates the snapshot tripped (HELD), kept after a decision. */
+  gates?: GateTrip[];
+  /** An operator's decision on a HELD run. */
+  decision?: { action: 'approve' | 'reject'; at: string; by?: string };
   note?: string;
   /** The outcome event: claimed (`PUBLISHING`, with a lease) and then `PUBLISHED`. */
   event?: { detailType: EventDetailType; state: 'PUBLISHING' | 'PUBLISHED'; leaseUntil: number };
@@ -66,11 +71,22 @@ export interface MonthState {
   runId: string;
 }
 
+/**
+ * What the last SUCCEEDED run verified and loaded from one source URL: its validators, content
+ * hash, row count and first/last date. Kept per URL (`urlKey`): validators describe one URL's response.
+ */
 export interface SourceBaseline {
   id: SourceId;
+  /** The URL, redacted. */
+  url?: string;
+  urlKey?: string;
   etag?: string;
   lastModified?: string;
   sha256: string;
+  bytes?: number;
+  rows?: number;
+  firstDate?: string;
+  lastDate?: string;
   runId: string;
 }
 

@@ -74,7 +74,8 @@ export interface BaselineLedger {
   getMonthStates(): Promise<Map<string, MonthState>>;
   getMonthState(month: string): Promise<MonthState | undefined>;
   putMonthState(state: MonthState): Promise<void>;
-  getSourceBaselines(): Promise<Map<SourceId, SourceBaseline>>;
+  getSourceBaseline(id: SourceId, urlKey: string): Promise<SourceBaseline | undefined>;
+  listSourceBaselines(): Promise<SourceBaseline[]>;
   putSourceBaselines(runId: string, sources: SourceIdentity[]): Promise<void>;
 }
 
@@ -167,8 +168,11 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   putMonthState(...args: Parameters<BaselineLedger['putMonthState']>) {
     return this.baselines.putMonthState(...args);
   }
-  getSourceBaselines() {
-    return this.baselines.getSourceBaselines();
+  getSourceBaseline(...args: Parameters<BaselineLedger['getSourceBaseline']>) {
+    return this.baselines.getSourceBaseline(...args);
+  }
+  listSourceBaselines() {
+    return this.baselines.listSourceBaselines();
   }
   putSourceBaselines(...args: Parameters<BaselineLedger['putSourceBaselines']>) {
     return this.baselines.putSourceBaselines(...args);

@@ -1,3 +1,4 @@
+import { redactUrlsIn } from '@covid-etl/contracts';
 import type { RunItem } from '@covid-etl/platform';
 import type { RunView, StatusResponse } from '../api-types.js';
 import type { RunReader, SeriesReader } from '../ports.js';
@@ -45,7 +46,12 @@ function toRunView(run: RunItem): RunView {
     counts: counts
       ? { inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected }
       : null,
-    failure: run.failure?.reason ?? run.summary?.failure?.reason ?? null,
+    failure: redactOrNull(run.failure?.reason ?? run.summary?.failure?.reason),
     note: run.summary?.note ?? run.note ?? null,
   };
+}
+
+/** A reason as the public API may show it: any URL in it redacted (no userinfo, no query). */
+function redactOrNull(reason: string | undefined): string | null {
+  return reason ? redactUrlsIn(reason) : null;
 }

@@ -1,34 +1,40 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
+  DEFAULT_QUALITY_GATES,
   type FetcherInput,
   type FetcherResult,
+  type GateTrip,
   type JhuRawRow,
   manualRunId,
   type NytRawRow,
+  type QualityGates,
+  redactUrl,
   SOURCE_LABELS,
   type SourceId,
   type SourceIdentity,
   scheduledRunId,
-  type TransformChunkMessage,
 } from '@covid-etl/contracts';
 import {
-  assertChunkSize,
   ChunkTooLargeError,
   chunkRawByMonth,
   extractJhuRows,
   extractNytRows,
+  type RawMonthChunk,
   StructuralError,
+  transformChunk,
 } from '@covid-etl/core';
 import {
-  type BaselineLedger,
   type Clock,
   describeError,
+  type HeldRunRepository,
+  type LedgerRepository,
   type Logger,
   type MessageSender,
   PermanentError,
   type RunFinalizer,
   type RunItem,
-  type RunLedger,
+  type SeriesRepository,
   type SourceBaseline,
 } from '@covid-etl/platform';
 import { assertBeforeDeadline } from '../deadline.js';
@@ -38,58 +44,48 @@ import {
   type SourceResponse,
   SourceUnavailableError,
 } from '../source-downloader.js';
+import { SourceUrlRefusedError, UrlPolicy } from '../url-policy.js';
+import { decideRun } from './decide-run.js';
+import { chunkMessages, dispatchSnapshot } from './dispatch.js';
+import { evaluateGates } from './gates.js';
+
+export { SourceUrlRefusedError } from '../url-policy.js';
 
 export interface StartRunDeps {
   environment: string;
   defaultUrls: Record<SourceId, string>;
-  ledger: RunLedger & BaselineLedger;
+  ledger: LedgerRepository;
+  /** Where a HELD run keeps its snapshot for `etl approve`. */
+  held: HeldRunRepository;
+  /** The loaded series, which the data-quality gates compare a new snapshot with. */
+  series: Pick<SeriesRepository, 'query'>;
   transformerQueue: MessageSender;
   downloader: SourceDownloader;
   finalizer: RunFinalizer;
   clock: Clock;
   logger: Logger;
-}
-
-/** A source URL that this environment does not accept. */
-export class SourceUrlRefusedError extends PermanentError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SourceUrlRefusedError';
-  }
+  /** Data-quality gate thresholds (default DEFAULT_QUALITY_GATES). */
+  gates?: QualityGates;
 }
 
 const SOURCES: readonly SourceId[] = ['nyt', 'jhu'];
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
- * The source URLs of a run: the overrides of the input, else the configured defaults.
- * HTTPS is accepted everywhere; `http://127.0.0.1…`/`localhost` and `file://` only in the
- * local environment.
+ * The source URLs of a run: the overrides of the input, else the configured defaults, checked
+ * against the environment's URL policy (scheme and host; the downloader checks the resolved
+ * address of every hop). HTTPS is accepted everywhere; `http://127.0.0.1…`/`localhost` and
+ * `file://` only in the local environment. Errors show the URL redacted.
  */
 export function resolveSourceUrls(
   overrides: FetcherInput['sources'],
   defaults: Record<SourceId, string>,
   environment: string,
+  policy = new UrlPolicy({ environment }),
 ): Record<SourceId, string> {
   const urls = {} as Record<SourceId, string>;
   for (const id of SOURCES) {
     const url = overrides?.[id] ?? defaults[id];
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new SourceUrlRefusedError(`${id} URL "${url}" is not a URL (expected https://…, or file:// locally)`);
-    }
-    const local = environment === 'local';
-    const allowed =
-      parsed.protocol === 'https:' ||
-      (local && parsed.protocol === 'file:') ||
-      (local && parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname));
-    if (!allowed) {
-      throw new SourceUrlRefusedError(
-        `${id} URL "${url}" is refused in the ${environment} environment: only https:// URLs${local ? ', http://127.0.0.1 and file://' : ''} are accepted`,
-      );
-    }
+    policy.checkSyntax(id, url);
     urls[id] = url;
   }
   return urls;
@@ -103,11 +99,19 @@ export interface StartRunOptions {
   deadline?: number;
 }
 
+/** Identifies a URL without holding it (the URL may carry a secret): baselines are kept per URL. */
+export function urlKey(url: string): string {
+  return createHash('sha256').update(url).digest('hex').slice(0, 32);
+}
+
 /**
  * Starts (or joins) one pipeline run: records it in the ledger first, downloads both sources
- * (conditionally), extracts and validates their structure, groups the raw rows into month
- * chunks, skips months whose content equals the last successful load, records the dispatch
- * plan and sends one message per changed month to the transformer queue.
+ * (conditionally, with the validators of the same URL's last successful run only), extracts
+ * and validates their structure, evaluates the data-quality gates against the loaded series,
+ * and either holds the run (HELD: nothing written, the snapshot kept for `etl approve`) or
+ * groups the raw rows into month chunks, skips months whose content equals the last successful
+ * load, records the dispatch plan and sends one message per changed month to the transformer queue.
+ * An input with a `decision` approves or rejects a HELD run instead.
  *
  * Idempotent per run id: a duplicate invocation of the same scheduled time joins the run; a
  * run whose fetcher died before sending every chunk is dispatched again (duplicates are
@@ -121,6 +125,7 @@ export async function startRun(
   deps: StartRunDeps,
   { deadline }: StartRunOptions = {},
 ): Promise<FetcherResult> {
+  if (input.decision) return decideRun(input.decision, deps);
   const now = deps.clock.now();
   const runId = input.scheduledTime ? scheduledRunId(input.scheduledTime) : manualRunId(now);
   const log = deps.logger.child({ runId });
@@ -142,18 +147,23 @@ export async function startRun(
     return { runId, joined: true, status: run.status, chunks: run.months.length };
   }
   if (!created) log.warn('resuming a run whose dispatch did not finish');
-  log.info({ trigger: input.trigger, urls }, 'run started');
+  log.info({ trigger: input.trigger, urls: { nyt: redactUrl(urls.nyt), jhu: redactUrl(urls.jhu) } }, 'run started');
 
   const downloads: DownloadedSource[] = [];
   try {
-    const baselines = await deps.ledger.getSourceBaselines();
+    const baselines = new Map<SourceId, SourceBaseline>();
+    for (const id of SOURCES) {
+      const baseline = await deps.ledger.getSourceBaseline(id, urlKey(urls[id]));
+      if (baseline) baselines.set(id, baseline);
+    }
     const fetched = await downloadBoth(urls, baselines, deps.downloader, deadline);
     assertBeforeDeadline(deadline, 'downloading the sources');
     if (!fetched) return await finishUnchanged(run, urls, baselines, deps, log, 'not modified (HTTP 304)');
     downloads.push(fetched.nyt, fetched.jhu);
-    const sources = SOURCES.map((id) => identity(id, urls[id], fetched[id]));
+    let sources = SOURCES.map((id) => identity(id, urls[id], fetched[id]));
     if (SOURCES.every((id) => baselines.get(id)?.sha256 === fetched[id].sha256)) {
-      return await finishUnchanged({ ...run, sources }, urls, baselines, deps, log, 'same content');
+      const known = sources.map((source) => ({ ...source, ...snapshotShape(baselines.get(source.id)) }));
+      return await finishUnchanged({ ...run, sources: known }, urls, baselines, deps, log, 'same content');
     }
 
     const nyt: NytRawRow[] = [];
@@ -162,43 +172,15 @@ export async function startRun(
     for await (const row of extractJhuRows(createReadStream(fetched.jhu.file))) jhu.push(row);
     log.info({ nytRows: nyt.length, jhuRows: jhu.length }, 'sources extracted');
     assertBeforeDeadline(deadline, 'reading the sources');
+    sources = sources.map((source) => ({ ...source, ...rowsShape(source.id === 'nyt' ? nyt : jhu) }));
 
     const chunks = chunkRawByMonth(nyt, jhu);
-    const monthStates = await deps.ledger.getMonthStates();
-    // A month state written by this very run (an earlier, interrupted dispatch of it) is not a
-    // baseline: skipping that month would leave its chunk item outside the plan and finish the run early.
-    const unchanged = (chunk: { month: string; hash: string }) => {
-      const state = monthStates.get(chunk.month);
-      return state?.hash === chunk.hash && state.runId !== runId;
-    };
-    const changed = chunks.filter((chunk) => !unchanged(chunk));
-    const skippedMonths = chunks.filter(unchanged);
-    const skipped = {
-      months: skippedMonths.length,
-      records: skippedMonths.reduce((sum, chunk) => sum + (monthStates.get(chunk.month)?.records ?? 0), 0),
-    };
-    const messages = changed.map((chunk) => {
-      const message: TransformChunkMessage = {
-        version: 1,
-        runId,
-        month: chunk.month,
-        hash: chunk.hash,
-        nyt: chunk.nyt,
-        jhu: chunk.jhu,
-      };
-      assertChunkSize(message);
-      return { id: chunk.month.replace('-', '_'), body: JSON.stringify(message) };
-    });
+    const trips = await checkGates(chunks, deps);
+    if (trips.length > 0) return await holdRun(run, sources, chunks, trips, deps, log);
 
-    const hashes = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
     assertBeforeDeadline(deadline, 'planning the chunks');
-    await deps.ledger.recordDispatchPlan(runId, { sources, months: changed.map((c) => c.month), hashes, skipped });
-    await deps.transformerQueue.sendAll(messages);
-    await deps.ledger.markDispatched(runId);
-    log.info({ chunks: messages.length, skippedMonths: skipped.months }, 'chunks sent to the transformer');
-    // Every chunk may already be loaded (or there were none): finishing is idempotent.
-    const finished = await deps.finalizer.finishIfComplete(runId);
-    return { runId, joined: !created, status: finished ?? 'RUNNING', chunks: messages.length };
+    const dispatched = await dispatchSnapshot(runId, chunks, sources, deps, log);
+    return { runId, joined: !created, status: dispatched.status, chunks: dispatched.chunks };
   } catch (error) {
     const reason = describeFetchFailure(error);
     log.error({ err: error, reason }, 'run failed in the fetcher');
@@ -216,10 +198,61 @@ export async function startRun(
   }
 }
 
+/** The data-quality gates on the joined series of the snapshot, against the loaded series. */
+async function checkGates(chunks: readonly RawMonthChunk[], deps: StartRunDeps): Promise<GateTrip[]> {
+  const snapshot = chunks.flatMap((chunk) => transformChunk(chunk).records);
+  const loaded = await deps.series.query();
+  return evaluateGates({
+    snapshot,
+    loaded,
+    cumulative: ['cases', 'deaths'],
+    values: ['cases', 'deaths', 'recovered'],
+    thresholds: deps.gates ?? DEFAULT_QUALITY_GATES,
+  });
+}
+
 /**
- * Downloads both sources, conditionally on the last successful run's validators. Returns
- * undefined when both answered 304; when only one did, it is downloaded again in full
- * (the join needs both).
+ * Ends a run HELD: keeps every chunk of its snapshot for `etl approve`, records its sources,
+ * and announces it once (`EtlRunFailed`, naming each gate with its figures). Nothing is written
+ * to the data table and no baseline or month hash changes.
+ */
+async function holdRun(
+  run: RunItem,
+  sources: SourceIdentity[],
+  chunks: readonly RawMonthChunk[],
+  trips: GateTrip[],
+  deps: StartRunDeps,
+  log: Logger,
+): Promise<FetcherResult> {
+  await deps.held.putChunks(run.runId, chunkMessages(run.runId, chunks));
+  await recordNothingToSend(run.runId, sources, deps);
+  const others = (await deps.ledger.listRuns(50)).filter(
+    (other) =>
+      other.status === 'HELD' &&
+      other.runId !== run.runId &&
+      SOURCES.every(
+        (id) => other.sources.find((s) => s.id === id)?.sha256 === sources.find((s) => s.id === id)?.sha256,
+      ),
+  );
+  const note = others.length
+    ? `The same snapshot is already held by ${others.map((o) => o.runId).join(', ')}.`
+    : undefined;
+  const reason =
+    `Held: the snapshot tripped ${trips.length} data-quality gate(s): ${trips.map((t) => t.message).join('; ')}. ` +
+    `Nothing was loaded. Load it anyway with \`pnpm etl approve ${run.runId}\`, or end it with \`pnpm etl reject ${run.runId}\`.`;
+  const current = (await deps.ledger.getRun(run.runId)) ?? run;
+  await deps.finalizer.finish({ ...current, gates: trips, ...(note ? { note } : {}) }, 'HELD', {
+    reason,
+    stage: 'gates',
+  });
+  log.warn({ gates: trips }, 'run held: the snapshot tripped data-quality gates');
+  return { runId: run.runId, joined: false, status: 'HELD', chunks: 0 };
+}
+
+/**
+ * Downloads both sources, conditionally on the validators of the last successful run that read
+ * the same URL. Returns undefined when both answered 304; when only one did, it is downloaded
+ * again in full (the join needs both).
  */
 async function downloadBoth(
   urls: Record<SourceId, string>,
@@ -246,14 +279,35 @@ async function downloadBoth(
   return { nyt: await full('nyt'), jhu: await full('jhu') };
 }
 
+/** The identity of the bytes actually read: redacted URL, its key, digest, size and validators. */
 function identity(id: SourceId, url: string, download: DownloadedSource): SourceIdentity {
   return {
     id,
-    url,
+    url: redactUrl(url),
+    urlKey: urlKey(url),
     sha256: download.sha256,
     bytes: download.bytes,
     ...(download.etag ? { etag: download.etag } : {}),
     ...(download.lastModified ? { lastModified: download.lastModified } : {}),
+  };
+}
+
+function rowsShape(rows: readonly { date: string }[]): Pick<SourceIdentity, 'rows' | 'firstDate' | 'lastDate'> {
+  let firstDate: string | undefined;
+  let lastDate: string | undefined;
+  for (const { date } of rows) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) continue;
+    if (!firstDate || date < firstDate) firstDate = date;
+    if (!lastDate || date > lastDate) lastDate = date;
+  }
+  return { rows: rows.length, ...(firstDate ? { firstDate } : {}), ...(lastDate ? { lastDate } : {}) };
+}
+
+function snapshotShape(baseline: SourceBaseline | undefined): Pick<SourceIdentity, 'rows' | 'firstDate' | 'lastDate'> {
+  return {
+    ...(baseline?.rows !== undefined ? { rows: baseline.rows } : {}),
+    ...(baseline?.firstDate ? { firstDate: baseline.firstDate } : {}),
+    ...(baseline?.lastDate ? { lastDate: baseline.lastDate } : {}),
   };
 }
 
@@ -266,27 +320,39 @@ async function finishUnchanged(
   why: string,
 ): Promise<FetcherResult> {
   const since = baselines.get('nyt')?.runId ?? 'the last successful run';
+  // A 304 means: the bytes of this URL's baseline, which this URL's last successful run read.
   const sources =
     run.sources.length > 0
       ? run.sources
       : SOURCES.flatMap((id) => {
           const baseline = baselines.get(id);
           return baseline
-            ? [{ id, url: urls[id], sha256: baseline.sha256, bytes: 0, notModified: true, ...pickValidators(baseline) }]
+            ? [
+                {
+                  id,
+                  url: redactUrl(urls[id]),
+                  urlKey: urlKey(urls[id]),
+                  sha256: baseline.sha256,
+                  bytes: baseline.bytes ?? 0,
+                  notModified: true,
+                  ...pickValidators(baseline),
+                  ...snapshotShape(baseline),
+                },
+              ]
             : [];
         });
   const note = `Both sources are unchanged since ${since} (${why}): nothing to do.`;
-  await deps.ledger.recordDispatchPlan(run.runId, {
-    sources,
-    months: [],
-    hashes: {},
-    skipped: { months: 0, records: 0 },
-  });
-  await deps.ledger.markDispatched(run.runId);
+  await recordNothingToSend(run.runId, sources, deps);
   const current = (await deps.ledger.getRun(run.runId)) ?? run;
   await deps.finalizer.finish({ ...current, note }, 'SUCCEEDED');
   log.info({ why }, 'sources unchanged: run ended with nothing to do');
   return { runId: run.runId, joined: false, status: 'SUCCEEDED', chunks: 0 };
+}
+
+/** Records the run's sources with an empty plan: a run that sends no chunk (unchanged or held). */
+async function recordNothingToSend(runId: string, sources: SourceIdentity[], deps: StartRunDeps): Promise<void> {
+  await deps.ledger.recordDispatchPlan(runId, { sources, months: [], hashes: {}, skipped: { months: 0, records: 0 } });
+  await deps.ledger.markDispatched(runId);
 }
 
 function pickValidators(baseline: SourceBaseline): Pick<SourceIdentity, 'etag' | 'lastModified'> {
@@ -302,6 +368,7 @@ function describeFetchFailure(error: unknown): string {
   if (error instanceof StructuralError || error instanceof SourceUnavailableError) {
     return `${text} (${SOURCE_LABELS[error.source]})`;
   }
+  if (error instanceof SourceUrlRefusedError) return error.message;
   if (error instanceof ChunkTooLargeError) {
     return `${text}: a source has far more rows per month than one a day; nothing was sent`;
   }

@@ -1,0 +1,66 @@
+import { type FetcherResult, type RunDecision, TransformChunkMessage } from '@covid-etl/contracts';
+import { PermanentError } from '@covid-etl/platform';
+import { dispatchSnapshot } from './dispatch.js';
+import type { StartRunDeps } from './start-run.js';
+
+/** A decision that cannot apply: unknown run, not HELD, or already decided the other way. */
+export class RunDecisionError extends PermanentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunDecisionError';
+  }
+}
+
+/**
+ * Carries out an operator's decision on a HELD run.
+ *
+ * - approve: moves the run HELD → RUNNING and loads exactly the snapshot it holds (its stored
+ *   month chunks), as if the gates had passed: months equal to the last successful load are
+ *   skipped and counted unchanged, the others go to the transformer, and the run finishes and
+ *   is announced like any other. Idempotent: approving an approved run joins it (and finishes
+ *   an interrupted dispatch).
+ * - reject: moves the run HELD → REJECTED; nothing is written, no baseline changes.
+ *   Idempotent too.
+ */
+export async function decideRun(decision: RunDecision, deps: StartRunDeps): Promise<FetcherResult> {
+  const { runId, action } = decision;
+  const log = deps.logger.child({ runId });
+  const at = deps.clock.now().toISOString();
+  const by = decision.by ? { by: decision.by } : {};
+  let run = await deps.ledger.getRun(runId);
+  if (!run) throw new RunDecisionError(`No run ${runId} in the ${deps.environment} ledger (see etl runs)`);
+
+  if (run.status === 'HELD') {
+    if (action === 'reject') {
+      const summary = run.summary ? { ...run.summary, status: 'REJECTED' as const, finishedAt: at } : undefined;
+      if (summary && (await deps.held.reject(runId, { at, ...by }, summary))) {
+        log.info({ by: decision.by }, 'held run rejected: nothing loaded');
+        return { runId, joined: false, status: 'REJECTED', chunks: 0 };
+      }
+    } else if (await deps.held.approve(runId, { at, ...by })) {
+      log.info({ by: decision.by }, 'held run approved: loading its snapshot');
+    }
+    run = (await deps.ledger.getRun(runId)) ?? run;
+  }
+
+  if (run.decision?.action !== action) {
+    const other = run.decision ? `it was ${run.decision.action === 'approve' ? 'approved' : 'rejected'}` : '';
+    throw new RunDecisionError(
+      `Run ${runId} is ${run.status}${other ? ` (${other})` : ''}: only a HELD run can be ${
+        action === 'approve' ? 'approved' : 'rejected'
+      }`,
+    );
+  }
+  if (action === 'reject' || run.status !== 'RUNNING' || run.dispatch === 'SENT') {
+    return { runId, joined: true, status: run.status, chunks: run.months.length };
+  }
+
+  const held = await deps.held.getChunks(runId);
+  if (held.length === 0) throw new RunDecisionError(`Run ${runId} holds no snapshot to load`);
+  const chunks = held.map((chunk) => {
+    const message = TransformChunkMessage.parse(JSON.parse(chunk.body));
+    return { month: message.month, hash: message.hash, nyt: message.nyt, jhu: message.jhu };
+  });
+  const dispatched = await dispatchSnapshot(runId, chunks, run.sources, deps, log);
+  return { runId, joined: false, status: dispatched.status, chunks: dispatched.chunks };
+}

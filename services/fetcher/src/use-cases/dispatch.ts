@@ -1,0 +1,63 @@
+import type { RunStatus, SourceIdentity, TransformChunkMessage } from '@covid-etl/contracts';
+import { assertChunkSize, type RawMonthChunk } from '@covid-etl/core';
+import type { LedgerRepository, Logger, MessageSender, RunFinalizer } from '@covid-etl/platform';
+
+export interface DispatchDeps {
+  ledger: LedgerRepository;
+  transformerQueue: MessageSender;
+  finalizer: RunFinalizer;
+}
+
+/** One transformer message per chunk of a run. */
+export function chunkMessages(runId: string, chunks: readonly RawMonthChunk[]): { month: string; body: string }[] {
+  return chunks.map((chunk) => {
+    const message: TransformChunkMessage = {
+      version: 1,
+      runId,
+      month: chunk.month,
+      hash: chunk.hash,
+      nyt: chunk.nyt,
+      jhu: chunk.jhu,
+    };
+    assertChunkSize(message);
+    return { month: chunk.month, body: JSON.stringify(message) };
+  });
+}
+
+/**
+ * Loads a verified snapshot: skips the months whose content equals the last successful load,
+ * records the dispatch plan (sources, months, hashes) before anything is sent, sends one
+ * message per changed month to the transformer queue and marks the run dispatched. Idempotent
+ * per run id (a re-dispatch sends the same months again; the loader counts them exactly).
+ * Returns the status the run reached if every chunk was already loaded, else RUNNING.
+ */
+export async function dispatchSnapshot(
+  runId: string,
+  chunks: readonly RawMonthChunk[],
+  sources: SourceIdentity[],
+  deps: DispatchDeps,
+  log: Logger,
+): Promise<{ status: RunStatus; chunks: number }> {
+  const monthStates = await deps.ledger.getMonthStates();
+  // A month state written by this very run (an earlier, interrupted dispatch of it) is not a
+  // baseline: skipping that month would leave its chunk item outside the plan and finish the run early.
+  const unchanged = (chunk: { month: string; hash: string }) => {
+    const state = monthStates.get(chunk.month);
+    return state?.hash === chunk.hash && state.runId !== runId;
+  };
+  const changed = chunks.filter((chunk) => !unchanged(chunk));
+  const skippedMonths = chunks.filter(unchanged);
+  const skipped = {
+    months: skippedMonths.length,
+    records: skippedMonths.reduce((sum, chunk) => sum + (monthStates.get(chunk.month)?.records ?? 0), 0),
+  };
+  const messages = chunkMessages(runId, changed).map(({ month, body }) => ({ id: month.replace('-', '_'), body }));
+  const hashes = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
+  await deps.ledger.recordDispatchPlan(runId, { sources, months: changed.map((c) => c.month), hashes, skipped });
+  await deps.transformerQueue.sendAll(messages);
+  await deps.ledger.markDispatched(runId);
+  log.info({ chunks: messages.length, skippedMonths: skipped.months }, 'chunks sent to the transformer');
+  // Every chunk may already be loaded (or there were none): finishing is idempotent.
+  const finished = await deps.finalizer.finishIfComplete(runId);
+  return { status: finished ?? 'RUNNING', chunks: messages.length };
+}
