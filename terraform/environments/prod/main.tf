@@ -32,6 +32,9 @@ module "pipeline" {
 
   stall_after_minutes = 30
 
+  # Source URLs and every redirect hop may only use these hosts (docs/architecture.md, Trust boundary).
+  source_allowed_hosts = ["raw.githubusercontent.com"]
+
   # Only signed (SigV4) requests from principals allowed lambda:InvokeFunctionUrl.
   dashboard_public_url = false
 

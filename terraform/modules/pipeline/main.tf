@@ -57,10 +57,16 @@ locals {
         EVENT_BUS_NAME        = module.events.bus_name
         NYT_URL               = var.source_urls.nyt
         JHU_URL               = var.source_urls.jhu
+        DATA_TABLE            = module.data_table.table_name
+        QUALITY_GATES         = jsonencode(var.quality_gates)
+        SOURCE_ALLOWED_HOSTS  = join(",", var.source_allowed_hosts)
       }
       policy_statements = [
-        # The run, its dispatch plan (BatchWriteItem of the chunk items), month states, source baselines.
-        { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], resources = local.ddb.ledger_arns },
+        # The run, its dispatch plan (BatchWriteItem of the chunk items), month states, source baselines,
+        # a HELD run's snapshot; recent runs (the start-time index) to name other runs holding the same snapshot.
+        { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], resources = local.ddb.ledger_all },
+        # The loaded series, which the data-quality gates compare each new snapshot with.
+        { sid = "ReadData", actions = ["dynamodb:Query"], resources = local.ddb.data_arns },
         { sid = "SendToTransformerQueue", actions = ["sqs:SendMessage"], resources = [module.queues["transformer"].queue_arn] },
         { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },
       ]

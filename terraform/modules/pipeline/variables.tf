@@ -120,6 +120,34 @@ variable "source_urls" {
   }
 }
 
+variable "quality_gates" {
+  description = "Data-quality gate thresholds of the fetcher (QUALITY_GATES; see packages/contracts QualityGates and docs/architecture.md, Trust boundary). A snapshot that trips one is HELD until `etl approve` or `etl reject`. Ratios are from 0 to 1; a cumulative fall or downward revision trips only beyond both its ratio and its absolute allowance."
+  type = object({
+    maxMissingDates        = optional(number, 0)
+    cumulativeFallRatio    = optional(number, 0.1)
+    cumulativeFallAbsolute = optional(number, 1000)
+    revisedDownRatio       = optional(number, 0.05)
+    revisedDownAbsolute    = optional(number, 1000)
+    maxRevisedShare        = optional(number, 0.75)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.quality_gates.maxMissingDates >= 0 && var.quality_gates.cumulativeFallAbsolute >= 0 && var.quality_gates.revisedDownAbsolute >= 0 &&
+      var.quality_gates.cumulativeFallRatio >= 0 && var.quality_gates.revisedDownRatio >= 0 &&
+      var.quality_gates.maxRevisedShare >= 0 && var.quality_gates.maxRevisedShare <= 1
+    )
+    error_message = "quality_gates: counts and ratios must be >= 0, and maxRevisedShare from 0 to 1."
+  }
+}
+
+variable "source_allowed_hosts" {
+  description = "Host names a source URL and every redirect hop may use (SOURCE_ALLOWED_HOSTS); empty: any host that resolves to public addresses."
+  type        = list(string)
+  default     = []
+}
+
 variable "stall_after_minutes" {
   description = "Minutes after its start at which an unfinished run is reported as stalled by the watchdog (STALL_AFTER_MINUTES). An integer from 5 to 1440."
   type        = number

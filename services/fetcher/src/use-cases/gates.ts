@@ -50,11 +50,9 @@ export function evaluateGates(input: GateInput): GateTrip[] {
   const snapshot = [...input.snapshot].sort(byDate);
   const loaded = [...input.loaded].sort(byDate);
   const trips: GateTrip[] = [];
-  if (snapshot.length === 0 || loaded.length === 0) return trips;
-
-  const loadedLast = loaded[loaded.length - 1]?.date as string;
-  const snapshotLast = snapshot[snapshot.length - 1]?.date as string;
-  if (snapshotLast < loadedLast) {
+  const loadedLast = loaded[loaded.length - 1]?.date;
+  const snapshotLast = snapshot[snapshot.length - 1]?.date;
+  if (snapshotLast && loadedLast && snapshotLast < loadedLast) {
     trips.push({
       gate: 'last-date',
       message: `${label}'s last date ${snapshotLast} is earlier than the loaded ${loadedLast}`,
@@ -123,7 +121,7 @@ export function evaluateGates(input: GateInput): GateTrip[] {
       )}: ${downs.join('; ')}${downCount > downs.length ? '; …' : ''}`,
     });
   }
-  const share = revised / loaded.length;
+  const share = loaded.length ? revised / loaded.length : 0;
   if (compared > 0 && share > t.maxRevisedShare) {
     trips.push({
       gate: 'revised-share',
