@@ -3,7 +3,14 @@
  * and exactly the environment variables their code reads (EnvVar / FUNCTION_ENV).
  */
 
-import { DEFAULT_SOURCE_URLS, EnvVar, FUNCTION_ENV, queueName } from '@covid-etl/contracts';
+import {
+  DEFAULT_QUALITY_GATES,
+  DEFAULT_SOURCE_URLS,
+  EnvVar,
+  FUNCTION_ENV,
+  QualityGates,
+  queueName,
+} from '@covid-etl/contracts';
 import { describe, expect, it } from '@jest/globals';
 import {
   arn,
@@ -63,6 +70,19 @@ describe.each(ENVIRONMENTS)('functions of %s', (environment) => {
       const needed = (FUNCTION_ENV as Record<string, readonly string[]>)[key];
       if (needed) expect(names).toEqual(expect.arrayContaining([...needed]));
     }
+  });
+
+  it('gives the fetcher valid quality-gate thresholds (the defaults) and the host allow-list of the environment', () => {
+    // Prepare
+    const plan = loadPlan(environment);
+
+    // Act
+    const vars = env(fn(plan, 'fetcher'));
+
+    // Assess
+    expect(vars[EnvVar.DataTable]).toBe(resourceName(plan, 'data'));
+    expect(QualityGates.parse(JSON.parse(vars[EnvVar.QualityGates] ?? ''))).toEqual(DEFAULT_QUALITY_GATES);
+    expect(vars[EnvVar.SourceAllowedHosts]).toBe(environment === 'prod' ? 'raw.githubusercontent.com' : '');
   });
 
   it('points the variables at the resources of this environment', () => {

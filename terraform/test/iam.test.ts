@@ -49,11 +49,14 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
   ];
   const grants: Record<FunctionKey, Grant[]> = {
     fetcher: [
-      // the run, its chunk items (BatchWriteItem), month states, source baselines
+      // the run, its chunk items (BatchWriteItem), month states, source baselines, a HELD run's
+      // snapshot; recent runs (the start-time index)
       [
         ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
-        [ledger],
+        [ledger, ledgerIndex],
       ],
+      // the loaded series, for the data-quality gates
+      [['dynamodb:Query'], [data]],
       [['sqs:SendMessage'], [queue('transformer')]],
       [['events:PutEvents'], [bus]],
       [['sqs:SendMessage'], [asyncDlq]],
