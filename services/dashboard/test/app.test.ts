@@ -260,6 +260,24 @@ describe('GET /api/status', () => {
     expect(ledger.limits).toEqual([50]);
   });
 
+  it('shows a failure reason with any URL in it redacted (no userinfo, no query)', async () => {
+    // Prepare
+    const ledger = new FakeLedger([
+      run({
+        status: 'FAILED',
+        summary: undefined,
+        failure: { reason: 'nyt: https://u:secret@example.org/us.csv?token=abc answered HTTP 404' },
+      }),
+    ]);
+    const { call } = setup({ ledger });
+
+    // Act
+    const result = await call(urlEvent('/api/status'));
+
+    // Assess
+    expect(bodyOf<StatusResponse>(result).latestRun?.failure).toBe('nyt: https://example.org/us.csv answered HTTP 404');
+  });
+
   it('answers the counts of a finished run', async () => {
     // Prepare
     const { call } = setup();

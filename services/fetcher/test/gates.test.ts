@@ -42,7 +42,8 @@ describe('evaluateGates', () => {
       { gate: 'last-date', message: "the snapshot's last date 2020-03-20 is earlier than the loaded 2020-03-30" },
       {
         gate: 'missing-dates',
-        message: '10 loaded date(s) are missing from the snapshot (2020-03-21 to 2020-03-30); rows 30 loaded, 20 in the snapshot',
+        message:
+          '10 loaded date(s) are missing from the snapshot (2020-03-21 to 2020-03-30); rows 30 loaded, 20 in the snapshot',
       },
     ]);
   });
@@ -110,7 +111,9 @@ describeReal('the real snapshots loaded in date order trip no gate (defaults)', 
   it('states: every state of us-states 2020-08-13, then 2021-03-18', () => {
     const byState = (file: string) => {
       const states = new Map<string, Day[]>();
-      for (const line of readFileSync(path.join(SHARED_DATA_DIR, 'nyt', file), 'utf8').split(/\r?\n/).slice(1)) {
+      for (const line of readFileSync(path.join(SHARED_DATA_DIR, 'nyt', file), 'utf8')
+        .split(/\r?\n/)
+        .slice(1)) {
         if (!line.trim()) continue;
         const [date, state, , cases, deaths] = line.split(',') as [string, string, string, string, string];
         const days = states.get(state) ?? [];

@@ -320,3 +320,86 @@ describe('secrets in URLs appear nowhere (behaviour 5)', () => {
     expect(everything).not.toMatch(/hunter2|TOPSECRET|operator:/);
   });
 });
+
+describe('a HELD run and the decisions on it', () => {
+  /** 120 days loaded from /h/*, then a 60-day stale file held. */
+  async function heldRun() {
+    const newer = bodies(120);
+    serve('/h/nyt.csv', newer.nyt);
+    serve('/h/jhu.csv', newer.jhu);
+    const urls = { nyt: server.url('/h/nyt.csv'), jhu: server.url('/h/jhu.csv') };
+    const first = await run(urls);
+    const older = bodies(60, () => -20_000);
+    serve('/h/nyt.csv', older.nyt);
+    serve('/h/jhu.csv', older.jhu);
+    const held = await run(urls);
+    return { urls, first, held };
+  }
+
+  it('the next scheduled run holds the same snapshot again, naming the held run, and loads nothing', async () => {
+    // Prepare
+    const { urls, held } = await heldRun();
+    const loaded = await series.query();
+
+    // Act
+    const next = await startRun({ trigger: 'schedule', scheduledTime: '2026-11-26T06:00:00Z', sources: urls }, deps);
+
+    // Assess
+    expect(held.status).toBe('HELD');
+    expect(next.status).toBe('HELD');
+    expect((await ledger.getRun(next.runId))?.summary?.note).toBe(
+      `The same snapshot is already held by ${held.runId}.`,
+    );
+    expect(sender.sent).toEqual([]);
+    expect(await series.query()).toEqual(loaded);
+  });
+
+  it('approve loads exactly the held snapshot and counts it exactly; approving again sends nothing', async () => {
+    // Prepare
+    const { held } = await heldRun();
+    const decision = { runId: held.runId, action: 'approve' as const, by: 'alice' };
+
+    // Act
+    const approved = await startRun({ trigger: 'manual', decision }, deps);
+    const sent = sender.sent.length;
+    await loadSent(held.runId);
+    const again = await startRun({ trigger: 'manual', decision }, deps);
+
+    // Assess
+    expect(approved).toEqual({ runId: held.runId, joined: false, status: 'RUNNING', chunks: 2 });
+    expect(sent).toBe(2);
+    const run = await ledger.getRun(held.runId);
+    expect(run).toMatchObject({ status: 'SUCCEEDED', decision: { action: 'approve', by: 'alice' } });
+    expect(run?.summary?.counts).toEqual({ inserted: 0, updated: 60, unchanged: 0, rejected: 0 });
+    expect(run?.summary?.gates?.map((g) => g.gate)).toEqual(['last-date', 'missing-dates', 'revised-down']);
+    const table = await series.query();
+    expect(table).toHaveLength(120);
+    expect(table.slice(0, 60).every((day, i) => day.cases === 80_000 + 1000 * i)).toBe(true);
+    expect(table.slice(60).every((day, i) => day.cases === 160_000 + 1000 * i)).toBe(true);
+    expect(again).toMatchObject({ runId: held.runId, joined: true, status: 'SUCCEEDED' });
+    expect(sender.sent).toEqual([]);
+    expect(await ledger.getSourceBaseline('nyt', run?.sources[0]?.urlKey ?? '')).toMatchObject({ runId: held.runId });
+  });
+
+  it('reject ends the run REJECTED, writes nothing, keeps the baselines, and cannot be approved afterwards', async () => {
+    // Prepare
+    const { first, held } = await heldRun();
+    const loaded = await series.query();
+    const baselines = await ledger.listSourceBaselines();
+
+    // Act
+    const rejected = await startRun({ trigger: 'manual', decision: { runId: held.runId, action: 'reject' } }, deps);
+    const approving = startRun({ trigger: 'manual', decision: { runId: held.runId, action: 'approve' } }, deps);
+
+    // Assess
+    expect(rejected).toEqual({ runId: held.runId, joined: false, status: 'REJECTED', chunks: 0 });
+    await expect(approving).rejects.toThrow(
+      `Run ${held.runId} is REJECTED (it was rejected): only a HELD run can be approved`,
+    );
+    expect((await ledger.getRun(held.runId))?.summary?.status).toBe('REJECTED');
+    expect(await series.query()).toEqual(loaded);
+    expect(await ledger.listSourceBaselines()).toEqual(baselines);
+    expect(baselines.every((baseline) => baseline.runId === first.runId)).toBe(true);
+    expect(sender.sent).toEqual([]);
+  });
+});

@@ -391,3 +391,53 @@ describe('text helpers', () => {
     expect(ascii).toBe('Ca "marche" - fine... next line ?? ?');
   });
 });
+
+describe('a HELD run (a data-quality gate tripped)', () => {
+  const gates = [
+    {
+      gate: 'last-date' as const,
+      message: "the snapshot's last date 2020-06-03 is earlier than the loaded 2021-03-16",
+    },
+    { gate: 'missing-dates' as const, message: '286 loaded date(s) are missing from the snapshot' },
+  ];
+  const reason = 'Held: the snapshot tripped 2 data-quality gate(s): …';
+
+  it('names each gate with its figures and the two commands that decide, in the email and in Slack', () => {
+    // Prepare
+    const outcome = failed(reason, {
+      status: 'HELD',
+      environment: 'prod',
+      gates,
+      counts: { inserted: 0, updated: 0, unchanged: 0, rejected: 0 },
+    });
+
+    // Act
+    const { subject, bodies } = formatNotification(outcome);
+
+    // Assess
+    expect(subject).toMatch(/^\[covid-etl prod\] Run 2026-11-25 HELD: Held: the snapshot tripped 2/);
+    expect(bodies.email).toContain('Data-quality gates tripped (2)');
+    expect(bodies.email).toContain(`  - last-date: ${gates[0]?.message}`);
+    expect(bodies.email).toContain(`  pnpm etl approve ${RUN_ID} --env prod`);
+    expect(bodies.email).toContain(`  pnpm etl reject ${RUN_ID} --env prod`);
+    const slack = JSON.parse(bodies.lambda ?? '{}') as { status: string; text: string };
+    expect(slack.status).toBe('HELD');
+    expect(slack.text).toContain('• Gate missing-dates: 286 loaded date(s) are missing from the snapshot');
+    expect(slack.text).toContain(`\`pnpm etl approve ${RUN_ID}\``);
+  });
+
+  it('never shows the userinfo or query of a source URL', () => {
+    // Prepare
+    const outcome = failed('nyt: https://u:secret@example.org/us.csv?token=abc answered HTTP 404', {
+      sources: [{ id: 'nyt', url: 'https://u:secret@example.org/us.csv?token=abc', sha256: 'a'.repeat(64), bytes: 1 }],
+    });
+
+    // Act
+    const { subject, bodies } = formatNotification(outcome);
+
+    // Assess
+    const all = JSON.stringify({ subject, bodies });
+    expect(all).toContain('https://example.org/us.csv');
+    expect(all).not.toMatch(/secret|token=abc/);
+  });
+});

@@ -1,5 +1,5 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { RunSummary } from '@covid-etl/contracts';
+import type { GateTrip, RunSummary } from '@covid-etl/contracts';
 import { isConditionalCheckFailed } from './client.js';
 import { LedgerTable, runKey } from './ledger-items.js';
 
@@ -45,17 +45,19 @@ export class HeldRunRepository extends LedgerTable {
   }
 
   /**
-   * HELD → RUNNING with the decision recorded and the held outcome cleared, so the run goes
-   * through dispatch and loading like any run. Returns false when the run is not HELD.
+   * HELD → RUNNING with the decision recorded and the held outcome cleared (the gates it
+   * tripped kept on the run, for its final summary), so the run goes through dispatch and
+   * loading like any run. Returns false when the run is not HELD.
    */
-  async approve(runId: string, decision: { at: string; by?: string }): Promise<boolean> {
+  async approve(runId: string, decision: { at: string; by?: string }, gates: GateTrip[]): Promise<boolean> {
     return this.transition(runId, {
       UpdateExpression:
-        'SET #s = :running, dispatch = :pending, decision = :decision REMOVE summary, finishedAt, event',
+        'SET #s = :running, dispatch = :pending, decision = :decision, gates = :gates REMOVE summary, finishedAt, event',
       ExpressionAttributeValues: {
         ':running': 'RUNNING',
         ':pending': 'PENDING',
         ':decision': { action: 'approve', ...decision },
+        ':gates': gates,
       },
     });
   }

@@ -37,7 +37,7 @@ export async function decideRun(decision: RunDecision, deps: StartRunDeps): Prom
         log.info({ by: decision.by }, 'held run rejected: nothing loaded');
         return { runId, joined: false, status: 'REJECTED', chunks: 0 };
       }
-    } else if (await deps.held.approve(runId, { at, ...by })) {
+    } else if (await deps.held.approve(runId, { at, ...by }, run.summary?.gates ?? [])) {
       log.info({ by: decision.by }, 'held run approved: loading its snapshot');
     }
     run = (await deps.ledger.getRun(runId)) ?? run;
