@@ -264,6 +264,7 @@ describe('GET /api/status', () => {
     // Prepare
     const ledger = new FakeLedger([
       run({
+        runId: 's-20261125T000000Z',
         status: 'FAILED',
         summary: undefined,
         failure: { reason: 'nyt: https://u:secret@example.org/us.csv?token=abc answered HTTP 404' },
