@@ -16,8 +16,8 @@ import {
   RunFinalizer,
   type SeriesRepository,
 } from '@covid-etl/platform';
-import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/testing/platform';
 import { dateRange, jhuCsv, nytCsv, type SourceServer, startSourceServer } from '@covid-etl/testing';
+import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { type FetcherDeps, HttpSourceDownloader, UrlPolicy } from '../src/app.js';
 import { startRun } from '../src/use-cases/start-run.js';
