@@ -107,7 +107,7 @@ describeReal('a snapshot that trips a data-quality gate', () => {
       expect(again.code).toBe(0);
       expect(await exported(dir)).toEqual(expected);
       expect(rejectApproved.code).toBe(1);
-      expect(rejectApproved.stderr.trim()).toBe(
+      expect(rejectApproved.stderr.trim().split('\n').at(-1)).toBe(
         `error: Run ${held.json.runId} is SUCCEEDED (it was approved): only a HELD run can be rejected`,
       );
     },
