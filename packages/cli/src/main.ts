@@ -8,8 +8,8 @@ import { exportCommand, runsCommand, statusCommand } from './commands/data.js';
 import { diffCommand, historyCommand, revertCommand } from './commands/history.js';
 import { Output, UsageError } from './commands/output.js';
 import { runCommand } from './commands/run.js';
-import { abandonCommand } from './ops/abandon.js';
 import { decideCommand } from './commands/trust.js';
+import { abandonCommand } from './ops/abandon.js';
 import { dlqListCommand, dlqPeekCommand, dlqReplayCommand } from './ops/dlq.js';
 import { OperatorError } from './ops/errors.js';
 
@@ -52,7 +52,7 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 SUCCEEDED (or started, deployed without --wait), 2 FAILED, 3 PARTIAL (rows rejected),\n' +
         '4 INCOMPLETE (chunks in a DLQ), 5 still RUNNING when --wait timed out, 6 HELD (a data-quality gate\n' +
-        'tripped: nothing loaded; see etl approve / etl reject), 7 REJECTED, 8 (local) the run\'s notification\n' +
+        "tripped: nothing loaded; see etl approve / etl reject), 7 REJECTED, 8 (local) the run's notification\n" +
         'is parked in the notifier DLQ, 1 usage or AWS error.\n' +
         'Local state: ETL_LOCAL_DIR (default .etl-local/). ETL_DYNAMODB_ENDPOINT uses an external DynamoDB.\n' +
         'Fault injection (local only): ETL_FAULTS=<transformer|loader|notifier>=<fail|fail-first|crash-mid-batch>[,...]' +
