@@ -92,7 +92,10 @@ export interface RevertPlan {
   conflicts: { date: string; runId: string }[];
   /** One chunk per month for the loader: the values before the target, and the days to remove. */
   chunks: LoadChunkMessage[];
-  /** The source baselines to restore: those of the last successful run before the target. */
+  /**
+   * The source baselines to restore: those of the last successful run before the target, and,
+   * for each other URL the target read, one that matches no download.
+   */
   sources: SourceIdentity[];
 }
 
@@ -153,9 +156,16 @@ export async function planRevert(
   }
   const previous = await deps.ledger.findRunBefore(target, 'SUCCEEDED');
   const ids = new Set([...(target.sources ?? []), ...(previous?.sources ?? [])].map((s) => s.id));
-  const sources = [...ids]
+  const restored = [...ids]
     .sort()
     .map((sourceId) => previous?.sources.find((s) => s.id === sourceId) ?? NO_BASELINE(sourceId));
+  // Baselines are kept per URL: the URLs the reverted run read keep its content as their baseline
+  // unless reset too, and the next run of the same file would find it "unchanged".
+  const restoredKeys = new Set(restored.map((s) => `${s.id}#${s.urlKey}`));
+  const reset = (target.sources ?? [])
+    .filter((s) => s.urlKey && !restoredKeys.has(`${s.id}#${s.urlKey}`))
+    .map((s) => ({ ...NO_BASELINE(s.id), url: s.url, urlKey: s.urlKey }));
+  const sources = [...restored, ...reset];
   return { target, revertRunId: id, ...(existing ? { existing } : {}), changes, conflicts, chunks, sources };
 }
 
