@@ -138,6 +138,7 @@ describe('history commands --env dev', () => {
     ]);
     expect(JSON.parse(top.stdout())).toHaveLength(1);
     expect(text.stdout()).toContain('2020-03-02  updated  cases 20 → 120 (+100)');
+    expect(text.stdout()).toMatch(/^ {2}2020-03-04 {2}inserted cases 40, /m); // the kind of change named once
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       IndexName: 'versionsByRun',
       ExpressionAttributeValues: { ':run': B },

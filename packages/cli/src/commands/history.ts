@@ -30,10 +30,13 @@ function formatValues(values: DayValues | null): string {
   return values ? FIELDS.map((f) => `${f} ${number(values[f])}`).join(', ') : '(none)';
 }
 
-/** "deaths 34,621 → 36,773 (+2,152); cases …" for the values that changed. */
+/**
+ * "deaths 34,621 → 36,773 (+2,152); cases …" for the values that changed; an inserted day's values,
+ * or "was …" for a removed one (the line already names the kind of change).
+ */
 export function formatChange(before: DayValues | null, after: DayValues | null): string {
-  if (!before) return `inserted: ${formatValues(after)}`;
-  if (!after) return `removed: was ${formatValues(before)}`;
+  if (!before) return formatValues(after);
+  if (!after) return `was ${formatValues(before)}`;
   const changed = FIELDS.filter((f) => before[f] !== after[f]).map(
     (f) => `${f} ${number(before[f])} → ${number(after[f])} (${signed(after[f] - before[f])})`,
   );
