@@ -1,6 +1,7 @@
 export * from './clock.js';
 export * from './environment.js';
 export * from './events.js';
+export * from './geo.js';
 export * from './limits.js';
 export * from './messages.js';
 export * from './notifications.js';
