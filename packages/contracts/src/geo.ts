@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Month } from './primitives.js';
+import { Count, IsoDate, Month, RunId, Sha256 } from './primitives.js';
 
 /**
  * Geographies: which series a row belongs to. One series per geography; the nation is the
@@ -259,3 +259,60 @@ export function parseChunkKey(key: string): GeoChunkId {
   }
   return { level: match[1] as GeoChunkId['level'], state: match[2] as string, month: match[3] as string };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Records and rejections of the states and counties files
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One valid day of one geography, as parsed from a states or counties file. `deaths` is null
+ * when the publisher left it empty ("not reported": the Puerto Rico municipios of the county
+ * files), never 0. `line` is the 1-based physical line in its file (the header is line 1).
+ */
+export const GeoRecord = z.object({
+  geo: GeoId,
+  date: IsoDate,
+  cases: Count,
+  deaths: Count.nullable(),
+  line: z.number().int().positive(),
+});
+export type GeoRecord = z.infer<typeof GeoRecord>;
+
+/** A row of a states or counties file that is not loaded, and why: file, line, column, value, reason. */
+export const GeoRejectedRow = z.object({
+  /** The file's label, e.g. `us-counties.csv`. */
+  file: z.string().min(1),
+  line: z.number().int().positive(),
+  column: z.string(),
+  value: z.string(),
+  reason: z.string().min(1),
+  /** The (level, state, month) chunk the row belongs to, when its state and month are readable. */
+  chunk: z.string().optional(),
+});
+export type GeoRejectedRow = z.infer<typeof GeoRejectedRow>;
+
+/** The content hash of one day of a (level, state, month) chunk: the unit of change detection. */
+export const GeoDayHash = z.object({ date: IsoDate, hash: Sha256 });
+export type GeoDayHash = z.infer<typeof GeoDayHash>;
+
+/**
+ * fetcher → loader (through the transformer) for the states and counties: the records of some
+ * days of one (level, state, month) chunk. A chunk too large for one message is cut into parts
+ * by whole days; every part stays under `MAX_CHUNK_BYTES` of `@covid-etl/core` whatever the state. The loader records the day hashes
+ * of a part once its records are loaded; a later run skips the days whose hash is unchanged.
+ */
+export const GeoChunkMessage = z.object({
+  version: z.literal(1),
+  runId: RunId,
+  level: z.enum(['state', 'county']),
+  /** `county/48/2020-04` (see `formatChunkKey`). */
+  chunk: z.string(),
+  /** `county/48/2020-04#01-08`: the chunk key, then the first and last day of the part. */
+  part: z.string(),
+  /** Content hash of the whole chunk as parsed (days and rejected rows). */
+  hash: Sha256,
+  /** The days of this part and their hashes. */
+  days: z.array(GeoDayHash),
+  records: z.array(GeoRecord),
+});
+export type GeoChunkMessage = z.infer<typeof GeoChunkMessage>;

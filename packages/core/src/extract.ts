@@ -21,7 +21,8 @@ export const JHU_COLUMNS = {
 /** Longest CSV record accepted (bytes of UTF-8, so characters for ASCII): a source row is under 100; anything near this is not CSV. */
 export const MAX_RECORD_CHARS = 10_000;
 
-interface CsvSpec<K extends string, Row> {
+/** How one kind of CSV file is read: its source, the columns it needs and what a data record becomes. */
+export interface CsvSpec<K extends string, Row> {
   source: SourceId;
   columns: Record<K, string> & { date: string };
   /** Turns a data record into a row, or undefined to drop it (JHU: not US-national). */
@@ -84,7 +85,12 @@ export async function* extractJhuRows(input: CsvInput): AsyncGenerator<JhuRawRow
   }
 }
 
-async function* extractRows<K extends string, Row>(input: CsvInput, spec: CsvSpec<K, Row>): AsyncGenerator<Row> {
+/**
+ * The shared streaming reader behind every extractor: header by name, field counts, HTML and
+ * date-format refusal, CSV syntax errors, all as {@link StructuralError}s; `spec.toRow` decides
+ * what each data record yields.
+ */
+export async function* extractRows<K extends string, Row>(input: CsvInput, spec: CsvSpec<K, Row>): AsyncGenerator<Row> {
   const { source } = spec;
   let at: Record<K, number> | undefined;
   let header: string[] = [];

@@ -8,6 +8,25 @@ export {
   MAX_RECORD_CHARS,
   NYT_COLUMNS,
 } from './extract.js';
+export {
+  assertGeoPartSize,
+  changedDays,
+  chunksCoveredBy,
+  GEO_PART_RECORD_BYTES,
+  type GeoChunk,
+  type GeoChunkPart,
+  GeoChunkPlanner,
+  planParts,
+} from './geo-chunk.js';
+export {
+  COUNTIES_COLUMNS,
+  extractGeoRows,
+  type GeoExtractOptions,
+  type GeoFileKind,
+  type GeoRowResult,
+  LEVEL_OF_FILE,
+  STATES_COLUMNS,
+} from './geo-extract.js';
 export { truncate } from './text.js';
 export {
   type ChunkTransformResult,

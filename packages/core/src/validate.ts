@@ -60,7 +60,8 @@ export function isValidDate(value: string): boolean {
   return checkDate('date', value) === undefined;
 }
 
-function checkDate(column: string, value: string): Problem {
+/** Why a raw date breaks the date rule (`YYYY-MM-DD`, a real day), or undefined. */
+export function checkDate(column: string, value: string): Problem {
   if (value === '') return `${column} is empty; expected a date as YYYY-MM-DD`;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     return `${column} ${quote(value)} is not written as YYYY-MM-DD; expected a date such as 2020-03-01`;
@@ -69,8 +70,8 @@ function checkDate(column: string, value: string): Problem {
   return undefined;
 }
 
-/** The count, or the reason it is not one. */
-function parseCount(column: string, value: string): number | string {
+/** The count (a whole number >= 0 in plain digits), or the reason it is not one. */
+export function parseCount(column: string, value: string): number | string {
   const expected = 'expected a whole number >= 0';
   if (value === '') return `${column} is empty; ${expected}`;
   if (/^\d+$/.test(value)) {

@@ -16,6 +16,10 @@ export const SNAPSHOTS = {
   nytFinal: 'nyt/us_2023-03-23.csv',
   jhuWithLatLong: 'jhu/time-series-19-covid-combined_2020-10-11.csv',
   jhuFinal: 'jhu/time-series-19-covid-combined_2021-03-17.csv',
+  statesEarly: 'nyt/us-states_2020-08-13.csv',
+  statesLate: 'nyt/us-states_2021-03-18.csv',
+  countiesApril: 'nyt/us-counties_2020-04-17.csv',
+  countiesRecent: 'nyt/us-counties-recent_2021-03-18.csv',
 } as const;
 
 export type SnapshotName = keyof typeof SNAPSHOTS;

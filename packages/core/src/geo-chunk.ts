@@ -1,0 +1,363 @@
+import { createHash } from 'node:crypto';
+import {
+  formatChunkKey,
+  type GeoChunkId,
+  type GeoChunkMessage,
+  type GeoDayHash,
+  type GeoRecord,
+  type GeoRejectedRow,
+  parseGeoId,
+  STATES,
+} from '@covid-etl/contracts';
+import { MAX_CHUNK_BYTES } from './chunk.js';
+import { ChunkTooLargeError } from './errors.js';
+import type { GeoRowResult } from './geo-extract.js';
+
+/** Version tag of the canonical serialisation behind the day and chunk hashes: change it and every day reloads. */
+const GEO_HASH_FORMAT = 'covid-etl/geo-day/v1';
+
+/**
+ * Most bytes of records (JSON) in one part message: 128 KiB. With the envelope (ids, the day
+ * hashes of at most 31 days) a part stays under {@link MAX_CHUNK_BYTES} (200 KB), itself well
+ * under SQS's 256 KiB.
+ */
+export const GEO_PART_RECORD_BYTES = 128 * 1024;
+
+/** The longest run id, to measure messages as they will be sent. */
+const LONGEST_RUN_ID = 'm-00000000T000000Z-000000';
+
+/** One (level, state, month) chunk of a states or counties file, as parsed. */
+export interface GeoChunk extends GeoChunkId {
+  /** `county/48/2020-04`. */
+  key: string;
+  /**
+   * SHA-256 of the chunk: its key, its day hashes and its rejected rows (line numbers left
+   * out). Equal hash, equal chunk.
+   */
+  hash: string;
+  /** The days the file has for this chunk, in date order, each with the hash of its rows. */
+  days: (GeoDayHash & { rows: number })[];
+  /** Valid records. */
+  rows: number;
+  /** The rows of this chunk that were rejected (a chunk with any never becomes a baseline). */
+  rejected: GeoRejectedRow[];
+  /** The records, sorted by date then geography id (built on each call: keep only what you send). */
+  records(): GeoRecord[];
+}
+
+/** The records of some days of a chunk, sized to be one message. */
+export interface GeoChunkPart {
+  /** `county/48/2020-04#01-08`: the chunk key, then the first and last day of the part. */
+  key: string;
+  /** The chunk key. */
+  chunk: string;
+  /** The days whose records are in this part, with their hashes. */
+  days: GeoDayHash[];
+  records: GeoRecord[];
+}
+
+/**
+ * Collects the results of {@link extractGeoRows} for one level and groups them into
+ * (level, state, month) chunks. Records are held in typed columns (~30 bytes a record, ~100 MB
+ * for a 3.5 M-row county file), not as objects; records of a chunk are built only when asked.
+ * Rejections go with their chunk when its state and month are readable, else to
+ * {@link unplaced}.
+ */
+export class GeoChunkPlanner {
+  readonly level: 'state' | 'county';
+  /** Rejections whose state or month could not be read (no chunk to put them in). */
+  readonly unplaced: GeoRejectedRow[] = [];
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly geoIds: string[] = [];
+  private readonly geoIndex = new Map<string, number>();
+
+  constructor(level: 'state' | 'county') {
+    this.level = level;
+  }
+
+  /** Adds one extraction result. Throws `RangeError` for a record of another level. */
+  add(result: GeoRowResult): void {
+    if (!result.ok) {
+      const chunk = result.rejected.chunk;
+      if (chunk === undefined) this.unplaced.push(result.rejected);
+      else this.bucket(chunk).rejected.push(result.rejected);
+      return;
+    }
+    const { record } = result;
+    let geo = this.geoIndex.get(record.geo);
+    if (geo === undefined) {
+      const parsed = parseGeoId(record.geo);
+      if (parsed.level !== this.level) {
+        throw new RangeError(`record ${record.geo} is of level ${parsed.level}; this planner groups ${this.level}`);
+      }
+      geo = this.geoIds.length;
+      this.geoIds.push(record.geo);
+      this.geoIndex.set(record.geo, geo);
+    }
+    const state = record.geo.slice(0, 2);
+    const key = formatChunkKey({ level: this.level, state, month: record.date.slice(0, 7) });
+    this.bucket(key).push(geo, Number(record.date.slice(8, 10)), record.cases, record.deaths, record.line);
+  }
+
+  /** Adds every result of an extraction (e.g. `extractGeoRows(...)`). */
+  async addAll(results: AsyncIterable<GeoRowResult>): Promise<this> {
+    for await (const result of results) this.add(result);
+    return this;
+  }
+
+  /** Every rejection: those of each chunk (by key) and the unplaced ones. */
+  get rejected(): GeoRejectedRow[] {
+    const keys = [...this.buckets.keys()].sort();
+    return [...keys.flatMap((key) => this.buckets.get(key)?.rejected ?? []), ...this.unplaced];
+  }
+
+  /** Valid records added so far. */
+  get records(): number {
+    let total = 0;
+    for (const bucket of this.buckets.values()) total += bucket.length;
+    return total;
+  }
+
+  /** The chunks, by key. Hashes are computed here (each call recomputes them). */
+  chunks(): GeoChunk[] {
+    return [...this.buckets.keys()].sort().map((key) => this.chunk(key));
+  }
+
+  private chunk(key: string): GeoChunk {
+    const bucket = this.buckets.get(key) as Bucket;
+    const [level, state, month] = key.split('/') as ['state' | 'county', string, string];
+    const order = bucket.order(this.geoIds);
+    const days: (GeoDayHash & { rows: number })[] = [];
+    let at = 0;
+    while (at < order.length) {
+      const day = bucket.day[order[at] as number] as number;
+      let end = at;
+      while (end < order.length && bucket.day[order[end] as number] === day) end++;
+      const rows: [string, number, number | null][] = [];
+      for (let i = at; i < end; i++) {
+        const row = order[i] as number;
+        rows.push([
+          this.geoIds[bucket.geo[row] as number] as string,
+          bucket.cases[row] as number,
+          deathsOf(bucket, row),
+        ]);
+      }
+      const date = `${month}-${pad(day)}`;
+      days.push({ date, hash: sha256([GEO_HASH_FORMAT, key, date, rows]), rows: rows.length });
+      at = end;
+    }
+    const rejected = bucket.rejected;
+    const hash = sha256([
+      GEO_HASH_FORMAT,
+      key,
+      days.map((day) => [day.date, day.hash]),
+      rejected.map((row) => [row.column, row.value, row.reason.replace(/line \d+/g, 'line')]),
+    ]);
+    const geoIds = this.geoIds;
+    return {
+      key,
+      level,
+      state,
+      month,
+      hash,
+      days,
+      rows: bucket.length,
+      rejected,
+      records: () =>
+        order.map((row) => ({
+          geo: geoIds[bucket.geo[row] as number] as string,
+          date: `${month}-${pad(bucket.day[row] as number)}`,
+          cases: bucket.cases[row] as number,
+          deaths: deathsOf(bucket, row),
+          line: bucket.line[row] as number,
+        })),
+    };
+  }
+
+  private bucket(key: string): Bucket {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = new Bucket();
+      this.buckets.set(key, bucket);
+    }
+    return bucket;
+  }
+}
+
+/**
+ * Cuts the records of a chunk into message parts, deterministically: whole days in date order,
+ * as many per part as fit in {@link GEO_PART_RECORD_BYTES}. One day of one state always fits:
+ * a state has at most 999 county codes plus the 4 areas without one, and a record is at most
+ * ~106 bytes of JSON (16-digit counts), so a day is under 107 KB (a real Texas day is ~20 KB).
+ * `days` limits the parts to those dates (the changed ones). Each part's message is measured
+ * against {@link MAX_CHUNK_BYTES} ({@link ChunkTooLargeError} if ever over).
+ */
+export function planParts(chunk: GeoChunk, days?: ReadonlySet<string>): GeoChunkPart[] {
+  const wanted = chunk.days.filter((day) => days === undefined || days.has(day.date));
+  if (wanted.length === 0) return [];
+  const byDate = new Map<string, GeoRecord[]>();
+  for (const record of chunk.records()) {
+    if (days !== undefined && !days.has(record.date)) continue;
+    let list = byDate.get(record.date);
+    if (!list) {
+      list = [];
+      byDate.set(record.date, list);
+    }
+    list.push(record);
+  }
+  const parts: GeoChunkPart[] = [];
+  let current: { days: GeoDayHash[]; records: GeoRecord[]; bytes: number } = { days: [], records: [], bytes: 0 };
+  const flush = () => {
+    if (current.days.length === 0) return;
+    const first = (current.days[0] as GeoDayHash).date.slice(8);
+    const last = (current.days.at(-1) as GeoDayHash).date.slice(8);
+    parts.push({
+      key: `${chunk.key}#${first}-${last}`,
+      chunk: chunk.key,
+      days: current.days,
+      records: current.records,
+    });
+    current = { days: [], records: [], bytes: 0 };
+  };
+  for (const day of wanted) {
+    const records = byDate.get(day.date) ?? [];
+    const bytes = records.reduce((sum, record) => sum + recordBytes(record), 0);
+    if (current.bytes + bytes > GEO_PART_RECORD_BYTES) flush();
+    current.days.push({ date: day.date, hash: day.hash });
+    current.records.push(...records);
+    current.bytes += bytes;
+  }
+  flush();
+  for (const part of parts) assertGeoPartSize(chunk, part);
+  return parts;
+}
+
+/**
+ * The size in bytes of a part as a {@link GeoChunkMessage} (JSON, UTF-8, longest run id);
+ * throws {@link ChunkTooLargeError} above {@link MAX_CHUNK_BYTES}.
+ */
+export function assertGeoPartSize(chunk: GeoChunk, part: GeoChunkPart): number {
+  const message: GeoChunkMessage = {
+    version: 1,
+    runId: LONGEST_RUN_ID,
+    level: chunk.level,
+    chunk: chunk.key,
+    part: part.key,
+    hash: chunk.hash,
+    days: part.days,
+    records: part.records,
+  };
+  const bytes = Buffer.byteLength(JSON.stringify(message), 'utf8');
+  if (bytes > MAX_CHUNK_BYTES) throw new ChunkTooLargeError(part.key, bytes, MAX_CHUNK_BYTES);
+  return bytes;
+}
+
+/**
+ * The days of a chunk whose content differs from what was last loaded (`loaded`: date → day
+ * hash), in date order: new days and revised days. Days `loaded` has and the chunk does not
+ * are not listed (a file never deletes a loaded day).
+ */
+export function changedDays(chunk: Pick<GeoChunk, 'days'>, loaded: ReadonlyMap<string, string>): string[] {
+  return chunk.days.filter((day) => loaded.get(day.date) !== day.hash).map((day) => day.date);
+}
+
+/**
+ * The (level, state, month) chunks a file covering the dates `from`..`to` (inclusive; e.g. the
+ * publisher's rolling 30-day county file) can have changed, with the dates of each it covers:
+ * every state of `states` (default: all states and territories) times every month overlapping
+ * the range. A daily run reads the stored day hashes of these chunks only, and only compares
+ * these dates: a month outside the range cannot have changed, and the days of a partly covered
+ * month before `from` are not in the file (their absence is not a change).
+ */
+export function chunksCoveredBy(
+  level: 'state' | 'county',
+  from: string,
+  to: string,
+  states: readonly string[] = STATES.map((state) => state.fips),
+): (GeoChunkId & { key: string; dates: string[] })[] {
+  if (!(from <= to)) throw new RangeError(`the covered dates run from ${from} to ${to}; expected from <= to`);
+  const byMonth = new Map<string, string[]>();
+  const end = Date.parse(`${to}T00:00:00Z`);
+  for (let at = Date.parse(`${from}T00:00:00Z`); at <= end; at += 86_400_000) {
+    const date = new Date(at).toISOString().slice(0, 10);
+    const month = date.slice(0, 7);
+    const list = byMonth.get(month) ?? [];
+    list.push(date);
+    byMonth.set(month, list);
+  }
+  if (Number.isNaN(end) || byMonth.size === 0)
+    throw new RangeError(`the covered dates ${from}..${to} are not YYYY-MM-DD`);
+  return [...states].sort().flatMap((state) =>
+    [...byMonth].map(([month, dates]) => ({
+      level,
+      state,
+      month,
+      key: formatChunkKey({ level, state, month }),
+      dates,
+    })),
+  );
+}
+
+/** The bytes a record adds to a message (its JSON and a comma). */
+function recordBytes(record: GeoRecord): number {
+  return Buffer.byteLength(JSON.stringify(record), 'utf8') + 1;
+}
+
+function deathsOf(bucket: Bucket, row: number): number | null {
+  const deaths = bucket.deaths[row] as number;
+  return Number.isNaN(deaths) ? null : deaths;
+}
+
+function pad(day: number): string {
+  return day < 10 ? `0${day}` : String(day);
+}
+
+function sha256(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value), 'utf8').digest('hex');
+}
+
+/** The records of one chunk, as typed columns. */
+class Bucket {
+  length = 0;
+  geo = new Uint32Array(16);
+  day = new Uint8Array(16);
+  cases = new Float64Array(16);
+  /** NaN: not reported. */
+  deaths = new Float64Array(16);
+  line = new Uint32Array(16);
+  readonly rejected: GeoRejectedRow[] = [];
+
+  push(geo: number, day: number, cases: number, deaths: number | null, line: number): void {
+    if (this.length === this.geo.length) {
+      const size = this.length * 2;
+      this.geo = grow(this.geo, new Uint32Array(size));
+      this.day = grow(this.day, new Uint8Array(size));
+      this.cases = grow(this.cases, new Float64Array(size));
+      this.deaths = grow(this.deaths, new Float64Array(size));
+      this.line = grow(this.line, new Uint32Array(size));
+    }
+    const at = this.length++;
+    this.geo[at] = geo;
+    this.day[at] = day;
+    this.cases[at] = cases;
+    this.deaths[at] = deaths ?? Number.NaN;
+    this.line[at] = line;
+  }
+
+  /** Row indices sorted by day, then geography id. */
+  order(geoIds: readonly string[]): number[] {
+    const rows = Array.from({ length: this.length }, (_, index) => index);
+    return rows.sort((a, b) => {
+      const byDay = (this.day[a] as number) - (this.day[b] as number);
+      if (byDay !== 0) return byDay;
+      const left = geoIds[this.geo[a] as number] as string;
+      const right = geoIds[this.geo[b] as number] as string;
+      return left < right ? -1 : left > right ? 1 : 0;
+    });
+  }
+}
+
+function grow<T extends Uint8Array | Uint32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}

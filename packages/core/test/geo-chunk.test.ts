@@ -1,0 +1,206 @@
+import type { GeoRecord } from '@covid-etl/contracts';
+import { describe, expect, it } from '@jest/globals';
+import {
+  assertGeoPartSize,
+  ChunkTooLargeError,
+  changedDays,
+  chunksCoveredBy,
+  GeoChunkPlanner,
+  type GeoRowResult,
+  MAX_CHUNK_BYTES,
+  planParts,
+} from '../src/index.js';
+
+function ok(record: GeoRecord): GeoRowResult {
+  return { ok: true, record };
+}
+
+function plannerOf(records: GeoRecord[], level: 'state' | 'county' = 'county'): GeoChunkPlanner {
+  const planner = new GeoChunkPlanner(level);
+  for (const record of records) planner.add(ok(record));
+  return planner;
+}
+
+/** A state with `counties` county codes (odd, like real FIPS) plus `Unknown`, every day of a month, with large counts. */
+function stateMonth(state: string, counties: number, month: string, days = 31): GeoRecord[] {
+  const records: GeoRecord[] = [];
+  let line = 1_000_000;
+  for (let day = 1; day <= days; day++) {
+    const date = `${month}-${String(day).padStart(2, '0')}`;
+    const geos = Array.from({ length: counties }, (_, index) => `${state}${String(index * 2 + 1).padStart(3, '0')}`);
+    for (const geo of [...geos, `${state}-unknown`]) {
+      records.push({ geo, date, cases: 1_000_000 + day * 1_000 + records.length, deaths: 10_000 + day, line: line++ });
+    }
+  }
+  return records;
+}
+
+describe('GeoChunkPlanner', () => {
+  it('groups records by (level, state, month), with the special areas in their state', () => {
+    // Prepare
+    const planner = plannerOf([
+      { geo: '48201', date: '2020-04-30', cases: 5, deaths: 1, line: 2 },
+      { geo: '48-unknown', date: '2020-05-01', cases: 1, deaths: 0, line: 3 },
+      { geo: '36-nyc', date: '2020-04-30', cases: 9, deaths: null, line: 4 },
+    ]);
+
+    // Act
+    const chunks = planner.chunks();
+
+    // Assess
+    expect(chunks.map((chunk) => [chunk.key, chunk.rows, chunk.days.map((day) => day.date)])).toEqual([
+      ['county/36/2020-04', 1, ['2020-04-30']],
+      ['county/48/2020-04', 1, ['2020-04-30']],
+      ['county/48/2020-05', 1, ['2020-05-01']],
+    ]);
+    expect(chunks[0]?.records()).toEqual([{ geo: '36-nyc', date: '2020-04-30', cases: 9, deaths: null, line: 4 }]);
+    expect(() => planner.add(ok({ geo: '48', date: '2020-04-01', cases: 1, deaths: 0, line: 9 }))).toThrow(
+      'record 48 is of level state; this planner groups county',
+    );
+  });
+
+  it('hashes content, not file order or line numbers; a revised value changes its day and chunk only', () => {
+    // Prepare
+    const rows = stateMonth('48', 5, '2020-04', 3);
+    const reordered = [...rows].reverse().map((record, index) => ({ ...record, line: index + 2 }));
+    const revised = rows.map((record) =>
+      record.geo === '48003' && record.date === '2020-04-02' ? { ...record, deaths: null } : record,
+    );
+
+    // Act
+    const [base] = plannerOf(rows).chunks();
+    const [same] = plannerOf(reordered).chunks();
+    const [changed] = plannerOf(revised).chunks();
+
+    // Assess
+    expect(same?.hash).toBe(base?.hash);
+    expect(same?.days).toEqual(base?.days);
+    expect(changed?.hash).not.toBe(base?.hash);
+    const loaded = new Map(base?.days.map((day) => [day.date, day.hash]));
+    expect(changedDays(changed as never, loaded)).toEqual(['2020-04-02']);
+    expect(changedDays(same as never, loaded)).toEqual([]);
+    expect(changedDays(same as never, new Map())).toEqual(['2020-04-01', '2020-04-02', '2020-04-03']);
+  });
+
+  it('puts a rejection in its chunk (changing its hash) or, when no chunk is readable, with the unplaced ones', () => {
+    // Prepare
+    const rows = stateMonth('48', 2, '2020-04', 2);
+    const planner = plannerOf(rows);
+    const before = planner.chunks()[0]?.hash;
+    const inChunk = {
+      file: 'us-counties.csv',
+      line: 40,
+      column: 'cases',
+      value: '-1',
+      reason: 'cases "-1" is negative; expected a whole number >= 0',
+      chunk: 'county/48/2020-04',
+    };
+    const nowhere = {
+      file: 'us-counties.csv',
+      line: 41,
+      column: 'state',
+      value: 'Tejas',
+      reason: 'state "Tejas" is …',
+    };
+
+    // Act
+    planner.add({ ok: false, rejected: inChunk });
+    planner.add({ ok: false, rejected: nowhere });
+
+    // Assess
+    const [chunk] = planner.chunks();
+    expect(chunk?.rejected).toEqual([inChunk]);
+    expect(chunk?.hash).not.toBe(before);
+    expect(planner.unplaced).toEqual([nowhere]);
+    expect(planner.rejected).toEqual([inChunk, nowhere]);
+  });
+});
+
+describe('planParts', () => {
+  it('cuts a Texas-sized month (254 counties + Unknown, 31 days) into whole-day parts under the message limit', () => {
+    // Prepare
+    const records = stateMonth('48', 254, '2020-12');
+    const [chunk] = plannerOf(records).chunks();
+    if (!chunk) throw new Error('no chunk');
+    const whole = { key: chunk.key, chunk: chunk.key, days: chunk.days, records: chunk.records() };
+
+    // Act
+    const parts = planParts(chunk);
+    const again = planParts(chunk);
+
+    // Assess
+    expect(() => assertGeoPartSize(chunk, whole)).toThrow(ChunkTooLargeError);
+    expect(parts.length).toBeGreaterThan(1);
+    const sizes = parts.map((part) => assertGeoPartSize(chunk, part));
+    expect(Math.max(...sizes)).toBeLessThan(MAX_CHUNK_BYTES);
+    expect(parts.flatMap((part) => part.records)).toEqual(chunk.records());
+    expect(parts.flatMap((part) => part.days)).toEqual(chunk.days.map(({ date, hash }) => ({ date, hash })));
+    expect(parts.map((part) => part.key)).toEqual(again.map((part) => part.key));
+    expect(parts[0]?.key).toMatch(/^county\/48\/2020-12#01-\d\d$/);
+    expect(parts.at(-1)?.key).toMatch(/^county\/48\/2020-12#\d\d-31$/);
+  });
+
+  it('keeps the worst possible state-month (999 county codes, 3 areas without one, 16-digit counts) under the limit', () => {
+    // Prepare: Missouri is the state with the most areas without a code (Unknown, Kansas City, Joplin).
+    const geos = [
+      ...Array.from({ length: 999 }, (_, index) => `29${String(index + 1).padStart(3, '0')}`),
+      '29-unknown',
+      '29-kansas-city',
+      '29-joplin',
+    ];
+    const records = Array.from({ length: 31 }, (_, day) => `2021-01-${String(day + 1).padStart(2, '0')}`).flatMap(
+      (date, day) =>
+        geos.map((geo, index) => ({
+          geo,
+          date,
+          cases: Number.MAX_SAFE_INTEGER,
+          deaths: Number.MAX_SAFE_INTEGER,
+          line: 4_000_000_000 + day * 1_002 + index,
+        })),
+    );
+    const [chunk] = plannerOf(records).chunks();
+    if (!chunk) throw new Error('no chunk');
+
+    // Act
+    const parts = planParts(chunk);
+
+    // Assess
+    expect(chunk.days[0]?.rows).toBe(1_002);
+    expect(parts).toHaveLength(31);
+    expect(Math.max(...parts.map((part) => assertGeoPartSize(chunk, part)))).toBeLessThan(MAX_CHUNK_BYTES);
+  });
+
+  it('sends only the days asked for', () => {
+    // Prepare
+    const [chunk] = plannerOf(stateMonth('48', 254, '2021-03', 17)).chunks();
+    if (!chunk) throw new Error('no chunk');
+
+    // Act
+    const parts = planParts(chunk, new Set(['2021-03-16', '2021-03-17']));
+
+    // Assess
+    expect(parts.map((part) => part.key)).toEqual(['county/48/2021-03#16-17']);
+    expect(new Set(parts[0]?.records.map((record) => record.date))).toEqual(new Set(['2021-03-16', '2021-03-17']));
+    expect(planParts(chunk, new Set(['2021-04-01']))).toEqual([]);
+  });
+});
+
+describe('chunksCoveredBy', () => {
+  it('names the (level, state, month) chunks a 30-day file can change, with the dates it covers in each', () => {
+    // Act
+    const covered = chunksCoveredBy('county', '2021-02-16', '2021-03-17');
+
+    // Assess
+    expect(covered).toHaveLength(56 * 2);
+    const texas = covered.filter((chunk) => chunk.state === '48');
+    expect(texas.map((chunk) => [chunk.key, chunk.dates.length, chunk.dates[0], chunk.dates.at(-1)])).toEqual([
+      ['county/48/2021-02', 13, '2021-02-16', '2021-02-28'],
+      ['county/48/2021-03', 17, '2021-03-01', '2021-03-17'],
+    ]);
+    expect(chunksCoveredBy('state', '2020-12-31', '2021-01-01', ['48']).map((chunk) => chunk.key)).toEqual([
+      'state/48/2020-12',
+      'state/48/2021-01',
+    ]);
+    expect(() => chunksCoveredBy('county', '2021-03-17', '2021-02-16')).toThrow('expected from <= to');
+  });
+});
