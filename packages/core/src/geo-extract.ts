@@ -42,6 +42,11 @@ export interface GeoExtractOptions {
   file: string;
 }
 
+/** One line for people: `us-counties.csv line 12, column cases: cases "-1" is negative; expected …`. */
+export function describeGeoRejection(row: GeoRejectedRow): string {
+  return `${row.file} line ${row.line}, column ${row.column}: ${row.reason}`.replace(/[\r\n]+/g, ' ');
+}
+
 /** Longest raw value kept in a rejection. */
 const MAX_REJECTED_VALUE_CHARS = 100;
 

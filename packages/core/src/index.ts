@@ -20,6 +20,7 @@ export {
 } from './geo-chunk.js';
 export {
   COUNTIES_COLUMNS,
+  describeGeoRejection,
   extractGeoRows,
   type GeoExtractOptions,
   type GeoFileKind,

@@ -1,6 +1,6 @@
 import { toStream } from '@covid-etl/testing';
 import { describe, expect, it } from '@jest/globals';
-import { extractGeoRows, type GeoRowResult, StructuralError } from '../src/index.js';
+import { describeGeoRejection, extractGeoRows, type GeoRowResult, StructuralError } from '../src/index.js';
 import { collect, structuralErrorOf } from './helpers.js';
 
 const COUNTIES_HEADER = 'date,county,state,fips,cases,deaths';
@@ -110,6 +110,9 @@ describe('extractGeoRows on a counties file', () => {
       '48201 on 2020-04-01 is duplicated: line 2 already has it; expected one row per geography and date (the first is kept)',
     );
     expect(rejected[9]?.chunk).toBe('county/48/2020-04');
+    expect(describeGeoRejection(rejected[1] as never)).toBe(
+      'us-counties.csv line 4, column cases: cases "-5" is negative; expected a whole number >= 0',
+    );
     expect(rejected[2]?.chunk).toBeUndefined();
     // Every source row is accounted for: kept or rejected.
     expect(results).toHaveLength(lines.length);
