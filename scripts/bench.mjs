@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Runs the project's benchmarks and prints their figures as one table (`pnpm bench`):
- * the core extractor against Python's csv.DictReader (packages/core/bench), module init and zip
+ * the core extractor against Python's csv.DictReader (packages/core/bench), the states and
+ * counties parser on a synthetic full county file (packages/core/bench/geo.bench.ts), module init and zip
  * size of each built Lambda (scripts/bench-lambda.mjs, after `pnpm build`) and the cost of a
  * local queue change by queue length (packages/local-stack/bench). No thresholds here: the
  * figures and the method are in docs/performance.md.
@@ -66,6 +67,28 @@ if (core) {
   add('core', 'python DictReader (s)', core['python DictReader min (s)'], core['python DictReader median (s)'], note);
   add('core', 'speed vs python (x)', '', core['speed vs python (median)'], 'target >= 3');
   add('core', 'peak RSS (MB)', '', core['maxRSS (MB)'], 'target < 200');
+}
+
+const geo = run('states and counties parser (synthetic county file)', 'packages/core', 'pnpm', [
+  'exec',
+  'tsx',
+  'bench/geo.bench.ts',
+  '--json',
+  '--size',
+  small ? 'small' : 'full',
+]);
+if (geo) {
+  const note = `${geo['parse rows']} rows, ${geo['input (MB)']} MB`;
+  add('geo', 'parse (rows/s)', '', geo['parse rows/s'], note);
+  add('geo', 'parse peak RSS (MB)', '', geo['parse maxRSS (MB)'], 'budget 250 (tsx included)');
+  add(
+    'geo',
+    'parse + chunk plan (rows/s)',
+    '',
+    geo['plan rows/s'],
+    `${geo['plan chunks']} chunks, ${geo['plan parts']} parts`,
+  );
+  add('geo', 'parse + chunk plan peak RSS (MB)', '', geo['plan maxRSS (MB)'], 'budget 500 (backfill target)');
 }
 
 console.error('\n==> pnpm build (the Lambda bundles)');

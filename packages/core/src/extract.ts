@@ -24,6 +24,8 @@ export const MAX_RECORD_CHARS = 10_000;
 /** How one kind of CSV file is read: its source, the columns it needs and what a data record becomes. */
 export interface CsvSpec<K extends string, Row> {
   source: SourceId;
+  /** The file's label, named by every StructuralError instead of the source (e.g. `us-counties.csv`). */
+  file?: string;
   columns: Record<K, string> & { date: string };
   /** Turns a data record into a row, or undefined to drop it (JHU: not US-national). */
   toRow(record: CsvRecord, at: Record<K, number>): Row | undefined;
@@ -91,59 +93,65 @@ export async function* extractJhuRows(input: CsvInput): AsyncGenerator<JhuRawRow
  * what each data record yields.
  */
 export async function* extractRows<K extends string, Row>(input: CsvInput, spec: CsvSpec<K, Row>): AsyncGenerator<Row> {
-  const { source } = spec;
-  let at: Record<K, number> | undefined;
-  let header: string[] = [];
-  let dataRows = 0;
-  // The first data rows' dates in a recognised non-ISO format, to refuse the whole column at once.
-  const otherFormats: { line: number; value: string; format: string }[] = [];
+  try {
+    const { source } = spec;
+    let at: Record<K, number> | undefined;
+    let header: string[] = [];
+    let dataRows = 0;
+    // The first data rows' dates in a recognised non-ISO format, to refuse the whole column at once.
+    const otherFormats: { line: number; value: string; format: string }[] = [];
 
-  // Every record is tokenized and its field count checked; only the fields a row keeps are decoded.
-  const onRecord = (record: CsvRecord): Row | undefined => {
-    if (record.isBlank()) return undefined; // a line of blanks
-    if (at === undefined) {
-      header = Array.from({ length: record.count }, (_, index) => record.trimmed(index));
-      at = resolveHeader(header, spec, record.line);
-      return undefined;
+    // Every record is tokenized and its field count checked; only the fields a row keeps are decoded.
+    const onRecord = (record: CsvRecord): Row | undefined => {
+      if (record.isBlank()) return undefined; // a line of blanks
+      if (at === undefined) {
+        header = Array.from({ length: record.count }, (_, index) => record.trimmed(index));
+        at = resolveHeader(header, spec, record.line);
+        return undefined;
+      }
+      if (record.count !== header.length) {
+        throw new StructuralError({
+          source,
+          line: record.line,
+          reason: `found ${record.count} fields; expected ${header.length} like the header (${quote(header.join(','))})`,
+        });
+      }
+      dataRows++;
+      if (dataRows <= DATE_FORMAT_SAMPLE_ROWS) {
+        const value = record.trimmed((at as Record<string, number>).date as number);
+        const format = otherDateFormat(value);
+        if (format) otherFormats.push({ line: record.line, value, format });
+        if (dataRows === DATE_FORMAT_SAMPLE_ROWS) refuseOtherDateFormat(otherFormats, dataRows, spec);
+      }
+      return spec.toRow(record, at);
+    };
+
+    try {
+      yield* scanCsv(refuseHtml(input, source), { maxRecordBytes: MAX_RECORD_CHARS }, onRecord);
+    } catch (error) {
+      if (error instanceof CsvSyntaxError) throw csvErrorToStructural(error, source, header);
+      throw error;
     }
-    if (record.count !== header.length) {
+
+    if (at === undefined) {
       throw new StructuralError({
         source,
-        line: record.line,
-        reason: `found ${record.count} fields; expected ${header.length} like the header (${quote(header.join(','))})`,
+        line: 1,
+        reason: `the file is empty; expected a header line such as "${Object.values<string>(spec.columns).join(',')}"`,
       });
     }
-    dataRows++;
-    if (dataRows <= DATE_FORMAT_SAMPLE_ROWS) {
-      const value = record.trimmed((at as Record<string, number>).date as number);
-      const format = otherDateFormat(value);
-      if (format) otherFormats.push({ line: record.line, value, format });
-      if (dataRows === DATE_FORMAT_SAMPLE_ROWS) refuseOtherDateFormat(otherFormats, dataRows, spec);
+    if (dataRows === 0) {
+      throw new StructuralError({
+        source,
+        reason: 'the file has a header but no data rows; expected one row per day',
+      });
     }
-    return spec.toRow(record, at);
-  };
-
-  try {
-    yield* scanCsv(refuseHtml(input, source), { maxRecordBytes: MAX_RECORD_CHARS }, onRecord);
+    if (dataRows < DATE_FORMAT_SAMPLE_ROWS) refuseOtherDateFormat(otherFormats, dataRows, spec);
   } catch (error) {
-    if (error instanceof CsvSyntaxError) throw csvErrorToStructural(error, source, header);
-    throw error;
+    throw spec.file !== undefined && error instanceof StructuralError && error.file === undefined
+      ? new StructuralError({ ...error.details, file: spec.file }, { cause: error })
+      : error;
   }
-
-  if (at === undefined) {
-    throw new StructuralError({
-      source,
-      line: 1,
-      reason: `the file is empty; expected a header line such as "${Object.values<string>(spec.columns).join(',')}"`,
-    });
-  }
-  if (dataRows === 0) {
-    throw new StructuralError({
-      source,
-      reason: 'the file has a header but no data rows; expected one row per day',
-    });
-  }
-  if (dataRows < DATE_FORMAT_SAMPLE_ROWS) refuseOtherDateFormat(otherFormats, dataRows, spec);
 }
 
 /**

@@ -70,29 +70,14 @@ const MAX_REJECTED_VALUE_CHARS = 100;
  * CSV, a required column missing, a row with another field count, the date column in another
  * format. The error may come after rows were yielded: the consumer discards the whole file.
  */
-export async function* extractGeoRows(input: CsvInput, options: GeoExtractOptions): AsyncGenerator<GeoRowResult> {
-  const reader = new GeoRowReader(options);
-  try {
-    yield* extractRows(input, reader.spec);
-  } catch (error) {
-    if (error instanceof StructuralError && error.file === undefined) {
-      throw new StructuralError(
-        {
-          source: error.source,
-          file: options.file,
-          ...(error.line === undefined ? {} : { line: error.line }),
-          ...(error.column === undefined ? {} : { column: error.column }),
-          reason: error.reason,
-        },
-        { cause: error },
-      );
-    }
-    throw error;
-  }
+export function extractGeoRows(input: CsvInput, options: GeoExtractOptions): AsyncGenerator<GeoRowResult> {
+  return extractRows(input, new GeoRowReader(options).spec);
 }
 
 /** A date's validation and day number, cached: a county file has ~1,100 distinct dates in 3.5 M rows. */
 interface DateInfo {
+  /** The date as first read (one string per distinct date, shared by its records). */
+  date: string;
   problem: string | undefined;
   /** Days since 1970-01-01 (UTC), when valid. */
   day: number;
@@ -113,6 +98,7 @@ class GeoRowReader {
     const columns = options.kind === 'states' ? STATES_COLUMNS : COUNTIES_COLUMNS;
     this.spec = {
       source: 'nyt',
+      file: options.file,
       columns,
       toRow: (record, at) => this.toResult(record, at as Record<keyof typeof COUNTIES_COLUMNS, number>),
     };
@@ -120,30 +106,17 @@ class GeoRowReader {
 
   private toResult(record: CsvRecord, at: Record<keyof typeof COUNTIES_COLUMNS, number>): GeoRowResult {
     const line = record.line;
-    const date = record.trimmed(at.date);
-    const dateInfo = this.dateInfo(date);
+    const dateInfo = this.dateInfo(record.trimmed(at.date));
+    const date = dateInfo.date;
     const stateName = record.trimmed(at.state);
     const state = stateByName(stateName);
-    // The chunk the row belongs to, for rejections: readable once state and month are.
-    const chunk =
-      state && dateInfo.problem === undefined
-        ? formatChunkKey({ level: this.level, state: state.fips, month: date.slice(0, 7) })
-        : undefined;
-    const reject = (column: string, value: string, reason: string): GeoRowResult => ({
-      ok: false,
-      rejected: {
-        file: this.file,
-        line,
-        column,
-        value: truncate(value, MAX_REJECTED_VALUE_CHARS),
-        reason,
-        ...(chunk === undefined ? {} : { chunk }),
-      },
-    });
 
-    if (dateInfo.problem !== undefined) return reject('date', date, dateInfo.problem);
+    if (dateInfo.problem !== undefined) return this.reject(line, dateInfo, state, 'date', date, dateInfo.problem);
     if (!state) {
-      return reject(
+      return this.reject(
+        line,
+        dateInfo,
+        state,
         'state',
         stateName,
         stateName === ''
@@ -155,7 +128,10 @@ class GeoRowReader {
     let geo: string;
     if (this.kind === 'states') {
       if (fips !== state.fips) {
-        return reject(
+        return this.reject(
+          line,
+          dateInfo,
+          state,
           'fips',
           fips,
           fips === ''
@@ -165,20 +141,21 @@ class GeoRowReader {
       }
       geo = state.fips;
     } else {
-      const county = record.trimmed(at.county);
-      const resolved = countyGeo(county, fips, state);
-      if ('reason' in resolved) return reject(resolved.column, resolved.value, resolved.reason);
+      // The county name matters only for the rows without a code.
+      const resolved = countyGeo(fips === '' ? record.trimmed(at.county) : '', fips, state);
+      if ('reason' in resolved)
+        return this.reject(line, dateInfo, state, resolved.column, resolved.value, resolved.reason);
       geo = resolved.geo;
     }
 
     const casesText = record.trimmed(at.cases);
     const cases = parseCount('cases', casesText);
-    if (typeof cases === 'string') return reject('cases', casesText, cases);
+    if (typeof cases === 'string') return this.reject(line, dateInfo, state, 'cases', casesText, cases);
     const deathsText = record.trimmed(at.deaths);
     let deaths: number | null = null;
     if (deathsText !== '' || this.kind === 'states') {
       const parsed = parseCount('deaths', deathsText);
-      if (typeof parsed === 'string') return reject('deaths', deathsText, parsed);
+      if (typeof parsed === 'string') return this.reject(line, dateInfo, state, 'deaths', deathsText, parsed);
       deaths = parsed;
     }
 
@@ -189,7 +166,10 @@ class GeoRowReader {
     }
     const first = index.firstLine(dateInfo.day, line);
     if (first !== undefined) {
-      return reject(
+      return this.reject(
+        line,
+        dateInfo,
+        state,
         'date',
         date,
         `${geo} on ${date} is duplicated: line ${first} already has it; expected one row per geography and date (the first is kept)`,
@@ -198,11 +178,37 @@ class GeoRowReader {
     return { ok: true, record: { geo, date, cases, deaths, line } };
   }
 
+  /** A rejection of this file; it names its chunk when the row's state and month are readable. */
+  private reject(
+    line: number,
+    date: DateInfo,
+    state: StateInfo | undefined,
+    column: string,
+    value: string,
+    reason: string,
+  ): GeoRowResult {
+    const chunk =
+      state && date.problem === undefined
+        ? formatChunkKey({ level: this.level, state: state.fips, month: date.date.slice(0, 7) })
+        : undefined;
+    return {
+      ok: false,
+      rejected: {
+        file: this.file,
+        line,
+        column,
+        value: truncate(value, MAX_REJECTED_VALUE_CHARS),
+        reason,
+        ...(chunk === undefined ? {} : { chunk }),
+      },
+    };
+  }
+
   private dateInfo(date: string): DateInfo {
     let info = this.dates.get(date);
     if (!info) {
       const problem = checkDate('date', date);
-      info = { problem, day: problem === undefined ? Date.parse(`${date}T00:00:00Z`) / 86_400_000 : 0 };
+      info = { date, problem, day: problem === undefined ? Date.parse(`${date}T00:00:00Z`) / 86_400_000 : 0 };
       if (this.dates.size < 100_000) this.dates.set(date, info);
     }
     return info;
