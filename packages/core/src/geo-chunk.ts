@@ -67,6 +67,8 @@ export class GeoChunkPlanner {
   readonly level: 'state' | 'county';
   /** Rejections whose state or month could not be read (no chunk to put them in). */
   readonly unplaced: GeoRejectedRow[] = [];
+  /** The publisher's name of each geography (as on its first row): for search and lists. */
+  readonly names = new Map<string, string>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly geoIds: string[] = [];
   private readonly geoIndex = new Map<string, number>();
@@ -84,6 +86,7 @@ export class GeoChunkPlanner {
       return;
     }
     const { record } = result;
+    if (result.name !== undefined) this.names.set(record.geo, result.name);
     let geo = this.geoIndex.get(record.geo);
     if (geo === undefined) {
       const parsed = parseGeoId(record.geo);

@@ -34,7 +34,14 @@ export type GeoFileKind = 'states' | 'counties';
 export const LEVEL_OF_FILE: Record<GeoFileKind, Exclude<GeoLevel, 'nation'>> = { states: 'state', counties: 'county' };
 
 /** What {@link extractGeoRows} yields for each data row: a valid record or a rejection. */
-export type GeoRowResult = { ok: true; record: GeoRecord } | { ok: false; rejected: GeoRejectedRow };
+export type GeoRowResult =
+  | {
+      ok: true;
+      record: GeoRecord;
+      /** On the first valid row of each geography: the publisher's name of it (`Harris`, `New York City`, `Texas`). */
+      name?: string;
+    }
+  | { ok: false; rejected: GeoRejectedRow };
 
 export interface GeoExtractOptions {
   kind: GeoFileKind;
@@ -53,8 +60,8 @@ const MAX_REJECTED_VALUE_CHARS = 100;
 /**
  * Streams a NYT states or counties file (`us-states.csv`; `us-counties.csv` or
  * `us-counties-recent.csv`) with the byte scanner, and yields one result per data row, in file
- * order: a {@link GeoRecord} keyed by geography id, or a rejection naming file, line, column,
- * value and reason. No data row is dropped without a rejection. Memory holds one input batch
+ * order: a {@link GeoRecord} keyed by geography id (with the publisher's name of the geography
+ * on its first row), or a rejection naming file, line, column, value and reason. No data row is dropped without a rejection. Memory holds one input batch
  * plus a line index of (geography, day) for the duplicate check (~4 bytes per day of each
  * series: ~15 MB for the full county file), never the file.
  *
@@ -160,9 +167,11 @@ class GeoRowReader {
     }
 
     let index = this.seen.get(geo);
+    let name: string | undefined;
     if (!index) {
       index = new LineIndex();
       this.seen.set(geo, index);
+      name = this.kind === 'states' ? state.name : record.trimmed(at.county);
     }
     const first = index.firstLine(dateInfo.day, line);
     if (first !== undefined) {
@@ -175,7 +184,9 @@ class GeoRowReader {
         `${geo} on ${date} is duplicated: line ${first} already has it; expected one row per geography and date (the first is kept)`,
       );
     }
-    return { ok: true, record: { geo, date, cases, deaths, line } };
+    const result: GeoRowResult = { ok: true, record: { geo, date, cases, deaths, line } };
+    if (name !== undefined) result.name = name;
+    return result;
   }
 
   /** A rejection of this file; it names its chunk when the row's state and month are readable. */

@@ -51,7 +51,16 @@ describe('extractGeoRows on a counties file', () => {
       expect(results[0]).toEqual({
         ok: true,
         record: { geo: '48201', date: '2020-04-01', cases: 1000, deaths: 10, line: 2 },
+        name: 'Harris',
       });
+      expect(results.map((result) => (result.ok ? result.name : undefined))).toEqual([
+        'Harris',
+        'Unknown',
+        'New York City',
+        'Kansas City',
+        'Joplin',
+        'Bristol Bay plus Lake and Peninsula',
+      ]);
     }
   });
 
@@ -61,7 +70,7 @@ describe('extractGeoRows on a counties file', () => {
 
     // Assess
     expect(results).toEqual([
-      { ok: true, record: { geo: '72001', date: '2021-02-16', cases: 1093, deaths: null, line: 2 } },
+      { ok: true, record: { geo: '72001', date: '2021-02-16', cases: 1093, deaths: null, line: 2 }, name: 'Adjuntas' },
     ]);
   });
 

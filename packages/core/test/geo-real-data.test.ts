@@ -39,6 +39,8 @@ describeReal('the real states and counties snapshots', () => {
       const chunks = planner.chunks();
       expect(planner.rejected).toEqual([]);
       expect(geosOf(chunks).size).toBe(55);
+      expect(planner.names.size).toBe(55);
+      expect(planner.names.get('78')).toBe('Virgin Islands');
       const expected = readGeoSnapshot(snapshotPath(name));
       const parsed = new Map(
         chunks.flatMap((chunk) =>
@@ -84,6 +86,12 @@ describeReal('the real states and counties snapshots', () => {
     const specials = [...geos].filter((geo) => geo.includes('-'));
     expect(specials).toHaveLength(45);
     expect(specials).toEqual(expect.arrayContaining(['36-nyc', '29-kansas-city', '36-unknown', '72-unknown']));
+    expect(planner.names.size).toBe(2_767);
+    expect([planner.names.get('48201'), planner.names.get('36-nyc'), planner.names.get('72-unknown')]).toEqual([
+      'Harris',
+      'New York City',
+      'Unknown',
+    ]);
     expect(readGeoSnapshot(snapshotPath('countiesApril')).size).toBe(64_707);
   });
 
