@@ -147,12 +147,22 @@ describe('extractGeoRows on a counties file', () => {
       ]),
     );
 
+    const empty = await structuralErrorOf(extractGeoRows(toStream(''), { kind: 'states', file: 'us-states.csv' }));
+    const html = await structuralErrorOf(
+      extractGeoRows(toStream('<!DOCTYPE html><html><body>rate limited, try again later</body></html>\n'), {
+        kind: 'states',
+        file: 'us-states.csv',
+      }),
+    );
+
     // Assess
+    expect(empty.message).toMatch(/^us-states\.csv line 1: the file is empty; expected a header line/);
+    expect(html.message).toMatch(/^us-states\.csv line 1: the body is not CSV but looks like an HTML page/);
     expect(missing).toBeInstanceOf(StructuralError);
     expect(missing.message).toMatch(/^us-counties-recent\.csv line 1: required column "fips" is missing/);
     expect(fields.message).toMatch(/^us-counties\.csv line 2: found 5 fields; expected 6 like the header/);
     expect(dates.message).toMatch(/^us-counties\.csv line 2: column "date" is written as MM\/DD\/YYYY/);
-    for (const error of [missing, fields, dates]) expect(error.message).not.toContain('\n');
+    for (const error of [missing, fields, dates, empty, html]) expect(error.message).not.toContain('\n');
   });
 });
 
