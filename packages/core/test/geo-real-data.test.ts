@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import { GeoChunkMessage } from '@covid-etl/contracts';
 import { diffGeoSnapshots, readGeoSnapshot, sharedDataAvailable, snapshotPath } from '@covid-etl/testing';
 import { describe, expect, it } from '@jest/globals';
 import {
@@ -126,6 +127,26 @@ describeReal('the real states and counties snapshots', () => {
       expect(Math.max(...sizes)).toBeLessThan(MAX_CHUNK_BYTES);
       const texas = chunks.find((chunk) => chunk.key === 'county/48/2021-03');
       if (name === 'countiesRecent') expect(texas && planParts(texas).length).toBeGreaterThan(1);
+      // The parts are valid messages: the states with special ids, NYT's own codes and deaths not reported.
+      const special = chunks.filter((chunk) => ['02', '29', '36', '48', '72'].includes(chunk.state));
+      expect(special.length).toBeGreaterThan(4);
+      const invalid = special.flatMap((chunk) =>
+        planParts(chunk).flatMap((part) => {
+          const message = {
+            version: 1,
+            runId: 's-20210318T000000Z',
+            level: chunk.level,
+            chunk: chunk.key,
+            part: part.key,
+            hash: chunk.hash,
+            days: part.days,
+            records: part.records,
+          };
+          const parsed = GeoChunkMessage.safeParse(message);
+          return parsed.success ? [] : [`${part.key}: ${parsed.error.issues[0]?.message}`];
+        }),
+      );
+      expect(invalid).toEqual([]);
     }
   });
 });
