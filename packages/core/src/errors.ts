@@ -24,8 +24,6 @@ export class StructuralError extends Error {
   readonly line?: number;
   readonly column?: string;
   readonly reason: string;
-  /** The details it was made from. */
-  readonly details: StructuralErrorDetails;
 
   constructor(details: StructuralErrorDetails, options?: ErrorOptions) {
     super(
@@ -38,7 +36,6 @@ export class StructuralError extends Error {
     if (details.line !== undefined) this.line = details.line;
     if (details.column !== undefined) this.column = details.column;
     this.reason = details.reason;
-    this.details = details;
   }
 }
 

@@ -149,7 +149,16 @@ export async function* extractRows<K extends string, Row>(input: CsvInput, spec:
     if (dataRows < DATE_FORMAT_SAMPLE_ROWS) refuseOtherDateFormat(otherFormats, dataRows, spec);
   } catch (error) {
     throw spec.file !== undefined && error instanceof StructuralError && error.file === undefined
-      ? new StructuralError({ ...error.details, file: spec.file }, { cause: error })
+      ? new StructuralError(
+          {
+            source: error.source,
+            file: spec.file,
+            ...(error.line === undefined ? {} : { line: error.line }),
+            ...(error.column === undefined ? {} : { column: error.column }),
+            reason: error.reason,
+          },
+          { cause: error },
+        )
       : error;
   }
 }
