@@ -298,8 +298,9 @@ export type GeoDayHash = z.infer<typeof GeoDayHash>;
 /**
  * fetcher → loader (through the transformer) for the states and counties: the records of some
  * days of one (level, state, month) chunk. A chunk too large for one message is cut into parts
- * by whole days; every part stays under `MAX_CHUNK_BYTES` of `@covid-etl/core` whatever the state. The loader records the day hashes
- * of a part once its records are loaded; a later run skips the days whose hash is unchanged.
+ * by whole days; every part stays under `MAX_CHUNK_BYTES` of `@covid-etl/core` whatever the
+ * state. The loader records the day hashes of a part once its records are loaded (unless
+ * `baseline` is false); a later run skips the days whose hash is unchanged.
  */
 export const GeoChunkMessage = z.object({
   version: z.literal(1),
@@ -313,6 +314,11 @@ export const GeoChunkMessage = z.object({
   hash: Sha256,
   /** The days of this part and their hashes. */
   days: z.array(GeoDayHash),
+  /**
+   * Whether the loader records the day hashes once the records are loaded: false when the chunk
+   * has rejected rows, so its days are compared again on the next run ("remember failures").
+   */
+  baseline: z.boolean(),
   records: z.array(GeoRecord),
 });
 export type GeoChunkMessage = z.infer<typeof GeoChunkMessage>;

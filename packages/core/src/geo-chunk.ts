@@ -53,6 +53,8 @@ export interface GeoChunkPart {
   chunk: string;
   /** The days whose records are in this part, with their hashes. */
   days: GeoDayHash[];
+  /** False when the chunk has rejected rows: the loader must not record these day hashes. */
+  baseline: boolean;
   records: GeoRecord[];
 }
 
@@ -218,6 +220,7 @@ export function planParts(chunk: GeoChunk, days?: ReadonlySet<string>): GeoChunk
       key: `${chunk.key}#${first}-${last}`,
       chunk: chunk.key,
       days: current.days,
+      baseline: chunk.rejected.length === 0,
       records: current.records,
     });
     current = { days: [], records: [], bytes: 0 };
@@ -248,6 +251,7 @@ export function assertGeoPartSize(chunk: GeoChunk, part: GeoChunkPart): number {
     part: part.key,
     hash: chunk.hash,
     days: part.days,
+    baseline: part.baseline,
     records: part.records,
   };
   const bytes = Buffer.byteLength(JSON.stringify(message), 'utf8');

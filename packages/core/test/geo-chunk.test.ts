@@ -103,6 +103,8 @@ describe('GeoChunkPlanner', () => {
       reason: 'state "Tejas" is …',
     };
 
+    const partsBefore = planParts(planner.chunks()[0] as never);
+
     // Act
     planner.add({ ok: false, rejected: inChunk });
     planner.add({ ok: false, rejected: nowhere });
@@ -110,6 +112,9 @@ describe('GeoChunkPlanner', () => {
     // Assess
     const [chunk] = planner.chunks();
     expect(chunk?.rejected).toEqual([inChunk]);
+    // Its parts must not become the loaded baseline: its days are compared again next run.
+    expect(partsBefore.map((part) => part.baseline)).toEqual([true]);
+    expect(planParts(chunk as never).map((part) => part.baseline)).toEqual([false]);
     expect(chunk?.hash).not.toBe(before);
     expect(planner.unplaced).toEqual([nowhere]);
     expect(planner.rejected).toEqual([inChunk, nowhere]);
@@ -122,7 +127,7 @@ describe('planParts', () => {
     const records = stateMonth('48', 254, '2020-12');
     const [chunk] = plannerOf(records).chunks();
     if (!chunk) throw new Error('no chunk');
-    const whole = { key: chunk.key, chunk: chunk.key, days: chunk.days, records: chunk.records() };
+    const whole = { key: chunk.key, chunk: chunk.key, days: chunk.days, baseline: true, records: chunk.records() };
 
     // Act
     const parts = planParts(chunk);

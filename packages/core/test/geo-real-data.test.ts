@@ -140,6 +140,7 @@ describeReal('the real states and counties snapshots', () => {
             part: part.key,
             hash: chunk.hash,
             days: part.days,
+            baseline: part.baseline,
             records: part.records,
           };
           const parsed = GeoChunkMessage.safeParse(message);
