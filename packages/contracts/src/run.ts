@@ -89,6 +89,34 @@ export const PendingChunk = z.object({
 });
 export type PendingChunk = z.infer<typeof PendingChunk>;
 
+/**
+ * What a run cost in requests, counted where the requests are made (every AWS SDK client the
+ * services create, the local stack's adapters, the downloader). Unlike `counts`, which are exact
+ * under redelivery, these count real work: retries, redeliveries and failed attempts add what
+ * they really cost. The estimate at prices is the benchmark's (docs/performance.md).
+ */
+export const RunCosts = z.object({
+  /** DynamoDB requests that read (GetItem, Query, Scan, BatchGetItem), each page counted. */
+  dynamoReadRequests: Count,
+  /** DynamoDB requests that write (PutItem, UpdateItem, DeleteItem, BatchWriteItem), failed conditions included. */
+  dynamoWriteRequests: Count,
+  /** Read capacity units DynamoDB reported consumed (`ReturnConsumedCapacity`; not reported for failed requests). */
+  dynamoReadUnits: z.number().nonnegative(),
+  /** Write capacity units DynamoDB reported consumed (not reported for failed requests). */
+  dynamoWriteUnits: z.number().nonnegative(),
+  /** SQS messages sent (a SendMessageBatch of 10 is 10 messages and 1 request). */
+  sqsMessagesSent: Count,
+  /** SQS send requests (SendMessage, SendMessageBatch). */
+  sqsSendRequests: Count,
+  /** SQS messages handed to a handler (redeliveries included). */
+  sqsMessagesReceived: Count,
+  /** EventBridge entries put (the run's outcome event included). */
+  eventsPut: Count,
+  /** Bytes of source bodies downloaded (a 304 downloads none). */
+  bytesDownloaded: Count,
+});
+export type RunCosts = z.infer<typeof RunCosts>;
+
 /** Everything a person needs to know about a finished (or failed) run. */
 export const RunSummary = z.object({
   runId: RunId,
@@ -120,5 +148,7 @@ export const RunSummary = z.object({
   gates: z.array(GateTrip).optional(),
   /** A remark for people, e.g. "sources unchanged since run s-…". */
   note: z.string().optional(),
+  /** The run's cost drivers (absent in summaries written before they were counted). */
+  costs: RunCosts.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;

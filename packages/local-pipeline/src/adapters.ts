@@ -10,6 +10,7 @@ import {
   type NotificationPublisher,
   type OutgoingMessage,
   PermanentError,
+  recordCosts,
   type SecretReader,
   TransientError,
 } from '@covid-etl/platform';
@@ -17,7 +18,8 @@ import {
 /**
  * The local stack's adapters behind the same ports the AWS adapters implement: a queue
  * sender, an event publisher and a notification publisher with the AWS services' batch limits
- * and per-entry failures, and a secret reader backed by the environment.
+ * and per-entry failures (each meters what it sends, as `meterAwsClient` does for the AWS
+ * clients), and a secret reader backed by the environment.
  */
 export class LocalQueueSender implements MessageSender {
   constructor(private readonly queue: LocalQueue) {}
@@ -25,6 +27,7 @@ export class LocalQueueSender implements MessageSender {
   async sendAll(messages: OutgoingMessage[]): Promise<void> {
     for (const batch of chunksOf(messages, 10)) {
       const result = this.queue.sendBatch(batch.map((message) => ({ Id: message.id, MessageBody: message.body })));
+      recordCosts({ sqsSendRequests: 1, sqsMessagesSent: result.Successful.length });
       const failed = result.Failed[0];
       if (failed) {
         const ErrorClass = failed.SenderFault ? PermanentError : TransientError;
@@ -47,6 +50,7 @@ export class LocalEventPublisher implements EventPublisher {
           EventBusName: this.bus.name,
         })),
       );
+      recordCosts({ eventsPut: batch.length - result.FailedEntryCount });
       if (result.FailedEntryCount > 0) {
         throw new TransientError(`PutEvents on ${this.bus.name}: ${result.FailedEntryCount} entry(ies) failed`);
       }
@@ -63,6 +67,7 @@ export class LocalNotificationPublisher implements NotificationPublisher {
       MessageStructure: 'json',
       Message: JSON.stringify(notification.bodies),
     });
+    recordCosts({ snsPublishes: 1 });
     return { messageId: result.MessageId };
   }
 }

@@ -43,6 +43,7 @@ import {
   LedgerRepository,
   type Logger,
   ledgerTableDefinition,
+  meterAwsClient,
   RunFinalizer,
   type RunItem,
   SeriesRepository,
@@ -426,12 +427,14 @@ export class LocalPipeline {
 }
 
 function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 3,
-  });
+  return meterAwsClient(
+    new DynamoDBClient({
+      endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 3,
+    }),
+  );
 }
 
 function safeJson(text: string): unknown {

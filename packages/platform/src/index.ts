@@ -3,6 +3,7 @@ export * from './aws/sns-publisher.js';
 export * from './aws/sqs-sender.js';
 export * from './aws/ssm-secret-reader.js';
 export * from './config.js';
+export * from './costs.js';
 export * from './dynamo/baseline-ledger.js';
 export * from './dynamo/chunk-ledger.js';
 export * from './dynamo/client.js';

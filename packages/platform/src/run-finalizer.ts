@@ -5,6 +5,7 @@ import {
   type RunStatus,
   type RunSummary,
 } from '@covid-etl/contracts';
+import { currentCostMeter } from './costs.js';
 import type { BaselineLedger, ChunkLedger, RunItem, RunLedger } from './dynamo/ledger-repository.js';
 import type { VersionRepository } from './dynamo/version-repository.js';
 import type { Logger } from './logger.js';
@@ -73,7 +74,11 @@ export class RunFinalizer {
   async finish(run: RunItem, status: RunStatus, failure?: RunSummary['failure']): Promise<boolean> {
     const now = this.clock.now();
     const chunks = await this.deps.ledger.listChunks(run.runId);
-    const summary = buildRunSummary(run, chunks, { status, now, failure });
+    // The summary's costs: what the run and its chunks recorded, this worker's requests not yet
+    // recorded, and the outcome event that carries the summary. The writes that follow (the
+    // status change, the event's mark, baselines) are not in it.
+    const extraCosts = { ...currentCostMeter()?.peek(), eventsPut: (currentCostMeter()?.peek().eventsPut ?? 0) + 1 };
+    const summary = buildRunSummary(run, chunks, { status, now, failure, extraCosts });
     const detailType =
       status === 'SUCCEEDED' || status === 'PARTIAL' ? EventDetailType.RunCompleted : EventDetailType.RunFailed;
     if (this.deps.versions && detailType === EventDetailType.RunCompleted) {

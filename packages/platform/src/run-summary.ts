@@ -9,6 +9,7 @@ import {
   type RunStatus,
   type RunSummary,
 } from '@covid-etl/contracts';
+import { type CostCounts, sumCosts, toRunCosts } from './costs.js';
 import type { ChunkItem, RunItem } from './dynamo/ledger-repository.js';
 
 /**
@@ -17,7 +18,9 @@ import type { ChunkItem, RunItem } from './dynamo/ledger-repository.js';
  * exact, the list capped), and the chunks that did not finish (the first MAX_PENDING_IN_SUMMARY;
  * `chunks.expected - chunks.loaded` is exact). Every text is cut (MAX_ITEM_TEXT per item,
  * MAX_REASON_TEXT for the reason and note), so the summary fits an EventBridge entry and an SNS
- * message whatever the run. Only the run's planned months count.
+ * message whatever the run. Only the run's planned months count. `costs` sums what the run
+ * item and every planned chunk recorded (loaded or not: a failed attempt cost too) and `extraCosts`
+ * (the caller's own requests not yet recorded, and the outcome event it is about to put).
  */
 export function buildRunSummary(
   run: RunItem,
@@ -27,7 +30,14 @@ export function buildRunSummary(
     now,
     failure,
     maxPending = MAX_PENDING_IN_SUMMARY,
-  }: { status: RunStatus; now: Date; failure?: RunSummary['failure']; maxPending?: number },
+    extraCosts,
+  }: {
+    status: RunStatus;
+    now: Date;
+    failure?: RunSummary['failure'];
+    maxPending?: number;
+    extraCosts?: Partial<CostCounts>;
+  },
 ): RunSummary {
   const counts = { inserted: 0, updated: 0, unchanged: run.skipped?.records ?? 0, rejected: 0, deleted: 0 };
   const rejected: RejectedRow[] = [];
@@ -36,6 +46,7 @@ export function buildRunSummary(
   const pending: PendingChunk[] = [];
   const planned = new Set(run.months ?? []);
   const ofPlan = chunks.filter((chunk) => planned.has(chunk.month));
+  const costs = ofPlan.reduce((sum, chunk) => sumCosts(sum, chunk.costs), sumCosts(toRunCosts(run.costs), extraCosts));
   for (const chunk of ofPlan.sort((a, b) => a.month.localeCompare(b.month))) {
     if (chunk.stage !== 'LOADED') {
       pending.push({
@@ -82,6 +93,7 @@ export function buildRunSummary(
     ...(failure ? { failure: { ...failure, reason: capText(failure.reason, MAX_REASON_TEXT) } } : {}),
     ...(run.gates?.length ? { gates: run.gates } : {}),
     ...(run.note ? { note: capText(run.note, MAX_REASON_TEXT) } : {}),
+    costs: toRunCosts(costs),
   };
 }
 

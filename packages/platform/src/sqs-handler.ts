@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
+import { recordCosts, takeCostsForWrite, withCostMeter } from './costs.js';
 import type { ChunkLedger } from './dynamo/ledger-repository.js';
 import { describeError, MalformedMessageError, PermanentError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -31,7 +32,8 @@ interface ChunkMessage {
  * `batchItemFailures` so only they are retried. A `PermanentError` thrown while processing is
  * not retried: its reason is recorded on the chunk and the record acknowledged (a malformed
  * message, whose chunk cannot be known, still goes to the DLQ after its receives). A failure is logged with the run id and remembered on the chunk's
- * ledger item (the last error, for `etl dlq peek` and stalled-run reports).
+ * ledger item (the last error, for `etl dlq peek` and stalled-run reports), with what the
+ * failed attempt cost. Each record runs in its own `CostMeter` and counts as one message received.
  */
 export function createSqsHandler<M extends ChunkMessage>({
   schema,
@@ -48,7 +50,10 @@ export function createSqsHandler<M extends ChunkMessage>({
   logger: Logger;
   process: (message: M, record: SQSRecord) => Promise<void>;
 } & SqsHandlerOptions) {
-  const handleRecord = async (record: SQSRecord): Promise<void> => {
+  // Each record has its own cost meter (records of a batch run concurrently).
+  const handleRecord = (record: SQSRecord): Promise<void> => withCostMeter(() => handleMetered(record));
+  const handleMetered = async (record: SQSRecord): Promise<void> => {
+    recordCosts({ sqsMessagesReceived: 1 });
     const message = parseRecord(record, schema);
     try {
       await beforeProcess?.(message, record);
@@ -64,12 +69,17 @@ export function createSqsHandler<M extends ChunkMessage>({
           : `${stage} failed; the message will be retried`,
       );
       const recorded = await ledger
-        .recordChunkError(message.runId, message.month, {
-          stage,
-          message: describeError(error),
-          at: new Date().toISOString(),
-          receiveCount,
-        })
+        .recordChunkError(
+          message.runId,
+          message.month,
+          {
+            stage,
+            message: describeError(error),
+            at: new Date().toISOString(),
+            receiveCount,
+          },
+          takeCostsForWrite(),
+        )
         .then(
           () => true,
           (recordError: unknown) => {

@@ -1,5 +1,5 @@
 import { FetcherInput, type FetcherResult } from '@covid-etl/contracts';
-import { type HandlerOptions, PermanentError } from '@covid-etl/platform';
+import { type HandlerOptions, PermanentError, withCostMeter } from '@covid-etl/platform';
 import middy from '@middy/core';
 import { FINISH_MARGIN_MS, fetcherDeadline } from './deadline.js';
 import { type StartRunDeps, startRun } from './use-cases/start-run.js';
@@ -30,7 +30,8 @@ export function createHandler(deps: StartRunDeps, options: HandlerOptions & { fi
         throw new PermanentError(`Invalid fetcher input: ${problems.join('; ')}`);
       }
       const deadline = fetcherDeadline(context.getRemainingTimeInMillis(), options.finishMarginMs ?? FINISH_MARGIN_MS);
-      return startRun(input.data, deps, { deadline });
+      // One cost meter per invocation: the run item gets what it spent (see costs.ts).
+      return withCostMeter(() => startRun(input.data, deps, { deadline }));
     },
   );
 }

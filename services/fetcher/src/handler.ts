@@ -9,6 +9,7 @@ import {
   getStringFromEnv,
   HeldRunRepository,
   LedgerRepository,
+  meterAwsClient,
   RunFinalizer,
   SeriesRepository,
   SqsMessageSender,
@@ -35,8 +36,8 @@ const dataTable = getStringFromEnv({ key: EnvVar.DataTable });
 
 // SDK clients: created once per container.
 const doc = createDocumentClient();
-const sqs = new SQSClient({});
-const eventBridge = new EventBridgeClient({});
+const sqs = meterAwsClient(new SQSClient({}));
+const eventBridge = meterAwsClient(new EventBridgeClient({}));
 
 const logger = createLogger({ service: 'fetcher' });
 const ledger = new LedgerRepository(doc, ledgerTable);

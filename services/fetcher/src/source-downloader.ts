@@ -7,7 +7,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { redactUrl, redactUrlsIn, type SourceId } from '@covid-etl/contracts';
-import { backoffDelay, PermanentError, sleep, TransientError } from '@covid-etl/platform';
+import { backoffDelay, PermanentError, recordCosts, sleep, TransientError } from '@covid-etl/platform';
 import { SourceUrlRefusedError, UrlPolicy } from './url-policy.js';
 
 /** Redirects followed at most per request (each hop re-checked by the URL policy). */
@@ -231,7 +231,12 @@ export class HttpSourceDownloader implements SourceDownloader {
         callback(null, chunk);
       },
     });
-    await pipeline(body, meter, createWriteStream(file));
+    try {
+      await pipeline(body, meter, createWriteStream(file));
+    } finally {
+      // A cost driver of the run: every byte received, a download that broke off included.
+      recordCosts({ bytesDownloaded: bytes });
+    }
     return { sha256: hash.digest('hex'), bytes };
   }
 
@@ -253,6 +258,7 @@ export class HttpSourceDownloader implements SourceDownloader {
     }
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    recordCosts({ bytesDownloaded: size });
     return { status: 'ok', file, sha256: hash.digest('hex'), bytes: size, dispose: async () => undefined };
   }
 }

@@ -7,6 +7,7 @@ import {
   EventBridgePublisher,
   getStringFromEnv,
   LedgerRepository,
+  meterAwsClient,
   RunFinalizer,
   SeriesRepository,
   systemClock,
@@ -20,7 +21,7 @@ const ledgerTable = getStringFromEnv({ key: EnvVar.LedgerTable });
 const eventBusName = getStringFromEnv({ key: EnvVar.EventBusName });
 
 const doc = createDocumentClient();
-const eventBridge = new EventBridgeClient({});
+const eventBridge = meterAwsClient(new EventBridgeClient({}));
 const logger = createLogger({ service: 'loader' });
 const ledger = new LedgerRepository(doc, ledgerTable);
 const series = new SeriesRepository(doc, dataTable);

@@ -10,6 +10,7 @@ import {
   createLogger,
   getStringFromEnv,
   LedgerRepository,
+  meterAwsClient,
   SnsNotificationPublisher,
 } from '@covid-etl/platform';
 import { createHandler } from './app.js';
@@ -20,7 +21,7 @@ const ledgerTable = getStringFromEnv({ key: EnvVar.LedgerTable });
 const topicArn = getStringFromEnv({ key: EnvVar.TopicArn });
 
 const documentClient = createDocumentClient();
-const snsClient = new SNSClient({});
+const snsClient = meterAwsClient(new SNSClient({}));
 
 export const handler = createHandler({
   ledger: new LedgerRepository(documentClient, ledgerTable),

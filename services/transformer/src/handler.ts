@@ -6,6 +6,7 @@ import {
   createLogger,
   getStringFromEnv,
   LedgerRepository,
+  meterAwsClient,
   SqsMessageSender,
 } from '@covid-etl/platform';
 import { createHandler } from './app.js';
@@ -16,7 +17,7 @@ const loaderQueueUrl = getStringFromEnv({ key: EnvVar.LoaderQueueUrl });
 getStringFromEnv({ key: EnvVar.Environment });
 
 const doc = createDocumentClient();
-const sqs = new SQSClient({});
+const sqs = meterAwsClient(new SQSClient({}));
 
 export const handler = createHandler({
   ledger: new LedgerRepository(doc, ledgerTable),

@@ -8,6 +8,7 @@ import {
   getNumberFromEnv,
   getStringFromEnv,
   LedgerRepository,
+  meterAwsClient,
   RunFinalizer,
   systemClock,
 } from '@covid-etl/platform';
@@ -20,7 +21,7 @@ const eventBusName = getStringFromEnv({ key: EnvVar.EventBusName });
 const stallAfterMinutes = getNumberFromEnv({ key: EnvVar.StallAfterMinutes, defaultValue: 30, min: 1, max: 1440 });
 
 const doc = createDocumentClient();
-const eventBridge = new EventBridgeClient({});
+const eventBridge = meterAwsClient(new EventBridgeClient({}));
 const logger = createLogger({ service: 'watchdog' });
 const ledger = new LedgerRepository(doc, ledgerTable);
 

@@ -1,7 +1,15 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RejectedRow, RunCounts } from '@covid-etl/contracts';
 import { isConditionalCheckFailed } from './client.js';
-import { type ChunkItem, chunkKey, LedgerTable, stripKeys } from './ledger-items.js';
+import type { CostCounts } from '../costs.js';
+import { addCostsClause, type ChunkItem, chunkKey, LedgerTable, stripKeys } from './ledger-items.js';
+
+type Costs = Partial<CostCounts>;
+
+/** `ExpressionAttributeNames` for a costs clause (absent when empty: DynamoDB refuses an empty map). */
+function costNames(names: Record<string, string>) {
+  return Object.keys(names).length ? { ExpressionAttributeNames: names } : {};
+}
 
 /** The ledger's month chunks of each run; stage changes are conditional, so redelivery changes nothing. */
 export class DynamoChunkLedger extends LedgerTable {
@@ -23,16 +31,26 @@ export class DynamoChunkLedger extends LedgerTable {
     return response.Item ? stripKeys<ChunkItem>(response.Item) : undefined;
   }
 
-  /** Records a chunk's rejected rows (idempotent); a chunk already loaded is left alone. */
-  async markChunkTransformed(runId: string, month: string, rejected: RejectedRow[]): Promise<void> {
+  /**
+   * Records a chunk's rejected rows (idempotent) and adds `costs` (every attempt's); a chunk
+   * already loaded is left alone.
+   */
+  async markChunkTransformed(runId: string, month: string, rejected: RejectedRow[], costs?: Costs): Promise<void> {
+    const add = addCostsClause(costs);
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: chunkKey(runId, month),
-          UpdateExpression: 'SET stage = :transformed, rejected = :rejected',
+          UpdateExpression: `SET stage = :transformed, rejected = :rejected${add.clause}`,
           ConditionExpression: 'attribute_exists(pk) AND stage <> :loaded',
-          ExpressionAttributeValues: { ':transformed': 'TRANSFORMED', ':loaded': 'LOADED', ':rejected': rejected },
+          ...costNames(add.names),
+          ExpressionAttributeValues: {
+            ':transformed': 'TRANSFORMED',
+            ':loaded': 'LOADED',
+            ':rejected': rejected,
+            ...add.values,
+          },
         }),
       );
     } catch (error) {
@@ -41,8 +59,9 @@ export class DynamoChunkLedger extends LedgerTable {
   }
 
   /**
-   * Marks a chunk loaded with what the load did. The first call wins; a duplicate delivery
-   * leaves the stored counts as they are. Returns whether this call marked it.
+   * Marks a chunk loaded with what the load did, adding `costs`. The first call wins; a
+   * duplicate delivery leaves the stored counts as they are (its costs go through
+   * `addChunkCosts`). Returns whether this call marked it.
    */
   async markChunkLoaded(
     runId: string,
@@ -51,20 +70,24 @@ export class DynamoChunkLedger extends LedgerTable {
       counts: Omit<RunCounts, 'rejected'>;
       rejected: RejectedRow[];
       dateRange: { from: string; to: string } | null;
+      costs?: Costs;
     },
   ): Promise<boolean> {
+    const add = addCostsClause(result.costs);
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: chunkKey(runId, month),
-          UpdateExpression: 'SET stage = :loaded, counts = :counts, rejected = :rejected, dateRange = :range',
+          UpdateExpression: `SET stage = :loaded, counts = :counts, rejected = :rejected, dateRange = :range${add.clause}`,
           ConditionExpression: 'attribute_exists(pk) AND stage <> :loaded',
+          ...costNames(add.names),
           ExpressionAttributeValues: {
             ':loaded': 'LOADED',
             ':counts': result.counts,
             ':rejected': result.rejected,
             ':range': result.dateRange,
+            ...add.values,
           },
         }),
       );
@@ -75,20 +98,49 @@ export class DynamoChunkLedger extends LedgerTable {
     }
   }
 
-  /** Remembers the last error a handler hit for a chunk, for `etl dlq peek` and stalled-run reports. */
-  async recordChunkError(
-    runId: string,
-    month: string,
-    error: { stage: 'transform' | 'load'; message: string; at: string; receiveCount?: number },
-  ): Promise<void> {
+  /**
+   * Adds `costs` to a chunk that exists (a duplicate delivery's, whose work is already
+   * recorded); nothing when there is nothing to add.
+   */
+  async addChunkCosts(runId: string, month: string, costs: Costs | undefined): Promise<void> {
+    const add = addCostsClause(costs);
+    if (!add.clause) return;
     await this.doc
       .send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: chunkKey(runId, month),
-          UpdateExpression: 'SET lastError = :error ADD errors :one',
+          UpdateExpression: add.clause.trim(),
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':error': error, ':one': 1 },
+          ExpressionAttributeNames: add.names,
+          ExpressionAttributeValues: add.values,
+        }),
+      )
+      .catch((caught: unknown) => {
+        if (!isConditionalCheckFailed(caught)) throw caught;
+      });
+  }
+
+  /**
+   * Remembers the last error a handler hit for a chunk, for `etl dlq peek` and stalled-run
+   * reports, and adds what the failed attempt cost.
+   */
+  async recordChunkError(
+    runId: string,
+    month: string,
+    error: { stage: 'transform' | 'load'; message: string; at: string; receiveCount?: number },
+    costs?: Costs,
+  ): Promise<void> {
+    const add = addCostsClause(costs);
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: chunkKey(runId, month),
+          UpdateExpression: `SET lastError = :error ADD errors :one${add.clause.replace(' ADD', ',')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ...costNames(add.names),
+          ExpressionAttributeValues: { ':error': error, ':one': 1, ...add.values },
         }),
       )
       .catch((caught: unknown) => {

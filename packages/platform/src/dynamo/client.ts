@@ -1,9 +1,13 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { meterAwsClient } from '../costs.js';
 
-/** A DocumentClient that drops undefined attributes; `config` may point at a local endpoint. */
+/**
+ * A DocumentClient that drops undefined attributes, its requests metered (`meterAwsClient`);
+ * `config` may point at a local endpoint.
+ */
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+  return DynamoDBDocumentClient.from(meterAwsClient(new DynamoDBClient(config)), {
     marshallOptions: { removeUndefinedValues: true },
   });
 }

@@ -3,6 +3,7 @@ import type {
   EventDetailType,
   GateTrip,
   RejectedRow,
+  RunCosts,
   RunCounts,
   RunStatus,
   RunSummary,
@@ -46,6 +47,8 @@ export interface RunItem {
   /** An operator's decision on a HELD run. */
   decision?: { action: 'approve' | 'reject'; at: string; by?: string };
   note?: string;
+  /** What the fetcher's invocations cost (added by each, see `costs.ts`). */
+  costs?: Partial<RunCosts>;
   /** The outcome event: claimed (`PUBLISHING`, with a lease) and then `PUBLISHED`. */
   event?: { detailType: EventDetailType; state: 'PUBLISHING' | 'PUBLISHED'; leaseUntil: number };
 }
@@ -62,6 +65,8 @@ export interface ChunkItem {
   /** Failed attempts, per stage. */
   errors?: number;
   lastError?: { stage: 'transform' | 'load'; message: string; at: string; receiveCount?: number };
+  /** What transforming and loading it cost, every attempt added (see `costs.ts`). */
+  costs?: Partial<RunCosts>;
 }
 
 export interface MonthState {
@@ -113,8 +118,37 @@ export abstract class LedgerTable {
   }
 }
 
-/** An item without its key attributes. */
+/** An item without its key attributes; its `cost_*` counters gathered as `costs`. */
 export function stripKeys<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
-  return rest as T;
+  const costs: Record<string, number> = {};
+  for (const [name, value] of Object.entries(rest)) {
+    if (!name.startsWith(COST_PREFIX)) continue;
+    if (typeof value === 'number') costs[name.slice(COST_PREFIX.length)] = value;
+    delete rest[name];
+  }
+  return (Object.keys(costs).length ? { ...rest, costs } : rest) as T;
+}
+
+const COST_PREFIX = 'cost_';
+
+/**
+ * The `ADD` clause that adds `costs` to an item's `cost_<field>` counters (top-level numbers:
+ * DynamoDB's ADD takes no nested path), with its names and values; empty when nothing to add.
+ */
+export function addCostsClause(costs: Partial<Record<string, number>> | undefined): {
+  clause: string;
+  names: Record<string, string>;
+  values: Record<string, number>;
+} {
+  const names: Record<string, string> = {};
+  const values: Record<string, number> = {};
+  const parts: string[] = [];
+  for (const [field, value] of Object.entries(costs ?? {})) {
+    if (!value) continue;
+    names[`#${COST_PREFIX}${field}`] = `${COST_PREFIX}${field}`;
+    values[`:${COST_PREFIX}${field}`] = value;
+    parts.push(`#${COST_PREFIX}${field} :${COST_PREFIX}${field}`);
+  }
+  return { clause: parts.length ? ` ADD ${parts.join(', ')}` : '', names, values };
 }

@@ -8,6 +8,7 @@ import type {
   SourceId,
   SourceIdentity,
 } from '@covid-etl/contracts';
+import type { CostCounts } from '../costs.js';
 import { DynamoBaselineLedger } from './baseline-ledger.js';
 import { DynamoChunkLedger } from './chunk-ledger.js';
 import type { ChunkItem, MonthState, NotificationClaim, RunItem, SourceBaseline } from './ledger-items.js';
@@ -39,7 +40,8 @@ export interface RunLedger {
     runId: string,
     plan: { sources: SourceIdentity[]; months: string[]; hashes: Record<string, string>; skipped: RunItem['skipped'] },
   ): Promise<void>;
-  markDispatched(runId: string): Promise<void>;
+  /** Marks the run dispatched and adds `costs` (the fetcher's, see `costs.ts`). */
+  markDispatched(runId: string, costs?: Partial<CostCounts>): Promise<void>;
   finishRun(
     runId: string,
     outcome: { status: RunStatus; summary: RunSummary; detailType: EventDetailType; leaseUntil: number },
@@ -52,7 +54,12 @@ export interface RunLedger {
 export interface ChunkLedger {
   listChunks(runId: string): Promise<ChunkItem[]>;
   getChunk(runId: string, month: string): Promise<ChunkItem | undefined>;
-  markChunkTransformed(runId: string, month: string, rejected: RejectedRow[]): Promise<void>;
+  markChunkTransformed(
+    runId: string,
+    month: string,
+    rejected: RejectedRow[],
+    costs?: Partial<CostCounts>,
+  ): Promise<void>;
   markChunkLoaded(
     runId: string,
     month: string,
@@ -60,12 +67,16 @@ export interface ChunkLedger {
       counts: Omit<RunCounts, 'rejected'>;
       rejected: RejectedRow[];
       dateRange: { from: string; to: string } | null;
+      costs?: Partial<CostCounts>;
     },
   ): Promise<boolean>;
+  /** Adds a duplicate delivery's costs to its chunk (see `costs.ts`). */
+  addChunkCosts(runId: string, month: string, costs: Partial<CostCounts> | undefined): Promise<void>;
   recordChunkError(
     runId: string,
     month: string,
     error: { stage: 'transform' | 'load'; message: string; at: string; receiveCount?: number },
+    costs?: Partial<CostCounts>,
   ): Promise<void>;
 }
 
@@ -154,6 +165,9 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   markChunkLoaded(...args: Parameters<ChunkLedger['markChunkLoaded']>) {
     return this.chunks.markChunkLoaded(...args);
+  }
+  addChunkCosts(...args: Parameters<ChunkLedger['addChunkCosts']>) {
+    return this.chunks.addChunkCosts(...args);
   }
   recordChunkError(...args: Parameters<ChunkLedger['recordChunkError']>) {
     return this.chunks.recordChunkError(...args);

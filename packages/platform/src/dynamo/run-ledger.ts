@@ -6,10 +6,19 @@ import {
   type RunSummary,
   type SourceIdentity,
 } from '@covid-etl/contracts';
+import type { CostCounts } from '../costs.js';
 import { TransientError } from '../errors.js';
 import { chunksOf, retryPending } from '../retry.js';
 import { isConditionalCheckFailed } from './client.js';
-import { type ChunkStage, chunkKey, LedgerTable, type RunItem, runKey, stripKeys } from './ledger-items.js';
+import {
+  addCostsClause,
+  type ChunkStage,
+  chunkKey,
+  LedgerTable,
+  type RunItem,
+  runKey,
+  stripKeys,
+} from './ledger-items.js';
 import { RUNS_INDEX, RUNS_PARTITION } from './tables.js';
 
 /**
@@ -173,13 +182,15 @@ export class DynamoRunLedger extends LedgerTable {
   }
 
   /** Marks every chunk message of the run as sent. */
-  async markDispatched(runId: string): Promise<void> {
+  async markDispatched(runId: string, costs?: Partial<CostCounts>): Promise<void> {
+    const add = addCostsClause(costs);
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: runKey(runId),
-        UpdateExpression: 'SET dispatch = :sent',
-        ExpressionAttributeValues: { ':sent': 'SENT' },
+        UpdateExpression: `SET dispatch = :sent${add.clause}`,
+        ...(add.clause ? { ExpressionAttributeNames: add.names } : {}),
+        ExpressionAttributeValues: { ':sent': 'SENT', ...add.values },
       }),
     );
   }

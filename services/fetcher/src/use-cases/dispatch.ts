@@ -1,6 +1,12 @@
 import type { RunStatus, SourceIdentity, TransformChunkMessage } from '@covid-etl/contracts';
 import { assertChunkSize, type RawMonthChunk } from '@covid-etl/core';
-import type { LedgerRepository, Logger, MessageSender, RunFinalizer } from '@covid-etl/platform';
+import {
+  type LedgerRepository,
+  type Logger,
+  type MessageSender,
+  type RunFinalizer,
+  takeCostsForWrite,
+} from '@covid-etl/platform';
 
 export interface DispatchDeps {
   ledger: LedgerRepository;
@@ -55,7 +61,7 @@ export async function dispatchSnapshot(
   const hashes = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
   await deps.ledger.recordDispatchPlan(runId, { sources, months: changed.map((c) => c.month), hashes, skipped });
   await deps.transformerQueue.sendAll(messages);
-  await deps.ledger.markDispatched(runId);
+  await deps.ledger.markDispatched(runId, takeCostsForWrite());
   log.info({ chunks: messages.length, skippedMonths: skipped.months }, 'chunks sent to the transformer');
   // Every chunk may already be loaded (or there were none): finishing is idempotent.
   const finished = await deps.finalizer.finishIfComplete(runId);

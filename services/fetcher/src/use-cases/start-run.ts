@@ -36,6 +36,7 @@ import {
   type RunItem,
   type SeriesRepository,
   type SourceBaseline,
+  takeCostsForWrite,
 } from '@covid-etl/platform';
 import { assertBeforeDeadline } from '../deadline.js';
 import {
@@ -352,7 +353,7 @@ async function finishUnchanged(
 /** Records the run's sources with an empty plan: a run that sends no chunk (unchanged or held). */
 async function recordNothingToSend(runId: string, sources: SourceIdentity[], deps: StartRunDeps): Promise<void> {
   await deps.ledger.recordDispatchPlan(runId, { sources, months: [], hashes: {}, skipped: { months: 0, records: 0 } });
-  await deps.ledger.markDispatched(runId);
+  await deps.ledger.markDispatched(runId, takeCostsForWrite());
 }
 
 function pickValidators(baseline: SourceBaseline): Pick<SourceIdentity, 'etag' | 'lastModified'> {

@@ -11,6 +11,7 @@ import {
   type SeriesRepository,
   type StoredRecord,
   TransientError,
+  takeCostsForWrite,
 } from '@covid-etl/platform';
 
 export interface LoadChunkDeps {
@@ -57,6 +58,8 @@ export async function loadMonthChunk(message: LoadChunkMessage, deps: LoadChunkD
   const chunk = await deps.ledger.getChunk(runId, month);
   if (chunk?.stage === 'LOADED') {
     log.info('chunk already loaded (duplicate delivery)');
+    // What the duplicate cost is real: added to its chunk (one more write).
+    await deps.ledger.addChunkCosts(runId, month, takeCostsForWrite());
   } else {
     const state = await deps.ledger.getMonthState(month);
     let counts: LoadCounts;
@@ -77,7 +80,12 @@ export async function loadMonthChunk(message: LoadChunkMessage, deps: LoadChunkD
     }
     const dates = [...message.records.map((record) => record.date), ...(message.removed ?? [])].sort();
     const dateRange = dates.length ? { from: dates[0] as string, to: dates[dates.length - 1] as string } : null;
-    const marked = await deps.ledger.markChunkLoaded(runId, month, { counts, rejected: message.rejected, dateRange });
+    const marked = await deps.ledger.markChunkLoaded(runId, month, {
+      counts,
+      rejected: message.rejected,
+      dateRange,
+      costs: takeCostsForWrite(),
+    });
     log.info({ ...counts, rejected: message.rejected.length, marked }, 'chunk loaded');
   }
   await deps.finalizer.finishIfComplete(runId);

@@ -1,6 +1,12 @@
 import type { LoadChunkMessage, TransformChunkMessage } from '@covid-etl/contracts';
 import { transformChunk } from '@covid-etl/core';
-import type { ChunkLedger, Logger, MessageSender, RunLedger } from '@covid-etl/platform';
+import {
+  type ChunkLedger,
+  type Logger,
+  type MessageSender,
+  type RunLedger,
+  takeCostsForWrite,
+} from '@covid-etl/platform';
 
 export interface TransformChunkDeps {
   ledger: ChunkLedger & Pick<RunLedger, 'getRun'>;
@@ -22,7 +28,9 @@ export async function transformMonthChunk(message: TransformChunkMessage, deps: 
     return;
   }
   const { records, rejected, unmatched } = transformChunk({ nyt: message.nyt, jhu: message.jhu });
-  await deps.ledger.markChunkTransformed(message.runId, message.month, rejected);
+  // The chunk's costs so far, with this write and the one message sent right after it.
+  const costs = takeCostsForWrite({ sqsMessagesSent: 1, sqsSendRequests: 1 });
+  await deps.ledger.markChunkTransformed(message.runId, message.month, rejected, costs);
   const load: LoadChunkMessage = {
     version: 1,
     runId: message.runId,
