@@ -122,6 +122,12 @@ describeReal('etl dlq on the local stack', () => {
       expect(replay.json).toMatchObject({ moved: 39, runs: [{ runId: failed.run.runId, status: 'SUCCEEDED' }] });
       expect(queueMessages(dir, dlq)).toHaveLength(0);
       expect(status.json).toMatchObject({ status: 'SUCCEEDED', chunks: { expected: 39, loaded: 39, pending: 0 } });
+      // Its costs are real requests: 39 chunks received 5 times by the failing service, then once
+      // after the replay, and once by the other; 2 messages sent per chunk (the replay moves,
+      // it does not send); 2 outcome events (INCOMPLETE, then SUCCEEDED).
+      expect(status.json).toMatchObject({
+        costs: { sqsMessagesReceived: 39 * 7, sqsMessagesSent: 78, eventsPut: 2 },
+      });
       expect(await exported(dir)).toEqual(clean());
       const sent = mails(dir);
       expect(sent).toHaveLength(2);

@@ -117,6 +117,28 @@ export const RunCosts = z.object({
 });
 export type RunCosts = z.infer<typeof RunCosts>;
 
+/**
+ * One ASCII line for people (email footer, `etl status`, Slack): "DynamoDB 120 reads (60.5 RCU),
+ * 880 writes (880 WCU); SQS 48 messages sent (26 requests), 48 received; 1 event; 2.3 MB downloaded".
+ */
+export function describeRunCosts(costs: RunCosts): string {
+  const n = (value: number) => Math.round(value).toLocaleString('en-US');
+  const units = (value: number) => (Number.isInteger(value) ? n(value) : value.toFixed(1));
+  const mb = costs.bytesDownloaded / 1_000_000;
+  const downloaded =
+    costs.bytesDownloaded === 0
+      ? 'nothing downloaded'
+      : mb >= 0.1
+        ? `${mb.toFixed(1)} MB downloaded`
+        : `${n(costs.bytesDownloaded)} bytes downloaded`;
+  return [
+    `DynamoDB ${n(costs.dynamoReadRequests)} reads (${units(costs.dynamoReadUnits)} RCU), ${n(costs.dynamoWriteRequests)} writes (${units(costs.dynamoWriteUnits)} WCU)`,
+    `SQS ${n(costs.sqsMessagesSent)} messages sent (${n(costs.sqsSendRequests)} requests), ${n(costs.sqsMessagesReceived)} received`,
+    `${n(costs.eventsPut)} event${costs.eventsPut === 1 ? '' : 's'}`,
+    downloaded,
+  ].join('; ');
+}
+
 /** Everything a person needs to know about a finished (or failed) run. */
 export const RunSummary = z.object({
   runId: RunId,

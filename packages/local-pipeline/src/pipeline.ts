@@ -116,6 +116,8 @@ export class LocalPipeline {
   readonly tables: { data: string; ledger: string };
   /** DynamoDB requests made by this process, by operation (`PutItem`, `Query`, …). */
   readonly dynamoRequests: Record<string, number> = {};
+  /** Items DynamoDB returned to this process's reads (GetItem, Query, BatchGetItem), by table. */
+  readonly itemsRead: Record<string, number> = {};
   private readonly mappings: EventSourceMapping[];
   private readonly invokeFetcher: (input: FetcherInput) => Promise<FetcherResult>;
   private readonly watchdogDeps: Parameters<typeof checkStalledRuns>[0];
@@ -139,7 +141,15 @@ export class LocalPipeline {
       (next, context) => async (args) => {
         const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
         this.dynamoRequests[name] = (this.dynamoRequests[name] ?? 0) + 1;
-        return next(args);
+        const result = await next(args);
+        const output = result.output as { Item?: unknown; Items?: unknown[]; Responses?: Record<string, unknown[]> };
+        const table = String((args.input as { TableName?: string }).TableName ?? '');
+        const read = (t: string, n: number) => {
+          if (n > 0) this.itemsRead[t] = (this.itemsRead[t] ?? 0) + n;
+        };
+        read(table, (output.Items?.length ?? 0) + (output.Item ? 1 : 0));
+        for (const [t, items] of Object.entries(output.Responses ?? {})) read(t, items.length);
+        return result;
       },
       { step: 'initialize', name: 'countRequests' },
     );

@@ -52,7 +52,9 @@ describeReal('run costs on the real snapshots', () => {
       expect(costs.sqsMessagesSent).toBe(chunks * 2);
       expect(costs.sqsMessagesReceived).toBe(chunks * 2);
       expect(costs.sqsSendRequests).toBe(Math.ceil(chunks / 10) + chunks);
-      expect(costs.bytesDownloaded).toBe(statSync(snapshotPath('nytFinal')).size + statSync(snapshotPath('jhuFinal')).size);
+      expect(costs.bytesDownloaded).toBe(
+        statSync(snapshotPath('nytFinal')).size + statSync(snapshotPath('jhuFinal')).size,
+      );
       // Every day is inserted: at least a write per day, all counted, and no more than the
       // process made. Not in the summary, whatever the run's size: the writes after it (status,
       // event mark, source baselines) and the notifier's (its claim, then marked sent).
@@ -60,7 +62,9 @@ describeReal('run costs on the real snapshots', () => {
       expect(costs.dynamoWriteRequests).toBeLessThanOrEqual(writesOfFull);
       expect(writesOfFull - costs.dynamoWriteRequests).toBeLessThanOrEqual(8);
       expect(costs.dynamoReadRequests).toBeGreaterThan(chunks);
-      expect(costs.dynamoWriteUnits).toBeGreaterThanOrEqual(costs.dynamoWriteRequests);
+      // Units come from DynamoDB's answers: about one per small write (a failed condition and
+      // the write that records the costs report none to the meter).
+      expect(costs.dynamoWriteUnits).toBeGreaterThan(costs.dynamoWriteRequests * 0.9);
       expect(costs.dynamoReadUnits).toBeGreaterThan(0);
 
       const unchanged = again.summary?.costs as RunCosts;

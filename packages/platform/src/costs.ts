@@ -106,9 +106,20 @@ export function currentCostMeter(): CostMeter | undefined {
   return storage.getStore();
 }
 
-/** Adds to the current meter (nothing outside one). */
+let processTotals: CostCounts = zeroCosts();
+
+/** Adds to the current meter (nothing outside one) and to the process's totals. */
 export function recordCosts(costs: Partial<CostCounts>): void {
   storage.getStore()?.add(costs);
+  processTotals = sumCosts(processTotals, costs);
+}
+
+/**
+ * Everything metered in this process, inside a meter or not (the local stack runs every
+ * service in one process: the benchmark reads a run's whole cost here).
+ */
+export function processCosts(): CostCounts {
+  return { ...processTotals };
 }
 
 /**

@@ -75,9 +75,12 @@ export class RunFinalizer {
     const now = this.clock.now();
     const chunks = await this.deps.ledger.listChunks(run.runId);
     // The summary's costs: what the run and its chunks recorded, this worker's requests not yet
-    // recorded, and the outcome event that carries the summary. The writes that follow (the
-    // status change, the event's mark, baselines) are not in it.
-    const extraCosts = { ...currentCostMeter()?.peek(), eventsPut: (currentCostMeter()?.peek().eventsPut ?? 0) + 1 };
+    // recorded, and the outcome events: this one, which carries the summary, and any earlier one
+    // (an INCOMPLETE run finishing after a replay). The writes that follow (the status change,
+    // the event's mark, baselines) are not in it.
+    const pending = currentCostMeter()?.peek();
+    const earlierEvents = run.summary ? (run.summary.costs?.eventsPut ?? 1) : 0;
+    const extraCosts = { ...pending, eventsPut: (pending?.eventsPut ?? 0) + earlierEvents + 1 };
     const summary = buildRunSummary(run, chunks, { status, now, failure, extraCosts });
     const detailType =
       status === 'SUCCEEDED' || status === 'PARTIAL' ? EventDetailType.RunCompleted : EventDetailType.RunFailed;

@@ -1,5 +1,6 @@
 import {
   type DomainEventEnvelope,
+  describeRunCosts,
   EventDetailType,
   MAX_MESSAGE_BYTES,
   MAX_PENDING_IN_SUMMARY,
@@ -249,6 +250,7 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
     '',
     '--',
     `Details: pnpm etl status ${summary.runId}`,
+    ...(summary.costs ? [`Cost drivers: ${describeRunCosts(summary.costs)}`] : []),
     `Sent by the covid-etl notifier (${summary.environment}).`,
   );
   return `${lines.join('\n')}\n`;
@@ -292,6 +294,7 @@ export function formatShortText(outcome: RunOutcome): string {
     if (more > 0) lines.push(`… and ${formatCount(more)} more`);
   }
   if (summary.note) lines.push(`_${escapeMrkdwn(oneLine(summary.note, 300))}_`);
+  if (summary.costs) lines.push(`_Cost drivers: ${escapeMrkdwn(describeRunCosts(summary.costs))}_`);
   lines.push(`Details: \`pnpm etl status ${summary.runId}\``);
   return lines.join('\n');
 }

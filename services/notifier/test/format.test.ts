@@ -162,6 +162,33 @@ describe('email body', () => {
     expect(email).not.toContain('Reason:');
   });
 
+  it('ends with the run cost drivers in the footer (and in Slack); a summary without them has none', () => {
+    // Prepare
+    const costs = {
+      dynamoReadRequests: 120,
+      dynamoWriteRequests: 1880,
+      dynamoReadUnits: 60.5,
+      dynamoWriteUnits: 1880,
+      sqsMessagesSent: 78,
+      sqsSendRequests: 43,
+      sqsMessagesReceived: 78,
+      eventsPut: 1,
+      bytesDownloaded: 2_345_678,
+    };
+
+    // Act
+    const withCosts = formatNotification(completed({ costs })).bodies;
+    const without = formatNotification(completed()).bodies;
+
+    // Assess
+    const line =
+      'Cost drivers: DynamoDB 120 reads (60.5 RCU), 1,880 writes (1,880 WCU); SQS 78 messages sent (43 requests), 78 received; 1 event; 2.3 MB downloaded';
+    const footer = (withCosts.email ?? '').split('\n--\n')[1] ?? '';
+    expect(footer).toContain(line);
+    expect(withCosts.lambda).toContain('Cost drivers: DynamoDB 120 reads');
+    expect(without.email).not.toContain('Cost drivers');
+  });
+
   it('lists rejected rows with source, line, column, value and reason, and says how many more', () => {
     // Prepare
     const outcome = completed({

@@ -1,5 +1,12 @@
-import { printable, queueName, type RejectedRow, type RunCounts } from '@covid-etl/contracts';
-import type { ChunkItem, RunItem } from '@covid-etl/platform';
+import {
+  describeRunCosts,
+  printable,
+  queueName,
+  type RejectedRow,
+  type RunCosts,
+  type RunCounts,
+} from '@covid-etl/contracts';
+import { type ChunkItem, type RunItem, sumCosts, toRunCosts } from '@covid-etl/platform';
 import { formatDuration, runStatus } from '../format.js';
 import { describeMessage, type OperatorBackend } from './backend.js';
 
@@ -62,6 +69,8 @@ export interface RunReport {
   /** The data-quality gates the snapshot tripped, and the operator's decision on the HELD run. */
   gates?: NonNullable<RunItem['gates']>;
   decision?: RunItem['decision'];
+  /** The run's cost drivers: its summary's, or what the run and its chunks recorded so far. */
+  costs?: RunCosts;
 }
 
 function unparkedLocation(status: string, queue: string): string {
@@ -130,6 +139,8 @@ export async function buildRunReport(
     loaded = summary?.chunks.loaded ?? 0;
   }
   const failure = run.failure ?? summary?.failure;
+  const recorded = items?.reduce((sum, chunk) => sumCosts(sum, chunk.costs), toRunCosts(run.costs));
+  const costs = summary?.costs ?? (run.costs || items?.some((chunk) => chunk.costs) ? recorded : undefined);
   return {
     runId: run.runId,
     status,
@@ -154,6 +165,7 @@ export async function buildRunReport(
     dateRange: summary?.dateRange ?? null,
     ...((run.gates ?? summary?.gates)?.length ? { gates: run.gates ?? summary?.gates } : {}),
     ...(run.decision ? { decision: run.decision } : {}),
+    ...(costs ? { costs } : {}),
   };
 }
 
@@ -192,6 +204,7 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
   if (r.failure)
     lines.push(`  failure    ${printable(r.failure.reason)}${r.failure.stage ? ` (stage ${r.failure.stage})` : ''}`);
   if (r.event) lines.push(`  event      ${r.event.detailType} ${r.event.state}`);
+  if (r.costs) lines.push(`  costs      ${describeRunCosts(r.costs)}`);
   lines.push(...formatGates(r, environment));
   for (const chunk of r.pendingChunks) {
     const error = chunk.lastError

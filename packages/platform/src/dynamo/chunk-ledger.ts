@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RejectedRow, RunCounts } from '@covid-etl/contracts';
-import { isConditionalCheckFailed } from './client.js';
 import type { CostCounts } from '../costs.js';
+import { isConditionalCheckFailed } from './client.js';
 import { addCostsClause, type ChunkItem, chunkKey, LedgerTable, stripKeys } from './ledger-items.js';
 
 type Costs = Partial<CostCounts>;
