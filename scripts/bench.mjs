@@ -3,9 +3,11 @@
  * Runs the project's benchmarks and prints their figures as one table (`pnpm bench`):
  * the core extractor against Python's csv.DictReader (packages/core/bench), the states and
  * counties parser on a synthetic full county file (packages/core/bench/geo.bench.ts), module init and zip
- * size of each built Lambda (scripts/bench-lambda.mjs, after `pnpm build`) and the cost of a
- * local queue change by queue length (packages/local-stack/bench). No thresholds here: the
- * figures and the method are in docs/performance.md.
+ * size of each built Lambda (scripts/bench-lambda.mjs, after `pnpm build`), the cost of a
+ * local queue change by queue length (packages/local-stack/bench) and the local pipeline against
+ * an in-process monolith, with DynamoDB requests and the estimated AWS cost per run
+ * (packages/local-pipeline/bench). No thresholds here: the figures and the method are in
+ * docs/performance.md.
  *
  *   pnpm bench                 the sizes of docs/performance.md (minutes)
  *   pnpm bench --size small    once each at a small size (CI: they keep working)
@@ -134,6 +136,34 @@ for (const row of queue?.rows ?? []) {
   );
 }
 
+const pipeline = run('pipeline vs monolith', 'packages/local-pipeline', 'pnpm', [
+  'exec',
+  'tsx',
+  'bench/pipeline.bench.ts',
+  '--json',
+  '--size',
+  values.size,
+]);
+for (const row of pipeline?.rows ?? []) {
+  const area = `pipeline ${row.dataset.replace(/ \(.*\)$/, '')} ${row.run}`;
+  add(area, 'pipeline (s)', row['pipeline min (s)'], row['pipeline median (s)']);
+  add(area, 'monolith (s)', row['monolith min (s)'], row['monolith median (s)']);
+  add(area, 'ratio (x)', '', row['ratio (median)'], `target ${row.target}`);
+  add(
+    area,
+    'est. AWS cost/run (USD)',
+    '',
+    row['est. cost pipeline (USD)'],
+    `monolith ${row['est. cost monolith (USD)']}; DynamoDB requests ${row['DynamoDB requests (pipeline)']} vs ${row['DynamoDB requests (monolith)']}; ledger items read ${row['ledger items read']}`,
+  );
+}
+
 console.log(`\npnpm bench --size ${values.size} (${new Date().toISOString()}, node ${process.version})`);
 console.table(rows);
-console.log('Pipeline vs monolith: not measured yet (see docs/performance.md).');
+if (pipeline) {
+  console.log(
+    `Pipeline ratio at ${pipeline.factor}x vs 1x (target: no worse): ${pipeline.scaling
+      .map((s) => `${s.run} ${s['ratio 1x']} -> ${s[`ratio ${pipeline.factor}x`]}`)
+      .join(', ')}. Prices: us-east-1 as of ${pipeline.prices.date} (docs/performance.md).`,
+  );
+}

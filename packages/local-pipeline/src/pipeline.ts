@@ -425,6 +425,11 @@ export class LocalPipeline {
     return Object.fromEntries(entries) as Record<QueueKey, LocalQueueSettings>;
   }
 
+  /** Handler invocations of the queue consumers so far (one per batch), as Lambda would bill them. */
+  lambdaInvocations(): number {
+    return this.mappings.reduce((sum, mapping) => sum + mapping.stats.invocations, 0);
+  }
+
   /** Messages sent to each queue by this process (DLQ moves not included). */
   messagesSent(): Record<string, number> {
     return Object.fromEntries(Object.values(this.queues).map(({ queue }) => [queue.name, queue.stats.sent] as const));
