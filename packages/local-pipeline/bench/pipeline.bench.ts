@@ -17,7 +17,8 @@
  *   pnpm bench:pipeline [--repeats 5] [--size full|small] [--json]
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -291,7 +292,6 @@ async function syntheticDataset(factor: number): Promise<Dataset> {
       yield `${dates[i]},US,,${v.cases},${v.recovered},${v.deaths}\n`;
     }
   };
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(dir, { recursive: true });
   const files = {
     earlierNyt: path.join(dir, 'us-earlier.csv'),
