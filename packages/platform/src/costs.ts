@@ -171,7 +171,11 @@ export function costOfCommand(
   switch (name) {
     case 'SendMessage':
     case 'SendMessageBatch':
-      return { sqsSendRequests: attempts, sqsMessagesSent: output ? entries : 0 };
+      // Entries SQS refused (`Failed`) were not sent.
+      return {
+        sqsSendRequests: attempts,
+        sqsMessagesSent: output ? entries - (Array.isArray(output.Failed) ? output.Failed.length : 0) : 0,
+      };
     case 'PutEvents':
       return { eventsPut: output ? entries - Number(output.FailedEntryCount ?? 0) : 0 };
     case 'Publish':

@@ -15,9 +15,12 @@ function offline<C extends SQSClient | EventBridgeClient>(client: C, output: Rec
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 describe('cost meter', () => {
-  it('meters SDK commands into the meter of the async context that sent them, attempts included', async () => {
+  it('meters SDK commands into the meter of the async context that sent them, attempts included, refused entries not', async () => {
     // Prepare
-    const sqs = offline(new SQSClient({ region: 'us-east-1', credentials }), { Successful: [], Failed: [] });
+    const sqs = offline(new SQSClient({ region: 'us-east-1', credentials }), {
+      Successful: [],
+      Failed: [{ Id: 'm0', SenderFault: false, Code: 'InternalError' }],
+    });
     const bus = offline(new EventBridgeClient({ region: 'us-east-1', credentials }), { FailedEntryCount: 1 });
     const a = new CostMeter();
     const b = new CostMeter();
@@ -40,8 +43,8 @@ describe('cost meter', () => {
     await send(1); // outside any meter: counted nowhere
 
     // Assess
-    expect(a.peek()).toMatchObject({ sqsMessagesSent: 10, sqsSendRequests: 2, eventsPut: 1 });
-    expect(b.peek()).toMatchObject({ sqsMessagesSent: 3, sqsSendRequests: 2, eventsPut: 0 });
+    expect(a.peek()).toMatchObject({ sqsMessagesSent: 9, sqsSendRequests: 2, eventsPut: 1 });
+    expect(b.peek()).toMatchObject({ sqsMessagesSent: 2, sqsSendRequests: 2, eventsPut: 0 });
   });
 
   it('takeForWrite counts the write that records the costs, and what follows it, once', async () => {
