@@ -7,7 +7,7 @@ import {
   QUEUES,
   queueName,
   RunId,
-  type RunSummary,
+  RunSummary,
 } from '../src/index.js';
 
 const summary: RunSummary = {
@@ -49,5 +49,30 @@ describe('contracts', () => {
     expect(RunId.safeParse('run-1').success).toBe(false);
     expect(EtlRunCompleted.safeParse({ version: 1, summary }).success).toBe(true);
     expect(EtlRunCompleted.safeParse({ version: 1, summary: { ...summary, status: 'FAILED' } }).success).toBe(false);
+  });
+
+  it("carries a run summary's cost drivers; a summary written before them stays valid", () => {
+    // Prepare
+    const costs = {
+      dynamoReadRequests: 40,
+      dynamoWriteRequests: 900,
+      dynamoReadUnits: 20.5,
+      dynamoWriteUnits: 880,
+      sqsMessagesSent: 78,
+      sqsSendRequests: 43,
+      sqsMessagesReceived: 80,
+      eventsPut: 1,
+      bytesDownloaded: 4_230_000,
+    };
+
+    // Act
+    const parsed = RunSummary.parse({ ...summary, costs });
+    const old = RunSummary.safeParse(summary);
+    const negative = RunSummary.safeParse({ ...summary, costs: { ...costs, eventsPut: -1 } });
+
+    // Assess
+    expect(parsed.costs).toEqual(costs);
+    expect(old.success).toBe(true);
+    expect(negative.success).toBe(false);
   });
 });
