@@ -1,4 +1,4 @@
-import { moreInStatus, type RunSummary, redactUrl } from '@covid-etl/contracts';
+import { describeRunCosts, moreInStatus, type RunSummary, redactUrl } from '@covid-etl/contracts';
 import type { RunItem } from '@covid-etl/platform';
 
 /** The status the CLI reports for a run (a finished run's summary status, else the ledger's). */
@@ -29,6 +29,7 @@ export function formatRunSummary(run: RunItem): string {
     `  chunks     ${summary.chunks.loaded}/${summary.chunks.expected} loaded, ${summary.chunks.skipped} month(s) unchanged and skipped`,
     `  duration   ${formatDuration(summary.durationMs)}`,
   );
+  if (summary.costs) lines.push(`  costs      ${describeRunCosts(summary.costs)}`);
   for (const source of summary.sources) {
     lines.push(
       `  source     ${source.id} ${redactUrl(source.url)} (${source.etag ? `ETag ${source.etag}` : `sha256 ${source.sha256.slice(0, 12)}`})`,

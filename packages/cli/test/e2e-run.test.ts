@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -93,6 +93,18 @@ describeReal('etl run on the real snapshots', () => {
     expect(mails).toHaveLength(2);
     expect(emailSubject(mails[0] as string)).toMatch(/^\[covid-etl local\] Run \d{4}-\d{2}-\d{2}: 420 new, 0 updated$/);
     expect(emailSubject(mails[1] as string)).toMatch(/no changes/);
+    // Each run reports its own cost drivers: in `etl status` and in the email footer.
+    const status = await runCli(['status', first.json.runId], { ETL_LOCAL_DIR: dir });
+    const bytes = statSync(snapshotPath('nytFinal')).size + statSync(snapshotPath('jhuFinal')).size;
+    const mb = `${(bytes / 1_000_000).toFixed(1)} MB downloaded`;
+    expect(status.stdout).toMatch(
+      /\n {2}costs {6}DynamoDB \d[\d,]* reads .*; SQS 78 messages sent .*, 78 received; 1 event; /,
+    );
+    expect(status.stdout).toContain(mb);
+    // The .eml is quoted-printable: long lines are soft-wrapped with "=" at the line end.
+    const body = (file: string) => readFileSync(file, 'utf8').replace(/=\r?\n/g, '');
+    expect(body(mails[0] as string)).toMatch(new RegExp(`\nCost drivers: DynamoDB .*; 1 event; ${mb}`));
+    expect(body(mails[1] as string)).toContain('; 1 event; nothing downloaded');
   });
 
   it('counts the changed and new days of a newer snapshot exactly (revised past values)', async () => {
