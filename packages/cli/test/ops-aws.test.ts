@@ -332,11 +332,26 @@ describe('etl runs / status --env dev', () => {
       runItem(runId, {
         status: 'INCOMPLETE',
         failure: { reason: 'stalled: 1 of 2 chunk(s) not loaded', stage: 'stalled' },
+        costs: {
+          dynamoReadRequests: 3,
+          dynamoWriteRequests: 4,
+          sqsMessagesSent: 2,
+          sqsSendRequests: 1,
+          bytesDownloaded: 4_200_000,
+        },
       }),
     );
     tables.putChunk(
       chunkItem(runId, '2020-01', {
         stage: 'LOADED',
+        costs: {
+          dynamoReadRequests: 2,
+          dynamoWriteRequests: 30,
+          dynamoWriteUnits: 30,
+          sqsMessagesSent: 1,
+          sqsSendRequests: 1,
+          sqsMessagesReceived: 2,
+        },
         counts: { inserted: 9, updated: 1, unchanged: 0 },
         rejected: [{ source: 'nyt', line: 12, column: 'cases', reason: 'cases "-5" is negative' }],
       }),
@@ -350,6 +365,7 @@ describe('etl runs / status --env dev', () => {
           at: '2026-11-25T11:01:00Z',
           receiveCount: 5,
         },
+        costs: { dynamoWriteRequests: 5, sqsMessagesReceived: 5 },
       }),
     );
     fake.put(dlqUrl('loader'), chunkBody(runId, '2020-02'));
@@ -364,6 +380,10 @@ describe('etl runs / status --env dev', () => {
       /pending {4}2020-02 awaiting load, covid-etl-dev-loader-dlq; last error \(load, .*receive 5\): ProvisionedThroughput/,
     );
     expect(stdout()).toContain('nyt line 12 cases: cases "-5" is negative');
+    // What the unfinished run cost so far: the run item's and every chunk's, failed attempts included.
+    expect(stdout()).toContain(
+      'costs      DynamoDB 5 reads (0 RCU), 39 writes (30 WCU); SQS 3 messages sent (2 requests), 7 received; 0 events; 4.2 MB downloaded',
+    );
     expect(stdout()).toContain(`pnpm etl dlq replay covid-etl-dev-loader-dlq --run ${runId} --env dev`);
     // The DLQ was only looked at: the message is still there and visible.
     expect(fake.queue(dlqUrl('loader'))[0]?.visibleAt).toBeLessThanOrEqual(fake.now);
