@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /**
- * Bundles one service into a reproducible Lambda zip.
+ * The project's one esbuild configuration: bundles a service into a reproducible Lambda zip, or
+ * the `etl` command into a bundle that `node` runs without transpiling.
  *
- *   node ../../scripts/bundle.mjs [--entry src/handler.ts] [--name <service>]
+ *   node ../../scripts/bundle.mjs [--entry src/handler.ts] [--name <service>]   (a service folder)
+ *   node ../../scripts/bundle.mjs --cli                                         (packages/cli)
  *
- * Run from a service folder (its package `build` script does). esbuild bundles the entry
- * with every dependency, `@aws-sdk/*` included (the runtime's copy is not pinned), as ESM
- * for Node 22, minified, names kept, with a linked source map. Two artifacts, both
- * reproducible (fixed timestamps and modes: the same sources give the same sha256):
+ * Run from the package folder (its `build` script does). esbuild bundles the entry with every
+ * dependency, `@aws-sdk/*` included (the runtime's copy is not pinned), as ESM for Node 22,
+ * minified, names kept, with a linked source map.
+ *
+ * A service gets two artifacts, both reproducible (fixed timestamps and modes: the same sources
+ * give the same sha256):
  *
  * - `dist/<name>.zip`, what Terraform deploys: `index.mjs` and a lean `index.mjs.map` that maps
  *   the project's own code only (no `sourcesContent`, no mappings into node_modules), so
@@ -17,9 +21,16 @@
  *
  * `dist/bundle/` holds the zip's two files unpacked. Prints the sizes and digests, and fails
  * when the zip exceeds its budget of 400 KB (issue 12: smaller zips, faster cold starts).
+ *
+ * `--cli` writes `dist/etl.mjs` (the entry, `src/main.ts`) and its code-split chunks
+ * (`dist/chunk-<hash>.mjs`: what a command loads with `import()` is read only when it runs),
+ * and `dist/etl.inputs.json`, the project files it was built from with their size, mtime and
+ * sha256, which `bin/etl.mjs` checks to rebuild a stale bundle (see packages/cli/README.md).
+ * Dynalite stays external: its storage (`classic-level`) loads a native addon from its own
+ * folder, so it is loaded from node_modules (a dependency of @covid-etl/cli for that reason).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { decode, encode } from '@jridgewell/sourcemap-codec';
@@ -30,22 +41,18 @@ const { values } = parseArgs({
   options: {
     entry: { type: 'string', default: 'src/handler.ts' },
     name: { type: 'string' },
+    cli: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log(
-    'Usage: node scripts/bundle.mjs [--entry src/handler.ts] [--name <service>]\n\nRun in a service folder; writes dist/<name>.zip.',
+    'Usage: node scripts/bundle.mjs [--entry src/handler.ts] [--name <service>]\n' +
+      '       node scripts/bundle.mjs --cli\n\n' +
+      'Run in a service folder (writes dist/<name>.zip) or in packages/cli (writes dist/etl.mjs).',
   );
   process.exit(0);
 }
-
-const serviceDir = process.cwd();
-const name = values.name ?? JSON.parse(readFileSync('package.json', 'utf8')).name.replace(/^@[^/]+\//, '');
-const outDir = path.join(serviceDir, 'dist');
-const bundleDir = path.join(outDir, 'bundle');
-rmSync(outDir, { recursive: true, force: true });
-mkdirSync(bundleDir, { recursive: true });
 
 /**
  * zod's `z` namespace re-exports every locale (`z.locales.*`, ~260 KB minified, a fifth of a
@@ -68,14 +75,13 @@ const zodEnglishOnly = {
   },
 };
 
-await build({
-  entryPoints: { index: path.join(serviceDir, values.entry) },
-  outdir: bundleDir,
-  outExtension: { '.js': '.mjs' },
+/** What every bundle shares: Node 22 ESM, minified with names kept, a linked source map. */
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node22',
   format: 'esm',
+  outExtension: { '.js': '.mjs' },
   minify: true,
   keepNames: true,
   sourcemap: 'linked',
@@ -88,6 +94,24 @@ await build({
     js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
   },
   plugins: [zodEnglishOnly],
+};
+
+const packageDir = process.cwd();
+const outDir = path.join(packageDir, 'dist');
+if (values.cli) {
+  await buildCli();
+  process.exit(0);
+}
+
+const name = values.name ?? JSON.parse(readFileSync('package.json', 'utf8')).name.replace(/^@[^/]+\//, '');
+const bundleDir = path.join(outDir, 'bundle');
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(bundleDir, { recursive: true });
+
+await build({
+  ...common,
+  entryPoints: { index: path.join(packageDir, values.entry) },
+  outdir: bundleDir,
 });
 
 // The full map is the separate artifact; the zip gets the lean one (see the header).
@@ -116,8 +140,12 @@ writeFileSync(zipPath, bytes);
 /** The zip budget (bytes). A dependency that breaks it deserves a look before the budget moves. */
 const MAX_ZIP_BYTES = 400_000;
 
-const digest = (data) => createHash('sha256').update(data).digest('hex');
-const kib = (size) => `${(size / 1024).toFixed(1)} KiB`;
+function digest(data) {
+  return createHash('sha256').update(data).digest('hex');
+}
+function kib(size) {
+  return `${(size / 1024).toFixed(1)} KiB`;
+}
 console.log(`${name}: dist/${name}.zip ${kib(bytes.length)} sha256=${digest(bytes)}`);
 console.log(`${name}: dist/${name}.mjs.map ${kib(Buffer.byteLength(fullMapText))} sha256=${digest(fullMapText)}`);
 if (bytes.length > MAX_ZIP_BYTES) {
@@ -167,4 +195,60 @@ function leanSourceMap(map) {
     line.filter((segment, index) => segment.length !== 1 || line[index - 1]?.length !== 1),
   );
   return JSON.stringify({ version: 3, sources, sourceRoot: map.sourceRoot, names, mappings: encode(compact) });
+}
+
+/**
+ * The `etl` command: `dist/etl.mjs` and its chunks, written so that a CLI running meanwhile
+ * never sees a half-written bundle (chunk names are content hashes; each file is written to a
+ * temporary name and renamed, the entry last), then `dist/etl.inputs.json`.
+ */
+async function buildCli() {
+  const repoRoot = path.resolve(packageDir, '../..');
+  const started = Date.now();
+  const result = await build({
+    ...common,
+    entryPoints: { etl: path.join(packageDir, 'src/main.ts') },
+    outdir: outDir,
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    external: ['dynalite'],
+    metafile: true,
+    write: false,
+  });
+  mkdirSync(outDir, { recursive: true });
+  const entry = path.join(outDir, 'etl.mjs');
+  const files = [...result.outputFiles].sort((a, b) => Number(a.path === entry) - Number(b.path === entry));
+  for (const file of files) {
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, file.contents);
+    renameSync(temporary, file.path);
+  }
+  // Chunks of earlier builds: kept a day for a CLI still running on them, then removed.
+  const written = new Set(files.map((file) => path.basename(file.path)));
+  for (const file of readdirSync(outDir)) {
+    const full = path.join(outDir, file);
+    if (/^chunk-.*\.mjs(\.map)?$/.test(file) && !written.has(file) && Date.now() - statSync(full).mtimeMs > 86_400_000)
+      rmSync(full, { force: true });
+  }
+  // The project files the bundle was built from, and what changes when dependencies do.
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((input) => !input.split('/').includes('node_modules') && !/^[a-z-]+:/.test(input))
+    .map((input) => path.relative(repoRoot, path.resolve(packageDir, input)));
+  inputs.push('scripts/bundle.mjs', 'node_modules/.pnpm/lock.yaml');
+  const manifest = { files: {} };
+  for (const input of [...new Set(inputs)].sort()) {
+    const full = path.join(repoRoot, input);
+    const stat = statSync(full);
+    // Changed while the build ran: the bundle may hold the old text, so the next check rebuilds.
+    const mtimeMs = stat.mtimeMs >= started ? 0 : stat.mtimeMs;
+    manifest.files[input] = { size: stat.size, mtimeMs, sha256: digest(readFileSync(full)) };
+  }
+  const manifestPath = path.join(outDir, 'etl.inputs.json');
+  writeFileSync(`${manifestPath}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`);
+  renameSync(`${manifestPath}.${process.pid}.tmp`, manifestPath);
+  const size = files.reduce((sum, file) => sum + (file.path.endsWith('.mjs') ? file.contents.length : 0), 0);
+  console.log(
+    `cli: dist/etl.mjs ${kib(files.find((file) => file.path === entry).contents.length)} + ${files.length - 1} files, ` +
+      `${kib(size)} of code, from ${Object.keys(manifest.files).length} project files`,
+  );
 }

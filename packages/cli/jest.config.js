@@ -1,3 +1,3 @@
 import preset from '@covid-etl/jest-preset';
 
-export default { ...preset };
+export default { ...preset, globalSetup: '<rootDir>/test/helpers/global-setup.mjs' };

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { FaultSpecError, LocalStateDirError } from '@covid-etl/local-pipeline';
-import { LocalDynamoError, QueueStateError } from '@covid-etl/local-stack';
-import { ConfigurationError, RunHistoryError } from '@covid-etl/platform';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { exportCommand, runsCommand, statusCommand } from './commands/data.js';
-import { diffCommand, historyCommand, revertCommand } from './commands/history.js';
 import { Output, UsageError } from './commands/output.js';
-import { runCommand } from './commands/run.js';
-import { decideCommand } from './commands/trust.js';
-import { abandonCommand } from './ops/abandon.js';
-import { dlqListCommand, dlqPeekCommand, dlqReplayCommand } from './ops/dlq.js';
 import { OperatorError } from './ops/errors.js';
+
+// Each command's code (the local stack, the AWS SDK clients) is imported when the command runs,
+// so `etl --help` and a local run load only what they use (issue 12).
+const commands = {
+  data: () => import('./commands/data.js'),
+  history: () => import('./commands/history.js'),
+  run: () => import('./commands/run.js'),
+  trust: () => import('./commands/trust.js'),
+  abandon: () => import('./ops/abandon.js'),
+  dlq: () => import('./ops/dlq.js'),
+};
 
 const envOption = () =>
   new Option(
@@ -59,7 +61,7 @@ export function buildProgram(): Command {
         DEPLOYED_HELP,
     )
     .action(async (options) => {
-      process.exitCode = await runCommand(options, new Output({ quiet: options.json }));
+      process.exitCode = await (await commands.run()).runCommand(options, new Output({ quiet: options.json }));
     });
 
   program
@@ -72,7 +74,7 @@ export function buildProgram(): Command {
     .option('--as-of <runId>', 'the series as it stood right after this run finished (time travel)')
     .addOption(new Option('--json', 'the same as --format json'))
     .action(async (options) => {
-      process.exitCode = await exportCommand(options, { out: new Output() });
+      process.exitCode = await (await commands.data()).exportCommand(options, { out: new Output() });
     });
 
   program
@@ -83,7 +85,7 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .addHelpText('after', DEPLOYED_HELP)
     .action(async (options) => {
-      process.exitCode = await runsCommand(options, { out: new Output() });
+      process.exitCode = await (await commands.data()).runsCommand(options, { out: new Output() });
     });
 
   program
@@ -96,7 +98,7 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .addHelpText('after', DEPLOYED_HELP)
     .action(async (runId, options) => {
-      process.exitCode = await statusCommand(runId, options, { out: new Output() });
+      process.exitCode = await (await commands.data()).statusCommand(runId, options, { out: new Output() });
     });
 
   program
@@ -115,7 +117,7 @@ export function buildProgram(): Command {
         DEPLOYED_HELP,
     )
     .action(async (runId, options) => {
-      process.exitCode = await abandonCommand(runId, options, { out: new Output() });
+      process.exitCode = await (await commands.abandon()).abandonCommand(runId, options, { out: new Output() });
     });
 
   program
@@ -126,7 +128,7 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .addHelpText('after', DEPLOYED_HELP)
     .action(async (date, options) => {
-      process.exitCode = await historyCommand(date, options, { out: new Output() });
+      process.exitCode = await (await commands.history()).historyCommand(date, options, { out: new Output() });
     });
 
   program
@@ -143,7 +145,7 @@ export function buildProgram(): Command {
         DEPLOYED_HELP,
     )
     .action(async (runId, options) => {
-      process.exitCode = await diffCommand(runId, options, { out: new Output() });
+      process.exitCode = await (await commands.history()).diffCommand(runId, options, { out: new Output() });
     });
 
   program
@@ -167,7 +169,9 @@ export function buildProgram(): Command {
         DEPLOYED_HELP,
     )
     .action(async (runId, options) => {
-      process.exitCode = await revertCommand(runId, options, { out: new Output({ quiet: options.json }) });
+      process.exitCode = await (await commands.history()).revertCommand(runId, options, {
+        out: new Output({ quiet: options.json }),
+      });
     });
 
   for (const action of ['approve', 'reject'] as const) {
@@ -189,7 +193,9 @@ export function buildProgram(): Command {
         } only shows it. See docs/runbooks/held-run.md.${DEPLOYED_HELP}`,
       )
       .action(async (runId, options) => {
-        process.exitCode = await decideCommand(action, runId, options, { out: new Output({ quiet: options.json }) });
+        process.exitCode = await (await commands.trust()).decideCommand(action, runId, options, {
+          out: new Output({ quiet: options.json }),
+        });
       });
   }
 
@@ -209,7 +215,7 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .addHelpText('after', DEPLOYED_HELP)
     .action(async (options) => {
-      process.exitCode = await dlqListCommand(options, { out: new Output() });
+      process.exitCode = await (await commands.dlq()).dlqListCommand(options, { out: new Output() });
     });
 
   dlq
@@ -228,7 +234,7 @@ export function buildProgram(): Command {
         DEPLOYED_HELP,
     )
     .action(async (queue, options) => {
-      process.exitCode = await dlqPeekCommand(queue, options, { out: new Output() });
+      process.exitCode = await (await commands.dlq()).dlqPeekCommand(queue, options, { out: new Output() });
     });
 
   dlq
@@ -252,7 +258,7 @@ export function buildProgram(): Command {
         DEPLOYED_HELP,
     )
     .action(async (queue, options) => {
-      process.exitCode = await dlqReplayCommand(queue, options, { out: new Output() });
+      process.exitCode = await (await commands.dlq()).dlqReplayCommand(queue, options, { out: new Output() });
     });
 
   return program;
@@ -264,23 +270,33 @@ function cliVersion(): string {
   return `etl ${pkg.version} (covid-etl, node ${process.version})`;
 }
 
+/**
+ * A mistake of the caller's (bad input, configuration, state), printed as one line. The
+ * library error classes are imported here, when there is an error, not at start-up.
+ */
+async function isCallersMistake(error: unknown): Promise<boolean> {
+  if (error instanceof UsageError || error instanceof InvalidArgumentError || error instanceof OperatorError)
+    return true;
+  const { FaultSpecError, LocalStateDirError } = await import('@covid-etl/local-pipeline');
+  const { LocalDynamoError, QueueStateError } = await import('@covid-etl/local-stack');
+  const { ConfigurationError, RunHistoryError } = await import('@covid-etl/platform');
+  return (
+    error instanceof FaultSpecError ||
+    error instanceof LocalDynamoError ||
+    error instanceof LocalStateDirError ||
+    error instanceof QueueStateError ||
+    error instanceof ConfigurationError ||
+    error instanceof RunHistoryError
+  );
+}
+
 /** Runs the CLI; known mistakes are printed as one line without a stack trace. */
 export async function main(argv = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (
-      error instanceof UsageError ||
-      error instanceof FaultSpecError ||
-      error instanceof InvalidArgumentError ||
-      error instanceof OperatorError ||
-      error instanceof LocalDynamoError ||
-      error instanceof LocalStateDirError ||
-      error instanceof QueueStateError ||
-      error instanceof ConfigurationError ||
-      error instanceof RunHistoryError
-    ) {
-      process.stderr.write(`error: ${error.message}\n`);
+    if (await isCallersMistake(error)) {
+      process.stderr.write(`error: ${(error as Error).message}\n`);
       process.exitCode = 1;
       return;
     }

@@ -8,8 +8,7 @@ import { buildWebAssets } from '@covid-etl/dashboard/web-build';
 import { startFunctionUrlServer } from '@covid-etl/local-stack';
 import { createLogger } from '@covid-etl/platform';
 import { DashboardTables } from './dashboard-tables.js';
-import { localStateDir } from './paths.js';
-import { LOCAL_ENVIRONMENT } from './pipeline.js';
+import { LOCAL_ENVIRONMENT, localStateDir } from './paths.js';
 
 const DEFAULT_PORT = 8787;
 

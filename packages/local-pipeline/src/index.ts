@@ -6,10 +6,9 @@
  */
 export { LocalQueueSender } from './adapters.js';
 export * from './faults.js';
-export { LocalStateDirError, localStateDir, prepareLocalStateDir, REPO_ROOT } from './paths.js';
+export { LOCAL_ENVIRONMENT, LocalStateDirError, localStateDir, prepareLocalStateDir, REPO_ROOT } from './paths.js';
 export {
   DEFAULT_TIME_SCALE,
-  LOCAL_ENVIRONMENT,
   LocalPipeline,
   type LocalPipelineOptions,
   type LocalQueueSettings,

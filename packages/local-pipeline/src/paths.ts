@@ -2,6 +2,9 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The `--env` name of the embedded local stack. */
+export const LOCAL_ENVIRONMENT = 'local';
+
 /** The repository root (this file is packages/local-pipeline/src/paths.ts). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 

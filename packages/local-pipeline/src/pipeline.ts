@@ -54,8 +54,7 @@ import { checkStalledRuns, describePendingChunks, fetcherStoppedReason } from '@
 import { pino } from 'pino';
 import { EnvSecretReader, LocalEventPublisher, LocalNotificationPublisher, LocalQueueSender } from './adapters.js';
 import { FaultInjector, type FaultMode, type FaultService } from './faults.js';
-
-export const LOCAL_ENVIRONMENT = 'local';
+import { LOCAL_ENVIRONMENT } from './paths.js';
 
 type SlackForwarderFactory = typeof import('@covid-etl/slack-forwarder').createHandler;
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { LOCAL_ENVIRONMENT } from '@covid-etl/local-pipeline';
 import { callAws } from './aws-call.js';
 import { type OperatorConfig, operatorConfigParameterName, parseOperatorConfig } from './config.js';
@@ -93,9 +93,10 @@ export async function resolveOperatorConfig(environment: string, deps: ResolveDe
 
   const name = operatorConfigParameterName(environment);
   const explicitRegion = deps.env.AWS_REGION?.trim() || deps.env.AWS_DEFAULT_REGION?.trim() || undefined;
-  const clientFor = deps.ssmClient ?? ((region) => new SSMClient({ region }));
+  const ssm = await import('@aws-sdk/client-ssm');
+  const clientFor = deps.ssmClient ?? ((region) => new ssm.SSMClient({ region }));
   const read = (region: string | undefined) =>
-    callAws('ssm:GetParameter', name, () => clientFor(region).send(new GetParameterCommand({ Name: name })));
+    callAws('ssm:GetParameter', name, () => clientFor(region).send(new ssm.GetParameterCommand({ Name: name })));
   let region = explicitRegion;
   let response: Awaited<ReturnType<typeof read>>;
   try {

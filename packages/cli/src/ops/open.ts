@@ -1,8 +1,6 @@
 import { LOCAL_ENVIRONMENT, REPO_ROOT } from '@covid-etl/local-pipeline';
-import { AwsOperatorBackend, createAwsClients } from './aws-backend.js';
 import type { OperatorBackend } from './backend.js';
 import { assertKnownEnvironment, resolveOperatorConfig } from './environments.js';
-import { LocalOperatorBackend } from './local-backend.js';
 
 /** Opens the backend of `--env`: the local stack, or a deployed environment found by `resolveOperatorConfig`. */
 export async function openBackend(
@@ -10,8 +8,10 @@ export async function openBackend(
   env: Record<string, string | undefined> = process.env,
 ): Promise<OperatorBackend> {
   assertKnownEnvironment(environment, REPO_ROOT);
-  if (environment === LOCAL_ENVIRONMENT) return LocalOperatorBackend.open(env);
+  // Each backend's code (the local stack, the AWS SDK clients) is loaded only when it is used.
+  if (environment === LOCAL_ENVIRONMENT) return (await import('./local-backend.js')).LocalOperatorBackend.open(env);
   const { config, source } = await resolveOperatorConfig(environment, { repoRoot: REPO_ROOT, env });
+  const { AwsOperatorBackend, createAwsClients } = await import('./aws-backend.js');
   return new AwsOperatorBackend(config, createAwsClients(config.region), source);
 }
 
