@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { Output, UsageError } from './commands/output.js';
-import { OperatorError } from './ops/errors.js';
+import { Command, Option } from 'commander';
+import { Output } from './commands/output.js';
 
 // Each command's code (the local stack, the AWS SDK clients) is imported when the command runs,
 // so `etl --help` and a local run load only what they use (issue 12).
@@ -270,33 +269,15 @@ function cliVersion(): string {
   return `etl ${pkg.version} (covid-etl, node ${process.version})`;
 }
 
-/**
- * A mistake of the caller's (bad input, configuration, state), printed as one line. The
- * library error classes are imported here, when there is an error, not at start-up.
- */
-async function isCallersMistake(error: unknown): Promise<boolean> {
-  if (error instanceof UsageError || error instanceof InvalidArgumentError || error instanceof OperatorError)
-    return true;
-  const { FaultSpecError, LocalStateDirError } = await import('@covid-etl/local-pipeline');
-  const { LocalDynamoError, QueueStateError } = await import('@covid-etl/local-stack');
-  const { ConfigurationError, RunHistoryError } = await import('@covid-etl/platform');
-  return (
-    error instanceof FaultSpecError ||
-    error instanceof LocalDynamoError ||
-    error instanceof LocalStateDirError ||
-    error instanceof QueueStateError ||
-    error instanceof ConfigurationError ||
-    error instanceof RunHistoryError
-  );
-}
-
 /** Runs the CLI; known mistakes are printed as one line without a stack trace. */
 export async function main(argv = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (await isCallersMistake(error)) {
-      process.stderr.write(`error: ${(error as Error).message}\n`);
+    // Imported here, when there is an error: the classes live in packages a command may not load.
+    const { isCallersMistake } = await import('./known-errors.js');
+    if (isCallersMistake(error)) {
+      process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = 1;
       return;
     }
