@@ -1,7 +1,7 @@
-import { InvalidArgumentError } from 'commander';
 import { FaultSpecError, LocalStateDirError } from '@covid-etl/local-pipeline';
 import { LocalDynamoError, QueueStateError } from '@covid-etl/local-stack';
 import { ConfigurationError, RunHistoryError } from '@covid-etl/platform';
+import { InvalidArgumentError } from 'commander';
 import { UsageError } from './commands/output.js';
 import { OperatorError } from './ops/errors.js';
 
