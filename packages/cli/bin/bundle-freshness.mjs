@@ -16,17 +16,20 @@ const repoRoot = path.resolve(cliDir, '../..');
 export const BUNDLE = path.join(cliDir, 'dist', 'etl.mjs');
 const MANIFEST = path.join(cliDir, 'dist', 'etl.inputs.json');
 
-/** Why the bundle must be rebuilt, or undefined when it is up to date. */
-export function staleReason() {
-  if (!existsSync(BUNDLE) || !existsSync(MANIFEST)) return 'no build yet';
+/**
+ * Why the bundle must be rebuilt, or undefined when it is up to date. `paths` are for tests:
+ * the bundle, its manifest, and the folder the manifest's paths are relative to.
+ */
+export function staleReason({ bundle = BUNDLE, manifest = MANIFEST, root = repoRoot } = {}) {
+  if (!existsSync(bundle) || !existsSync(manifest)) return 'no build yet';
   let files;
   try {
-    files = JSON.parse(readFileSync(MANIFEST, 'utf8')).files;
+    files = JSON.parse(readFileSync(manifest, 'utf8')).files;
   } catch {
     return 'its list of inputs is unreadable';
   }
   for (const [file, recorded] of Object.entries(files)) {
-    const full = path.join(repoRoot, file);
+    const full = path.join(root, file);
     let stat;
     try {
       stat = statSync(full);
