@@ -3,11 +3,11 @@
  * Runs the project's benchmarks and prints their figures as one table (`pnpm bench`):
  * the core extractor against Python's csv.DictReader (packages/core/bench), the states and
  * counties parser on a synthetic full county file (packages/core/bench/geo.bench.ts), module init and zip
- * size of each built Lambda (scripts/bench-lambda.mjs, after `pnpm build`), the cost of a
- * local queue change by queue length (packages/local-stack/bench) and the local pipeline against
- * an in-process monolith, with DynamoDB requests and the estimated AWS cost per run
- * (packages/local-pipeline/bench). No thresholds here: the figures and the method are in
- * docs/performance.md.
+ * size of each built Lambda (scripts/bench-lambda.mjs, after `pnpm build`), the `etl` command's
+ * start-up (scripts/bench-cli.mjs), the cost of a local queue change by queue length
+ * (packages/local-stack/bench) and the local pipeline against an in-process monolith, with
+ * DynamoDB requests and the estimated AWS cost per run (packages/local-pipeline/bench). No
+ * thresholds here: the figures and the method are in docs/performance.md.
  *
  *   pnpm bench                 the sizes of docs/performance.md (minutes)
  *   pnpm bench --size small    once each at a small size (CI: they keep working)
@@ -119,6 +119,16 @@ for (const row of lambda?.rows ?? []) {
 if (lambda)
   add('lambda', 'reference loop CPU (ms)', '', lambda.referenceLoopCpuMs, '1e8 iterations; ~70-100 on a quiet core');
 
+const cli = run('cli start-up', '.', process.execPath, [
+  'scripts/bench-cli.mjs',
+  '--json',
+  '--runs',
+  small ? '1' : '7',
+]);
+for (const row of cli?.rows ?? []) {
+  add('cli start-up', `${row.figure} (s)`, row['wall min (s)'], row['wall median (s)'], cliNote(row));
+}
+
 const queue = run(
   'local queue changes',
   'packages/local-stack',
@@ -156,6 +166,11 @@ for (const row of pipeline?.rows ?? []) {
     row['est. cost pipeline (USD)'],
     `monolith ${row['est. cost monolith (USD)']}; DynamoDB requests ${row['DynamoDB requests (pipeline)']} vs ${row['DynamoDB requests (monolith)']}; ledger items read ${row['ledger items read']}`,
   );
+}
+
+/** The note of a CLI row: its CPU time when measured, and what it is. */
+function cliNote(row) {
+  return [row['CPU median (s)'] === '' ? '' : `CPU ${row['CPU median (s)']} s`, row.note].filter(Boolean).join('; ');
 }
 
 console.log(`\npnpm bench --size ${values.size} (${new Date().toISOString()}, node ${process.version})`);
