@@ -81,6 +81,10 @@ const common = {
   platform: 'node',
   target: 'node22',
   format: 'esm',
+  // The ES module build of a package before its CommonJS one (esbuild's default for Node is the
+  // reverse): the AWS SDK's CommonJS build is one file per client with every command, wrapped
+  // and evaluated whole; its ES modules are tree-shaken to the commands used (issue 12).
+  mainFields: ['module', 'main'],
   outExtension: { '.js': '.mjs' },
   minify: true,
   keepNames: true,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunSummary } from './run.js';
 
 /** `source` of every event the pipeline puts on its EventBridge bus. */

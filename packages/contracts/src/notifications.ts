@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `kind` of the notifier's body for the `lambda` protocol, which the slack-forwarder reads. */
 export const NOTIFICATION_KIND = 'covid-etl.notification';

@@ -7,7 +7,7 @@
  * AWS rule kept here: visibilityTimeoutSeconds >= 6 * functionTimeoutSeconds +
  * maximumBatchingWindowSeconds (checked by `assertQueueSettings`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import settings from './queues.json' with { type: 'json' };
 
 /** The three work queues, named after the function that consumes each. */

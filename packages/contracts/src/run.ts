@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Count, IsoDate, Month, RunId } from './primitives.js';
 import { RejectedRow, SourceIdentity } from './sources.js';
 import { GateTrip } from './trust.js';

@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { recordCosts, takeCostsForWrite, withCostMeter } from './costs.js';
 import type { ChunkLedger } from './dynamo/ledger-repository.js';
 import { describeError, MalformedMessageError, PermanentError } from './errors.js';

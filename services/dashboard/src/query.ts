@@ -1,5 +1,5 @@
 import { isRealDate } from '@covid-etl/contracts';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A query that cannot be answered: the message goes back to the caller as `{ error }` with 400. */
 export class BadRequestError extends Error {
