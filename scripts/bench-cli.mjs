@@ -15,7 +15,7 @@
  * line. The snapshots come from SHARED_DATA_DIR (default ../shared/data); without them the
  * re-run is skipped. No thresholds: the figures are for docs/performance.md.
  *
- *   node scripts/bench-cli.mjs [--runs 7] [--json]
+ *   node scripts/bench-cli.mjs [--runs 7] [--json] [--root <another checkout>]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '7' },
     json: { type: 'boolean', default: false },
+    root: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -43,10 +44,13 @@ if (!Number.isInteger(runs) || runs < 1) {
   process.exit(2);
 }
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// `--root <checkout>` measures another checkout of the project (e.g. an older commit) the same way.
+const root = path.resolve(values.root ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
 const launcher = path.join(root, 'packages/cli/bin/etl.mjs');
 const bundle = path.join(root, 'packages/cli/dist/etl.mjs');
-const dataDir = path.resolve(root, process.env.SHARED_DATA_DIR ?? '../shared/data');
+const dataDir = path.resolve(
+  process.env.SHARED_DATA_DIR ?? path.join(fileURLToPath(import.meta.url), '../../../shared/data'),
+);
 const snapshots = ['nyt/us_2023-03-23.csv', 'jhu/time-series-19-covid-combined_2021-03-17.csv'].map((file) =>
   path.join(dataDir, file),
 );
@@ -102,7 +106,8 @@ once(process.execPath, [launcher, '--version']);
 
 measure('node -e 0', process.execPath, ['-e', '0'], { note: "Node's own start" });
 measure('pnpm exec node -e 0', 'pnpm', ['exec', 'node', '-e', '0'], { note: "pnpm's own start, plus Node's" });
-measure('node dist/etl.mjs --help', process.execPath, [bundle, '--help'], { note: 'the bundle alone' });
+if (existsSync(bundle))
+  measure('node dist/etl.mjs --help', process.execPath, [bundle, '--help'], { note: 'the bundle alone' });
 measure('node bin/etl.mjs --help', process.execPath, [launcher, '--help'], { note: 'freshness check + bundle' });
 measure('pnpm etl --help', 'pnpm', ['--silent', 'etl', '--help'], { note: 'target <= 0.3' });
 
