@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Count, IsoDate, Month, RunId, Sha256 } from './primitives.js';
 
 /**
