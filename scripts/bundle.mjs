@@ -30,7 +30,7 @@
  * folder, so it is loaded from node_modules (a dependency of @covid-etl/cli for that reason).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -261,7 +261,10 @@ async function buildCli() {
   const inputs = Object.keys(result.metafile.inputs)
     .filter((input) => !input.split('/').includes('node_modules') && !/^[a-z-]+:/.test(input))
     .map((input) => path.relative(repoRoot, path.resolve(packageDir, input)));
-  inputs.push('scripts/bundle.mjs', 'node_modules/.pnpm/lock.yaml');
+  inputs.push(
+    'scripts/bundle.mjs',
+    ...['node_modules/.pnpm/lock.yaml'].filter((file) => existsSync(path.join(repoRoot, file))),
+  );
   const manifest = { files: {} };
   for (const input of [...new Set(inputs)].sort()) {
     const full = path.join(repoRoot, input);
