@@ -13,6 +13,16 @@ export const EnvVar = {
   TopicArn: 'TOPIC_ARN',
   NytUrl: 'NYT_URL',
   JhuUrl: 'JHU_URL',
+  /** The publisher's per-state file (`us-states.csv`). */
+  StatesUrl: 'STATES_URL',
+  /** The full per-county file (`us-counties.csv`), read by a counties backfill. */
+  CountiesUrl: 'COUNTIES_URL',
+  /** The last 30 days of the per-county file (`us-counties-recent.csv`), read by the daily run. */
+  CountiesRecentUrl: 'COUNTIES_RECENT_URL',
+  /** Comma-separated geography levels the environment loads: `nation`, `state`, `county`. */
+  GeoLevels: 'GEO_LEVELS',
+  /** Largest source body the fetcher accepts, in bytes. */
+  MaxSourceBytes: 'MAX_SOURCE_BYTES',
   /** SSM SecureString parameter holding the Slack incoming-webhook URL. */
   SlackWebhookParameter: 'SLACK_WEBHOOK_PARAMETER',
   /** Minutes after which an unfinished run is reported as stalled. */
