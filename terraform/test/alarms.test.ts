@@ -85,6 +85,7 @@ describe.each(ENVIRONMENTS)('alarms of %s', (env) => {
         resourceName(plan, 'fetcher-schedule-dlq'),
         resourceName(plan, 'watchdog-schedule-dlq'),
         resourceName(plan, 'async-dlq'),
+        ...(env === 'prod' ? [resourceName(plan, 'counties-backfill-schedule-dlq')] : []),
       ]),
     );
     const dlqArns = dlqs.map((name) => arn(plan, 'sqs', name));

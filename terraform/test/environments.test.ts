@@ -125,8 +125,21 @@ describe.each(ENVIRONMENTS)('environment root %s', (env) => {
       dashboard_url: '(known after apply)',
     });
     expect(Object.keys(asObject(config.dead_letter_queues)).sort()).toEqual(
-      ['async', 'events', 'fetcher_schedule', 'watchdog_schedule'].sort(),
+      [
+        'async',
+        'events',
+        'fetcher_schedule',
+        'watchdog_schedule',
+        // Only where the counties backfill is scheduled (prod; null in dev).
+        ...(env === 'prod' ? ['counties_backfill_schedule'] : []),
+      ].sort(),
     );
+    if (env === 'prod') {
+      expect(asObject(config.dead_letter_queues).counties_backfill_schedule).toEqual({
+        url: `https://sqs.${plan.region}.amazonaws.com/${plan.accountId}/covid-etl-${env}-counties-backfill-schedule-dlq`,
+        arn: arn(plan, 'sqs', `covid-etl-${env}-counties-backfill-schedule-dlq`),
+      });
+    }
   });
 
   it('writes operator_config to the SSM String parameter /covid-etl/<env>/operator-config', () => {

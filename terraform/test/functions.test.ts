@@ -14,6 +14,7 @@ import {
 import { describe, expect, it } from '@jest/globals';
 import {
   arn,
+  asNumber,
   asString,
   block,
   ENVIRONMENTS,
@@ -119,15 +120,51 @@ describe.each(ENVIRONMENTS)('functions of %s', (environment) => {
     expect(vars.transformer).toMatchObject({ [EnvVar.LoaderQueueUrl]: queueUrl(queueName(environment, 'loader')) });
   });
 
-  it('gives the fetcher 120 s and 512 MB, and the consumers the timeouts of their queues', () => {
+  it('sizes the fetcher for the full county file: one vCPU of memory, 900 s, a 256 MiB body cap', () => {
     // Prepare
     const plan = loadPlan(environment);
 
     // Act
     const fetcher = fn(plan, 'fetcher');
+    const maxSourceBytes = Number(env(fetcher)[EnvVar.MaxSourceBytes]);
 
     // Assess
-    expect(fetcher.values).toMatchObject({ timeout: 120, memory_size: 512 });
+    // 334 MB peak RSS for parse + plan of 3.58 M rows, beside a body of up to ~100 MB (real) / 160 MB (synthetic).
+    expect(fetcher.values).toMatchObject({ timeout: 900, memory_size: 1769 });
+    expect(maxSourceBytes).toBe(256 * 1024 * 1024);
+    expect(maxSourceBytes).toBe(plan.variables.max_source_bytes);
+    // The body and the parse's 334 MB must fit in the function's memory.
+    expect(maxSourceBytes / 2 ** 20 + 334).toBeLessThan(asNumber(fetcher.values.memory_size));
+  });
+
+  it('gives the fetcher the states and county URLs, and the fetcher and the dashboard the levels loaded', () => {
+    // Prepare
+    const plan = loadPlan(environment);
+    const nyt = 'https://raw.githubusercontent.com/nytimes/covid-19-data/master';
+
+    // Act
+    const fetcher = env(fn(plan, 'fetcher'));
+    const dashboard = env(fn(plan, 'dashboard'));
+
+    // Assess
+    expect(fetcher).toMatchObject({
+      [EnvVar.StatesUrl]: `${nyt}/us-states.csv`,
+      [EnvVar.CountiesUrl]: `${nyt}/us-counties.csv`,
+      [EnvVar.CountiesRecentUrl]: `${nyt}/us-counties-recent.csv`,
+      [EnvVar.GeoLevels]: 'nation,state,county',
+    });
+    expect(dashboard[EnvVar.GeoLevels]).toBe('nation,state,county');
+    expect(fetcher[EnvVar.GeoLevels]).toBe((plan.variables.geo_levels as string[]).join(','));
+    for (const key of ['transformer', 'loader', 'notifier'] as const) {
+      expect({ key, levels: env(fn(plan, key))[EnvVar.GeoLevels] }).toEqual({ key, levels: undefined });
+    }
+    // Every source host passes the environment's allow-list (empty: any public host).
+    const allowed = asString(fetcher[EnvVar.SourceAllowedHosts]).split(',').filter(Boolean);
+    for (const name of ['NYT_URL', 'JHU_URL', 'STATES_URL', 'COUNTIES_URL', 'COUNTIES_RECENT_URL']) {
+      const url = new URL(asString(fetcher[name]));
+      expect(url.protocol).toBe('https:');
+      if (allowed.length > 0) expect(allowed).toContain(url.hostname);
+    }
   });
 
   it('sends events that async invocations (schedules, SNS) still fail after retries to the async DLQ', () => {

@@ -66,31 +66,7 @@ export function loadPlan(environment: Environment): Plan {
   if (cached) return cached;
   const text = readFileSync(path.join(PLAN_DIR, `${environment}.json`), 'utf8');
   const json = asObject(JSON.parse(text) as Json, 'plan');
-  const unknownByAddress = new Map<string, JsonObject>();
-  for (const change of asArray(json.resource_changes)) {
-    const c = asObject(change, 'resource change');
-    unknownByAddress.set(asString(c.address), asObject(asObject(c.change).after_unknown ?? {}));
-  }
-  const resources: PlannedResource[] = [];
-  const walk = (module: JsonObject): void => {
-    for (const r of asArray(module.resources ?? [])) {
-      const resource = asObject(r);
-      if (resource.mode !== 'managed') continue;
-      const address = asString(resource.address);
-      const type = asString(resource.type);
-      const marker = address.lastIndexOf(`${type}.`);
-      resources.push({
-        address,
-        module: marker > 0 ? address.slice(0, marker - 1) : '',
-        type,
-        name: asString(resource.name),
-        values: asObject(resource.values ?? {}),
-        afterUnknown: unknownByAddress.get(address) ?? {},
-      });
-    }
-    for (const child of asArray(module.child_modules ?? [])) walk(asObject(child));
-  };
-  walk(asObject(asObject(json.planned_values).root_module));
+  const resources = resourcesOf(json);
   const pipeline = asObject(asObject(asObject(asObject(json.configuration).root_module).module_calls).pipeline);
   const variables: Record<string, Json> = {};
   for (const [name, v] of Object.entries(asObject(asObject(pipeline.module).variables))) {
@@ -116,6 +92,36 @@ export function loadPlan(environment: Environment): Plan {
   };
   cache.set(environment, plan);
   return plan;
+}
+
+/** Every managed resource of a `terraform show -json` plan, with its planned values. */
+export function resourcesOf(json: JsonObject): PlannedResource[] {
+  const unknownByAddress = new Map<string, JsonObject>();
+  for (const change of asArray(json.resource_changes)) {
+    const c = asObject(change, 'resource change');
+    unknownByAddress.set(asString(c.address), asObject(asObject(c.change).after_unknown ?? {}));
+  }
+  const resources: PlannedResource[] = [];
+  const walk = (module: JsonObject): void => {
+    for (const r of asArray(module.resources ?? [])) {
+      const resource = asObject(r);
+      if (resource.mode !== 'managed') continue;
+      const address = asString(resource.address);
+      const type = asString(resource.type);
+      const marker = address.lastIndexOf(`${type}.`);
+      resources.push({
+        address,
+        module: marker > 0 ? address.slice(0, marker - 1) : '',
+        type,
+        name: asString(resource.name),
+        values: asObject(resource.values ?? {}),
+        afterUnknown: unknownByAddress.get(address) ?? {},
+      });
+    }
+    for (const child of asArray(module.child_modules ?? [])) walk(asObject(child));
+  };
+  walk(asObject(asObject(json.planned_values).root_module));
+  return resources;
 }
 
 /** Every planned resource of a type. */

@@ -15,6 +15,7 @@ import {
   type JsonObject,
   loadPlan,
   ofType,
+  only,
   resourceName,
 } from './plan.js';
 
@@ -58,7 +59,11 @@ describe.each(ENVIRONMENTS)('schedules of %s', (env) => {
 
     // Assess
     expect(schedules.map((s) => s.values.name).sort()).toEqual(
-      [resourceName(plan, 'fetcher'), resourceName(plan, 'watchdog')].sort(),
+      [
+        resourceName(plan, 'fetcher'),
+        resourceName(plan, 'watchdog'),
+        ...(env === 'prod' ? [resourceName(plan, 'counties-backfill')] : []),
+      ].sort(),
     );
     for (const schedule of schedules) {
       const target = block(schedule.values.target);
@@ -71,6 +76,49 @@ describe.each(ENVIRONMENTS)('schedules of %s', (env) => {
       expect(block(schedule.values.flexible_time_window)).toMatchObject({ mode: 'OFF' });
       expect(schedule.values.group_name).toBe(`covid-etl-${env}`);
     }
+  });
+
+  it("reads the full county file on the environment's backfill schedule (monthly in prod, none in dev)", () => {
+    // Prepare
+    const plan = loadPlan(env);
+    const name = resourceName(plan, 'counties-backfill');
+
+    // Act
+    const schedules = ofType(plan, 'aws_scheduler_schedule').filter((s) => s.values.name === name);
+    const dlqs = ofType(plan, 'aws_sqs_queue').filter(
+      (q) => q.values.name === resourceName(plan, 'counties-backfill-schedule-dlq'),
+    );
+
+    // Assess
+    expect(plan.variables.geo_levels).toContain('county');
+    if (env === 'dev') {
+      // null in dev: a backfill there is an operator's explicit run.
+      expect(plan.variables.counties_backfill_schedule_expression).toBeNull();
+      expect(schedules).toEqual([]);
+      expect(dlqs).toEqual([]);
+      return;
+    }
+    const schedule = only(schedules);
+    const target = block(schedule.values.target);
+    const rawInput = asString(target.input);
+    expect(schedule.values).toMatchObject({
+      schedule_expression: 'cron(0 6 1 * ? *)',
+      schedule_expression_timezone: 'UTC',
+      state: 'ENABLED',
+      group_name: `covid-etl-${env}`,
+    });
+    expect(schedule.values.schedule_expression).toBe(plan.variables.counties_backfill_schedule_expression);
+    expect(target.arn).toBe(arn(plan, 'lambda', `function:${resourceName(plan, 'fetcher')}`));
+    expect(JSON.parse(rawInput)).toEqual({
+      trigger: 'schedule',
+      backfill: 'counties',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+    });
+    expect(rawInput).toContain('"<aws.scheduler.scheduled-time>"');
+    expect(asString(block(target.dead_letter_config).arn)).toBe(
+      arn(plan, 'sqs', resourceName(plan, 'counties-backfill-schedule-dlq')),
+    );
+    expect(dlqs).toHaveLength(1);
   });
 
   it('runs the watchdog every five minutes with the stall time of the tfvars', () => {

@@ -38,6 +38,13 @@ module "pipeline" {
   fetcher_schedule_expression = "cron(0 0 * * ? *)"
   fetcher_schedule_timezone   = "UTC"
 
+  # Every level, as in prod, so the county path runs here first: the daily run reads only the
+  # 30-day county file (~100k rows; an unchanged day writes nothing). No scheduled backfill of
+  # the full county file (~2.5 M rows, ~3,100 messages; the first one writes every day of every
+  # county): an operator runs one on purpose (the manual backfill run of issue 13).
+  geo_levels                            = ["nation", "state", "county"]
+  counties_backfill_schedule_expression = null
+
   deletion_protection_enabled  = false
   event_archive_retention_days = 14
 

@@ -41,6 +41,11 @@ module "pipeline" {
   fetcher_schedule_expression = "cron(0 0 * * ? *)"
   fetcher_schedule_timezone   = "UTC"
 
+  # Every level. The daily run reads the 30-day county file; once a month (06:00 UTC on the 1st,
+  # apart from the daily 00:00 run) the full county file picks up revisions older than 30 days.
+  geo_levels                            = ["nation", "state", "county"]
+  counties_backfill_schedule_expression = "cron(0 6 1 * ? *)"
+
   deletion_protection_enabled  = true
   event_archive_retention_days = 90
 

@@ -29,6 +29,28 @@ locals {
   # Scheduler substitutes <aws.scheduler.scheduled-time> only where it stands literally:
   # jsonencode() would escape < and > as \u003c and \u003e, so the input is written as text.
   scheduled_input = "{\"trigger\":\"schedule\",\"scheduledTime\":\"<aws.scheduler.scheduled-time>\"}"
+  # The same shape, plus what the run reads in full: the whole county file instead of its last 30 days.
+  counties_backfill_input = "{\"trigger\":\"schedule\",\"backfill\":\"counties\",\"scheduledTime\":\"<aws.scheduler.scheduled-time>\"}"
+
+  # GEO_LEVELS: the levels this environment loads, in the order given (validated in variables.tf).
+  geo_levels = join(",", var.geo_levels)
+  # The occasional full read of us-counties.csv: only when counties are loaded and a schedule is set.
+  counties_backfill_scheduled = contains(var.geo_levels, "county") && var.counties_backfill_schedule_expression != null
+
+  # Sizing of the fetcher for the full county file (terraform/modules/pipeline/README.md, Sizing):
+  # ~100 MB and ~2.5 M rows by 2023. The h/geo benchmark (docs/performance.md, States and counties)
+  # parsed and planned a 3.58 M-row, 160 MB synthetic file in 27-37 s at 334 MB peak RSS on a
+  # shared 2-core machine, making 2,035 chunks and 3,123 messages of <= 134 KB.
+  # - memory 1769 MB: Lambda gives CPU in proportion to memory and one full vCPU at 1769 MB; the
+  #   parse is single-threaded, so more buys nothing and less slows it (0.58 vCPU at 1024 MB). It
+  #   holds the body (<= max_source_bytes, ~100 MB) beside the 334 MB of parse + plan: ~2.5x headroom.
+  # - timeout 900 s (Lambda's maximum): download ~100 MB (5-30 s), parse + plan (~30-40 s at one
+  #   vCPU), read the stored day hashes of ~2,000 chunks, write ~3,100 chunk items (BatchWriteItem
+  #   of 25: ~125 calls) and send ~3,100 messages (SendMessageBatch holds at most 256 KB, so one
+  #   or two parts per call: up to ~3,100 calls at ~20-30 ms, 60-90 s); ~3-4 minutes in all, so
+  #   900 s leaves 3-4x for a slow download or throttled sends. The daily run (nation, states,
+  #   the 30-day county file: ~100k rows) takes seconds and is not slowed by the larger limit.
+  fetcher_sizing = { memory_size = 1769, timeout = 900 }
 
   # DynamoDB resources, by what a function does with a table.
   ddb = {
@@ -47,9 +69,9 @@ locals {
   # A function whose key is in local.queues consumes that queue.
   functions = {
     fetcher = {
-      description = "Downloads both sources, records the run, sends one message per changed month."
-      timeout     = 120
-      memory_size = 512
+      description = "Downloads the sources, records the run, sends one message per changed chunk."
+      timeout     = local.fetcher_sizing.timeout
+      memory_size = local.fetcher_sizing.memory_size
       async       = true
       environment = {
         LEDGER_TABLE          = module.ledger_table.table_name
@@ -57,6 +79,11 @@ locals {
         EVENT_BUS_NAME        = module.events.bus_name
         NYT_URL               = var.source_urls.nyt
         JHU_URL               = var.source_urls.jhu
+        STATES_URL            = var.source_urls.states
+        COUNTIES_URL          = var.source_urls.counties
+        COUNTIES_RECENT_URL   = var.source_urls.counties_recent
+        GEO_LEVELS            = local.geo_levels
+        MAX_SOURCE_BYTES      = tostring(var.max_source_bytes)
         DATA_TABLE            = module.data_table.table_name
         QUALITY_GATES         = jsonencode(var.quality_gates)
         SOURCE_ALLOWED_HOSTS  = join(",", var.source_allowed_hosts)
@@ -142,6 +169,8 @@ locals {
       environment = {
         DATA_TABLE   = module.data_table.table_name
         LEDGER_TABLE = module.ledger_table.table_name
+        # The levels loaded here: the dashboard offers no level that has no data.
+        GEO_LEVELS = local.geo_levels
       }
       policy_statements = [
         { sid = "ReadSeries", actions = ["dynamodb:Query"], resources = local.ddb.data_arns },
@@ -369,7 +398,7 @@ moved {
 }
 
 ################################################################################
-# Schedules: the daily fetcher run and the watchdog
+# Schedules: the daily fetcher run, the counties backfill and the watchdog
 ################################################################################
 
 resource "aws_scheduler_schedule_group" "this" {
@@ -391,6 +420,30 @@ module "fetcher_schedule" {
   retry_maximum_attempts             = 3
   retry_maximum_event_age_in_seconds = 3600
   dlq_name                           = "${local.prefix}-fetcher-schedule-dlq"
+  alarm_actions                      = local.alarm_actions
+  account_id                         = var.account_id
+  region                             = var.region
+  partition                          = var.partition
+
+  tags = var.tags
+}
+
+# The full county file, now and then (the daily run reads only its last 30 days): absent when
+# counties_backfill_schedule_expression is null or geo_levels has no county.
+module "counties_backfill_schedule" {
+  source = "../schedule"
+  count  = local.counties_backfill_scheduled ? 1 : 0
+
+  name                               = "${local.prefix}-counties-backfill"
+  description                        = "Starts a covid-etl run of ${var.environment} that reads the full county file."
+  group_name                         = aws_scheduler_schedule_group.this.name
+  schedule_expression                = var.counties_backfill_schedule_expression
+  schedule_expression_timezone       = "UTC"
+  function_arn                       = module.functions["fetcher"].function_arn
+  input                              = local.counties_backfill_input
+  retry_maximum_attempts             = 3
+  retry_maximum_event_age_in_seconds = 3600
+  dlq_name                           = "${local.prefix}-counties-backfill-schedule-dlq"
   alarm_actions                      = local.alarm_actions
   account_id                         = var.account_id
   region                             = var.region
@@ -440,12 +493,15 @@ locals {
     } }
     # The other dead-letter queues: failed rule deliveries, schedule invocations and
     # async invocations. They have no source queue to redrive to.
-    dead_letter_queues = {
-      events            = { url = module.events.dlq_url, arn = module.events.dlq_arn }
-      fetcher_schedule  = { url = module.fetcher_schedule.dlq_url, arn = module.fetcher_schedule.dlq_arn }
-      watchdog_schedule = { url = module.watchdog_schedule.dlq_url, arn = module.watchdog_schedule.dlq_arn }
-      async             = { url = module.async_dlq.queue_url, arn = module.async_dlq.queue_arn }
-    }
+    dead_letter_queues = merge(
+      {
+        events            = { url = module.events.dlq_url, arn = module.events.dlq_arn }
+        fetcher_schedule  = { url = module.fetcher_schedule.dlq_url, arn = module.fetcher_schedule.dlq_arn }
+        watchdog_schedule = { url = module.watchdog_schedule.dlq_url, arn = module.watchdog_schedule.dlq_arn }
+        async             = { url = module.async_dlq.queue_url, arn = module.async_dlq.queue_arn }
+      },
+      { for s in module.counties_backfill_schedule : "counties_backfill_schedule" => { url = s.dlq_url, arn = s.dlq_arn } },
+    )
     event_bus_name = module.events.bus_name
     topic_arns = {
       notifications = module.notifications.notifications_topic_arn

@@ -104,19 +104,47 @@ variable "reserved_concurrency" {
 }
 
 variable "source_urls" {
-  description = "URLs the fetcher downloads (NYT_URL, JHU_URL): the public files of packages/contracts DEFAULT_SOURCE_URLS unless overridden. https only."
+  description = "URLs the fetcher downloads: nyt (NYT_URL, the nation), jhu (JHU_URL, recoveries), states (STATES_URL, us-states.csv), counties (COUNTIES_URL, the full us-counties.csv, read by a backfill), counties_recent (COUNTIES_RECENT_URL, us-counties-recent.csv, the last 30 days, read by the daily run). Each defaults to the publisher's public file; override any of them. https only."
   type = object({
-    nyt = string
-    jhu = string
+    nyt             = optional(string, "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv")
+    jhu             = optional(string, "https://raw.githubusercontent.com/datasets/covid-19/main/data/time-series-19-covid-combined.csv")
+    states          = optional(string, "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-states.csv")
+    counties        = optional(string, "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-counties.csv")
+    counties_recent = optional(string, "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-counties-recent.csv")
   })
-  default = {
-    nyt = "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv"
-    jhu = "https://raw.githubusercontent.com/datasets/covid-19/main/data/time-series-19-covid-combined.csv"
+  default = {}
+
+  validation {
+    condition     = alltrue([for url in values(var.source_urls) : startswith(url, "https://")])
+    error_message = "source_urls must be https URLs (nyt, jhu, states, counties, counties_recent)."
+  }
+}
+
+variable "geo_levels" {
+  description = "Geography levels the environment loads (GEO_LEVELS, comma-joined, for the fetcher and the dashboard): a non-empty list of distinct values among nation, state, county. Without county, no county file is read and no counties backfill is scheduled."
+  type        = list(string)
+  default     = ["nation", "state", "county"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.geo_levels) > 0 && alltrue([for level in var.geo_levels : contains(["nation", "state", "county"], level)])
+    error_message = "geo_levels must be a non-empty list of nation, state, county."
   }
 
   validation {
-    condition     = startswith(var.source_urls.nyt, "https://") && startswith(var.source_urls.jhu, "https://")
-    error_message = "source_urls must be https URLs."
+    condition     = length(distinct(var.geo_levels)) == length(var.geo_levels)
+    error_message = "geo_levels must not repeat a level (nation, state, county)."
+  }
+}
+
+variable "max_source_bytes" {
+  description = "Largest source body the fetcher accepts, in bytes (MAX_SOURCE_BYTES): an integer from 1048576 (1 MiB) to 1073741824 (1 GiB). Default 268435456 (256 MiB): the full us-counties.csv is ~100 MB by 2023 (the synthetic 3.58 M-row benchmark file 160 MB); a larger body is refused before it fills the fetcher's memory."
+  type        = number
+  default     = 268435456
+
+  validation {
+    condition     = var.max_source_bytes >= 1048576 && var.max_source_bytes <= 1073741824 && floor(var.max_source_bytes) == var.max_source_bytes
+    error_message = "max_source_bytes must be an integer from 1048576 (1 MiB) to 1073741824 (1 GiB)."
   }
 }
 
@@ -199,6 +227,17 @@ variable "watchdog_schedule_expression" {
   validation {
     condition     = can(regex("^(rate\\([0-9]+ minutes?\\)|cron\\([^)]+\\))$", var.watchdog_schedule_expression))
     error_message = "watchdog_schedule_expression must be rate(<n> minutes) or cron(...)."
+  }
+}
+
+variable "counties_backfill_schedule_expression" {
+  description = "When the fetcher reads the full county file (input {\"trigger\":\"schedule\",\"backfill\":\"counties\"}), in UTC: a cron expression of EventBridge Scheduler with a fixed minute and hour, for example cron(0 6 1 * ? *) (06:00 UTC on the 1st of every month, the default). null: no schedule (a backfill is then only an explicit run by the operator). Ignored when geo_levels has no county."
+  type        = string
+  default     = "cron(0 6 1 * ? *)"
+
+  validation {
+    condition     = var.counties_backfill_schedule_expression == null || can(regex("^cron\\([0-9]{1,2} [0-9]{1,2} [^ ]+ [^ ]+ [^ ]+ [^ ]+\\)$", var.counties_backfill_schedule_expression))
+    error_message = "counties_backfill_schedule_expression must be null or a cron with a fixed minute and hour, such as cron(0 6 1 * ? *)."
   }
 }
 
