@@ -130,6 +130,10 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_size
   reserved_concurrent_executions = var.reserved_concurrent_executions
 
+  ephemeral_storage {
+    size = var.ephemeral_storage_size
+  }
+
   environment {
     variables = merge(var.environment_variables, { NODE_OPTIONS = "--enable-source-maps" })
   }

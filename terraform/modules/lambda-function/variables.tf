@@ -77,6 +77,17 @@ variable "memory_size" {
   }
 }
 
+variable "ephemeral_storage_size" {
+  description = "Size of the function's /tmp in MB. An integer from 512 (Lambda's default, free) to 10240."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.ephemeral_storage_size >= 512 && var.ephemeral_storage_size <= 10240 && floor(var.ephemeral_storage_size) == var.ephemeral_storage_size
+    error_message = "ephemeral_storage_size must be an integer from 512 to 10240."
+  }
+}
+
 variable "reserved_concurrent_executions" {
   description = "Reserved concurrency: -1 for none (the default), 0 to stop the function, or a positive integer. For an SQS consumer it must be at least the mapping's maximum_concurrency. Needs that many unreserved executions left in the account (new accounts may have a limit of 10)."
   type        = number

@@ -42,15 +42,18 @@ locals {
   # parsed and planned a 3.58 M-row, 160 MB synthetic file in 27-37 s at 334 MB peak RSS on a
   # shared 2-core machine, making 2,035 chunks and 3,123 messages of <= 134 KB.
   # - memory 1769 MB: Lambda gives CPU in proportion to memory and one full vCPU at 1769 MB; the
-  #   parse is single-threaded, so more buys nothing and less slows it (0.58 vCPU at 1024 MB). It
-  #   holds the body (<= max_source_bytes, ~100 MB) beside the 334 MB of parse + plan: ~2.5x headroom.
+  #   parse is single-threaded, so more buys nothing and less slows it (0.58 vCPU at 1024 MB). The
+  #   parse + plan peak of 334 MB leaves ~5x headroom (the body itself is streamed to /tmp).
+  # - /tmp 1024 MB: the downloader writes each body to /tmp (<= max_source_bytes, 256 MiB) and
+  #   removes it after the run; a run killed by its timeout leaves its files in a warm
+  #   environment's /tmp, so it holds two full county files plus the small ones (512 MB would not).
   # - timeout 900 s (Lambda's maximum): download ~100 MB (5-30 s), parse + plan (~30-40 s at one
   #   vCPU), read the stored day hashes of ~2,000 chunks, write ~3,100 chunk items (BatchWriteItem
   #   of 25: ~125 calls) and send ~3,100 messages (SendMessageBatch holds at most 256 KB, so one
   #   or two parts per call: up to ~3,100 calls at ~20-30 ms, 60-90 s); ~3-4 minutes in all, so
   #   900 s leaves 3-4x for a slow download or throttled sends. The daily run (nation, states,
   #   the 30-day county file: ~100k rows) takes seconds and is not slowed by the larger limit.
-  fetcher_sizing = { memory_size = 1769, timeout = 900 }
+  fetcher_sizing = { memory_size = 1769, timeout = 900, ephemeral_storage_size = 1024 }
 
   # DynamoDB resources, by what a function does with a table.
   ddb = {
@@ -64,15 +67,18 @@ locals {
   # The seven functions (module.functions): what each one does, its environment and the
   # least-privilege statements of the calls its code makes. Optional per function, with
   # their defaults: timeout (30 s; an SQS consumer takes functionTimeoutSeconds of its queue),
-  # memory_size (256 MB), async (false: true for functions invoked asynchronously by Scheduler
-  # or SNS, which get Lambda's retries and the async DLQ), function_url (false).
+  # memory_size (256 MB), ephemeral_storage_size (512 MB of /tmp), async (false: true for
+  # functions invoked asynchronously by Scheduler or SNS, which get Lambda's retries and the
+  # async DLQ), function_url (false).
   # A function whose key is in local.queues consumes that queue.
   functions = {
     fetcher = {
       description = "Downloads the sources, records the run, sends one message per changed chunk."
       timeout     = local.fetcher_sizing.timeout
       memory_size = local.fetcher_sizing.memory_size
-      async       = true
+      # /tmp for the downloaded bodies (see local.fetcher_sizing).
+      ephemeral_storage_size = local.fetcher_sizing.ephemeral_storage_size
+      async                  = true
       environment = {
         LEDGER_TABLE          = module.ledger_table.table_name
         TRANSFORMER_QUEUE_URL = module.queues["transformer"].queue_url
@@ -335,6 +341,7 @@ module "functions" {
   filename                       = "${var.artifacts_dir}/${each.key}/dist/${each.key}.zip"
   timeout                        = try(local.queues[each.key].functionTimeoutSeconds, each.value.timeout, 30)
   memory_size                    = try(each.value.memory_size, 256)
+  ephemeral_storage_size         = try(each.value.ephemeral_storage_size, 512)
   reserved_concurrent_executions = var.reserved_concurrency[each.key]
   environment_variables          = merge(local.common_env, each.value.environment)
   policy_statements              = each.value.policy_statements
