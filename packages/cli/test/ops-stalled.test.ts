@@ -46,7 +46,7 @@ async function load(runId: string, month: string): Promise<void> {
     rejected: [],
     dateRange: { from: `${month}-01`, to: `${month}-01` },
   });
-  await finalizer.finishIfComplete(runId);
+  await finalizer.finishIfComplete(runId, await pipeline.ledger.recordChunkLoaded(runId, month));
 }
 
 async function checkAt(minutes: number): Promise<string[]> {

@@ -236,13 +236,19 @@ export class LocalPipeline {
     // loader
     const loaderFaults = injector('loader');
     const series = this.series;
+    // Each BatchWriteItem request is one write: a crash can fall between two of them.
     const loaderSeries = Object.assign(Object.create(series) as SeriesRepository, {
-      write: loaderFaults.wrapWrite(series.write.bind(series)),
-      remove: loaderFaults.wrapWrite(series.remove.bind(series)),
-      recordVersion: loaderFaults.wrapWrite(series.recordVersion.bind(series)),
+      writeBatch: loaderFaults.wrapWrite(series.writeBatch.bind(series)),
     });
     const loader = createLoader(
-      { ledger: this.ledger, series: loaderSeries, finalizer, clock, logger: logger.child({ service: 'loader' }) },
+      {
+        ledger: this.ledger,
+        series: loaderSeries,
+        finalizer,
+        clock,
+        logger: logger.child({ service: 'loader' }),
+        monthLeaseMs: scaled(QUEUES.loader.functionTimeoutSeconds * 2),
+      },
       { timeoutEarlyInMillis: 0, beforeProcess: loaderFaults.beforeProcess },
     );
 

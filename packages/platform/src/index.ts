@@ -16,6 +16,7 @@ export * from './dynamo/tables.js';
 export * from './dynamo/version-repository.js';
 export * from './errors.js';
 export * from './history.js';
+export * from './invocation-pool.js';
 export * from './logger.js';
 export * from './ports.js';
 export * from './retry.js';

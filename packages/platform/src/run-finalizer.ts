@@ -6,7 +6,7 @@ import {
   type RunSummary,
 } from '@covid-etl/contracts';
 import { currentCostMeter } from './costs.js';
-import type { BaselineLedger, ChunkLedger, RunItem, RunLedger } from './dynamo/ledger-repository.js';
+import type { BaselineLedger, ChunkItem, ChunkLedger, RunItem, RunLedger } from './dynamo/ledger-repository.js';
 import type { VersionRepository } from './dynamo/version-repository.js';
 import type { Logger } from './logger.js';
 import { type Clock, type EventPublisher, systemClock } from './ports.js';
@@ -46,11 +46,17 @@ export class RunFinalizer {
   }
 
   /**
-   * Finishes the run if every chunk is loaded (SUCCEEDED, or PARTIAL with rejected rows).
+   * Finishes the run if every planned chunk is loaded (SUCCEEDED, or PARTIAL with rejected rows).
    * Safe to call any number of times from any worker. Returns the status it set, if any.
+   *
+   * Completion is read from the run item (its `loaded` set, see `RunLedger.recordChunkLoaded`),
+   * so a call costs at most one read (none when `known`, the run as the caller just got it back
+   * from its own update, is given). Only when the set holds every planned month are the chunks
+   * read, once, to check them and build the summary: the ledger items read per run stay linear
+   * in its chunks.
    */
-  async finishIfComplete(runId: string): Promise<RunStatus | undefined> {
-    const run = await this.deps.ledger.getRun(runId);
+  async finishIfComplete(runId: string, known?: RunItem): Promise<RunStatus | undefined> {
+    const run = known ?? (await this.deps.ledger.getRun(runId));
     if (!run) return undefined;
     if (run.status !== 'RUNNING' && run.status !== 'INCOMPLETE') {
       await this.republishOrphanedEvent(run);
@@ -59,21 +65,38 @@ export class RunFinalizer {
     if (run.dispatch !== 'SENT') return undefined;
     // Only the planned months count: a chunk item outside the plan (left by an interrupted
     // dispatch) must neither finish the run early nor add to its counts.
-    const planned = new Set(run.months);
-    const chunks = (await this.deps.ledger.listChunks(runId)).filter((chunk) => planned.has(chunk.month));
-    const loaded = chunks.filter((chunk) => chunk.stage === 'LOADED').length;
-    if (loaded < planned.size) return undefined;
-    const status: RunStatus = chunks.some((chunk) => chunk.rejected.length > 0) ? 'PARTIAL' : 'SUCCEEDED';
-    return (await this.finish(run, status)) ? status : undefined;
+    const loaded = run.loaded ?? new Set<string>();
+    if (!(run.months ?? []).every((month) => loaded.has(month))) return undefined;
+    return this.finishIfAllLoaded(run, await this.deps.ledger.listChunks(runId));
+  }
+
+  /**
+   * Finishes `run` (SUCCEEDED, or PARTIAL with rejected rows) if every planned chunk among
+   * `chunks` is LOADED. The check on the chunks themselves guards against a `loaded` set left by
+   * a chunk whose item a re-plan put back to SENT meanwhile; the watchdog calls it too, so a run
+   * whose chunks are all loaded but whose run item was never completed still finishes.
+   */
+  async finishIfAllLoaded(run: RunItem, chunks: ChunkItem[]): Promise<RunStatus | undefined> {
+    const planned = new Set(run.months ?? []);
+    const ofPlan = chunks.filter((chunk) => planned.has(chunk.month));
+    if (ofPlan.filter((chunk) => chunk.stage === 'LOADED').length < planned.size) return undefined;
+    const status: RunStatus = ofPlan.some((chunk) => chunk.rejected.length > 0) ? 'PARTIAL' : 'SUCCEEDED';
+    return (await this.finish(run, status, undefined, chunks)) ? status : undefined;
   }
 
   /**
    * Moves `run` to `status` (with `failure` for FAILED and INCOMPLETE) and publishes the
-   * outcome event. Returns false when the run was already finished by someone else.
+   * outcome event. Returns false when the run was already finished by someone else. `chunks`,
+   * when the caller has just read them, saves reading them again for the summary.
    */
-  async finish(run: RunItem, status: RunStatus, failure?: RunSummary['failure']): Promise<boolean> {
+  async finish(
+    run: RunItem,
+    status: RunStatus,
+    failure?: RunSummary['failure'],
+    chunks?: ChunkItem[],
+  ): Promise<boolean> {
     const now = this.clock.now();
-    const chunks = await this.deps.ledger.listChunks(run.runId);
+    chunks ??= await this.deps.ledger.listChunks(run.runId);
     // The summary's costs: what the run and its chunks recorded, this worker's requests not yet
     // recorded, and the outcome events: this one, which carries the summary, and any earlier one
     // (an INCOMPLETE run finishing after a replay). The writes that follow (the status change,

@@ -11,9 +11,9 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
  */
 export async function processBatch(
   event: SQSEvent,
-  processRecord: (record: SQSRecord) => Promise<void>,
+  processRecord: (record: SQSRecord, event: SQSEvent) => Promise<void>,
 ): Promise<SQSBatchResponse> {
-  const settled = await Promise.allSettled(event.Records.map((record) => processRecord(record)));
+  const settled = await Promise.allSettled(event.Records.map((record) => processRecord(record, event)));
   return {
     batchItemFailures: event.Records.filter((_record, index) => settled[index]?.status === 'rejected').map(
       (record) => ({ itemIdentifier: record.messageId }),
@@ -26,7 +26,7 @@ export async function processBatch(
  * `processBatch` over `processRecord`, with middy's early timeout (default 5 ms; tests pass 0).
  */
 export function createBatchHandler(
-  processRecord: (record: SQSRecord) => Promise<void>,
+  processRecord: (record: SQSRecord, event: SQSEvent) => Promise<void>,
   { timeoutEarlyInMillis = 5 }: { timeoutEarlyInMillis?: number } = {},
 ): MiddyfiedHandler<SQSEvent, SQSBatchResponse, Error, Context> {
   return middy<SQSEvent, SQSBatchResponse, Error, Context>({ timeoutEarlyInMillis }).handler((event) =>

@@ -1,4 +1,4 @@
-import type { SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod';
 import { recordCosts, takeCostsForWrite, withCostMeter } from './costs.js';
 import type { ChunkLedger } from './dynamo/ledger-repository.js';
@@ -35,12 +35,13 @@ interface ChunkMessage {
  * ledger item (the last error, for `etl dlq peek` and stalled-run reports), with what the
  * failed attempt cost. Each record runs in its own `CostMeter` and counts as one message received.
  */
-export function createSqsHandler<M extends ChunkMessage>({
+export function createSqsHandler<M extends ChunkMessage, P extends { leave(): void } = { leave(): void }>({
   schema,
   stage,
   ledger,
   logger,
   process,
+  pool,
   timeoutEarlyInMillis = 5,
   beforeProcess,
 }: {
@@ -48,16 +49,35 @@ export function createSqsHandler<M extends ChunkMessage>({
   stage: 'transform' | 'load';
   ledger: ChunkLedger;
   logger: Logger;
-  process: (message: M, record: SQSRecord) => Promise<void>;
+  /** Processes one record; `member` is its place in the invocation's pool, when `pool` is given. */
+  process: (message: M, record: SQSRecord, member: P | undefined) => Promise<void>;
+  /**
+   * Creates one pool per invocation (`InvocationPool`) for its `size` records: each record's
+   * `process` gets a member, which leaves the pool when the record ends without submitting.
+   */
+  pool?: (size: number) => { member(): P };
 } & SqsHandlerOptions) {
+  const pools = new WeakMap<SQSEvent, { member(): P }>();
+  const memberFor = (event: SQSEvent): P | undefined => {
+    if (!pool) return undefined;
+    let shared = pools.get(event);
+    if (!shared) {
+      shared = pool(event.Records.length);
+      pools.set(event, shared);
+    }
+    return shared.member();
+  };
   // Each record has its own cost meter (records of a batch run concurrently).
-  const handleRecord = (record: SQSRecord): Promise<void> => withCostMeter(() => handleMetered(record));
-  const handleMetered = async (record: SQSRecord): Promise<void> => {
+  const handleRecord = (record: SQSRecord, event: SQSEvent): Promise<void> => {
+    const member = memberFor(event);
+    return withCostMeter(() => handleMetered(record, member)).finally(() => member?.leave());
+  };
+  const handleMetered = async (record: SQSRecord, member: P | undefined): Promise<void> => {
     recordCosts({ sqsMessagesReceived: 1 });
     const message = parseRecord(record, schema);
     try {
       await beforeProcess?.(message, record);
-      await process(message, record);
+      await process(message, record, member);
     } catch (error) {
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       const permanent = error instanceof PermanentError;

@@ -53,6 +53,7 @@ async function dispatchedRun(months: string[], loaded: string[], rejectedIn: str
       rejected: rejectedIn.includes(month) ? [{ source: 'jhu', line: 3, reason: 'Recovered is empty' }] : [],
       dateRange: { from: `${month}-01`, to: `${month}-13` },
     });
+    await ledger.recordChunkLoaded(RUN, month);
   }
 }
 

@@ -1,6 +1,7 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type LocalTables, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { SeriesRepository, StoredRecord } from '../src/index.js';
+import { dayWritten, SeriesRepository } from '../src/index.js';
 
 let local: LocalTables;
 let series: SeriesRepository;
@@ -23,71 +24,83 @@ const t1 = new Date('2026-11-24T06:01:00.000Z');
 const t2 = new Date('2026-11-25T06:01:00.000Z');
 const day = (date: string, cases: number) => ({ date, cases, deaths: Math.floor(cases / 100), recovered: 0 });
 
-describe('SeriesRepository.write', () => {
-  it('inserts a day only when it is absent', async () => {
+const meta = (runId: string, now: Date) => ({ runId, runStartedAt: now.toISOString(), now });
+
+describe('SeriesRepository.writeChanges', () => {
+  it('writes inserts and updates with the values they replace, each with its version', async () => {
     // Prepare
-    const record = day('2020-03-01', 100);
+    const inserted = dayWritten(day('2020-03-01', 100), undefined, meta(R1, t1));
+    await series.writeChanges([inserted]);
+    const stored = (await series.getMonth('2020-03')).get('2020-03-01');
 
     // Act
-    const inserted = await series.write(record, undefined, { runId: R1, now: t1 });
-    const again = await series.write({ ...record, cases: 999 }, undefined, { runId: R2, now: t2 });
+    await series.writeChanges([dayWritten(day('2020-03-01', 150), stored, meta(R2, t2))]);
 
     // Assess
-    expect(inserted).toMatchObject({ ...record, runId: R1, change: 'inserted', before: null });
-    expect(again).toBeUndefined();
-    expect(await series.query()).toEqual([{ ...record, runId: R1, change: 'inserted', updatedAt: t1.toISOString() }]);
-  });
-
-  it('updates a day only while it still holds the values and run id that were read', async () => {
-    // Prepare
-    await series.write(day('2020-03-01', 100), undefined, { runId: R1, now: t1 });
-    const [read] = await series.query();
-    const stored = read as StoredRecord;
-
-    // Act
-    const updated = await series.write(day('2020-03-01', 150), stored, { runId: R2, now: t2 });
-    const stale = await series.write(day('2020-03-01', 175), stored, { runId: R2, now: t2 });
-    const wrongRun = await series.write(
-      day('2020-03-01', 175),
-      { ...stored, cases: 150, runId: R1 },
-      {
-        runId: R2,
-        now: t2,
-      },
-    );
-
-    // Assess
-    expect([updated !== undefined, stale, wrongRun]).toEqual([true, undefined, undefined]);
     expect(await series.query()).toEqual([
       {
         ...day('2020-03-01', 150),
         runId: R2,
         change: 'updated',
         updatedAt: t2.toISOString(),
+        runStartedAt: t2.toISOString(),
         before: { cases: 100, deaths: 1, recovered: 0, runId: R1 },
       },
     ]);
+    expect((await series.versions.history('2020-03-01')).map((v) => [v.runId, v.change])).toEqual([
+      [R1, 'inserted'],
+      [R2, 'updated'],
+    ]);
   });
 
-  it('refuses to update a day that is not stored', async () => {
+  it('writes 25 items per BatchWriteItem request: a month of changed days is 3 requests', async () => {
     // Prepare
-    const ghost: StoredRecord = { ...day('2020-03-02', 1), runId: R1, change: 'inserted', updatedAt: t1.toISOString() };
+    const days = Array.from({ length: 31 }, (_, i) =>
+      dayWritten(day(`2020-03-${String(i + 1).padStart(2, '0')}`, i), undefined, meta(R1, t1)),
+    );
+    const send = jest.spyOn(local.doc, 'send');
 
     // Act
-    const written = await series.write(day('2020-03-02', 2), ghost, { runId: R2, now: t2 });
+    const requests = await series.writeChanges(days);
 
     // Assess
-    expect(written).toBeUndefined();
-    expect(await series.query()).toEqual([]);
+    expect(requests).toBe(3);
+    expect(send.mock.calls).toHaveLength(3);
+    send.mockRestore();
+    expect(await series.query()).toHaveLength(31);
+    expect(await series.versions.changesOf(R1)).toHaveLength(31);
+  });
+
+  it('keeps each series in its own partition, the nation under US as deployed tables hold it', async () => {
+    // Prepare
+    const { dataTable } = await local.tables();
+    const nation = new SeriesRepository(local.doc, dataTable);
+    const texas = new SeriesRepository(local.doc, dataTable, { series: 'US-TX' });
+
+    // Act
+    await nation.writeChanges([dayWritten(day('2020-03-01', 100), undefined, meta(R1, t1))]);
+    await texas.writeChanges([dayWritten(day('2020-03-01', 7), undefined, meta(R1, t1))]);
+    const raw = await local.doc.send(new ScanCommand({ TableName: dataTable }));
+
+    // Assess
+    expect((await nation.query()).map((r) => r.cases)).toEqual([100]);
+    expect((await texas.query()).map((r) => r.cases)).toEqual([7]);
+    expect((await texas.versions.history('2020-03-01')).map((v) => v.after?.cases)).toEqual([7]);
+    expect((raw.Items ?? []).map((item) => `${item.pk} ${item.sk}`).sort()).toEqual([
+      `DAY#2020-03-01 ${t1.toISOString()}#${R1}`,
+      `DAY#US-TX#2020-03-01 ${t1.toISOString()}#${R1}`,
+      'US 2020-03-01',
+      'US-TX 2020-03-01',
+    ]);
   });
 });
 
 describe('SeriesRepository reads', () => {
   beforeEach(async () => {
     const dates = ['2020-04-02', '2020-03-31', '2020-04-01', '2020-02-29', '2021-01-01', '2020-03-01'];
-    for (const [index, date] of dates.entries()) {
-      await series.write(day(date, (index + 1) * 10), undefined, { runId: R1, now: t1 });
-    }
+    await series.writeChanges(
+      dates.map((date, index) => dayWritten(day(date, (index + 1) * 10), undefined, meta(R1, t1))),
+    );
   });
 
   it('queries the series in date order, optionally from and to a date (inclusive)', async () => {
@@ -109,7 +122,13 @@ describe('SeriesRepository reads', () => {
     expect(spring.map((record) => record.date)).toEqual(['2020-03-01', '2020-03-31', '2020-04-01']);
     expect(fromApril.map((record) => record.date)).toEqual(['2020-04-01', '2020-04-02', '2021-01-01']);
     expect(upToMarch.map((record) => record.date)).toEqual(['2020-02-29', '2020-03-01']);
-    expect(all[0]).toEqual({ ...day('2020-02-29', 40), runId: R1, change: 'inserted', updatedAt: t1.toISOString() });
+    expect(all[0]).toEqual({
+      ...day('2020-02-29', 40),
+      runId: R1,
+      change: 'inserted',
+      updatedAt: t1.toISOString(),
+      runStartedAt: t1.toISOString(),
+    });
   });
 
   it('reads one month by date, and nothing of the neighbouring months', async () => {

@@ -1,10 +1,13 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CapturingPublisher, type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   type DayVersion,
+  dayRemoved,
+  dayWritten,
   type LedgerRepository,
   RunFinalizer,
-  type SeriesRepository,
+  SeriesRepository,
   silentLogger,
   summarizeRevisions,
 } from '../src/index.js';
@@ -29,25 +32,27 @@ const t1 = new Date('2026-11-24T06:01:00.000Z');
 const t2 = new Date('2026-11-25T06:01:00.000Z');
 const day = (date: string, cases: number) => ({ date, cases, deaths: Math.floor(cases / 100), recovered: 0 });
 
-describe('versions of the data table', () => {
-  it('writes the version of a day again identically: one item per change, whatever the retries', async () => {
-    // Prepare
-    const written = await series.write(day('2020-03-01', 100), undefined, { runId: R1, now: t1 });
-    if (!written) throw new Error('not written');
+const meta = (runId: string, now: Date) => ({ runId, runStartedAt: now.toISOString(), now });
 
-    // Act
-    await series.recordVersion(written);
-    await series.recordVersion(written);
-    const [stored] = await series.query();
+describe('versions of the data table', () => {
+  it('keys a version by its day and run: writing a change again, at another time, makes no second one', async () => {
+    // Prepare
+    const first = dayWritten(day('2020-03-01', 100), undefined, meta(R1, t1));
+    const later = dayWritten(day('2020-03-01', 100), undefined, { ...meta(R1, t1), now: t2 });
+
+    // Act: the same change written by two deliveries, then its version again from the stored day.
+    await series.writeChanges([first]);
+    await series.writeChanges([later]);
+    const stored = (await series.getMonth('2020-03')).get('2020-03-01');
     if (!stored) throw new Error('not stored');
-    await series.recordVersion(stored);
+    await series.writeChanges([], [stored]);
 
     // Assess
     expect(await series.versions.history('2020-03-01')).toEqual([
       {
         date: '2020-03-01',
         runId: R1,
-        at: t1.toISOString(),
+        at: t2.toISOString(),
         change: 'inserted',
         before: null,
         after: { cases: 100, deaths: 1, recovered: 0 },
@@ -55,18 +60,57 @@ describe('versions of the data table', () => {
     ]);
   });
 
-  it('keeps a removed day as a tombstone that reads of the series leave out', async () => {
-    // Prepare
-    const written = await series.write(day('2020-03-01', 100), undefined, { runId: R1, now: t1 });
-    if (!written) throw new Error('not written');
+  it('still reads versions stored before their key was the run start time (keyed by updatedAt)', async () => {
+    // Prepare: a day and its version as the previous loader wrote them (no runStartedAt).
+    const { dataTable } = await local.tables();
+    const old = new SeriesRepository(local.doc, dataTable);
+    const item = {
+      ...day('2020-03-01', 100),
+      runId: R1,
+      change: 'inserted',
+      updatedAt: t1.toISOString(),
+      before: null,
+    };
+    await local.doc.send(new PutCommand({ TableName: dataTable, Item: { pk: 'US', sk: '2020-03-01', ...item } }));
+    await local.doc.send(
+      new PutCommand({
+        TableName: dataTable,
+        Item: {
+          pk: 'DAY#2020-03-01',
+          sk: `${t1.toISOString()}#${R1}`,
+          vrun: R1,
+          vdate: '2020-03-01',
+          date: '2020-03-01',
+          runId: R1,
+          at: t1.toISOString(),
+          change: 'inserted',
+          before: null,
+          after: { cases: 100, deaths: 1, recovered: 0 },
+        },
+      }),
+    );
+    const stored = (await old.getMonth('2020-03')).get('2020-03-01');
+    if (!stored) throw new Error('not stored');
 
-    // Act
-    const removed = await series.remove(written, { runId: R2, now: t2 });
-    const again = await series.remove(written, { runId: R2, now: t2 });
-    if (removed) await series.recordVersion(removed);
+    // Act: a newer run updates it; the old change's version is written again from its day.
+    await old.writeChanges([dayWritten(day('2020-03-01', 150), stored, meta(R2, t2))], [stored]);
 
     // Assess
-    expect(again).toBeUndefined();
+    expect((await old.versions.history('2020-03-01')).map((v) => [v.runId, v.change, v.after?.cases])).toEqual([
+      [R1, 'inserted', 100],
+      [R2, 'updated', 150],
+    ]);
+  });
+
+  it('keeps a removed day as a tombstone that reads of the series leave out', async () => {
+    // Prepare
+    const written = dayWritten(day('2020-03-01', 100), undefined, meta(R1, t1));
+    await series.writeChanges([written]);
+
+    // Act
+    await series.writeChanges([dayRemoved(written, meta(R2, t2))]);
+
+    // Assess
     expect(await series.query()).toEqual([]);
     expect((await series.getMonth('2020-03')).get('2020-03-01')).toMatchObject({ removed: true, runId: R2 });
     expect(await series.versions.changesOf(R2)).toEqual([
@@ -128,9 +172,9 @@ describe('RunFinalizer with versions', () => {
 
   it("puts the run's revised days in its summary", async () => {
     // Prepare
-    const stored = await series.write(day('2020-03-01', 100), undefined, { runId: R1, now: t1 });
-    const updated = await series.write(day('2020-03-01', 150), stored, { runId: R2, now: t2 });
-    if (updated) await series.recordVersion(updated);
+    const stored = dayWritten(day('2020-03-01', 100), undefined, meta(R1, t1));
+    await series.writeChanges([stored]);
+    await series.writeChanges([dayWritten(day('2020-03-01', 150), stored, meta(R2, t2))]);
 
     // Act
     const run = await finish(series.versions);

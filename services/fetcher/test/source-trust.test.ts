@@ -9,6 +9,7 @@ import { DEFAULT_SOURCE_URLS, type RunStatus, type SourceId, TransformChunkMessa
 import { transformChunk } from '@covid-etl/core';
 import {
   createLogger,
+  dayWritten,
   HeldRunRepository,
   type LedgerRepository,
   type MessageSender,
@@ -100,19 +101,22 @@ async function loadSent(runId: string): Promise<void> {
     const stored = await series.getMonth(chunk.month);
     let inserted = 0;
     let updated = 0;
+    const changed = [];
     for (const record of records) {
       const previous = stored.get(record.date);
       if (previous && previous.cases === record.cases && previous.deaths === record.deaths) continue;
-      await series.write(record, previous, { runId, now: clock.now() });
+      changed.push(dayWritten(record, previous, { runId, runStartedAt: clock.now().toISOString(), now: clock.now() }));
       if (previous) updated += 1;
       else inserted += 1;
     }
+    await series.writeChanges(changed);
     await ledger.markChunkLoaded(runId, chunk.month, {
       counts: { inserted, updated, unchanged: records.length - inserted - updated },
       rejected: [],
       dateRange: null,
     });
     await ledger.putMonthState({ month: chunk.month, hash: chunk.hash, records: records.length, runId });
+    await ledger.recordChunkLoaded(runId, chunk.month);
   }
   await deps.finalizer.finishIfComplete(runId);
 }

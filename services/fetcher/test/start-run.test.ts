@@ -150,7 +150,7 @@ async function loadChunks(runId: string, months: string[]) {
       dateRange: null,
     });
     await ledger.putMonthState({ month, hash: chunk?.hash ?? '', records: 30, runId });
-    await deps.finalizer.finishIfComplete(runId);
+    await deps.finalizer.finishIfComplete(runId, await ledger.recordChunkLoaded(runId, month));
   }
 }
 

@@ -1,5 +1,5 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { EnvVar } from '@covid-etl/contracts';
+import { EnvVar, QUEUES } from '@covid-etl/contracts';
 import {
   assertNoFaultInjection,
   createDocumentClient,
@@ -33,4 +33,6 @@ export const handler = createHandler({
   finalizer: new RunFinalizer({ ledger, events, logger, versions: series.versions }),
   clock: systemClock,
   logger,
+  // Longer than one invocation can write, so that only a crashed holder's lease runs out.
+  monthLeaseMs: QUEUES.loader.functionTimeoutSeconds * 2 * 1000,
 });

@@ -1,5 +1,12 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { LoadChunkMessage } from '@covid-etl/contracts';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -75,13 +82,17 @@ describe('deployed loader handler (handler.ts)', () => {
     // Prepare: a one-chunk run; the chunk reads as TRANSFORMED first, LOADED once marked.
     dynamo.on(GetCommand, { TableName: LEDGER_TABLE, Key: { pk: `RUN#${RUN}`, sk: 'RUN' } }).resolves({ Item: run });
     dynamo.on(GetCommand, { Key: { sk: 'CHUNK#2020-03' } }).resolves({ Item: { ...chunk, stage: 'TRANSFORMED' } });
-    dynamo.on(GetCommand, { Key: { pk: 'MONTH' } }).resolves({});
     dynamo.on(QueryCommand, { TableName: DATA_TABLE }).resolves({ Items: [] });
     dynamo
       .on(QueryCommand, { TableName: LEDGER_TABLE })
       .resolves({ Items: [{ ...chunk, stage: 'LOADED', counts: {} }] });
     dynamo.on(PutCommand).resolves({});
+    dynamo.on(BatchWriteCommand).resolves({});
     dynamo.on(UpdateCommand).resolves({});
+    // Counting the chunk on its run answers the run as it is after the change.
+    dynamo
+      .on(UpdateCommand, { Key: { pk: `RUN#${RUN}`, sk: 'RUN' }, UpdateExpression: 'ADD loaded :month' })
+      .resolves({ Attributes: { ...run, loaded: new Set(['2020-03']) } });
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
 
     // Act
@@ -90,18 +101,24 @@ describe('deployed loader handler (handler.ts)', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     const dataWrites = dynamo
-      .commandCalls(PutCommand)
-      .map((call) => call.args[0].input)
-      .filter((input) => input.TableName === DATA_TABLE);
-    const dayWrites = dataWrites.filter((input) => input.Item?.pk === 'US');
-    expect(dayWrites.map((input) => input.Item?.sk).sort()).toEqual(['2020-03-01', '2020-03-02']);
-    expect(dayWrites.every((input) => input.ConditionExpression === 'attribute_not_exists(pk)')).toBe(true);
-    // One version item per inserted day, in the same table, indexed by run.
-    const versionWrites = dataWrites.filter((input) => input.Item?.pk !== 'US').map((input) => input.Item);
-    expect(versionWrites.map((item) => [item?.pk, item?.vrun, item?.vdate, item?.before]).sort()).toEqual([
-      ['DAY#2020-03-01', RUN, '2020-03-01', null],
-      ['DAY#2020-03-02', RUN, '2020-03-02', null],
+      .commandCalls(BatchWriteCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.[DATA_TABLE] ?? [])
+      .map((request) => request.PutRequest?.Item);
+    expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(1);
+    const dayWrites = dataWrites.filter((item) => item?.pk === 'US');
+    expect(dayWrites.map((item) => item?.sk).sort()).toEqual(['2020-03-01', '2020-03-02']);
+    // One version item per inserted day, in the same table, indexed by run, keyed by the run's start.
+    const versionWrites = dataWrites.filter((item) => item?.pk !== 'US');
+    expect(versionWrites.map((item) => [item?.pk, item?.sk, item?.vrun, item?.vdate, item?.before]).sort()).toEqual([
+      ['DAY#2020-03-01', `${run.startedAt}#${RUN}`, RUN, '2020-03-01', null],
+      ['DAY#2020-03-02', `${run.startedAt}#${RUN}`, RUN, '2020-03-02', null],
     ]);
+    // The month's lease is taken before the writes, in the ledger.
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: LEDGER_TABLE,
+      Key: { pk: 'MONTH', sk: '2020-03' },
+      UpdateExpression: 'SET leaseRun = :run, leaseUntil = :until',
+    });
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: LEDGER_TABLE,
       Key: { pk: `RUN#${RUN}`, sk: 'CHUNK#2020-03' },

@@ -82,16 +82,19 @@ async function dispatchedRun(runId: string, months: string[]) {
   for (const month of months) await ledger.markChunkTransformed(runId, month, []);
 }
 
-/** Wraps `series.write` so that every write after the first `okWrites` throws, like a dying Lambda. */
-function crashingSeries(okWrites: number) {
+/**
+ * Wraps `series.writeBatch` so that every BatchWriteItem request after the first `okBatches`
+ * throws, like a dying Lambda (25 items a request: a day and its version are 2).
+ */
+function crashingSeries(okBatches: number) {
   let calls = 0;
   let armed = true;
   const inFlight: Promise<unknown>[] = [];
-  const original = series.write.bind(series);
+  const original = series.writeBatch.bind(series);
   const crashing = Object.create(series) as SeriesRepository;
-  crashing.write = (...args) => {
+  crashing.writeBatch = (...args) => {
     calls += 1;
-    if (armed && calls > okWrites) return Promise.reject(new Error('Lambda died mid-chunk'));
+    if (armed && calls > okBatches) return Promise.reject(new Error('Lambda died mid-chunk'));
     const write = original(...args);
     inFlight.push(write);
     return write;
@@ -207,7 +210,7 @@ describe('loadMonthChunk', () => {
     // Prepare
     await dispatchedRun(R1, ['2020-03']);
     const march = message(R1, '2020-03', days('2020-03', 31));
-    const crash = crashingSeries(12);
+    const crash = crashingSeries(1);
 
     // Act
     await expect(loadMonthChunk(march, deps({ series: crash.series }))).rejects.toThrow('Lambda died mid-chunk');
@@ -217,7 +220,7 @@ describe('loadMonthChunk', () => {
     await loadMonthChunk(march, deps({ series: crash.series }));
 
     // Assess
-    expect(halfDone).toBe(12);
+    expect(halfDone).toBe(13);
     expect((await ledger.getChunk(R1, '2020-03'))?.counts).toEqual({ inserted: 31, updated: 0, unchanged: 0 });
     expect(await series.query()).toHaveLength(31);
     expect(completedEvents()).toHaveLength(1);
@@ -230,7 +233,7 @@ describe('loadMonthChunk', () => {
     await loadMonthChunk(message(R1, '2020-04', days('2020-04', 29)), deps());
     await dispatchedRun(R2, ['2020-04']);
     const revised = message(R2, '2020-04', days('2020-04', 30, 500), { hash: HASH_2 });
-    const crash = crashingSeries(10);
+    const crash = crashingSeries(1);
 
     // Act
     await expect(loadMonthChunk(revised, deps({ series: crash.series }))).rejects.toThrow('Lambda died mid-chunk');
@@ -272,8 +275,8 @@ describe('loadMonthChunk', () => {
     await dispatchedRun(R1, ['2020-03']);
     await loadMonthChunk(message(R1, '2020-03', days('2020-03', 31)), deps());
     await dispatchedRun(R2, ['2020-03']);
-    const write = jest.spyOn(series, 'write');
-    const read = jest.spyOn(series, 'getMonth');
+    const write = jest.spyOn(series, 'writeChanges');
+    const read = jest.spyOn(series, 'getDays');
 
     // Act
     await loadMonthChunk(message(R2, '2020-03', days('2020-03', 31)), deps());

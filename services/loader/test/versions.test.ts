@@ -69,13 +69,17 @@ async function dispatchedRun(runId: string) {
   await ledger.markDispatched(runId);
 }
 
-/** A series whose `method` dies (throws) on every call after the first `ok` calls, until disarmed. */
-function dying(method: 'write' | 'recordVersion', ok: number) {
+/**
+ * A series whose BatchWriteItem requests die (throw) after the first `ok` ones, until disarmed.
+ * A day's items go day, version, day, version…, 25 to a request: with `ok` = 1, 13 days are
+ * written and the 13th without its version.
+ */
+function dying(ok: number) {
   let calls = 0;
   let armed = true;
   const wrapped = Object.create(series) as SeriesRepository;
-  const original = (series[method] as (...args: unknown[]) => Promise<unknown>).bind(series);
-  (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+  const original = series.writeBatch.bind(series);
+  wrapped.writeBatch = (...args) => {
     calls += 1;
     if (armed && calls > ok) return Promise.reject(new Error('Lambda died'));
     return original(...args);
@@ -130,13 +134,13 @@ describe('version items written by the loader', () => {
   });
 
   it('writes the missing version, and only one, when the loader dies between a day and its version', async () => {
-    // Prepare: the version write dies after 3 versions, so the 4th day is written without its version.
+    // Prepare: the second request dies, so the 13th day is written without its version.
     await dispatchedRun(R1);
     const march = message(
       R1,
-      Array.from({ length: 10 }, (_, i) => day(`2020-03-${String(i + 1).padStart(2, '0')}`, 100 + i)),
+      Array.from({ length: 31 }, (_, i) => day(`2020-03-${String(i + 1).padStart(2, '0')}`, 100 + i)),
     );
-    const crash = dying('recordVersion', 3);
+    const crash = dying(1);
 
     // Act
     await expect(loadMonthChunk(march, deps({ series: crash.series }))).rejects.toThrow('Lambda died');
@@ -147,18 +151,18 @@ describe('version items written by the loader', () => {
     await loadMonthChunk(march, deps({ series: crash.series }));
 
     // Assess
-    expect(daysAfterCrash).toBeGreaterThan(versionsAfterCrash);
-    expect(await series.versions.changesOf(R1)).toHaveLength(10);
-    for (let i = 1; i <= 10; i += 1) {
+    expect([daysAfterCrash, versionsAfterCrash]).toEqual([13, 12]);
+    expect(await series.versions.changesOf(R1)).toHaveLength(31);
+    for (let i = 1; i <= 31; i += 1) {
       expect(await series.versions.history(`2020-03-${String(i).padStart(2, '0')}`)).toHaveLength(1);
     }
-    expect((await ledger.getChunk(R1, '2020-03'))?.counts).toEqual({ inserted: 10, updated: 0, unchanged: 0 });
+    expect((await ledger.getChunk(R1, '2020-03'))?.counts).toEqual({ inserted: 31, updated: 0, unchanged: 0 });
   });
 
   it('never makes a second version when a revised chunk dies mid-way and is redelivered', async () => {
     // Prepare
     await dispatchedRun(R1);
-    const first = Array.from({ length: 10 }, (_, i) => day(`2020-03-${String(i + 1).padStart(2, '0')}`, 100 + i));
+    const first = Array.from({ length: 31 }, (_, i) => day(`2020-03-${String(i + 1).padStart(2, '0')}`, 100 + i));
     await loadMonthChunk(message(R1, first), deps());
     clock.advance(60_000);
     await dispatchedRun(R2);
@@ -166,7 +170,7 @@ describe('version items written by the loader', () => {
       R2,
       first.map((record) => ({ ...record, cases: record.cases + 1000 })),
     );
-    const crash = dying('write', 4);
+    const crash = dying(1);
 
     // Act
     await expect(loadMonthChunk(revised, deps({ series: crash.series }))).rejects.toThrow('Lambda died');
@@ -176,9 +180,11 @@ describe('version items written by the loader', () => {
     await loadMonthChunk(revised, deps({ series: crash.series }));
 
     // Assess
-    expect(await series.versions.changesOf(R2)).toHaveLength(10);
-    expect((await series.versions.history('2020-03-01')).map((v) => v.runId)).toEqual([R1, R2]);
-    expect((await ledger.getChunk(R2, '2020-03'))?.counts).toEqual({ inserted: 0, updated: 10, unchanged: 0 });
+    expect(await series.versions.changesOf(R2)).toHaveLength(31);
+    for (const date of ['2020-03-01', '2020-03-13', '2020-03-31']) {
+      expect((await series.versions.history(date)).map((v) => v.runId)).toEqual([R1, R2]);
+    }
+    expect((await ledger.getChunk(R2, '2020-03'))?.counts).toEqual({ inserted: 0, updated: 31, unchanged: 0 });
   });
 
   it('removes days of a revert as tombstones with a version, counted as deleted once', async () => {

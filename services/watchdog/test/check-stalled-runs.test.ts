@@ -70,6 +70,7 @@ async function loadChunk(runId: string, month: string) {
     rejected: [],
     dateRange: { from: `${month}-01`, to: `${month}-30` },
   });
+  await ledger.recordChunkLoaded(runId, month);
 }
 
 describe('checkStalledRuns', () => {

@@ -1,6 +1,14 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SourceId, SourceIdentity } from '@covid-etl/contracts';
+import { isConditionalCheckFailed } from './client.js';
 import { LedgerTable, type MonthState, type SourceBaseline, stripKeys } from './ledger-items.js';
+
+/** A month item holds a lease (below) before any load, and a state only after a successful one. */
+const monthStateOf = (item: Record<string, unknown>): MonthState | undefined => {
+  if (typeof item.hash !== 'string') return undefined;
+  const { leaseRun: _run, leaseUntil: _until, ...state } = stripKeys<MonthState & Record<string, unknown>>(item);
+  return state;
+};
 
 /** What the last successful loads saw: each month's content hash and each source's identity. */
 export class DynamoBaselineLedger extends LedgerTable {
@@ -12,17 +20,71 @@ export class DynamoBaselineLedger extends LedgerTable {
       ExpressionAttributeValues: { ':pk': 'MONTH' },
       ConsistentRead: true,
     });
-    return new Map(items.map((item) => [String(item.sk), stripKeys<MonthState>(item)]));
+    const states = new Map<string, MonthState>();
+    for (const item of items) {
+      const state = monthStateOf(item);
+      if (state) states.set(String(item.sk), state);
+    }
+    return states;
   }
 
   async getMonthState(month: string): Promise<MonthState | undefined> {
     const response = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: 'MONTH', sk: month }, ConsistentRead: true }),
     );
-    return response.Item ? stripKeys<MonthState>(response.Item) : undefined;
+    return response.Item ? monthStateOf(response.Item) : undefined;
   }
 
-  /** Records a month as loaded successfully with this content hash. */
+  /**
+   * Takes the month's load lease for `runId` until `until` (epoch ms), and returns the month's
+   * state in the same request: one conditional UpdateItem on the month item, which holds while
+   * no other run's lease is live (the same run may take it again: a redelivery). Returns
+   * `held` when another run holds it: that run is loading the month, so the caller retries
+   * later. The loader's writes are unconditional batches, so this lease is what keeps two runs
+   * from writing the same days at once. `putMonthState` (a successful load) and `releaseMonth`
+   * give it back; a crashed holder's lease runs out.
+   */
+  async leaseMonth(
+    month: string,
+    runId: string,
+    { now, until }: { now: number; until: number },
+  ): Promise<{ state: MonthState | undefined } | 'held'> {
+    try {
+      const response = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: 'MONTH', sk: month },
+          UpdateExpression: 'SET leaseRun = :run, leaseUntil = :until',
+          ConditionExpression: 'attribute_not_exists(leaseRun) OR leaseRun = :run OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':run': runId, ':until': until, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { state: response.Attributes ? monthStateOf(response.Attributes) : undefined };
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return 'held';
+      throw error;
+    }
+  }
+
+  /** Gives the month's lease back if `runId` holds it (a load that leaves the month state as it was). */
+  async releaseMonth(month: string, runId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: 'MONTH', sk: month },
+          UpdateExpression: 'REMOVE leaseRun, leaseUntil',
+          ConditionExpression: 'leaseRun = :run',
+          ExpressionAttributeValues: { ':run': runId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  /** Records a month as loaded successfully with this content hash (and gives its lease back). */
   async putMonthState(state: MonthState): Promise<void> {
     await this.doc.send(
       new PutCommand({ TableName: this.tableName, Item: { pk: 'MONTH', sk: state.month, ...state } }),

@@ -38,6 +38,11 @@ export interface RunItem {
   sources: SourceIdentity[];
   /** Months sent as chunks. */
   months: string[];
+  /**
+   * Months whose chunk is loaded and counted on the run (a string set, added to once per month
+   * by the loader): the run is complete when it holds every planned month.
+   */
+  loaded?: Set<string>;
   /** Months skipped because their hash equals the last successful load, and their record count. */
   skipped: { months: number; records: number };
   summary?: RunSummary;

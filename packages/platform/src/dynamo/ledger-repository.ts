@@ -42,6 +42,8 @@ export interface RunLedger {
   ): Promise<void>;
   /** Marks the run dispatched and adds `costs` (the fetcher's, see `costs.ts`). */
   markDispatched(runId: string, costs?: Partial<CostCounts>): Promise<void>;
+  /** Adds a loaded month to its run once; the run after the change, or undefined when already counted. */
+  recordChunkLoaded(runId: string, month: string): Promise<RunItem | undefined>;
   finishRun(
     runId: string,
     outcome: { status: RunStatus; summary: RunSummary; detailType: EventDetailType; leaseUntil: number },
@@ -85,6 +87,13 @@ export interface BaselineLedger {
   getMonthStates(): Promise<Map<string, MonthState>>;
   getMonthState(month: string): Promise<MonthState | undefined>;
   putMonthState(state: MonthState): Promise<void>;
+  /** Takes a month's load lease for a run and returns its state; `held` while another run holds it. */
+  leaseMonth(
+    month: string,
+    runId: string,
+    lease: { now: number; until: number },
+  ): Promise<{ state: MonthState | undefined } | 'held'>;
+  releaseMonth(month: string, runId: string): Promise<void>;
   getSourceBaseline(id: SourceId, urlKey: string): Promise<SourceBaseline | undefined>;
   listSourceBaselines(): Promise<SourceBaseline[]>;
   putSourceBaselines(runId: string, sources: SourceIdentity[]): Promise<void>;
@@ -144,6 +153,9 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   markDispatched(...args: Parameters<RunLedger['markDispatched']>) {
     return this.runs.markDispatched(...args);
   }
+  recordChunkLoaded(...args: Parameters<RunLedger['recordChunkLoaded']>) {
+    return this.runs.recordChunkLoaded(...args);
+  }
   finishRun(...args: Parameters<RunLedger['finishRun']>) {
     return this.runs.finishRun(...args);
   }
@@ -181,6 +193,12 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   putMonthState(...args: Parameters<BaselineLedger['putMonthState']>) {
     return this.baselines.putMonthState(...args);
+  }
+  leaseMonth(...args: Parameters<BaselineLedger['leaseMonth']>) {
+    return this.baselines.leaseMonth(...args);
+  }
+  releaseMonth(...args: Parameters<BaselineLedger['releaseMonth']>) {
+    return this.baselines.releaseMonth(...args);
   }
   getSourceBaseline(...args: Parameters<BaselineLedger['getSourceBaseline']>) {
     return this.baselines.getSourceBaseline(...args);

@@ -156,7 +156,8 @@ export class DynamoRunLedger extends LedgerTable {
       new UpdateCommand({
         TableName: this.tableName,
         Key: runKey(runId),
-        UpdateExpression: 'SET sources = :sources, months = :months, skipped = :skipped',
+        // A new plan starts its completion accounting afresh: its chunk items are put back to SENT below.
+        UpdateExpression: 'SET sources = :sources, months = :months, skipped = :skipped REMOVE loaded',
         ExpressionAttributeValues: { ':sources': plan.sources, ':months': plan.months, ':skipped': plan.skipped },
       }),
     );
@@ -178,6 +179,32 @@ export class DynamoRunLedger extends LedgerTable {
         return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
       });
       if (left.length > 0) throw new TransientError(`BatchWriteItem left ${left.length} chunk item(s) unprocessed`);
+    }
+  }
+
+  /**
+   * Counts a loaded chunk on its run: adds `month` to the run's `loaded` set, once (conditional
+   * on the month not being in it), and returns the run as it is after the change, so the caller
+   * knows whether every planned month is loaded without another read. Returns undefined when the
+   * month was already counted (a redelivery, or a retry after a crash between the chunk's mark
+   * and this update) or the run is unknown: the caller then reads the run to decide.
+   */
+  async recordChunkLoaded(runId: string, month: string): Promise<RunItem | undefined> {
+    try {
+      const response = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: 'ADD loaded :month',
+          ConditionExpression: 'attribute_exists(pk) AND NOT contains(loaded, :m)',
+          ExpressionAttributeValues: { ':month': new Set([month]), ':m': month },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return response.Attributes ? stripKeys<RunItem>(response.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
     }
   }
 

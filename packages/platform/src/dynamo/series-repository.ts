@@ -1,8 +1,14 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { SeriesRecord } from '@covid-etl/contracts';
-import { isConditionalCheckFailed } from './client.js';
-import { SERIES_PARTITION } from './tables.js';
-import { type DayValues, type DayVersion, VersionRepository, versionOfDay } from './version-repository.js';
+import { TransientError } from '../errors.js';
+import { chunksOf, retryPending } from '../retry.js';
+import { NATIONAL_SERIES } from './tables.js';
+import { type DayValues, VersionRepository, versionItem } from './version-repository.js';
 
 /** What this run did to a stored day (`deleted`: a revert removed a day its run had inserted). */
 export type RecordChange = 'inserted' | 'updated' | 'deleted';
@@ -12,114 +18,142 @@ export interface StoredRecord extends SeriesRecord {
   runId: string;
   change: RecordChange;
   updatedAt: string;
+  /**
+   * The start time of the run that made the change: with the run id, the sort key of the
+   * change's version item, so every delivery of a chunk writes the same version item. Absent on
+   * days written before it existed (their version is keyed by `updatedAt`).
+   */
+  runStartedAt?: string;
   /** What the day held before that change (null or absent: it did not exist). */
   before?: (DayValues & { runId: string }) | null;
   /** A removed day (kept as a tombstone so its removal is versioned like any change). */
   removed?: boolean;
 }
 
+/** Who makes a change and when: the run (its id and start time) and the write time. */
+export interface ChangeMeta {
+  runId: string;
+  runStartedAt: string;
+  now: Date;
+}
+
+/** Items of one BatchWriteItem request (the DynamoDB limit). */
+export const BATCH_WRITE_ITEMS = 25;
+/** BatchWriteItem requests in flight at once. */
+const BATCH_WRITE_CONCURRENCY = 4;
+
 /**
- * The data table: the national series, one item per day (`pk` = US, `sk` = date).
- * Writes are conditional on the values the caller read, so a concurrent change is detected
- * instead of overwritten, and every item remembers which run last changed it and how, which
- * lets a redelivered chunk be counted exactly.
+ * The day that writing `record` over `previous` (the stored day, if any) makes: inserted, or
+ * updated with the values it replaces kept in `before`, so its version can be written again at
+ * any time, identically.
+ */
+export function dayWritten(record: SeriesRecord, previous: StoredRecord | undefined, meta: ChangeMeta): StoredRecord {
+  const live = previous && !previous.removed ? previous : undefined;
+  return {
+    date: record.date,
+    cases: record.cases,
+    deaths: record.deaths,
+    recovered: record.recovered,
+    runId: meta.runId,
+    change: live ? 'updated' : 'inserted',
+    updatedAt: meta.now.toISOString(),
+    runStartedAt: meta.runStartedAt,
+    before: live ? priorOf(live) : null,
+  };
+}
+
+/**
+ * The tombstone that removing `previous` makes (a revert of the run that inserted it): it keeps
+ * what it replaced, so the removal has a version like any other change.
+ */
+export function dayRemoved(previous: StoredRecord, meta: ChangeMeta): StoredRecord {
+  return {
+    date: previous.date,
+    cases: previous.cases,
+    deaths: previous.deaths,
+    recovered: previous.recovered,
+    runId: meta.runId,
+    change: 'deleted',
+    updatedAt: meta.now.toISOString(),
+    runStartedAt: meta.runStartedAt,
+    before: priorOf(previous),
+    removed: true,
+  };
+}
+
+/**
+ * The data table: one series, one item per day (`pk` = the series key, `NATIONAL_SERIES` by
+ * default, `sk` = date), and one version item per change of a day (see VersionRepository).
+ * Every day remembers which run last changed it and how, which lets a redelivered chunk be
+ * counted exactly. Writes are BatchWriteItem (unconditional): the loader decides them from one
+ * strongly consistent read and a month lease in the ledger keeps other runs off the month.
  */
 export class SeriesRepository {
   /** The versions of every change (same table, see VersionRepository). */
   readonly versions: VersionRepository;
+  /** The series key: its days' partition. */
+  readonly series: string;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    { series = NATIONAL_SERIES }: { series?: string } = {},
   ) {
-    this.versions = new VersionRepository(doc, tableName);
+    this.series = series;
+    this.versions = new VersionRepository(doc, tableName, { series });
   }
 
   /** The stored days of one month (`YYYY-MM`), by date, removed days included; a strongly consistent read. */
   async getMonth(month: string): Promise<Map<string, StoredRecord>> {
+    return this.getDays({ from: `${month}-01`, to: `${month}-31` });
+  }
+
+  /**
+   * The stored days from `from` to `to` (inclusive), by date, removed days included: one
+   * strongly consistent Query (paginated past 1 MB).
+   */
+  async getDays({ from, to }: { from: string; to: string }): Promise<Map<string, StoredRecord>> {
     const items = await this.queryAll({
       TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :month)',
-      ExpressionAttributeValues: { ':pk': SERIES_PARTITION, ':month': `${month}-` },
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': this.series, ':from': from, ':to': to },
       ConsistentRead: true,
     });
     return new Map(items.map((item) => [item.date, item]));
   }
 
   /**
-   * Writes `record` if the stored item still equals `previous` (or, with no previous, does
-   * not exist). Returns the stored day as written, or undefined when the condition failed:
-   * somebody changed the day meanwhile, re-read it and decide again. Nothing is written when
-   * the condition fails. The item keeps the values it replaces (`before`), so its version can
-   * be written (`recordVersion`) again at any time, identically.
+   * Writes changed days, each with its version item, and the version items alone of
+   * `versionsOnly` (days already stored as they are), in BatchWriteItem requests of 25 items
+   * (unprocessed items retried with backoff). Unconditional and idempotent: writing the same
+   * changes again writes the same items under the same keys. Returns the number of requests.
    */
-  async write(
-    record: SeriesRecord,
-    previous: StoredRecord | undefined,
-    meta: { runId: string; now: Date },
-  ): Promise<StoredRecord | undefined> {
-    const live = previous && !previous.removed ? previous : undefined;
-    const stored: StoredRecord = {
-      ...record,
-      runId: meta.runId,
-      change: live ? 'updated' : 'inserted',
-      updatedAt: meta.now.toISOString(),
-      before: live ? priorOf(live) : null,
-    };
-    return (await this.put(stored, previous)) ? stored : undefined;
+  async writeChanges(days: readonly StoredRecord[], versionsOnly: readonly StoredRecord[] = []): Promise<number> {
+    const items = [
+      ...days.flatMap((day) => [{ pk: this.series, sk: day.date, ...day }, versionItem(day, this.series)]),
+      ...versionsOnly.map((day) => versionItem(day, this.series)),
+    ];
+    const batches = chunksOf(items, BATCH_WRITE_ITEMS);
+    const requests = batches.length;
+    const workers = Array.from({ length: Math.min(BATCH_WRITE_CONCURRENCY, batches.length) }, async () => {
+      for (let batch = batches.shift(); batch; batch = batches.shift()) await this.writeBatch(batch);
+    });
+    // Every request settles before a failure is reported: none is still in flight afterwards.
+    const settled = await Promise.allSettled(workers);
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    return requests;
   }
 
-  /**
-   * Removes a day (a revert of the run that inserted it) if it still equals `previous`: the
-   * item stays as a tombstone (`removed`) holding what it replaced, so the removal has a
-   * version like any other change. Returns the tombstone, or undefined when the condition failed.
-   */
-  async remove(previous: StoredRecord, meta: { runId: string; now: Date }): Promise<StoredRecord | undefined> {
-    const stored: StoredRecord = {
-      date: previous.date,
-      cases: previous.cases,
-      deaths: previous.deaths,
-      recovered: previous.recovered,
-      runId: meta.runId,
-      change: 'deleted',
-      updatedAt: meta.now.toISOString(),
-      before: priorOf(previous),
-      removed: true,
-    };
-    return (await this.put(stored, previous)) ? stored : undefined;
-  }
-
-  /** Writes the version of a stored day's last change (idempotent: same key, same content). */
-  async recordVersion(day: StoredRecord): Promise<DayVersion> {
-    const version = versionOfDay(day);
-    await this.versions.put(version);
-    return version;
-  }
-
-  private async put(stored: StoredRecord, previous: StoredRecord | undefined): Promise<boolean> {
-    const item = { pk: SERIES_PARTITION, sk: stored.date, ...stored };
-    try {
-      await this.doc.send(
-        new PutCommand(
-          previous
-            ? {
-                TableName: this.tableName,
-                Item: item,
-                ConditionExpression: 'cases = :c AND deaths = :d AND recovered = :r AND runId = :run',
-                ExpressionAttributeValues: {
-                  ':c': previous.cases,
-                  ':d': previous.deaths,
-                  ':r': previous.recovered,
-                  ':run': previous.runId,
-                },
-              }
-            : { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
+  /** One BatchWriteItem request of at most 25 items, its unprocessed items retried with backoff. */
+  async writeBatch(items: readonly Record<string, unknown>[]): Promise<void> {
+    const requests = items.map((Item) => ({ PutRequest: { Item } }));
+    const left = await retryPending(requests, async (pending) => {
+      const response = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+      return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+    });
+    if (left.length > 0) {
+      throw new TransientError(`BatchWriteItem left ${left.length} day item(s) unprocessed; the chunk will be retried`);
     }
   }
 
@@ -130,7 +164,7 @@ export class SeriesRepository {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': SERIES_PARTITION, ':from': low, ':to': high },
+      ExpressionAttributeValues: { ':pk': this.series, ':from': low, ':to': high },
     });
     return items.filter((item) => !item.removed);
   }
@@ -164,6 +198,7 @@ function toStoredRecord(item: Record<string, unknown>): StoredRecord {
     runId: String(item.runId),
     change: item.change === 'updated' ? 'updated' : item.change === 'deleted' ? 'deleted' : 'inserted',
     updatedAt: String(item.updatedAt),
+    ...(typeof item.runStartedAt === 'string' ? { runStartedAt: item.runStartedAt } : {}),
     ...(before
       ? {
           before: {

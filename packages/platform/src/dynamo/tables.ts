@@ -1,7 +1,7 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
-/** Partition key value of the national series in the data table. */
-export const SERIES_PARTITION = 'US';
+/** The national series' key: the partition of its days in the data table (the default series). */
+export const NATIONAL_SERIES = 'US';
 
 /** The data table's index of version items by run (`vrun` = run id, `vdate` = date). */
 export const VERSIONS_BY_RUN_INDEX = 'versionsByRun';
@@ -11,9 +11,9 @@ export const RUNS_INDEX = 'byStartedAt';
 export const RUNS_PARTITION = 'RUNS';
 
 /**
- * The data table: one item per day, `pk` = `US`, `sk` = `YYYY-MM-DD`, so the whole series is
- * one Query in date order; and one version item per change of a day (`pk` = `DAY#<date>`,
- * `sk` = `<time>#<runId>`), indexed by run on `versionsByRun`. The Terraform `table` module
+ * The data table: one item per day, `pk` = the series key (`US` for the nation), `sk` =
+ * `YYYY-MM-DD`, so a whole series is one Query in date order; and one version item per change
+ * of a day (`pk` = `DAY#<date>`, `sk` = `<run start time>#<runId>`), indexed by run on `versionsByRun`. The Terraform `table` module
  * creates the same keys.
  */
 export function dataTableDefinition(tableName: string): CreateTableCommandInput {

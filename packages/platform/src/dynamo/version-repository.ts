@@ -1,7 +1,7 @@
-import { type DynamoDBDocumentClient, PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { queryAllItems } from './client.js';
 import type { RecordChange, StoredRecord } from './series-repository.js';
-import { VERSIONS_BY_RUN_INDEX } from './tables.js';
+import { NATIONAL_SERIES, VERSIONS_BY_RUN_INDEX } from './tables.js';
 
 /** The values of a day. */
 export interface DayValues {
@@ -25,8 +25,12 @@ export interface DayVersion {
   after: DayValues | null;
 }
 
-/** Partition of a day's versions in the data table. */
-export const versionPartition = (date: string) => `DAY#${date}`;
+/**
+ * Partition of a day's versions in the data table: `DAY#<date>` for the national series (the
+ * layout deployed tables hold), `DAY#<series>#<date>` for any other series.
+ */
+export const versionPartition = (date: string, series: string = NATIONAL_SERIES) =>
+  series === NATIONAL_SERIES ? `DAY#${date}` : `DAY#${series}#${date}`;
 
 /**
  * The version a stored day item records. Derived only from the item, so writing it again
@@ -45,31 +49,37 @@ export function versionOfDay(day: StoredRecord): DayVersion {
 }
 
 /**
- * The version items of the data table: `pk` = `DAY#<date>`, `sk` = `<at>#<runId>` (a day's
- * history is one Query, oldest first), and on the index `versionsByRun` `vrun` = run id,
- * `vdate` = date (a run's changes are one Query, by date). Puts are unconditional and
- * idempotent: the key and content are functions of the day item they describe.
+ * The version item of a stored day's last change. Its key is a function of the change alone:
+ * `pk` = `DAY#<date>`, `sk` = `<start time of the run>#<run id>` (one item per day and run,
+ * whatever the deliveries: two concurrent deliveries of a chunk, or a redelivery after a crash,
+ * write the same key), so a day's history reads oldest run first. Days written before the run's
+ * start time was stored keep the key they were written with (`<updatedAt>#<run id>`).
+ */
+export function versionItem(day: StoredRecord, series: string = NATIONAL_SERIES): Record<string, unknown> {
+  const version = versionOfDay(day);
+  return {
+    pk: versionPartition(day.date, series),
+    sk: `${day.runStartedAt ?? day.updatedAt}#${day.runId}`,
+    vrun: version.runId,
+    vdate: version.date,
+    ...version,
+  };
+}
+
+/**
+ * The version items of the data table (see `versionItem`; written with their days by
+ * `SeriesRepository.writeChanges`), and on the index `versionsByRun` `vrun` = run id,
+ * `vdate` = date (a run's changes are one Query, by date).
  */
 export class VersionRepository {
+  private readonly series: string;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
-
-  /** Writes (or writes again, identically) the version of one change. */
-  async put(version: DayVersion): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: versionPartition(version.date),
-          sk: `${version.at}#${version.runId}`,
-          vrun: version.runId,
-          vdate: version.date,
-          ...version,
-        },
-      }),
-    );
+    { series = NATIONAL_SERIES }: { series?: string } = {},
+  ) {
+    this.series = series;
   }
 
   /** Every version of one day, oldest first (one Query, paginated). */
@@ -77,7 +87,7 @@ export class VersionRepository {
     return this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': versionPartition(date) },
+      ExpressionAttributeValues: { ':pk': versionPartition(date, this.series) },
       ConsistentRead: true,
     });
   }

@@ -3,10 +3,14 @@ import {
   type BaselineLedger,
   type ChunkLedger,
   type Clock,
+  dayRemoved,
+  dayWritten,
+  InvocationPool,
   type Logger,
   PermanentError,
-  type RecordChange,
+  type PoolMember,
   type RunFinalizer,
+  type RunItem,
   type RunLedger,
   type SeriesRepository,
   type StoredRecord,
@@ -16,137 +20,205 @@ import {
 
 export interface LoadChunkDeps {
   ledger: RunLedger & ChunkLedger & BaselineLedger;
-  series: SeriesRepository;
+  series: Pick<SeriesRepository, 'getDays' | 'writeChanges'>;
   finalizer: RunFinalizer;
   clock: Clock;
   logger: Logger;
+  /**
+   * How long a month's load lease lasts (ms): longer than one invocation can write (the
+   * function timeout), so that only a crashed holder's lease runs out. Default 120 s.
+   */
+  monthLeaseMs?: number;
 }
 
 type LoadCounts = Omit<RunCounts, 'rejected'>;
 
-/** How often a write that lost a race is re-read and decided again. */
-const MAX_WRITE_ATTEMPTS = 3;
-/** Conditional writes in flight at once for one chunk. */
-const WRITE_CONCURRENCY = 8;
+/** A chunk whose days the pool decides and writes, with the run's start time (its versions' key). */
+export interface ChunkToWrite {
+  message: LoadChunkMessage;
+  runStartedAt: string;
+}
+
+/** The pool of one loader invocation: the days of all its chunks read with one Query and written together. */
+export type LoaderPoolMember = PoolMember<ChunkToWrite, LoadCounts>;
+
+const DEFAULT_MONTH_LEASE_MS = 120_000;
 
 const sameValues = (a: SeriesRecord, b: SeriesRecord) =>
   a.cases === b.cases && a.deaths === b.deaths && a.recovered === b.recovered;
 
+/** A pool for the `size` records of one loader invocation (see `writeChunks`). */
+export function loaderPool(size: number, deps: LoadChunkDeps): InvocationPool<ChunkToWrite, LoadCounts> {
+  return new InvocationPool(size, (chunks) => writeChunks(chunks, deps));
+}
+
 /**
  * Loads one month chunk into the data table and, when it is the run's last, finishes the run.
  *
- * Writes only days that are new or whose values changed, each conditional on the values read,
- * and one version item per change (see `writeChanged`); a revert's chunk also removes days.
- * Counts are exact under redelivery and crashes: every stored day remembers the run that last
- * changed it and how, so a day that already holds the new values counts as what *this* run
- * did to it (inserted/updated) if this run wrote it, else as unchanged. A month whose content
- * hash equals the last successful load (by another run) is skipped without reads or writes.
- * The chunk's counts are stored once (conditional), and the run's totals are summed from the
- * chunks, never incremented, so a duplicate delivery cannot count twice. A chunk of a run an
- * operator abandoned is dropped with a log line, never loaded.
+ * Per chunk, O(1) ledger requests: the run (read), the chunk (read), the month's load lease
+ * (one conditional update that also returns the month's state), the chunk's mark, the month
+ * state, and the run's count (one conditional update, see `RunLedger.recordChunkLoaded`).
+ * The days are written by the invocation's pool (`member`; alone without one): new or changed
+ * days only, with one version item each, in BatchWriteItem requests shared by every chunk of
+ * the invocation (see `writeChunks`). Counts are exact under redelivery and crashes: a day
+ * that already holds the new values counts as what *this* run did to it if this run wrote it,
+ * else as unchanged. A month whose content hash equals the last successful load (by another
+ * run) is skipped without reads or writes of the data table. A chunk of a run an operator
+ * abandoned is dropped with a log line, never loaded.
  */
-export async function loadMonthChunk(message: LoadChunkMessage, deps: LoadChunkDeps): Promise<void> {
+export async function loadMonthChunk(
+  message: LoadChunkMessage,
+  deps: LoadChunkDeps,
+  member: LoaderPoolMember = loaderPool(1, deps).member(),
+): Promise<void> {
   const { runId, month } = message;
   const log = deps.logger.child({ runId, month });
-  const run = await deps.ledger.getRun(runId);
-  if (!run) throw new PermanentError(`Run ${runId} is not in the ledger; the chunk ${month} cannot be loaded`);
-  if (run.status === 'ABANDONED') {
-    log.warn('chunk of an abandoned run dropped: nothing loaded');
-    return;
-  }
-
-  const chunk = await deps.ledger.getChunk(runId, month);
-  if (chunk?.stage === 'LOADED') {
-    log.info('chunk already loaded (duplicate delivery)');
-    // What the duplicate cost is real: added to its chunk (one more write).
-    await deps.ledger.addChunkCosts(runId, month, takeCostsForWrite());
-  } else {
-    const state = await deps.ledger.getMonthState(month);
-    let counts: LoadCounts;
-    if (
-      state &&
-      state.hash === message.hash &&
-      state.runId !== runId &&
-      message.rejected.length === 0 &&
-      !message.removed?.length
-    ) {
-      counts = { inserted: 0, updated: 0, unchanged: message.records.length };
-      log.info('month unchanged since its last successful load: skipped without writes');
+  try {
+    const run = await deps.ledger.getRun(runId);
+    if (!run) throw new PermanentError(`Run ${runId} is not in the ledger; the chunk ${month} cannot be loaded`);
+    if (run.status === 'ABANDONED') {
+      log.warn('chunk of an abandoned run dropped: nothing loaded');
+      return;
+    }
+    const chunk = await deps.ledger.getChunk(runId, month);
+    if (chunk?.stage === 'LOADED') {
+      member.leave();
+      log.info('chunk already loaded (duplicate delivery)');
+      // What the duplicate cost is real: added to its chunk (one more write), with the run count below.
+      await deps.ledger.addChunkCosts(runId, month, takeCostsForWrite({ dynamoWriteRequests: 1 }));
     } else {
-      counts = await writeChanged(message, deps);
+      await load(message, run, deps, member, log);
     }
-    if (message.rejected.length === 0) {
-      await deps.ledger.putMonthState({ month, hash: message.hash, records: message.records.length, runId });
-    }
-    const dates = [...message.records.map((record) => record.date), ...(message.removed ?? [])].sort();
-    const dateRange = dates.length ? { from: dates[0] as string, to: dates[dates.length - 1] as string } : null;
-    const marked = await deps.ledger.markChunkLoaded(runId, month, {
-      counts,
-      rejected: message.rejected,
-      dateRange,
-      costs: takeCostsForWrite(),
-    });
-    log.info({ ...counts, rejected: message.rejected.length, marked }, 'chunk loaded');
+    // Count the chunk on its run (once, whatever the deliveries): also after a duplicate
+    // delivery, which repairs a crash between the chunk's mark and this count.
+    const counted = await deps.ledger.recordChunkLoaded(runId, month);
+    await deps.finalizer.finishIfComplete(runId, counted);
+  } finally {
+    member.leave();
   }
-  await deps.finalizer.finishIfComplete(runId);
 }
 
-async function writeChanged(message: LoadChunkMessage, deps: LoadChunkDeps): Promise<LoadCounts> {
+async function load(
+  message: LoadChunkMessage,
+  run: RunItem,
+  deps: LoadChunkDeps,
+  member: LoaderPoolMember,
+  log: Logger,
+): Promise<void> {
+  const { runId, month } = message;
+  const now = deps.clock.now().getTime();
+  const lease = await deps.ledger.leaseMonth(month, runId, {
+    now,
+    until: now + (deps.monthLeaseMs ?? DEFAULT_MONTH_LEASE_MS),
+  });
+  if (lease === 'held') {
+    throw new TransientError(`Month ${month} is being loaded by another run; the chunk will be retried`);
+  }
+  const { state } = lease;
+  let counts: LoadCounts;
+  if (
+    state &&
+    state.hash === message.hash &&
+    state.runId !== runId &&
+    message.rejected.length === 0 &&
+    !message.removed?.length
+  ) {
+    member.leave();
+    counts = { inserted: 0, updated: 0, unchanged: message.records.length };
+    log.info('month unchanged since its last successful load: skipped without writes');
+  } else {
+    counts = await member.submit({ message, runStartedAt: run.startedAt });
+  }
+  if (message.rejected.length === 0) {
+    await deps.ledger.putMonthState({ month, hash: message.hash, records: message.records.length, runId });
+  } else {
+    await deps.ledger.releaseMonth(month, runId);
+  }
+  const dates = [...message.records.map((record) => record.date), ...(message.removed ?? [])].sort();
+  const dateRange = dates.length ? { from: dates[0] as string, to: dates[dates.length - 1] as string } : null;
+  const marked = await deps.ledger.markChunkLoaded(runId, month, {
+    counts,
+    rejected: message.rejected,
+    dateRange,
+    // The chunk's costs, with the run count that follows the mark.
+    costs: takeCostsForWrite({ dynamoWriteRequests: 1 }),
+  });
+  log.info({ ...counts, rejected: message.rejected.length, marked }, 'chunk loaded');
+}
+
+/**
+ * Writes the days of the chunks of one invocation: one strongly consistent Query over their
+ * months, then every new, changed or removed day with its version item in shared
+ * BatchWriteItem requests (25 items each). The writes are unconditional: the month leases keep
+ * other runs off these months, and a day already holding this run's id is this run's change
+ * from an earlier delivery (counted as such, and written again identically: same items, same
+ * keys), so a redelivery or a crash mid-way counts exactly and makes one version per change.
+ * Two deliveries of the same chunk in one invocation are decided once.
+ */
+export async function writeChunks(chunks: ChunkToWrite[], deps: LoadChunkDeps): Promise<LoadCounts[]> {
+  const months = chunks.map((chunk) => chunk.message.month).sort();
+  const stored = await deps.series.getDays({ from: `${months[0]}-01`, to: `${months.at(-1)}-31` });
+  const now = deps.clock.now();
+  const decided = new Map<string, Decision>();
+  for (const { message, runStartedAt } of chunks) {
+    const key = `${message.runId}#${message.month}`;
+    if (!decided.has(key)) decided.set(key, decide(message, stored, { runId: message.runId, runStartedAt, now }));
+  }
+  const all = [...decided.values()];
+  await deps.series.writeChanges(
+    all.flatMap((chunk) => chunk.days),
+    all.flatMap((chunk) => chunk.versionsOnly),
+  );
+  return chunks.map(({ message }) => ({ ...(decided.get(`${message.runId}#${message.month}`)?.counts as LoadCounts) }));
+}
+
+/** What loading a chunk does: the days to write, the versions to write again, the counts. */
+interface Decision {
+  counts: LoadCounts;
+  days: StoredRecord[];
+  versionsOnly: StoredRecord[];
+}
+
+/** What loading `message` over the `stored` days does. */
+function decide(
+  message: LoadChunkMessage,
+  stored: Map<string, StoredRecord>,
+  meta: { runId: string; runStartedAt: string; now: Date },
+): Decision {
   const counts: LoadCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  const { runId } = message;
-  const stored = await deps.series.getMonth(message.month);
-  const meta = () => ({ runId, now: deps.clock.now() });
-  // Every change is two writes: the day (conditional on what was read), then its version
-  // (idempotent, derived from the day item). A day already changed by this run (an earlier
-  // delivery) gets its version written again, so a crash between the two writes loses none
-  // and a redelivery makes no second one.
-  const settle = async (day: StoredRecord, change: RecordChange) => {
-    await deps.series.recordVersion(day);
+  const days: StoredRecord[] = [];
+  const versionsOnly: StoredRecord[] = [];
+  const count = (change: StoredRecord['change']) => {
     counts[change] = (counts[change] ?? 0) + 1;
   };
-  const decide = async (date: string, apply: (previous: StoredRecord | undefined) => Promise<boolean>) => {
-    let previous: StoredRecord | undefined = stored.get(date);
-    for (let attempt = 1; ; attempt += 1) {
-      if (await apply(previous)) return;
-      if (attempt >= MAX_WRITE_ATTEMPTS) {
-        throw new TransientError(`${date} kept changing under concurrent writes; the chunk will be retried`);
-      }
-      previous = (await deps.series.getMonth(message.month)).get(date);
+  for (const record of message.records) {
+    const previous = stored.get(record.date);
+    const live = previous && !previous.removed ? previous : undefined;
+    if (live && sameValues(live, record)) {
+      // Already holds these values: written by an earlier delivery of this run (its version is
+      // written again, identically, in case that delivery died before it), or unchanged.
+      if (live.runId === meta.runId) {
+        versionsOnly.push(live);
+        count(live.change);
+      } else counts.unchanged += 1;
+      continue;
     }
-  };
-  const loadOne = (record: SeriesRecord) =>
-    decide(record.date, async (previous) => {
-      const live = previous && !previous.removed ? previous : undefined;
-      if (live && sameValues(live, record)) {
-        // Already holds these values: written by an earlier delivery of this run, or unchanged.
-        if (live.runId === runId) await settle(live, live.change);
-        else counts.unchanged += 1;
-        return true;
-      }
-      const written = await deps.series.write(record, previous, meta());
-      if (written) await settle(written, written.change);
-      return written !== undefined;
-    });
-  const removeOne = (date: string) =>
-    decide(date, async (previous) => {
-      if (!previous || previous.removed) {
-        // Already gone: removed by an earlier delivery of this run, or never there.
-        if (previous?.runId === runId) await settle(previous, 'deleted');
-        else counts.unchanged += 1;
-        return true;
-      }
-      const removed = await deps.series.remove(previous, meta());
-      if (removed) await settle(removed, 'deleted');
-      return removed !== undefined;
-    });
-  // A few writes in flight at once: the day items are independent.
-  const queue: Array<() => Promise<void>> = [
-    ...message.records.map((record) => () => loadOne(record)),
-    ...(message.removed ?? []).map((date) => () => removeOne(date)),
-  ];
-  const workers = Array.from({ length: Math.min(WRITE_CONCURRENCY, queue.length) }, async () => {
-    for (let task = queue.shift(); task; task = queue.shift()) await task();
-  });
-  await Promise.all(workers);
-  return counts;
+    const day = dayWritten(record, previous, meta);
+    days.push(day);
+    count(day.change);
+  }
+  for (const date of message.removed ?? []) {
+    const previous = stored.get(date);
+    if (!previous || previous.removed) {
+      // Already gone: removed by an earlier delivery of this run, or never there.
+      if (previous?.runId === meta.runId) {
+        versionsOnly.push(previous);
+        count('deleted');
+      } else counts.unchanged += 1;
+      continue;
+    }
+    days.push(dayRemoved(previous, meta));
+    count('deleted');
+  }
+  return { counts, days, versionsOnly };
 }

@@ -22,8 +22,8 @@ export interface StalledRunsReport {
 }
 
 /**
- * The stalled-run check, run periodically: every RUNNING run older than `stallAfterMs` is
- * finished once as INCOMPLETE with reason "stalled", naming the chunks that did not finish and
+ * The stalled-run check, run periodically: every RUNNING run older than `stallAfterMs` whose
+ * planned chunks are not all loaded is finished once as INCOMPLETE with reason "stalled", naming the chunks that did not finish and
  * the queue (or DLQ) where each one is, through the same `EtlRunFailed` event as any failure.
  * The ledger's conditional status change makes the report happen exactly once; if the run
  * later completes (after a DLQ replay), the completion is announced normally. Also publishes
@@ -50,6 +50,9 @@ export async function checkStalledRuns(
     if (ageMs < deps.stallAfterMs) continue;
     const chunks = await deps.ledger.listChunks(run.runId);
     const undispatched = run.dispatch !== 'SENT';
+    // Every planned chunk loaded but the run never completed (its last loader died between the
+    // chunk's mark and the run's count, with no redelivery left): it is complete, not stalled.
+    if (!undispatched && (await deps.finalizer.finishIfAllLoaded(run, chunks))) continue;
     const reason = undispatched
       ? fetcherStoppedReason(run.runId, deps.environment)
       : describe
