@@ -117,6 +117,8 @@ export class LocalPipeline {
   readonly dynamoRequests: Record<string, number> = {};
   /** Items DynamoDB returned to this process's reads (GetItem, Query, BatchGetItem), by table. */
   readonly itemsRead: Record<string, number> = {};
+  /** DynamoDB requests made by this process, by table and operation (items read: `itemsRead`). */
+  readonly dynamoRequestsByTable: Record<string, Record<string, number>> = {};
   private readonly mappings: EventSourceMapping[];
   private readonly invokeFetcher: (input: FetcherInput) => Promise<FetcherResult>;
   private readonly watchdogDeps: Parameters<typeof checkStalledRuns>[0];
@@ -140,6 +142,11 @@ export class LocalPipeline {
       (next, context) => async (args) => {
         const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
         this.dynamoRequests[name] = (this.dynamoRequests[name] ?? 0) + 1;
+        const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
+        const requestTable = input.TableName ?? Object.keys(input.RequestItems ?? {})[0] ?? 'unknown';
+        const byTable = this.dynamoRequestsByTable[requestTable] ?? {};
+        this.dynamoRequestsByTable[requestTable] = byTable;
+        byTable[name] = (byTable[name] ?? 0) + 1;
         const result = await next(args);
         const output = result.output as { Item?: unknown; Items?: unknown[]; Responses?: Record<string, unknown[]> };
         const table = String((args.input as { TableName?: string }).TableName ?? '');

@@ -98,3 +98,57 @@ export function runItem(overrides: Partial<RunItem> = {}): RunItem {
 
 export const SHA_A = 'a'.repeat(64);
 export const SHA_B = 'b'.repeat(64);
+
+/** DynamoDB requests by table and operation, and the items each table's reads returned. */
+export interface RequestCount {
+  /** `requests[table][operation]`, e.g. `requests['data-1'].BatchWrite`. */
+  readonly requests: Record<string, Record<string, number>>;
+  /** Items returned by Get, Query and Scan requests, by table. */
+  readonly itemsRead: Record<string, number>;
+  /** All requests to `table`. */
+  total(table: string): number;
+  reset(): void;
+  /** Removes the counter from the client. */
+  stop(): void;
+}
+
+let counters = 0;
+
+/**
+ * Counts the requests a DocumentClient sends (a middleware on its stack), by table and
+ * operation, with the items its reads return: what request-count tests assert on.
+ */
+export function countRequests(doc: DynamoDBDocumentClient): RequestCount {
+  const name = `countRequests${(counters += 1)}`;
+  const requests: Record<string, Record<string, number>> = {};
+  const itemsRead: Record<string, number> = {};
+  doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+      const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
+      const tables = input.TableName ? [input.TableName] : Object.keys(input.RequestItems ?? {});
+      for (const table of tables) {
+        const byTable = (requests[table] ??= {});
+        byTable[operation] = (byTable[operation] ?? 0) + 1;
+      }
+      const result = await next(args);
+      const output = result.output as { Items?: unknown[]; Item?: unknown };
+      const read = output.Items?.length ?? (output.Item ? 1 : 0);
+      for (const table of tables) itemsRead[table] = (itemsRead[table] ?? 0) + read;
+      return result;
+    },
+    { step: 'initialize', name },
+  );
+  return {
+    requests,
+    itemsRead,
+    total: (table) => Object.values(requests[table] ?? {}).reduce((sum, n) => sum + n, 0),
+    reset() {
+      for (const key of Object.keys(requests)) delete requests[key];
+      for (const key of Object.keys(itemsRead)) delete itemsRead[key];
+    },
+    stop: () => {
+      doc.middlewareStack.remove(name);
+    },
+  };
+}

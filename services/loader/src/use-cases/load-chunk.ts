@@ -156,8 +156,14 @@ async function load(
  * Two deliveries of the same chunk in one invocation are decided once.
  */
 export async function writeChunks(chunks: ChunkToWrite[], deps: LoadChunkDeps): Promise<LoadCounts[]> {
-  const months = chunks.map((chunk) => chunk.message.month).sort();
-  const stored = await deps.series.getDays({ from: `${months[0]}-01`, to: `${months.at(-1)}-31` });
+  // Only chunks with days to load need the read (a month of one source alone joins to none).
+  const months = chunks
+    .filter(({ message }) => message.records.length > 0 || (message.removed?.length ?? 0) > 0)
+    .map(({ message }) => message.month)
+    .sort();
+  const stored = months.length
+    ? await deps.series.getDays({ from: `${months[0]}-01`, to: `${months.at(-1)}-31` })
+    : new Map<string, StoredRecord>();
   const now = deps.clock.now();
   const decided = new Map<string, Decision>();
   for (const { message, runStartedAt } of chunks) {
