@@ -101,7 +101,7 @@ export const SHA_B = 'b'.repeat(64);
 
 /** DynamoDB requests by table and operation, and the items each table's reads returned. */
 export interface RequestCount {
-  /** `requests[table][operation]`, e.g. `requests['data-1'].BatchWrite`. */
+  /** `requests[table][operation]`, e.g. `requests['data-1'].BatchWriteItem`. */
   readonly requests: Record<string, Record<string, number>>;
   /** Items returned by Get, Query and Scan requests, by table. */
   readonly itemsRead: Record<string, number>;
@@ -119,7 +119,8 @@ let counters = 0;
  * operation, with the items its reads return: what request-count tests assert on.
  */
 export function countRequests(doc: DynamoDBDocumentClient): RequestCount {
-  const name = `countRequests${(counters += 1)}`;
+  counters += 1;
+  const name = `countRequests${counters}`;
   const requests: Record<string, Record<string, number>> = {};
   const itemsRead: Record<string, number> = {};
   doc.middlewareStack.add(
@@ -128,7 +129,8 @@ export function countRequests(doc: DynamoDBDocumentClient): RequestCount {
       const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
       const tables = input.TableName ? [input.TableName] : Object.keys(input.RequestItems ?? {});
       for (const table of tables) {
-        const byTable = (requests[table] ??= {});
+        const byTable = requests[table] ?? {};
+        requests[table] = byTable;
         byTable[operation] = (byTable[operation] ?? 0) + 1;
       }
       const result = await next(args);

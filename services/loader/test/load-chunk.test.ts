@@ -9,6 +9,7 @@ import {
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import {
   CapturingPublisher,
+  countRequests,
   type LocalTables,
   runItem,
   startLocalTables,
@@ -270,6 +271,84 @@ describe('loadMonthChunk', () => {
     expect(completedEvents()[0]?.detail).toMatchObject({ summary: { counts: { inserted: 31, unchanged: 0 } } });
   });
 
+  it('finishes the run exactly once when the loader dies between the chunk mark and the run count', async () => {
+    // Prepare: the chunk is marked loaded, then the run's count fails once (the Lambda died).
+    await dispatchedRun(R1, ['2020-03', '2020-04']);
+    await loadMonthChunk(message(R1, '2020-03', days('2020-03', 31)), deps());
+    const dying = Object.create(ledger) as LedgerRepository;
+    let failures = 1;
+    dying.recordChunkLoaded = async (...args) => {
+      if (failures-- > 0) throw new Error('Lambda died before counting the chunk on its run');
+      return ledger.recordChunkLoaded(...args);
+    };
+    const april = message(R1, '2020-04', days('2020-04', 30));
+
+    // Act
+    await expect(loadMonthChunk(april, deps({ ledger: dying }))).rejects.toThrow('before counting');
+    const afterCrash = await ledger.getRun(R1);
+    await loadMonthChunk(april, deps({ ledger: dying }));
+    await loadMonthChunk(april, deps({ ledger: dying }));
+
+    // Assess: the redelivery found the chunk loaded, counted it on the run once, finished the run.
+    expect(afterCrash?.status).toBe('RUNNING');
+    expect((await ledger.getChunk(R1, '2020-04'))?.stage).toBe('LOADED');
+    expect([...((await ledger.getRun(R1))?.loaded ?? [])].sort()).toEqual(['2020-03', '2020-04']);
+    expect(completedEvents()).toHaveLength(1);
+    expect(completedEvents()[0]?.detail).toMatchObject({
+      summary: { status: 'SUCCEEDED', counts: { inserted: 61, updated: 0, unchanged: 0 }, chunks: { loaded: 2 } },
+    });
+  });
+
+  it('finishes the run when the loader died after counting the last chunk, before finishing the run', async () => {
+    // Prepare: the last chunk is counted on its run, then the finish fails once.
+    await dispatchedRun(R1, ['2020-03']);
+    const march = message(R1, '2020-03', days('2020-03', 31));
+    const dying = new RunFinalizer({ ledger, events, logger: silentLogger(), clock });
+    dying.finishIfComplete = async () => {
+      throw new Error('Lambda died before finishing the run');
+    };
+
+    // Act
+    await expect(loadMonthChunk(march, deps({ finalizer: dying }))).rejects.toThrow('before finishing');
+    await loadMonthChunk(march, deps());
+
+    // Assess
+    expect((await ledger.getRun(R1))?.status).toBe('SUCCEEDED');
+    expect(completedEvents()).toHaveLength(1);
+  });
+
+  it('keeps a second run off a month another run is loading, until that load is done', async () => {
+    // Prepare: run 1 loaded March; run 1's redelivery and run 2 revise it at the same time.
+    await dispatchedRun(R1, ['2020-03']);
+    await dispatchedRun(R2, ['2020-03']);
+    await ledger.leaseMonth('2020-03', R1, { now: clock.now().getTime(), until: clock.now().getTime() + 60_000 });
+
+    // Act
+    const blocked = loadMonthChunk(message(R2, '2020-03', days('2020-03', 31, 500), { hash: HASH_2 }), deps());
+    await expect(blocked).rejects.toThrow('Month 2020-03 is being loaded by another run');
+    const writesWhileBlocked = await series.query();
+    await loadMonthChunk(message(R1, '2020-03', days('2020-03', 31)), deps());
+    await loadMonthChunk(message(R2, '2020-03', days('2020-03', 31, 500), { hash: HASH_2 }), deps());
+
+    // Assess: nothing of run 2 was written while run 1 held the month; then it updated every day.
+    expect(writesWhileBlocked).toEqual([]);
+    expect((await ledger.getChunk(R2, '2020-03'))?.counts).toEqual({ inserted: 0, updated: 31, unchanged: 0 });
+    expect((await series.getMonth('2020-03')).get('2020-03-01')?.before).toMatchObject({ runId: R1, cases: 100 });
+  });
+
+  it("takes a crashed run's month lease once it has run out", async () => {
+    // Prepare: run 1 took the lease and died.
+    await dispatchedRun(R2, ['2020-03']);
+    await ledger.leaseMonth('2020-03', R1, { now: clock.now().getTime(), until: clock.now().getTime() + 60_000 });
+
+    // Act
+    clock.advance(60_001);
+    await loadMonthChunk(message(R2, '2020-03', days('2020-03', 31)), deps());
+
+    // Assess
+    expect((await ledger.getRun(R2))?.status).toBe('SUCCEEDED');
+  });
+
   it('skips a month whose hash equals its last successful load without writing', async () => {
     // Prepare
     await dispatchedRun(R1, ['2020-03']);
@@ -348,6 +427,29 @@ describe('loadMonthChunk', () => {
 });
 
 describe('loader handler (createHandler)', () => {
+  it('reads and writes the months of one invocation together: one Query, shared batch writes', async () => {
+    // Prepare: 5 months of 30/31 days; the same chunk delivered twice in the batch.
+    const months = ['2020-03', '2020-04', '2020-05', '2020-06', '2020-07'];
+    await dispatchedRun(R1, months);
+    const handler = createHandler(deps(), { timeoutEarlyInMillis: 0 });
+    const records = months.map((month) => sqsRecordFactory(message(R1, month, days(month, 30))));
+    const counter = countRequests(local.doc);
+
+    // Act
+    const response = await handler(
+      { Records: [...records, sqsRecordFactory(message(R1, '2020-04', days('2020-04', 30)))] },
+      lambdaContext(),
+    );
+    counter.stop();
+
+    // Assess: 150 days and their versions are 300 items, 12 requests of 25; one Query reads the months.
+    expect(response).toEqual({ batchItemFailures: [] });
+    const data = Object.keys(counter.requests).find((table) => table.startsWith('data-')) as string;
+    expect(counter.requests[data]).toEqual({ Query: 1, BatchWriteItem: 12 });
+    expect(await series.query()).toHaveLength(150);
+    expect(completedEvents()[0]?.detail).toMatchObject({ summary: { counts: { inserted: 150, unchanged: 0 } } });
+  });
+
   it('loads the good records of a batch and reports only the failing one, recording its error', async () => {
     // Prepare
     await dispatchedRun(R1, ['2020-03', '2020-04']);

@@ -187,6 +187,34 @@ describe('version items written by the loader', () => {
     expect((await ledger.getChunk(R2, '2020-03'))?.counts).toEqual({ inserted: 0, updated: 31, unchanged: 0 });
   });
 
+  it('makes exactly one version per change when two deliveries of a chunk load it at the same time', async () => {
+    // Prepare: run 2 revises run 1's month; two deliveries of its chunk, on workers whose clocks differ.
+    await dispatchedRun(R1);
+    const first = Array.from({ length: 31 }, (_, i) => day(`2020-03-${String(i + 1).padStart(2, '0')}`, 100 + i));
+    await loadMonthChunk(message(R1, first), deps());
+    clock.advance(60_000);
+    await dispatchedRun(R2);
+    const revised = message(
+      R2,
+      first.map((record) => ({ ...record, cases: record.cases + 1000 })),
+    );
+    const later = new TestClock(new Date(clock.now().getTime() + 1_000));
+
+    // Act
+    await Promise.all([loadMonthChunk(revised, deps()), loadMonthChunk(revised, deps({ clock: later }))]);
+
+    // Assess
+    expect(await series.versions.changesOf(R2)).toHaveLength(31);
+    for (let i = 1; i <= 31; i += 1) {
+      const history = await series.versions.history(`2020-03-${String(i).padStart(2, '0')}`);
+      expect(history.map((v) => [v.runId, v.change])).toEqual([
+        [R1, 'inserted'],
+        [R2, 'updated'],
+      ]);
+    }
+    expect((await ledger.getChunk(R2, '2020-03'))?.counts).toEqual({ inserted: 0, updated: 31, unchanged: 0 });
+  });
+
   it('removes days of a revert as tombstones with a version, counted as deleted once', async () => {
     // Prepare
     await dispatchedRun(R1);
