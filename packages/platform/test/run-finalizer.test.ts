@@ -1,6 +1,7 @@
 import type { SourceIdentity } from '@covid-etl/contracts';
 import {
   CapturingPublisher,
+  countRequests,
   type LocalTables,
   runItem,
   SHA_A,
@@ -135,6 +136,53 @@ describe('RunFinalizer.finishIfComplete', () => {
     expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
     expect(events.published[0]?.detail).toMatchObject({ summary: { status: 'PARTIAL', counts: { rejected: 1 } } });
     expect(await ledger.listSourceBaselines()).toEqual([]);
+  });
+});
+
+describe('RunFinalizer.finishIfComplete after a re-plan', () => {
+  it('waits for the chunks a new plan put back to SENT, even if their months were counted before', async () => {
+    // Prepare: both months loaded and counted, then the fetcher re-plans the run (a retry).
+    await dispatchedRun(['2020-03', '2020-04'], ['2020-03', '2020-04']);
+    await ledger.recordDispatchPlan(RUN, {
+      sources,
+      months: ['2020-03', '2020-04'],
+      hashes: { '2020-03': SHA_A, '2020-04': SHA_A },
+      skipped: { months: 0, records: 0 },
+    });
+
+    // Act: stale counts of both months (old deliveries) land after the re-plan, before the
+    // chunks are loaded again; then the new deliveries load them (already counted: they read the run).
+    await ledger.recordChunkLoaded(RUN, '2020-03');
+    const before = await finalizer().finishIfComplete(RUN, await ledger.recordChunkLoaded(RUN, '2020-04'));
+    for (const month of ['2020-03', '2020-04']) {
+      await ledger.markChunkLoaded(RUN, month, {
+        counts: { inserted: 1, updated: 0, unchanged: 0 },
+        rejected: [],
+        dateRange: null,
+      });
+    }
+    const recount = await ledger.recordChunkLoaded(RUN, '2020-04');
+    const after = await finalizer().finishIfComplete(RUN, recount);
+
+    // Assess
+    expect(before).toBeUndefined();
+    expect(recount).toBeUndefined();
+    expect(after).toBe('SUCCEEDED');
+    expect(events.published[0]?.detail).toMatchObject({ summary: { counts: { inserted: 2 } } });
+  });
+
+  it('reads the run once and no chunk while some planned month is not counted', async () => {
+    // Prepare
+    await dispatchedRun(['2020-03', '2020-04'], ['2020-03']);
+    const counter = countRequests(local.doc);
+
+    // Act
+    const status = await finalizer().finishIfComplete(RUN);
+    counter.stop();
+
+    // Assess
+    expect(status).toBeUndefined();
+    expect(Object.values(counter.requests).map((byOperation) => byOperation)).toEqual([{ GetItem: 1 }]);
   });
 });
 

@@ -115,6 +115,27 @@ describe('checkStalledRuns', () => {
     });
   });
 
+  it('completes a stalled run whose chunks are all loaded but never counted on the run item', async () => {
+    // Prepare: the last chunk was marked loaded and its loader died before counting it, with no
+    // redelivery left (or the run was loaded before runs counted their chunks).
+    await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03', '2020-04'], ['2020-03']);
+    await ledger.markChunkLoaded(OLD, '2020-04', {
+      counts: { inserted: 30, updated: 0, unchanged: 0 },
+      rejected: [],
+      dateRange: { from: '2020-04-01', to: '2020-04-30' },
+    });
+    clock.advance(31 * MINUTE);
+
+    // Act
+    const report = await checkStalledRuns(deps);
+
+    // Assess
+    expect(report.reported).toEqual([]);
+    expect((await ledger.getRun(OLD))?.status).toBe('SUCCEEDED');
+    expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
+    expect(events.published[0]?.detail).toMatchObject({ summary: { counts: { inserted: 60 } } });
+  });
+
   it('leaves a young run and a finished run alone', async () => {
     // Prepare
     await dispatchedRun(YOUNG, '2026-11-25T06:25:00.000Z', ['2020-03']);
