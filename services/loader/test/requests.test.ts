@@ -95,7 +95,7 @@ describe('DynamoDB requests of a run', () => {
     expect(large.requests).toBeLessThanOrEqual(small.requests);
     expect(large.itemsRead).toBeLessThanOrEqual(small.itemsRead);
     expect(large.itemsRead).toBeLessThan(5);
-  });
+  }, 120_000);
 
   const itReal = sharedDataAvailable() ? it : it.skip;
   itReal('loads the real national snapshot (420 days) at no more than 0.1 data-table requests per day', async () => {
