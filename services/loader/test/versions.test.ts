@@ -92,6 +92,19 @@ function dying(ok: number) {
   };
 }
 
+/** Run 1 loads the 31 days of March; a minute later run 2 is dispatched: its chunk revises every day. */
+async function marchRevisedByRun2(): Promise<LoadChunkMessage> {
+  await dispatchedRun(R1);
+  const first = Array.from({ length: 31 }, (_, i) => day(`2020-03-${String(i + 1).padStart(2, '0')}`, 100 + i));
+  await loadMonthChunk(message(R1, first), deps());
+  clock.advance(60_000);
+  await dispatchedRun(R2);
+  return message(
+    R2,
+    first.map((record) => ({ ...record, cases: record.cases + 1000 })),
+  );
+}
+
 describe('version items written by the loader', () => {
   it('keeps one version per change: inserts have no before, updates the values they replaced', async () => {
     // Prepare
@@ -161,15 +174,7 @@ describe('version items written by the loader', () => {
 
   it('never makes a second version when a revised chunk dies mid-way and is redelivered', async () => {
     // Prepare
-    await dispatchedRun(R1);
-    const first = Array.from({ length: 31 }, (_, i) => day(`2020-03-${String(i + 1).padStart(2, '0')}`, 100 + i));
-    await loadMonthChunk(message(R1, first), deps());
-    clock.advance(60_000);
-    await dispatchedRun(R2);
-    const revised = message(
-      R2,
-      first.map((record) => ({ ...record, cases: record.cases + 1000 })),
-    );
+    const revised = await marchRevisedByRun2();
     const crash = dying(1);
 
     // Act
@@ -189,15 +194,7 @@ describe('version items written by the loader', () => {
 
   it('makes exactly one version per change when two deliveries of a chunk load it at the same time', async () => {
     // Prepare: run 2 revises run 1's month; two deliveries of its chunk, on workers whose clocks differ.
-    await dispatchedRun(R1);
-    const first = Array.from({ length: 31 }, (_, i) => day(`2020-03-${String(i + 1).padStart(2, '0')}`, 100 + i));
-    await loadMonthChunk(message(R1, first), deps());
-    clock.advance(60_000);
-    await dispatchedRun(R2);
-    const revised = message(
-      R2,
-      first.map((record) => ({ ...record, cases: record.cases + 1000 })),
-    );
+    const revised = await marchRevisedByRun2();
     const later = new TestClock(new Date(clock.now().getTime() + 1_000));
 
     // Act
