@@ -336,6 +336,35 @@ describe('LedgerRepository months, sources and notifications', () => {
     expect(all.get('2020-04')).toEqual({ ...april, records: 29 });
   });
 
+  it("leases a month to one run at a time, reads its state in the same request, and frees it with the month's state", async () => {
+    // Prepare
+    const OTHER = 's-20261126T060000Z';
+    await ledger.putMonthState({ month: '2020-03', hash: SHA_A, records: 31, runId: OTHER });
+    const at = (now: number) => ({ now, until: now + 1_000 });
+
+    // Act
+    const taken = await ledger.leaseMonth('2020-03', RUN, at(0));
+    const retaken = await ledger.leaseMonth('2020-03', RUN, at(10));
+    const refused = await ledger.leaseMonth('2020-03', OTHER, at(20));
+    const fresh = await ledger.leaseMonth('2020-04', RUN, at(20));
+    const statesWhileLeased = await ledger.getMonthStates();
+    const expired = await ledger.leaseMonth('2020-04', OTHER, at(2_000));
+    await ledger.putMonthState({ month: '2020-03', hash: SHA_B, records: 31, runId: RUN });
+    const afterLoad = await ledger.leaseMonth('2020-03', OTHER, at(30));
+    await ledger.releaseMonth('2020-03', RUN);
+    const stillOthers = await ledger.leaseMonth('2020-03', RUN, at(40));
+
+    // Assess
+    expect(taken).toEqual({ state: { month: '2020-03', hash: SHA_A, records: 31, runId: OTHER } });
+    expect(retaken).not.toBe('held');
+    expect(refused).toBe('held');
+    expect(fresh).toEqual({ state: undefined });
+    expect([...statesWhileLeased.keys()]).toEqual(['2020-03']);
+    expect(expired).toEqual({ state: undefined });
+    expect(afterLoad).toEqual({ state: { month: '2020-03', hash: SHA_B, records: 31, runId: RUN } });
+    expect(stillOthers).toBe('held');
+  });
+
   it('stores source baselines per URL, with validators, content identity and the run that saw them', async () => {
     // Prepare
     const later = 'm-20261126T060000Z-abcdef';
