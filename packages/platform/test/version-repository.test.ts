@@ -102,6 +102,29 @@ describe('versions of the data table', () => {
     ]);
   });
 
+  it("reads a day's history in the order of its changes, even when an earlier-started run changed it later", async () => {
+    // Prepare: run 2 (started at t2) changes the day, then run 1 (started before, at t1: a
+    // chunk replayed from its DLQ) changes it after that.
+    const byRun2 = dayWritten(day('2020-03-01', 100), undefined, {
+      runId: R2,
+      runStartedAt: t2.toISOString(),
+      now: t2,
+    });
+    const later = new Date(t2.getTime() + 60_000);
+
+    // Act
+    await series.writeChanges([byRun2]);
+    await series.writeChanges([
+      dayWritten(day('2020-03-01', 150), byRun2, { runId: R1, runStartedAt: t1.toISOString(), now: later }),
+    ]);
+
+    // Assess
+    expect((await series.versions.history('2020-03-01')).map((v) => [v.runId, v.before?.runId ?? null])).toEqual([
+      [R2, null],
+      [R1, R2],
+    ]);
+  });
+
   it('keeps a removed day as a tombstone that reads of the series leave out', async () => {
     // Prepare
     const written = dayWritten(day('2020-03-01', 100), undefined, meta(R1, t1));

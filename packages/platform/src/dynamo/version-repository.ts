@@ -82,14 +82,19 @@ export class VersionRepository {
     this.series = series;
   }
 
-  /** Every version of one day, oldest first (one Query, paginated). */
+  /**
+   * Every version of one day, oldest first (one Query, paginated): in the order they were
+   * written (`at`), which the key (the run's start) follows unless a run that started earlier
+   * changed the day later (a chunk replayed from a DLQ).
+   */
   async history(date: string): Promise<DayVersion[]> {
-    return this.queryAll({
+    const versions = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': versionPartition(date, this.series) },
       ConsistentRead: true,
     });
+    return versions.sort((a, b) => a.at.localeCompare(b.at));
   }
 
   /** Every day one run changed, by date (one Query on the index, paginated). */
