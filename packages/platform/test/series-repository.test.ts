@@ -75,7 +75,7 @@ describe('SeriesRepository.writeChanges', () => {
     // Prepare
     const { dataTable } = await local.tables();
     const nation = new SeriesRepository(local.doc, dataTable);
-    const texas = new SeriesRepository(local.doc, dataTable, { series: 'US-TX' });
+    const texas = new SeriesRepository(local.doc, dataTable, { series: '48' });
 
     // Act
     await nation.writeChanges([dayWritten(day('2020-03-01', 100), undefined, meta(R1, t1))]);
@@ -86,11 +86,12 @@ describe('SeriesRepository.writeChanges', () => {
     expect((await nation.query()).map((r) => r.cases)).toEqual([100]);
     expect((await texas.query()).map((r) => r.cases)).toEqual([7]);
     expect((await texas.versions.history('2020-03-01')).map((v) => v.after?.cases)).toEqual([7]);
+    expect(() => new SeriesRepository(local.doc, dataTable, { series: 'Texas' })).toThrow();
     expect((raw.Items ?? []).map((item) => `${item.pk} ${item.sk}`).sort()).toEqual([
+      '48 2020-03-01',
       `DAY#2020-03-01 ${t1.toISOString()}#${R1}`,
-      `DAY#US-TX#2020-03-01 ${t1.toISOString()}#${R1}`,
+      `DAY#48#2020-03-01 ${t1.toISOString()}#${R1}`,
       'US 2020-03-01',
-      'US-TX 2020-03-01',
     ]);
   });
 });

@@ -4,7 +4,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { SeriesRecord } from '@covid-etl/contracts';
+import { dataPartitionKey, type SeriesRecord } from '@covid-etl/contracts';
 import { TransientError } from '../errors.js';
 import { chunksOf, retryPending } from '../retry.js';
 import { NATIONAL_SERIES } from './tables.js';
@@ -82,8 +82,8 @@ export function dayRemoved(previous: StoredRecord, meta: ChangeMeta): StoredReco
 }
 
 /**
- * The data table: one series, one item per day (`pk` = the series key, `NATIONAL_SERIES` by
- * default, `sk` = date), and one version item per change of a day (see VersionRepository).
+ * The data table: one series, one item per day (`pk` = the series key, a geography id,
+ * `NATIONAL_SERIES` by default, `sk` = date), and one version item per change of a day (see VersionRepository).
  * Every day remembers which run last changed it and how, which lets a redelivered chunk be
  * counted exactly. Writes are BatchWriteItem (unconditional): the loader decides them from one
  * strongly consistent read and a month lease in the ledger keeps other runs off the month.
@@ -99,7 +99,8 @@ export class SeriesRepository {
     private readonly tableName: string,
     { series = NATIONAL_SERIES }: { series?: string } = {},
   ) {
-    this.series = series;
+    // A geography id (`dataPartitionKey` refuses anything else): `US`, `48`, `48201`, `36-nyc`.
+    this.series = dataPartitionKey(series);
     this.versions = new VersionRepository(doc, tableName, { series });
   }
 

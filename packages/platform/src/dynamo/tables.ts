@@ -1,7 +1,8 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { NATION_GEO_ID } from '@covid-etl/contracts';
 
 /** The national series' key: the partition of its days in the data table (the default series). */
-export const NATIONAL_SERIES = 'US';
+export const NATIONAL_SERIES = NATION_GEO_ID;
 
 /** The data table's index of version items by run (`vrun` = run id, `vdate` = date). */
 export const VERSIONS_BY_RUN_INDEX = 'versionsByRun';

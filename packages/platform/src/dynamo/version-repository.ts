@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { versionPartitionKey } from '@covid-etl/contracts';
 import { queryAllItems } from './client.js';
 import type { RecordChange, StoredRecord } from './series-repository.js';
 import { NATIONAL_SERIES, VERSIONS_BY_RUN_INDEX } from './tables.js';
@@ -26,11 +27,11 @@ export interface DayVersion {
 }
 
 /**
- * Partition of a day's versions in the data table: `DAY#<date>` for the national series (the
- * layout deployed tables hold), `DAY#<series>#<date>` for any other series.
+ * Partition of a day's versions in the data table (`versionPartitionKey` of the contracts):
+ * `DAY#<date>` for the national series (the layout deployed tables hold), `DAY#<series>#<date>`
+ * for any other geography.
  */
-export const versionPartition = (date: string, series: string = NATIONAL_SERIES) =>
-  series === NATIONAL_SERIES ? `DAY#${date}` : `DAY#${series}#${date}`;
+export const versionPartition = (date: string, series: string = NATIONAL_SERIES) => versionPartitionKey(series, date);
 
 /**
  * The version a stored day item records. Derived only from the item, so writing it again
@@ -61,7 +62,8 @@ export function versionItem(day: StoredRecord, series: string = NATIONAL_SERIES)
     pk: versionPartition(day.date, series),
     sk: `${day.runStartedAt ?? day.updatedAt}#${day.runId}`,
     vrun: version.runId,
-    vdate: version.date,
+    // A run's changes read by date on the index; other geographies' dates carry their id.
+    vdate: series === NATIONAL_SERIES ? version.date : `${version.date}#${series}`,
     ...version,
   };
 }
