@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { type FetcherInput, RunId, type RunStatus } from '@covid-etl/contracts';
 import { formatRunSummary, runStatus } from '../format.js';
+import { requireRun } from '../ops/backend.js';
 import { confirmChange } from '../ops/confirm.js';
 import type { CommandDeps } from '../ops/dlq.js';
 import { OperatorError } from '../ops/errors.js';
@@ -47,9 +48,7 @@ export async function decideCommand(
     options.env,
     async (backend) => {
       const env = backend.environment === 'local' ? '' : ` --env ${backend.environment}`;
-      const run = await backend.ledger.getRun(runId);
-      if (!run)
-        throw new UsageError(`No run ${runId} in the ledger of ${backend.environment} (see pnpm etl runs${env})`);
+      const run = await requireRun(backend, runId);
       if (run.status === 'HELD') {
         const gates = (run.gates ?? run.summary?.gates ?? []).map((gate) => gate.gate).join(', ');
         await confirmChange(

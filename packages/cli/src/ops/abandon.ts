@@ -1,6 +1,7 @@
 import { ABANDONABLE_STATUSES } from '@covid-etl/contracts';
 import { UsageError } from '../commands/output.js';
 import { runStatus } from '../format.js';
+import { requireRun } from './backend.js';
 import { confirmChange } from './confirm.js';
 import type { CommandDeps } from './dlq.js';
 import { withBackend } from './open.js';
@@ -24,10 +25,7 @@ export async function abandonCommand(runId: string, options: AbandonOptions, dep
   return withBackend(
     options.env,
     async (backend) => {
-      const env = backend.environment === 'local' ? '' : ` --env ${backend.environment}`;
-      const run = await backend.ledger.getRun(runId);
-      if (!run)
-        throw new UsageError(`No run ${runId} in the ledger of ${backend.environment} (see pnpm etl runs${env})`);
+      const run = await requireRun(backend, runId);
       if (ABANDONABLE_STATUSES.includes(run.status)) {
         await confirmChange(
           backend.environment,

@@ -7,6 +7,7 @@ import {
 } from '@covid-etl/contracts';
 import type { DrainProgress } from '@covid-etl/local-stack';
 import type { LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
+import { UsageError } from '../commands/output.js';
 
 /** Where a dead-letter queue's messages go back to when replayed. */
 export type ReplayTarget =
@@ -178,4 +179,15 @@ function runIdOfSchedule(time: string): string | undefined {
 /** The queue messages of month chunks (ids unique within a call: one chunk per month). */
 export function chunkMessages(messages: LoadChunkMessage[]): { id: string; body: string }[] {
   return messages.map((message) => ({ id: message.month.replace('-', '_'), body: JSON.stringify(message) }));
+}
+
+/**
+ * The run `runId` in `backend`'s ledger, for the commands that act on one run (`approve`,
+ * `reject`, `abandon`): a one-line UsageError naming the environment when it is not there.
+ */
+export async function requireRun(backend: OperatorBackend, runId: string): Promise<RunItem> {
+  const run = await backend.ledger.getRun(runId);
+  if (run) return run;
+  const env = backend.environment === 'local' ? '' : ` --env ${backend.environment}`;
+  throw new UsageError(`No run ${runId} in the ledger of ${backend.environment} (see pnpm etl runs${env})`);
 }
