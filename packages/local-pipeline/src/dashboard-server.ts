@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     series: tables.series,
     ledger: tables.ledger,
     versions: tables.versions,
+    geos: tables.geos,
+    geoSeries: tables.geoSeries,
     environment: LOCAL_ENVIRONMENT,
     assets,
     logger: createLogger({

@@ -1,4 +1,11 @@
-import { DataUnavailableError, type RunReader, type SeriesReader, type VersionReader } from '@covid-etl/dashboard';
+import {
+  DataUnavailableError,
+  type GeoCatalogSource,
+  type GeoSeriesSource,
+  type RunReader,
+  type SeriesReader,
+  type VersionReader,
+} from '@covid-etl/dashboard';
 import { LocalPipeline } from './pipeline.js';
 
 /**
@@ -14,6 +21,14 @@ export class DashboardTables {
   readonly versions: VersionReader = {
     history: (date) => this.use((pipeline) => pipeline.series.versions.history(date)),
     changesOf: (runId) => this.use((pipeline) => pipeline.series.versions.changesOf(runId)),
+  };
+  readonly geos: GeoCatalogSource = {
+    listGeos: () => this.use((pipeline) => pipeline.geos.listGeos()),
+    getGeo: (id) => this.use((pipeline) => pipeline.geos.getGeo(id)),
+    listCounties: (state) => this.use((pipeline) => pipeline.geos.listCounties(state)),
+  };
+  readonly geoSeries: GeoSeriesSource = {
+    query: (geo, range) => this.use((pipeline) => pipeline.geoSeries.query(geo, range)),
   };
   private opening: Promise<LocalPipeline> | undefined;
   private users = 0;

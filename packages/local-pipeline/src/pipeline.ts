@@ -39,6 +39,8 @@ import {
   type Clock,
   createLogger,
   dataTableDefinition,
+  GeoCatalogRepository,
+  GeoSeriesReader,
   HeldRunRepository,
   LedgerRepository,
   type Logger,
@@ -107,6 +109,10 @@ export interface QueuePair {
 export class LocalPipeline {
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
+  /** The geography catalogue and county summaries (data table, `GEOS` and `COUNTIES#<state>`). */
+  readonly geos: GeoCatalogRepository;
+  /** Any one geography's series (data table, `pk = <geo id>`). */
+  readonly geoSeries: GeoSeriesReader;
   readonly queues: Record<QueueKey, QueuePair>;
   readonly bus: LocalEventBus;
   readonly topic: LocalTopic;
@@ -164,6 +170,8 @@ export class LocalPipeline {
     });
     this.ledger = new LedgerRepository(doc, this.tables.ledger);
     this.series = new SeriesRepository(doc, this.tables.data);
+    this.geos = new GeoCatalogRepository(doc, this.tables.data);
+    this.geoSeries = new GeoSeriesReader(doc, this.tables.data);
 
     const stateDir = options.dir;
     const pair = (key: QueueKey): QueuePair =>

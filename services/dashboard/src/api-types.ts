@@ -3,15 +3,15 @@
  * Types only, so the front-end bundle takes nothing from the server side.
  */
 
-/** One day of the national series with its derived daily values. */
+/** One day of a geography's series (the nation's by default) with its derived daily values. */
 export interface SeriesPoint {
   /** `YYYY-MM-DD` */
   date: string;
   /** Cumulative cases (The New York Times). */
   cases: number;
-  /** Cumulative deaths (The New York Times). */
-  deaths: number;
-  /** Cumulative recoveries (Johns Hopkins CSSE); null where the source stopped reporting them. */
+  /** Cumulative deaths (The New York Times); null where not reported (Puerto Rico's municipios). */
+  deaths: number | null;
+  /** Cumulative recoveries (Johns Hopkins CSSE, nation only); null where not reported (always for states and counties). */
   recovered: number | null;
   /** Cases minus the previous day's; null on the first day and after a gap in the dates. */
   newCases: number | null;
@@ -30,8 +30,22 @@ export interface SourceAttribution {
   url: string;
 }
 
-/** `GET /api/series[?from=YYYY-MM-DD&to=YYYY-MM-DD]` */
+/** A geography as the catalogue names it. */
+export interface GeoView {
+  /** `US`, a state FIPS (`48`), a county FIPS (`48201`) or an area without one (`36-nyc`). */
+  id: string;
+  name: string;
+  level: 'nation' | 'state' | 'county';
+  /** State FIPS of a state or county; null for the nation. */
+  state: string | null;
+  /** The name of that state; null for the nation. */
+  stateName: string | null;
+}
+
+/** `GET /api/series[?geo=<id>][&from=YYYY-MM-DD&to=YYYY-MM-DD]` */
 export interface SeriesResponse {
+  /** The geography, when `geo` was asked for (absent: the national series, as before geographies). */
+  geo?: GeoView;
   /** The range asked for (null when open); `series` holds the stored days inside it. */
   from: string | null;
   to: string | null;
@@ -105,6 +119,30 @@ export interface StatusResponse {
     /** When a run last inserted or updated a day (ISO 8601). */
     lastChangedAt: string | null;
   } | null;
+}
+
+/** `GET /api/geos`: every geography with data, the nation first, then states each followed by their counties. */
+export interface GeosResponse {
+  geos: Array<GeoView & { lastDate: string | null }>;
+}
+
+/** One row of a state's county table. */
+export interface CountyRow {
+  id: string;
+  name: string;
+  /** The county's latest date and its cumulative values. */
+  date: string;
+  cases: number;
+  deaths: number | null;
+  /** 7-day averages of new cases and deaths ending on `date`; null until 8 days are stored. */
+  newCases7d: number | null;
+  newDeaths7d: number | null;
+}
+
+/** `GET /api/counties?state=<state FIPS>`: the state's counties with their latest values. */
+export interface CountiesResponse {
+  state: GeoView;
+  counties: CountyRow[];
 }
 
 /** Every error answer: one sentence a person can act on. */

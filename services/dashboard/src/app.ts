@@ -2,16 +2,34 @@ import { gzipSync } from 'node:zlib';
 import { type Clock, type HandlerOptions, type Logger, silentLogger, systemClock } from '@covid-etl/platform';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { GeoView } from './api-types.js';
 import { CONTENT_SECURITY_POLICY, error, ok, type Result } from './http.js';
 import { renderPage } from './page.js';
 import type { DashboardDeps } from './ports.js';
-import { BadRequestError, HistoryQuery, NoQuery, parseQuery, SeriesQuery } from './query.js';
+import {
+  BadRequestError,
+  CountiesQuery,
+  HistoryQuery,
+  NoQuery,
+  NotFoundError,
+  parseQuery,
+  SeriesQuery,
+} from './query.js';
+import { getGeoSeries, listCounties, listGeos, NATION_VIEW, parseGeoParam } from './use-cases/geos.js';
 import { getSeries, SOURCES } from './use-cases/get-series.js';
 import { getStatus } from './use-cases/get-status.js';
 import { getHistory, latestRevisions } from './use-cases/revisions.js';
 
 export { DataUnavailableError } from './errors.js';
-export type { DashboardDeps, RunReader, SeriesReader, VersionReader, WebAssets } from './ports.js';
+export type {
+  DashboardDeps,
+  GeoCatalogSource,
+  GeoSeriesSource,
+  RunReader,
+  SeriesReader,
+  VersionReader,
+  WebAssets,
+} from './ports.js';
 
 /** What the API answers are cached for: the data changes at most once a day. */
 const API_CACHE = 'public, max-age=300';
@@ -22,8 +40,13 @@ type Route = (event: APIGatewayProxyEventV2) => Promise<Result> | Result;
 /**
  * The dashboard's Lambda handler for a function URL (payload format 2.0):
  * - `GET /`: the page; `GET /assets/app.js`, `app.css`, `favicon.svg`: the bundled front-end;
- * - `GET /api/series?from=YYYY-MM-DD&to=YYYY-MM-DD`: the series with daily values and 7-day
- *   averages, recoveries null where not reported (`SeriesResponse`);
+ * - `GET /api/series?geo=<id>&from=YYYY-MM-DD&to=YYYY-MM-DD`: a series with daily values and
+ *   7-day averages, recoveries null where not reported (`SeriesResponse`); `geo` absent or `US`
+ *   is the national series as before geographies, anything else one Query on `pk = <id>`
+ *   (an id `parseGeoId` rejects: 400 with its message; one with no data: 404);
+ * - `GET /api/geos`: the catalogue for the picker (`GeosResponse`);
+ * - `GET /api/counties?state=<FIPS>`: a state's counties, latest values and 7-day averages
+ *   (`CountiesResponse`, one Query);
  * - `GET /api/status`: the latest run and how fresh the data is (`StatusResponse`);
  * - `GET /api/history?date=YYYY-MM-DD`: every version of one day (`HistoryResponse`).
  * The series answer carries the days the latest completed run revised (`revised`).
@@ -46,6 +69,11 @@ export function createHandler(deps: DashboardDeps, options: HandlerOptions = {})
   const gz = { html: lazyGzip(html), js: lazyGzip(deps.assets.js), css: lazyGzip(deps.assets.css) };
   const assetCache = (event: APIGatewayProxyEventV2) =>
     event.queryStringParameters?.v === deps.assets.version ? IMMUTABLE : 'public, max-age=300';
+
+  const geoDeps = () => {
+    if (!deps.geos || !deps.geoSeries) throw new BadRequestError('states and counties are not available here');
+    return { geos: deps.geos, geoSeries: deps.geoSeries };
+  };
 
   const routes: Record<string, Route> = {
     '/': (event) =>
@@ -73,7 +101,11 @@ export function createHandler(deps: DashboardDeps, options: HandlerOptions = {})
     '/assets/favicon.svg': (event) =>
       ok(event, { contentType: 'image/svg+xml', body: deps.assets.favicon, cacheControl: assetCache(event) }),
     '/api/series': async (event) => {
-      const query = parseQuery(SeriesQuery, event.queryStringParameters);
+      const { geo: geoText, ...query } = parseQuery(SeriesQuery, event.queryStringParameters);
+      const geo = geoText === undefined ? undefined : parseGeoParam('geo', geoText);
+      if (geo && geo.level !== 'nation') {
+        return json(event, await getGeoSeries(geoDeps(), geo, query));
+      }
       // The revised days only decorate the charts: an index that cannot be read (still being
       // created after a deploy) leaves them out rather than failing the series.
       const revisions = latestRevisions(deps).catch((caught: unknown) => {
@@ -81,7 +113,16 @@ export function createHandler(deps: DashboardDeps, options: HandlerOptions = {})
         return null;
       });
       const [body, revised] = await Promise.all([getSeries(deps.series, query), revisions]);
-      return json(event, { ...body, revised });
+      const nation: { geo?: GeoView } = geo ? { geo: NATION_VIEW } : {};
+      return json(event, { ...nation, ...body, revised });
+    },
+    '/api/geos': async (event) => {
+      parseQuery(NoQuery, event.queryStringParameters);
+      return json(event, await listGeos(geoDeps().geos));
+    },
+    '/api/counties': async (event) => {
+      const { state } = parseQuery(CountiesQuery, event.queryStringParameters);
+      return json(event, await listCounties(geoDeps().geos, parseGeoParam('state', state)));
     },
     '/api/history': async (event) => {
       const { date } = parseQuery(HistoryQuery, event.queryStringParameters);
@@ -100,7 +141,10 @@ export function createHandler(deps: DashboardDeps, options: HandlerOptions = {})
     const path = event.rawPath;
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (!route)
-      return error(404, `no such path: ${path}; try / or /api/series, /api/status or /api/history?date=YYYY-MM-DD`);
+      return error(
+        404,
+        `no such path: ${path}; try / or /api/series, /api/geos, /api/counties?state=48, /api/status or /api/history?date=YYYY-MM-DD`,
+      );
     if (method !== 'GET' && method !== 'HEAD') {
       return error(405, `method ${method} is not allowed on ${path}: use GET`, { allow: 'GET, HEAD' });
     }
@@ -108,6 +152,7 @@ export function createHandler(deps: DashboardDeps, options: HandlerOptions = {})
       return await route(event);
     } catch (caught) {
       if (caught instanceof BadRequestError) return error(400, caught.message);
+      if (caught instanceof NotFoundError) return error(404, caught.message);
       if (caught instanceof Error && caught.name === 'DataUnavailableError') {
         return error(503, caught.message, { 'retry-after': '5' });
       }

@@ -2,6 +2,8 @@ import { EnvVar } from '@covid-etl/contracts';
 import {
   createDocumentClient,
   createLogger,
+  GeoCatalogRepository,
+  GeoSeriesReader,
   getStringFromEnv,
   LedgerRepository,
   SeriesRepository,
@@ -22,6 +24,8 @@ const series = new SeriesRepository(doc, dataTable);
 export const handler = createHandler({
   series,
   versions: series.versions,
+  geos: new GeoCatalogRepository(doc, dataTable),
+  geoSeries: new GeoSeriesReader(doc, dataTable),
   ledger: new LedgerRepository(doc, ledgerTable),
   environment,
   assets: WEB_ASSETS,

@@ -79,8 +79,9 @@ export function renderPage({
   <header class="masthead">
     <div class="masthead-inner">
       <p class="eyebrow">covid-etl <span class="env" data-testid="environment">${escapeHtml(environment)}</span></p>
-      <h1>US COVID-19 cases, deaths and recoveries</h1>
-      <p class="lede">National daily totals for the United States, loaded once a day from The New York Times and Johns Hopkins CSSE.</p>
+      <nav class="geo-path" id="geo-path" data-testid="geo-path" aria-label="Geography"></nav>
+      <h1 id="page-title" data-testid="page-title">US COVID-19 cases, deaths and recoveries</h1>
+      <p class="lede" id="lede">National daily totals for the United States, loaded once a day from The New York Times and Johns Hopkins CSSE.</p>
       <dl class="status" aria-live="polite">
         <div class="status-item">
           <dt>Data through</dt>
@@ -95,6 +96,13 @@ export function renderPage({
   </header>
 
   <main id="main">
+    <section class="geo-picker card" role="search" aria-labelledby="geo-heading">
+      <h2 id="geo-heading" class="visually-hidden">Geography</h2>
+      <label for="geo-search">Nation, state or county</label>
+      <input type="search" id="geo-search" data-testid="geo-search" autocomplete="off" placeholder="Search by name, e.g. Harris or Texas" aria-controls="geo-results">
+      <ul class="geo-results" id="geo-results" data-testid="geo-results" hidden></ul>
+    </section>
+
     <section class="controls card" aria-labelledby="range-heading">
       <h2 id="range-heading" class="visually-hidden">Date range</h2>
       <div class="presets" role="group" aria-label="Quick ranges">
@@ -127,7 +135,7 @@ export function renderPage({
           <p class="kpi-value" id="kpi-deaths" data-testid="last-deaths">…</p>
           <p class="kpi-sub" id="kpi-deaths-sub"></p>
         </article>
-        <article class="kpi kpi-recovered">
+        <article class="kpi kpi-recovered" id="kpi-recovered-card">
           <h3>Recovered</h3>
           <p class="kpi-value" id="kpi-recovered" data-testid="last-recovered">…</p>
           <p class="kpi-sub" id="kpi-recovered-sub"></p>
@@ -139,13 +147,33 @@ export function renderPage({
 
     <section class="charts" aria-label="Charts">${figures}
     </section>
+
+    <section class="counties card" id="counties" data-testid="counties" aria-labelledby="counties-heading" hidden>
+      <h2 id="counties-heading">Counties</h2>
+      <p class="muted">Latest day of each county, cumulative totals and 7-day averages of new cases and deaths. Sort by a column; open a county by its name.</p>
+      <div class="table-scroll">
+        <table data-testid="county-table">
+          <thead>
+            <tr>
+              <th scope="col" aria-sort="ascending"><button type="button" data-sort="name">County</button></th>
+              <th scope="col"><button type="button" data-sort="date">Latest day</button></th>
+              <th scope="col" class="num"><button type="button" data-sort="cases">Cases</button></th>
+              <th scope="col" class="num"><button type="button" data-sort="deaths">Deaths</button></th>
+              <th scope="col" class="num"><button type="button" data-sort="newCases7d">New cases, 7-day avg</button></th>
+              <th scope="col" class="num"><button type="button" data-sort="newDeaths7d">New deaths, 7-day avg</button></th>
+            </tr>
+          </thead>
+          <tbody id="county-rows"></tbody>
+        </table>
+      </div>
+    </section>
   </main>
 
   <footer class="sources">
     <h2>Sources</h2>
     <ul>${attributions}
     </ul>
-    <p>The two files are joined on the date; only dates present in both are shown. The JSON behind the charts is at <a href="/api/series">/api/series</a> and <a href="/api/status">/api/status</a>.</p>
+    <p>The two files are joined on the date; only dates present in both are shown. The JSON behind the charts is at <a href="/api/series">/api/series</a> (<code>?geo=48</code> for a state, <code>?geo=48201</code> for a county), <a href="/api/geos">/api/geos</a> and <a href="/api/status">/api/status</a>. States and counties: The New York Times alone (no recoveries).</p>
   </footer>
   <noscript><p class="message card">The charts need JavaScript. The data is at <a href="/api/series">/api/series</a>.</p></noscript>
 </body>

@@ -9,6 +9,14 @@ export class BadRequestError extends Error {
   }
 }
 
+/** A geography or path with nothing stored: the message goes back as `{ error }` with 404. */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
 const DATE_SHAPE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 const QueryDate = z
@@ -16,9 +24,9 @@ const QueryDate = z
   .regex(DATE_SHAPE, 'expected a date as YYYY-MM-DD')
   .refine(isRealDate, 'expected a date that exists in the calendar');
 
-/** `?from=YYYY-MM-DD&to=YYYY-MM-DD`, both optional and inclusive; nothing else. */
+/** `?geo=<id>&from=YYYY-MM-DD&to=YYYY-MM-DD`, all optional (dates inclusive); nothing else. */
 export const SeriesQuery = z
-  .strictObject({ from: QueryDate.optional(), to: QueryDate.optional() })
+  .strictObject({ geo: z.string().optional(), from: QueryDate.optional(), to: QueryDate.optional() })
   .refine((query) => !query.from || !query.to || query.from <= query.to, {
     error: (issue) => {
       const { from, to } = issue.input as { from: string; to: string };
@@ -29,6 +37,9 @@ export type SeriesQuery = z.infer<typeof SeriesQuery>;
 
 /** `?date=YYYY-MM-DD`, required. */
 export const HistoryQuery = z.strictObject({ date: QueryDate });
+
+/** `?state=<state FIPS>`, required. */
+export const CountiesQuery = z.strictObject({ state: z.string() });
 
 /** No parameters at all. */
 export const NoQuery = z.strictObject({});
@@ -52,7 +63,8 @@ export function parseQuery<Shape extends z.ZodRawShape>(
   if (issue?.code === 'unrecognized_keys') {
     const allowed = Object.keys(schema.shape);
     const names = issue.keys.map((key) => JSON.stringify(key)).join(', ');
-    const expected = allowed.length > 0 ? `expected only ${allowed.join(' and ')}` : 'this path takes none';
+    const list = allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} and ${allowed.at(-1)}` : allowed[0];
+    const expected = list ? `expected only ${list}` : 'this path takes none';
     throw new BadRequestError(`unknown query parameter ${names}: ${expected}`);
   }
   const name = issue?.path[0];

@@ -198,8 +198,8 @@ describe('GET /api/series', () => {
     [{ to: '2021-02-29' }, 'to: expected a date that exists in the calendar, got "2021-02-29"'],
     [{ from: '2021-03-01', to: '2021-02-01' }, 'from (2021-03-01) is after to (2021-02-01): expected from <= to'],
     [{ from: '2021-01-01,2021-02-01' }, 'from: expected a date as YYYY-MM-DD, got "2021-01-01,2021-02-01"'],
-    [{ limit: '10' }, 'unknown query parameter "limit": expected only from and to'],
-    [{ from: '2021-01-01', start: '2021-01-01' }, 'unknown query parameter "start": expected only from and to'],
+    [{ limit: '10' }, 'unknown query parameter "limit": expected only geo, from and to'],
+    [{ from: '2021-01-01', start: '2021-01-01' }, 'unknown query parameter "start": expected only geo, from and to'],
   ])('answers %j with 400 and a clear message', async (query, message) => {
     // Prepare
     const { call, series } = setup();
@@ -328,7 +328,7 @@ describe('paths, methods and failures', () => {
       // Assess
       expect(result.statusCode).toBe(404);
       expect(bodyOf<{ error: string }>(result).error).toBe(
-        `no such path: ${path}; try / or /api/series, /api/status or /api/history?date=YYYY-MM-DD`,
+        `no such path: ${path}; try / or /api/series, /api/geos, /api/counties?state=48, /api/status or /api/history?date=YYYY-MM-DD`,
       );
     },
   );

@@ -147,16 +147,21 @@ const SPECS: ChartSpec[] = [
     ],
     rows: (p, data, c) => [
       { color: c.cases, label: 'Cases', value: formatCount(p.cases) },
-      {
-        color: c.recovered,
-        label: 'Recovered',
-        value:
-          p.recovered !== null
-            ? formatCount(p.recovered)
-            : data.recoveredNotReportedFrom && p.date >= data.recoveredNotReportedFrom
-              ? 'not reported'
-              : '–',
-      },
+      // Only the nation has recoveries (Johns Hopkins); a state or county shows cases alone.
+      ...(data.geo && data.geo.level !== 'nation'
+        ? []
+        : [
+            {
+              color: c.recovered,
+              label: 'Recovered',
+              value:
+                p.recovered !== null
+                  ? formatCount(p.recovered)
+                  : data.recoveredNotReportedFrom && p.date >= data.recoveredNotReportedFrom
+                    ? 'not reported'
+                    : '–',
+            },
+          ]),
     ],
     legend: (c) => [
       { color: c.cases, label: 'Cases', shape: 'line' },
@@ -186,12 +191,14 @@ const SPECS: ChartSpec[] = [
         { fill: { target: 'origin', above: c.deathsFill } },
       ),
     ],
-    rows: (p, _data, c) => [{ color: c.deaths, label: 'Deaths', value: formatCount(p.deaths) }],
+    rows: (p, _data, c) => [
+      { color: c.deaths, label: 'Deaths', value: p.deaths === null ? 'not reported' : formatCount(p.deaths) },
+    ],
     legend: (c) => [{ color: c.deaths, label: 'Deaths', shape: 'line' }],
     describe: (data) => {
       const end = last(data);
       return end
-        ? `Cumulative deaths ${rangeText(data)}: ${formatCount(end.deaths)} on the last day.`
+        ? `Cumulative deaths ${rangeText(data)}: ${end.deaths === null ? 'not reported' : formatCount(end.deaths)} on the last day.`
         : 'Cumulative deaths: no data.';
     },
   },
@@ -394,7 +401,11 @@ export class Charts {
       const legend = document.getElementById(`legend-${spec.id}`);
       const figure = document.getElementById(`figure-${spec.id}`);
       if (!canvas || !tooltip || !legend || !figure) continue;
-      renderLegend(legend, spec.legend(colors));
+      const recoveries = !data.geo || data.geo.level === 'nation';
+      renderLegend(
+        legend,
+        spec.legend(colors).filter((row) => recoveries || row.label !== 'Recovered'),
+      );
       canvas.setAttribute('aria-label', `${spec.describe(data)} Arrow keys read the values day by day.`);
       const datasets = spec.datasets(data, colors);
       const existing = this.charts.get(spec.id);

@@ -1,12 +1,14 @@
 import type { ErrorResponse, SeriesResponse, StatusResponse } from '../api-types.js';
 import { Charts } from './charts.js';
 import { formatAgo, formatCount, formatDay, formatInstant, formatSigned } from './format.js';
+import { CountyTable, GeoPicker, geoFromUrl, renderGeo } from './geo.js';
 import { presetRange } from './ticks.js';
 
 /**
- * The page's script: reads `/api/status` and `/api/series`, fills the status line, the totals
- * and the four charts, and reloads the series when the date range changes (kept in the URL
- * hash, so a range can be shared).
+ * The page's script: reads `/api/status` and `/api/series` (of the `?geo=` of the URL: the
+ * nation when absent), fills the status line, the totals and the four charts, and reloads the
+ * series when the date range changes (kept in the URL hash, so a range can be shared). A state
+ * also lists its counties (`/api/counties`); the picker searches `/api/geos` on first use.
  */
 
 interface Range {
@@ -43,6 +45,8 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
 
 function seriesUrl(range: Range): string {
   const params = new URLSearchParams();
+  const geo = geoFromUrl();
+  if (geo !== undefined) params.set('geo', geo);
   if (range.from) params.set('from', range.from);
   if (range.to) params.set('to', range.to);
   const query = params.toString();
@@ -145,7 +149,12 @@ function renderTotals(data: SeriesResponse): void {
     return;
   }
   kpi('kpi-cases', last.cases, formatCount(last.cases), daily(last.newCases, last.newCases7d));
-  kpi('kpi-deaths', last.deaths, formatCount(last.deaths), daily(last.newDeaths, last.newDeaths7d));
+  kpi(
+    'kpi-deaths',
+    last.deaths,
+    last.deaths === null ? 'Not reported' : formatCount(last.deaths),
+    daily(last.newDeaths, last.newDeaths7d),
+  );
   if (last.recovered !== null) {
     kpi('kpi-recovered', last.recovered, formatCount(last.recovered), 'reported by Johns Hopkins CSSE');
   } else {
@@ -192,7 +201,11 @@ class Dashboard {
   private readonly from = byId<HTMLInputElement>('from');
   private readonly to = byId<HTMLInputElement>('to');
 
+  private readonly counties = new CountyTable(getJson);
+  private geoShown = false;
+
   async start(): Promise<void> {
+    new GeoPicker(getJson).bind();
     this.bindControls();
     const statusLoad = getJson<StatusResponse>('/api/status')
       .then(renderStatus)
@@ -244,7 +257,8 @@ class Dashboard {
       const params = new URLSearchParams();
       if (range.from) params.set('from', range.from);
       if (range.to) params.set('to', range.to);
-      history.replaceState(null, '', params.size ? `#${params}` : window.location.pathname);
+      const page = `${window.location.pathname}${window.location.search}`;
+      history.replaceState(null, '', params.size ? `${page}#${params}` : page);
     } catch (error) {
       if ((error as Error).name === 'AbortError') return;
       showMessage((error as Error).message, 'error');
@@ -258,6 +272,13 @@ class Dashboard {
     document.body.dataset.state = 'loading';
     const data = await getJson<SeriesResponse>(seriesUrl(range), controller.signal);
     if (controller.signal.aborted) return;
+    if (data.geo && !this.geoShown) {
+      this.geoShown = true;
+      renderGeo(data.geo);
+      if (data.geo.level === 'state') {
+        await this.counties.show(data.geo.id).catch((error: Error) => showMessage(error.message, 'error'));
+      }
+    }
     this.available = data.available;
     if (!data.available) {
       document.body.dataset.state = 'empty';
