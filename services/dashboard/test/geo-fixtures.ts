@@ -21,7 +21,7 @@ function series(geo: string, start: number, perDay: number, options: { from?: nu
 }
 
 /**
- * Texas (48) with Harris (48201: most cases), Dallas (48113: the largest 7-day average) and
+ * Texas (48) with Harris (48201), Dallas (48113: the most cases and the largest 7-day average) and
  * Loving (48301) plus its Unknown county (5 days only: no 7-day average), and Puerto Rico's
  * Adjuntas (72001: deaths not reported). What the expected values in the tests are computed from.
  */
