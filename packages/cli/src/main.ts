@@ -65,12 +65,16 @@ export function buildProgram(): Command {
 
   program
     .command('export')
-    .description('print the loaded series in date order')
+    .description('print the loaded series of the nation, a state or a county in date order')
     .addOption(envOption())
     .addOption(new Option('--format <format>', 'csv or json').default('csv').choices(['csv', 'json']))
     .option('--from <date>', 'first date, YYYY-MM-DD')
     .option('--to <date>', 'last date, YYYY-MM-DD')
-    .option('--as-of <runId>', 'the series as it stood right after this run finished (time travel)')
+    .option(
+      '--geo <id>',
+      'one geography: US (default), a state FIPS (48), a county FIPS (48201) or 36-nyc, 29-kansas-city, 29-joplin, <state>-unknown; states and counties print date,cases,deaths (deaths empty where not reported)',
+    )
+    .option('--as-of <runId>', 'the series as it stood right after this run finished (time travel; the nation only)')
     .addOption(new Option('--json', 'the same as --format json'))
     .action(async (options) => {
       process.exitCode = await (await commands.data()).exportCommand(options, { out: new Output() });

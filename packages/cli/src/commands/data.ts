@@ -1,3 +1,4 @@
+import { type Geo, GeoIdError, parseGeoId } from '@covid-etl/contracts';
 import { seriesAsOf } from '@covid-etl/platform';
 import type { CommandDeps } from '../ops/dlq.js';
 import { withBackend } from '../ops/open.js';
@@ -15,16 +16,28 @@ export function isCalendarDate(value: string): boolean {
 }
 
 /**
- * `etl export`: the loaded series in date order, as CSV (`date,cases,deaths,recovered`) or JSON;
- * with `asOf`, the series as it stood right after that run finished.
+ * `etl export`: the loaded series of the nation in date order, as CSV
+ * (`date,cases,deaths,recovered`) or JSON; with `asOf`, the series as it stood right after that
+ * run finished. With `geo` (a state or county id), that geography's series (`date,cases,deaths`,
+ * deaths empty where not reported; one Query on `pk = <geo>`); `--geo US` is the nation.
  */
 export async function exportCommand(
-  options: { env: string; format: string; from?: string; to?: string; json?: boolean; asOf?: string },
+  options: { env: string; format: string; from?: string; to?: string; json?: boolean; asOf?: string; geo?: string },
   deps: CommandDeps,
 ): Promise<number> {
   const format = options.json ? 'json' : options.format;
   if (format !== 'csv' && format !== 'json') {
     throw new UsageError(`--format ${options.format}: expected csv or json`);
+  }
+  let geo: Geo | undefined;
+  try {
+    geo = options.geo === undefined ? undefined : parseGeoId(options.geo);
+  } catch (error) {
+    if (error instanceof GeoIdError) throw new UsageError(`--geo: ${error.message}`);
+    throw error;
+  }
+  if (geo && geo.level !== 'nation' && options.asOf !== undefined) {
+    throw new UsageError(`--as-of works for the nation only: drop --geo ${geo.id} or --as-of`);
   }
   for (const [flag, value] of [
     ['--from', options.from],
@@ -35,6 +48,17 @@ export async function exportCommand(
   }
   if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
     throw new UsageError(`--from ${options.from} is after --to ${options.to}: nothing could match`);
+  }
+  if (geo && geo.level !== 'nation') {
+    const days = await withBackend(
+      options.env,
+      (backend) => backend.geoSeries.query((geo as Geo).id, { from: options.from, to: options.to }),
+      deps.open,
+    );
+    if (format === 'json') deps.out.result(days.map(({ date, cases, deaths }) => ({ date, cases, deaths })));
+    else
+      deps.out.result(['date,cases,deaths', ...days.map((d) => `${d.date},${d.cases},${d.deaths ?? ''}`)].join('\n'));
+    return 0;
   }
   const inRange = (date: string) => (!options.from || date >= options.from) && (!options.to || date <= options.to);
   const records = await withBackend(

@@ -25,6 +25,7 @@ import {
 import {
   createLogger,
   EventBridgePublisher,
+  GeoSeriesReader,
   LedgerRepository,
   RunFinalizer,
   type RunItem,
@@ -114,6 +115,7 @@ export class AwsOperatorBackend implements OperatorBackend {
   readonly environment: string;
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
+  readonly geoSeries: GeoSeriesReader;
   private readonly closers: Array<() => void> = [];
 
   constructor(
@@ -127,6 +129,7 @@ export class AwsOperatorBackend implements OperatorBackend {
     routeThroughCallAws(clients.doc, policy);
     this.ledger = new LedgerRepository(clients.doc, config.tables.ledger);
     this.series = new SeriesRepository(clients.doc, config.tables.data);
+    this.geoSeries = new GeoSeriesReader(clients.doc, config.tables.data);
   }
 
   listRuns(limit: number): Promise<RunItem[]> {

@@ -6,7 +6,7 @@ import {
   scheduledRunId,
 } from '@covid-etl/contracts';
 import type { DrainProgress } from '@covid-etl/local-stack';
-import type { LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
+import type { GeoSeriesReader, LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
 import { UsageError } from '../commands/output.js';
 
 /** Where a dead-letter queue's messages go back to when replayed. */
@@ -87,6 +87,8 @@ export interface OperatorBackend {
   readonly kind: 'local' | 'aws';
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
+  /** Any one geography's series (`pk = <geo id>`): states and counties. */
+  readonly geoSeries: GeoSeriesReader;
   /** Human description of where the environment's resources came from. */
   readonly source: string;
 

@@ -7,7 +7,7 @@ import {
   prepareLocalStateDir,
 } from '@covid-etl/local-pipeline';
 import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-stack';
-import type { LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
+import type { GeoSeriesReader, LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
 import {
   chunkMessages,
   type DeadLetterQueue,
@@ -51,12 +51,14 @@ export class LocalOperatorBackend implements OperatorBackend {
   readonly kind = 'local' as const;
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
+  readonly geoSeries: GeoSeriesReader;
   readonly source: string;
   private lastTask: MoveTask | undefined;
 
   constructor(readonly pipeline: LocalPipeline) {
     this.ledger = pipeline.ledger;
     this.series = pipeline.series;
+    this.geoSeries = pipeline.geoSeries;
     this.source = `the local stack in ${pipeline.options.dir}`;
   }
 
