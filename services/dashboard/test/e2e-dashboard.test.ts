@@ -210,13 +210,14 @@ describeReal('the dashboard on the real snapshots', () => {
     const mid = expected.find((r) => r.date === '2020-10-01') as ExpectedRecord;
     const { page, problems, close } = await open(dashboard.url, DESKTOP);
     await ready(page);
-    const canvas = (await page.locator('#chart-cumulative').boundingBox()) as Box;
     const tooltip = page.locator('#tooltip-cumulative');
 
     // Act: the right end of the chart is the last day.
     const atEnd = await pointAtLastDay(page, 'cumulative');
     await page.screenshot({ path: path.join(SHOTS, 'desktop-tooltip.png') });
-    // Then a day when recoveries were reported: find it by moving along the axis.
+    // Then a day when recoveries were reported: find it by moving along the axis (the box is
+    // read after pointAtLastDay scrolled the chart into view).
+    const canvas = (await page.locator('#chart-cumulative').boundingBox()) as Box;
     let text = '';
     for (let x = canvas.x + canvas.width * 0.55; x < canvas.x + canvas.width; x += 2) {
       await page.mouse.move(x, canvas.y + canvas.height / 2);

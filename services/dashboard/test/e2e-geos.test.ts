@@ -112,6 +112,8 @@ describe('the dashboard for states and counties', () => {
     expect(await page.getAttribute('[data-testid="last-cases"]', 'data-value')).toBe(String(texas?.cases));
     expect(await page.getAttribute('[data-testid="last-date"]', 'datetime')).toBe(GEO_LAST_DATE);
     expect(await page.isVisible('#kpi-recovered-card')).toBe(false);
+    expect(await page.textContent('#figure-cumulative h3')).toBe('Cumulative cases');
+    expect(await page.textContent('#legend-cumulative')).not.toContain('Recovered');
     expect(await page.getAttribute('[data-testid="chart-cumulative"]', 'data-points')).toBe('20');
     expect(await page.textContent('#counties-heading')).toBe('Counties of Texas (4)');
     expect(byName).toEqual(['48113', '48201', '48301', '48-unknown']);

@@ -131,6 +131,11 @@ export function renderGeo(geo: GeoView): void {
   }
   const recovered = document.getElementById('kpi-recovered-card');
   if (recovered) recovered.hidden = true;
+  const cumulative = document.querySelector('#figure-cumulative figcaption');
+  const heading = cumulative?.querySelector('h3');
+  const caption = cumulative?.querySelector('p');
+  if (heading) heading.textContent = 'Cumulative cases';
+  if (caption) caption.textContent = 'Total confirmed cases reported so far.';
 }
 
 /** A state's county table: one request, sorted in the page. */
