@@ -32,6 +32,28 @@ describe('DashboardTables: the local stack opened only while the dashboard reads
     expect(openWhenIdle).toBe(false);
   });
 
+  it('reads the geography catalogue, county summaries and a county series of the state folder', async () => {
+    // Prepare
+    const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-tables-'));
+    const local = new DashboardTables(dir, 50);
+    tables.push(local);
+    await local.use((pipeline) =>
+      pipeline.geos.applyLoaded({ records: [{ geo: '48201', date: '2021-03-01', cases: 5, deaths: 1 }] }),
+    );
+
+    // Act
+    const geos = await local.geos.listGeos();
+    const counties = await local.geos.listCounties('48');
+    const entry = await local.geos.getGeo('48201');
+    const days = await local.geoSeries.query('48201');
+
+    // Assess
+    expect(geos.map((geo) => geo.id)).toEqual(['48201']);
+    expect(counties.map((county) => [county.id, county.cases])).toEqual([['48201', 5]]);
+    expect(entry).toMatchObject({ name: 'County 48201, Texas', lastDate: '2021-03-01' });
+    expect(days).toEqual([]);
+  });
+
   it('answers DataUnavailableError while another user holds the database', async () => {
     // Prepare
     const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-tables-'));
