@@ -118,6 +118,30 @@ describe('deployed dashboard handler (handler.ts)', () => {
     expect(dynamo).not.toHaveReceivedCommand(ScanCommand);
   });
 
+  it('reads a county, the catalogue and a state’s counties from DATA_TABLE with Queries only (its role allows nothing else)', async () => {
+    // Prepare
+    dynamo.on(QueryCommand, { TableName: complete.DATA_TABLE }).resolves({ Items: [] });
+    dynamo
+      .on(QueryCommand, { TableName: complete.DATA_TABLE, ExpressionAttributeValues: { ':pk': '48201' } }, false)
+      .resolves({ Items: [{ pk: '48201', sk: '2021-03-01', cases: 5, deaths: 1, runId: 'r' }] });
+
+    // Act
+    const county = await handler(urlEvent('/api/series', { query: { geo: '48201' } }), lambdaContext());
+    const geos = await handler(urlEvent('/api/geos'), lambdaContext());
+    const counties = await handler(urlEvent('/api/counties', { query: { state: '48' } }), lambdaContext());
+
+    // Assess
+    expect([county.statusCode, geos.statusCode, counties.statusCode]).toEqual([200, 200, 200]);
+    expect((JSON.parse(county.body) as SeriesResponse).series.map((p) => [p.date, p.cases, p.deaths])).toEqual([
+      ['2021-03-01', 5, 1],
+    ]);
+    const partitions = dynamo
+      .commandCalls(QueryCommand)
+      .map((call) => call.args[0].input.ExpressionAttributeValues?.[':pk']);
+    expect(partitions.sort()).toEqual(['48201', 'COUNTIES#48', 'GEOS', 'GEOS', 'GEOS']);
+    expect(dynamo.calls().every((call) => call.args[0] instanceof QueryCommand)).toBe(true);
+  });
+
   it('serves the page and the front-end built into the bundle (src/generated/web-assets.js)', async () => {
     // Prepare
     const { WEB_ASSETS } = await import('../src/generated/web-assets.js');

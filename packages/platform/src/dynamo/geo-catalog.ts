@@ -1,9 +1,4 @@
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type GeoLevel, parseGeoId, SPECIAL_COUNTIES, stateByFips } from '@covid-etl/contracts';
 import { TransientError } from '../errors.js';
 import { chunksOf, retryPending } from '../retry.js';
@@ -81,7 +76,7 @@ export interface CatalogUpdateCounts {
   batchRequests: number;
 }
 
-/** The parts of this repository the dashboard reads (Queries and one GetItem; no Scan). */
+/** The parts of this repository the dashboard reads (Queries only; no Scan, no GetItem). */
 export interface GeoCatalogReader {
   listGeos(): Promise<GeoCatalogEntry[]>;
   getGeo(id: string): Promise<GeoCatalogEntry | undefined>;
@@ -135,12 +130,17 @@ export class GeoCatalogRepository implements GeoCatalogReader {
     return items.map(toEntry);
   }
 
-  /** One catalogue entry, or undefined when the geography was never loaded (one GetItem). */
+  /**
+   * One catalogue entry, or undefined when the geography was never loaded. A Query on the key
+   * (not a GetItem): the dashboard's role may Query the data table and nothing else.
+   */
   async getGeo(id: string): Promise<GeoCatalogEntry | undefined> {
-    const response = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: GEOS_PARTITION, sk: parseGeoId(id).id } }),
-    );
-    return response.Item ? toEntry(response.Item) : undefined;
+    const [item] = await this.query({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk = :sk',
+      ExpressionAttributeValues: { ':pk': GEOS_PARTITION, ':sk': parseGeoId(id).id },
+    });
+    return item ? toEntry(item) : undefined;
   }
 
   /** The summaries of a state's counties, in id order (one paginated Query). */

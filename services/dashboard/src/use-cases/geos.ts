@@ -51,7 +51,7 @@ export async function listGeos(catalog: GeoCatalogSource): Promise<GeosResponse>
 
 /**
  * A state's or county's series with its daily values and 7-day averages (one Query on
- * `pk = <id>`, one GetItem for its name). A geography the catalogue does not hold and with no
+ * `pk = <id>`, one on its catalogue entry for its name). A geography the catalogue does not hold and with no
  * stored day is a 404 saying so.
  */
 export async function getGeoSeries(
