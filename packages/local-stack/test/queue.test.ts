@@ -163,7 +163,9 @@ describe('LocalQueue: redrive to the dead-letter queue', () => {
     expect(deadLetterQueue.name).toBe('covid-etl-local-loader-dlq');
     expect(queue.redrive?.maxReceiveCount).toBe(settings.maxReceiveCount);
     expect(queue.redrive?.deadLetterQueue).toBe(deadLetterQueue);
-    expect(queue.scaledMs(queue.visibilityTimeoutSeconds)).toBe(3_600);
+    expect(queue.visibilityTimeoutSeconds).toBe(settings.visibilityTimeoutSeconds);
+    // 1,000 ms per second at a time scale of 0.01.
+    expect(queue.scaledMs(queue.visibilityTimeoutSeconds)).toBe(settings.visibilityTimeoutSeconds * 10);
     expect(deadLetterQueue.messageRetentionSeconds).toBe(settings.dlqMessageRetentionSeconds);
   });
 });
