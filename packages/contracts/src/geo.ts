@@ -322,3 +322,52 @@ export const GeoChunkMessage = z.object({
   records: z.array(GeoRecord),
 });
 export type GeoChunkMessage = z.infer<typeof GeoChunkMessage>;
+
+/**
+ * What a run planned for one level of geography (states or counties): the run item keeps one
+ * per level it read, beside the part keys in its plan.
+ */
+export const GeoLevelPlan = z.object({
+  /** The source read (`states`, `counties` or `counties-recent`). */
+  source: z.enum(['states', 'counties', 'counties-recent']),
+  /** (level, state, month) chunks the file has (for the recent file: those it covers). */
+  chunks: Count,
+  /** Chunks with at least one changed day, and the parts (messages) sent for them. */
+  changedChunks: Count,
+  parts: Count,
+  /** Days sent (new or revised) and their records. */
+  days: Count,
+  records: Count,
+  /** Days whose hash equals the last successful load: not sent. */
+  skippedDays: Count,
+  /** Rows rejected (file, line, column, reason kept under `REJECTED#<chunk key>`). */
+  rejected: Count,
+  /** True when the source answered 304 or the same bytes as its baseline: nothing was parsed. */
+  unchanged: z.boolean().optional(),
+});
+export type GeoLevelPlan = z.infer<typeof GeoLevelPlan>;
+
+/** The level of a chunk or part key: `2020-04` is the nation, `county/48/2020-04#01-08` a county part. */
+export function levelOfChunkKey(key: string): GeoLevel {
+  if (key.startsWith('state/')) return 'state';
+  if (key.startsWith('county/')) return 'county';
+  return 'nation';
+}
+
+/**
+ * Parses a `GEO_LEVELS`-style list (`nation,state,county`, any order, spaces allowed): the
+ * levels in canonical order. Throws a one-line `RangeError` naming the accepted values.
+ */
+export function parseGeoLevels(text: string): GeoLevel[] {
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  const bad = items.filter((item) => !(GEO_LEVELS as readonly string[]).includes(item));
+  if (items.length === 0 || bad.length > 0) {
+    throw new RangeError(
+      `geography levels "${text}" ${bad.length ? `name unknown level(s) ${bad.join(', ')}` : 'are empty'}; expected a comma-joined subset of nation,state,county`,
+    );
+  }
+  return GEO_LEVELS.filter((level) => items.includes(level));
+}

@@ -68,7 +68,26 @@ export const FetcherInput = z.object({
   /** ISO-8601 time the schedule fired for; the run id is derived from it. */
   scheduledTime: z.string().datetime({ offset: true }).optional(),
   /** Overrides of the source URLs (http(s); 127.0.0.1 and file:// only in the local environment). */
-  sources: z.object({ nyt: z.string().optional(), jhu: z.string().optional() }).optional(),
+  sources: z
+    .object({
+      nyt: z.string().optional(),
+      jhu: z.string().optional(),
+      states: z.string().optional(),
+      counties: z.string().optional(),
+      'counties-recent': z.string().optional(),
+    })
+    .strict()
+    .optional(),
+  /**
+   * `counties`: read the full counties file instead of the rolling 30-day one (an operator's
+   * backfill, or the occasional backfill schedule). Absent: the daily run.
+   */
+  backfill: z.literal('counties').optional(),
+  /** The levels this run loads (default: the environment's `GEO_LEVELS`). */
+  levels: z
+    .array(z.enum(['nation', 'state', 'county']))
+    .min(1)
+    .optional(),
   /** An operator's decision on a HELD run: approve loads exactly its snapshot, reject ends it REJECTED. */
   decision: RunDecision.optional(),
 });

@@ -1,19 +1,44 @@
 import * as z from 'zod';
 import { Count, Sha256 } from './primitives.js';
 
-/** The two upstream data sets. */
-export const SourceId = z.enum(['nyt', 'jhu']);
+/**
+ * The upstream files: the national series (`nyt` joined with `jhu`) and the publisher's states
+ * and counties files. A daily run reads `counties-recent` (the rolling 30 days); a backfill
+ * reads the full `counties` file.
+ */
+export const SourceId = z.enum(['nyt', 'jhu', 'states', 'counties', 'counties-recent']);
 export type SourceId = z.infer<typeof SourceId>;
+
+/** The two sources of the national series (joined by date). */
+export const NATIONAL_SOURCES = ['nyt', 'jhu'] as const;
+export type NationalSourceId = (typeof NATIONAL_SOURCES)[number];
+
+/** The sources of the states and counties, one file each. */
+export const GEO_SOURCES = ['states', 'counties', 'counties-recent'] as const;
+export type GeoSourceId = (typeof GEO_SOURCES)[number];
 
 export const SOURCE_LABELS: Record<SourceId, string> = {
   nyt: 'The New York Times us.csv',
   jhu: 'Johns Hopkins CSSE via datasets/covid-19',
+  states: 'The New York Times us-states.csv',
+  counties: 'The New York Times us-counties.csv',
+  'counties-recent': 'The New York Times us-counties-recent.csv',
+};
+
+/** The file name each geo source's rejections and errors name (never its URL, which may hold a secret). */
+export const GEO_SOURCE_FILES: Record<GeoSourceId, string> = {
+  states: 'us-states.csv',
+  counties: 'us-counties.csv',
+  'counties-recent': 'us-counties-recent.csv',
 };
 
 /** The public URLs the fetcher reads when nothing else is configured. */
 export const DEFAULT_SOURCE_URLS: Record<SourceId, string> = {
   nyt: 'https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv',
   jhu: 'https://raw.githubusercontent.com/datasets/covid-19/main/data/time-series-19-covid-combined.csv',
+  states: 'https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-states.csv',
+  counties: 'https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-counties.csv',
+  'counties-recent': 'https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-counties-recent.csv',
 };
 
 /** What identifies one downloaded source: where it came from and exactly which bytes. */

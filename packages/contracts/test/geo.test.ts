@@ -1,13 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  DEFAULT_SOURCE_URLS,
   dataPartitionKey,
+  FetcherInput,
   formatChunkKey,
   formatGeoId,
   GeoId,
   GeoIdError,
   geoLevel,
+  levelOfChunkKey,
   parseChunkKey,
   parseGeoId,
+  parseGeoLevels,
+  SOURCE_LABELS,
+  SourceId,
   STATES,
   stateByName,
   versionPartitionKey,
@@ -99,5 +105,52 @@ describe('chunk keys', () => {
     expect(() => parseChunkKey('county/99/2020-04')).toThrow('chunk key "county/99/2020-04" is not');
     expect(() => parseChunkKey('2020-04')).toThrow(RangeError);
     expect(() => parseChunkKey('state/48/2020-13')).toThrow(RangeError);
+  });
+});
+
+describe('geography levels and sources', () => {
+  it('parses GEO_LEVELS into canonical order and refuses unknown or empty lists with one line', () => {
+    // Act / Assess
+    expect(parseGeoLevels('county,nation')).toEqual(['nation', 'county']);
+    expect(parseGeoLevels(' state ')).toEqual(['state']);
+    expect(() => parseGeoLevels('nation,states')).toThrow(
+      'geography levels "nation,states" name unknown level(s) states; expected a comma-joined subset of nation,state,county',
+    );
+    expect(() => parseGeoLevels('')).toThrow('are empty');
+  });
+
+  it('names the level of a chunk or part key', () => {
+    // Act / Assess
+    expect(levelOfChunkKey('2020-04')).toBe('nation');
+    expect(levelOfChunkKey('state/48/2020-04#01-31')).toBe('state');
+    expect(levelOfChunkKey('county/36/2021-03#01-17')).toBe('county');
+  });
+
+  it('gives every source a label and a public default URL', () => {
+    // Act / Assess
+    for (const id of SourceId.options) {
+      expect(SOURCE_LABELS[id]).toMatch(/\S/);
+      expect(DEFAULT_SOURCE_URLS[id]).toMatch(/^https:\/\/raw\.githubusercontent\.com\/.+\.csv$/);
+    }
+    expect(DEFAULT_SOURCE_URLS['counties-recent']).toBe(
+      'https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-counties-recent.csv',
+    );
+  });
+
+  it('accepts a counties backfill and levels in the fetcher input, and refuses an unknown source', () => {
+    // Act
+    const backfill = FetcherInput.safeParse({
+      trigger: 'schedule',
+      backfill: 'counties',
+      scheduledTime: '2026-11-29T04:00:00Z',
+    });
+    const typo = FetcherInput.safeParse({ trigger: 'manual', sources: { county: 'https://x.example/c.csv' } });
+    const daily = FetcherInput.safeParse({ trigger: 'schedule', scheduledTime: '2026-11-29T04:00:00Z' });
+
+    // Assess
+    expect(backfill.success && backfill.data.backfill).toBe('counties');
+    expect(typo.success).toBe(false);
+    expect(daily.success && daily.data.backfill).toBeUndefined();
+    expect(FetcherInput.safeParse({ trigger: 'manual', backfill: 'states' }).success).toBe(false);
   });
 });

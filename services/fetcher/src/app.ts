@@ -7,6 +7,7 @@ import { type StartRunDeps, startRun } from './use-cases/start-run.js';
 export { FetcherDeadlineError, FINISH_MARGIN_MS, fetcherDeadline } from './deadline.js';
 
 export { allowedHostsFromEnv, qualityGatesFromEnv } from './gates-config.js';
+export { DEFAULT_MAX_SOURCE_BYTES, geoLevelsFromEnv, geoUrlsFromEnv, maxSourceBytesFromEnv } from './geo-config.js';
 export * from './source-downloader.js';
 export { type HostResolver, isInternalAddress, SourceUrlRefusedError, UrlPolicy } from './url-policy.js';
 export { RunDecisionError } from './use-cases/decide-run.js';

@@ -5,6 +5,7 @@ import {
   assertNoFaultInjection,
   createDocumentClient,
   createLogger,
+  DynamoGeoLedger,
   EventBridgePublisher,
   getStringFromEnv,
   HeldRunRepository,
@@ -17,6 +18,7 @@ import {
 } from '@covid-etl/platform';
 import { createHandler } from './app.js';
 import { allowedHostsFromEnv, qualityGatesFromEnv } from './gates-config.js';
+import { geoLevelsFromEnv, geoUrlsFromEnv, maxSourceBytesFromEnv } from './geo-config.js';
 import { HttpSourceDownloader } from './source-downloader.js';
 import { UrlPolicy } from './url-policy.js';
 
@@ -31,7 +33,10 @@ const eventBusName = getStringFromEnv({ key: EnvVar.EventBusName });
 const defaultUrls = {
   nyt: getStringFromEnv({ key: EnvVar.NytUrl }),
   jhu: getStringFromEnv({ key: EnvVar.JhuUrl }),
+  ...geoUrlsFromEnv(),
 };
+const levels = geoLevelsFromEnv();
+const maxBytes = maxSourceBytesFromEnv();
 const dataTable = getStringFromEnv({ key: EnvVar.DataTable });
 
 // SDK clients: created once per container.
@@ -46,11 +51,13 @@ export const handler = createHandler({
   environment,
   defaultUrls,
   ledger,
+  levels,
+  geoLedger: new DynamoGeoLedger(doc, ledgerTable),
   held: new HeldRunRepository(doc, ledgerTable),
   series: new SeriesRepository(doc, dataTable),
   gates,
   transformerQueue: new SqsMessageSender(sqs, queueUrl),
-  downloader: new HttpSourceDownloader({ policy: new UrlPolicy({ environment, allowedHosts }) }),
+  downloader: new HttpSourceDownloader({ maxBytes, policy: new UrlPolicy({ environment, allowedHosts }) }),
   finalizer: new RunFinalizer({ ledger, events: new EventBridgePublisher(eventBridge, eventBusName), logger }),
   clock: systemClock,
   logger,

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { redactUrl, redactUrlsIn, type SourceId } from '@covid-etl/contracts';
 import { backoffDelay, PermanentError, recordCosts, sleep, TransientError } from '@covid-etl/platform';
+import { DEFAULT_MAX_SOURCE_BYTES } from './geo-config.js';
 import { SourceUrlRefusedError, UrlPolicy } from './url-policy.js';
 
 /** Redirects followed at most per request (each hop re-checked by the URL policy). */
@@ -90,7 +91,7 @@ export class HttpSourceDownloader implements SourceDownloader {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseDelayMs = options.baseDelayMs ?? 500;
-    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES;
     this.fetchImpl = options.fetch ?? fetch;
   }
 

@@ -58,4 +58,19 @@ describe('fetcher configuration (handler.ts)', () => {
     // Assess
     expect(typeof module.handler).toBe('function');
   });
+
+  it.each([
+    [
+      'GEO_LEVELS',
+      'nation,town',
+      'Environment variable GEO_LEVELS: geography levels "nation,town" name unknown level(s) town',
+    ],
+    ['MAX_SOURCE_BYTES', '64MB', 'Environment variable MAX_SOURCE_BYTES must be a number'],
+  ])('fails fast with one line on a bad %s', async (key, value, message) => {
+    // Act
+    const loading = importHandlerWith({ ...complete, [key]: value });
+
+    // Assess
+    await expect(loading).rejects.toThrow(message);
+  });
 });

@@ -52,6 +52,8 @@ beforeAll(async () => {
     EVENT_BUS_NAME: 'covid-etl-dev',
     NYT_URL,
     JHU_URL,
+    // The national series only: the states and counties are tested in geo-sources.test.ts.
+    GEO_LEVELS: 'nation',
     LOG_LEVEL: 'silent',
   });
   delete process.env.ETL_FAULTS;

@@ -3,7 +3,7 @@ import { PermanentError } from '@covid-etl/platform';
 import { describe, expect, it } from '@jest/globals';
 import { resolveSourceUrls, SourceUrlRefusedError } from '../src/app.js';
 
-const defaults = DEFAULT_SOURCE_URLS;
+const defaults = { nyt: DEFAULT_SOURCE_URLS.nyt, jhu: DEFAULT_SOURCE_URLS.jhu };
 
 describe('resolveSourceUrls', () => {
   it('uses the configured defaults unless the input overrides a source', () => {

@@ -5,7 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { DEFAULT_SOURCE_URLS, type RunStatus, type SourceId, TransformChunkMessage } from '@covid-etl/contracts';
+import {
+  DEFAULT_SOURCE_URLS,
+  type NationalSourceId,
+  type RunStatus,
+  TransformChunkMessage,
+} from '@covid-etl/contracts';
 import { transformChunk } from '@covid-etl/core';
 import {
   createLogger,
@@ -122,7 +127,7 @@ async function loadSent(runId: string): Promise<void> {
 }
 
 /** One manual run on these URLs, loaded to its end. */
-async function run(urls: Record<SourceId, string>): Promise<{ runId: string; status: RunStatus }> {
+async function run(urls: Record<NationalSourceId, string>): Promise<{ runId: string; status: RunStatus }> {
   const started = await startRun({ trigger: 'manual', sources: urls }, deps);
   await loadSent(started.runId);
   const finished = await ledger.getRun(started.runId);

@@ -33,7 +33,7 @@ const SHA = 'c'.repeat(64);
 /** Serves in-memory CSV bodies as downloaded files; ETags are honoured like a real server's. */
 class FakeDownloader implements SourceDownloader {
   readonly requests: SourceRequest[] = [];
-  readonly bodies: Record<SourceId, string> = { nyt: '', jhu: '' };
+  readonly bodies: Partial<Record<SourceId, string>> = { nyt: '', jhu: '' };
   readonly failures: Partial<Record<SourceId, Error>> = {};
   readonly files: string[] = [];
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'fetcher-start-run-'));
@@ -42,7 +42,7 @@ class FakeDownloader implements SourceDownloader {
     this.requests.push(request);
     const failure = this.failures[request.id];
     if (failure) throw failure;
-    const body = this.bodies[request.id];
+    const body = this.bodies[request.id] ?? '';
     const sha256 = createHash('sha256').update(body).digest('hex');
     const etag = `"${sha256.slice(0, 12)}"`;
     if (request.etag === etag) return { status: 'not-modified' };
@@ -213,7 +213,7 @@ describe('startRun', () => {
 
   it('ends the run FAILED with the reason on a structural error, and sends nothing', async () => {
     // Prepare: NYT renamed a column.
-    downloader.bodies.nyt = downloader.bodies.nyt.replace('date,cases,deaths', 'date,cases,death');
+    downloader.bodies.nyt = (downloader.bodies.nyt ?? '').replace('date,cases,deaths', 'date,cases,death');
 
     // Act
     const result = await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);

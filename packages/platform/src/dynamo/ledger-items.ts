@@ -2,6 +2,7 @@ import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } fro
 import type {
   EventDetailType,
   GateTrip,
+  GeoLevelPlan,
   RejectedRow,
   RunCosts,
   RunCounts,
@@ -36,13 +37,15 @@ export interface RunItem {
   /** `SENT` once every chunk message is on the transformer queue. */
   dispatch: 'PENDING' | 'SENT';
   sources: SourceIdentity[];
-  /** Months sent as chunks. */
+  /** Chunks sent: the nation's months (`2020-04`) and the states' and counties' parts (`county/48/2020-04#01-08`). */
   months: string[];
   /**
    * Months whose chunk is loaded and counted on the run (a string set, added to once per month
    * by the loader): the run is complete when it holds every planned month.
    */
   loaded?: Set<string>;
+  /** What the run planned for the states and counties, per level (absent: the nation only). */
+  geo?: Partial<Record<'state' | 'county', GeoLevelPlan>>;
   /** Months skipped because their hash equals the last successful load, and their record count. */
   skipped: { months: number; records: number };
   summary?: RunSummary;

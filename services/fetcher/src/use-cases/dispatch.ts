@@ -1,15 +1,18 @@
 import type { RunStatus, SourceIdentity, TransformChunkMessage } from '@covid-etl/contracts';
 import { assertChunkSize, type RawMonthChunk } from '@covid-etl/core';
 import {
+  type GeoLedger,
   type LedgerRepository,
   type Logger,
   type MessageSender,
   type RunFinalizer,
   takeCostsForWrite,
 } from '@covid-etl/platform';
+import type { GeoLevelWork } from './geo-sources.js';
 
 export interface DispatchDeps {
   ledger: LedgerRepository;
+  geoLedger?: Pick<GeoLedger, 'putRejections' | 'recordGeoPlan'>;
   transformerQueue: MessageSender;
   finalizer: RunFinalizer;
 }
@@ -43,6 +46,7 @@ export async function dispatchSnapshot(
   sources: SourceIdentity[],
   deps: DispatchDeps,
   log: Logger,
+  geo: readonly GeoLevelWork[] = [],
 ): Promise<{ status: RunStatus; chunks: number }> {
   const monthStates = await deps.ledger.getMonthStates();
   // A month state written by this very run (an earlier, interrupted dispatch of it) is not a
@@ -58,12 +62,35 @@ export async function dispatchSnapshot(
     records: skippedMonths.reduce((sum, chunk) => sum + (monthStates.get(chunk.month)?.records ?? 0), 0),
   };
   const messages = chunkMessages(runId, changed).map(({ month, body }) => ({ id: month.replace('-', '_'), body }));
-  const hashes = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
-  await deps.ledger.recordDispatchPlan(runId, { sources, months: changed.map((c) => c.month), hashes, skipped });
+  const hashes: Record<string, string> = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
+  const keys = changed.map((c) => c.month);
+  // The states and counties: one chunk item per part (its key names the level), sent after the nation's months.
+  for (const work of geo) {
+    for (const message of work.messages) {
+      messages.push({ id: message.key.replace(/[^A-Za-z0-9]/g, '_'), body: message.body });
+      hashes[message.key] = message.hash;
+      keys.push(message.key);
+    }
+  }
+  if (geo.length > 0) await recordGeoWork(runId, geo, deps);
+  await deps.ledger.recordDispatchPlan(runId, { sources, months: keys, hashes, skipped });
   await deps.transformerQueue.sendAll(messages);
   await deps.ledger.markDispatched(runId, takeCostsForWrite());
   log.info({ chunks: messages.length, skippedMonths: skipped.months }, 'chunks sent to the transformer');
   // Every chunk may already be loaded (or there were none): finishing is idempotent.
   const finished = await deps.finalizer.finishIfComplete(runId);
   return { status: finished ?? 'RUNNING', chunks: messages.length };
+}
+
+/** Keeps each level's rejected rows with the run and records the plan per level (before anything is sent). */
+export async function recordGeoWork(
+  runId: string,
+  geo: readonly GeoLevelWork[],
+  deps: Pick<DispatchDeps, 'geoLedger'>,
+): Promise<void> {
+  if (!deps.geoLedger) throw new Error('the fetcher has geography levels but no geo ledger');
+  for (const work of geo) {
+    for (const [chunk, rows] of work.rejections) await deps.geoLedger.putRejections(runId, chunk, rows);
+  }
+  await deps.geoLedger.recordGeoPlan(runId, Object.fromEntries(geo.map((work) => [work.level, work.plan])));
 }

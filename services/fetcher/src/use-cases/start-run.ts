@@ -2,11 +2,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
   DEFAULT_QUALITY_GATES,
+  DEFAULT_SOURCE_URLS,
   type FetcherInput,
   type FetcherResult,
   type GateTrip,
+  type GeoLevel,
+  type GeoSourceId,
   type JhuRawRow,
   manualRunId,
+  NATIONAL_SOURCES,
+  type NationalSourceId,
   type NytRawRow,
   type QualityGates,
   redactUrl,
@@ -27,6 +32,7 @@ import {
 import {
   type Clock,
   describeError,
+  type GeoLedger,
   type HeldRunRepository,
   type LedgerRepository,
   type Logger,
@@ -47,14 +53,16 @@ import {
 } from '../source-downloader.js';
 import { SourceUrlRefusedError, UrlPolicy } from '../url-policy.js';
 import { decideRun } from './decide-run.js';
-import { chunkMessages, dispatchSnapshot } from './dispatch.js';
+import { chunkMessages, dispatchSnapshot, recordGeoWork } from './dispatch.js';
 import { evaluateGates } from './gates.js';
+import { type GeoLevelWork, geoSourceOf, planGeoLevel, type SubNationalLevel } from './geo-sources.js';
 
 export { SourceUrlRefusedError } from '../url-policy.js';
 
 export interface StartRunDeps {
   environment: string;
-  defaultUrls: Record<SourceId, string>;
+  /** The national sources' URLs, and those of the states and counties files when configured. */
+  defaultUrls: Record<NationalSourceId, string> & Partial<Record<GeoSourceId, string>>;
   ledger: LedgerRepository;
   /** Where a HELD run keeps its snapshot for `etl approve`. */
   held: HeldRunRepository;
@@ -67,9 +75,32 @@ export interface StartRunDeps {
   logger: Logger;
   /** Data-quality gate thresholds (default DEFAULT_QUALITY_GATES). */
   gates?: QualityGates;
+  /** The geography levels a run loads unless its input says otherwise (default: the nation only). */
+  levels?: readonly GeoLevel[];
+  /** The day hashes, rejections and per-level plans of the states and counties (required with those levels). */
+  geoLedger?: GeoLedger;
 }
 
-const SOURCES: readonly SourceId[] = ['nyt', 'jhu'];
+const SOURCES: readonly NationalSourceId[] = NATIONAL_SOURCES;
+
+/**
+ * The URL of a states or counties source: the input's override, else the configured one, else
+ * the publisher's public URL; checked against the URL policy like the national ones.
+ */
+function geoUrl(
+  id: GeoSourceId,
+  overrides: FetcherInput['sources'],
+  deps: Pick<StartRunDeps, 'defaultUrls'>,
+  policy: UrlPolicy,
+): string {
+  const url = overrides?.[id] ?? deps.defaultUrls[id] ?? DEFAULT_SOURCE_URLS[id];
+  policy.checkSyntax(id, url);
+  return url;
+}
+
+function policyFor(deps: Pick<StartRunDeps, 'environment'>): UrlPolicy {
+  return new UrlPolicy({ environment: deps.environment });
+}
 
 /**
  * The source URLs of a run: the overrides of the input, else the configured defaults, checked
@@ -79,11 +110,11 @@ const SOURCES: readonly SourceId[] = ['nyt', 'jhu'];
  */
 export function resolveSourceUrls(
   overrides: FetcherInput['sources'],
-  defaults: Record<SourceId, string>,
+  defaults: Record<NationalSourceId, string>,
   environment: string,
   policy = new UrlPolicy({ environment }),
-): Record<SourceId, string> {
-  const urls = {} as Record<SourceId, string>;
+): Record<NationalSourceId, string> {
+  const urls = {} as Record<NationalSourceId, string>;
   for (const id of SOURCES) {
     const url = overrides?.[id] ?? defaults[id];
     policy.checkSyntax(id, url);
@@ -150,37 +181,61 @@ export async function startRun(
   if (!created) log.warn('resuming a run whose dispatch did not finish');
   log.info({ trigger: input.trigger, urls: { nyt: redactUrl(urls.nyt), jhu: redactUrl(urls.jhu) } }, 'run started');
 
+  const levels = input.levels ?? deps.levels ?? ['nation'];
+  const geoLevels = levels.filter((level): level is SubNationalLevel => level !== 'nation');
   const downloads: DownloadedSource[] = [];
   try {
-    const baselines = new Map<SourceId, SourceBaseline>();
-    for (const id of SOURCES) {
-      const baseline = await deps.ledger.getSourceBaseline(id, urlKey(urls[id]));
-      if (baseline) baselines.set(id, baseline);
+    if (geoLevels.length > 0 && !deps.geoLedger) {
+      throw new PermanentError('the fetcher is configured with states or counties but has no geo ledger');
     }
-    const fetched = await downloadBoth(urls, baselines, deps.downloader, deadline);
-    assertBeforeDeadline(deadline, 'downloading the sources');
-    if (!fetched) return await finishUnchanged(run, urls, baselines, deps, log, 'not modified (HTTP 304)');
-    downloads.push(fetched.nyt, fetched.jhu);
-    let sources = SOURCES.map((id) => identity(id, urls[id], fetched[id]));
-    if (SOURCES.every((id) => baselines.get(id)?.sha256 === fetched[id].sha256)) {
-      const known = sources.map((source) => ({ ...source, ...snapshotShape(baselines.get(source.id)) }));
-      return await finishUnchanged({ ...run, sources: known }, urls, baselines, deps, log, 'same content');
+    const nation = levels.includes('nation') ? await readNation(urls, deps, downloads, deadline, log) : undefined;
+    const geo: GeoLevelWork[] = [];
+    for (const level of geoLevels) {
+      const sourceId = geoSourceOf(level, input.backfill);
+      const url = geoUrl(sourceId, input.sources, deps, policyFor(deps));
+      const work = await planGeoLevel(
+        runId,
+        level,
+        sourceId,
+        url,
+        urlKey(url),
+        {
+          downloader: deps.downloader,
+          geoLedger: deps.geoLedger as GeoLedger,
+          getSourceBaseline: (id, key) => deps.ledger.getSourceBaseline(id, key),
+        },
+        deadline,
+      );
+      if (work.download) downloads.push(work.download);
+      log.info({ level, ...work.plan }, 'geography level planned');
+      geo.push(work);
+      assertBeforeDeadline(deadline, `planning the ${level} level`);
     }
+    const geoSources = geo.map((work) => work.source);
+    const geoMessages = geo.reduce((sum, work) => sum + work.messages.length, 0);
 
-    const nyt: NytRawRow[] = [];
-    for await (const row of extractNytRows(createReadStream(fetched.nyt.file))) nyt.push(row);
-    const jhu: JhuRawRow[] = [];
-    for await (const row of extractJhuRows(createReadStream(fetched.jhu.file))) jhu.push(row);
-    log.info({ nytRows: nyt.length, jhuRows: jhu.length }, 'sources extracted');
-    assertBeforeDeadline(deadline, 'reading the sources');
-    sources = sources.map((source) => ({ ...source, ...rowsShape(source.id === 'nyt' ? nyt : jhu) }));
-
-    const chunks = chunkRawByMonth(nyt, jhu);
-    const trips = await checkGates(chunks, deps);
-    if (trips.length > 0) return await holdRun(run, sources, chunks, trips, deps, log);
+    if (nation?.kind !== 'changed' && geoMessages === 0) {
+      const known = nation?.sources ?? [];
+      if (geo.length > 0) await recordGeoWork(runId, geo, deps);
+      return await finishUnchanged(
+        { ...run, sources: [...known, ...geoSources] },
+        urls,
+        nation?.baselines ?? new Map(),
+        deps,
+        log,
+        nation?.why ?? 'same content',
+      );
+    }
+    const chunks = nation?.kind === 'changed' ? nation.chunks : [];
+    const nationSources = nation?.sources ?? [];
+    if (nation?.kind === 'changed') {
+      const trips = await checkGates(chunks, deps);
+      // A held run sends nothing, states and counties included: their days are compared again next run.
+      if (trips.length > 0) return await holdRun(run, [...nationSources, ...geoSources], chunks, trips, deps, log);
+    }
 
     assertBeforeDeadline(deadline, 'planning the chunks');
-    const dispatched = await dispatchSnapshot(runId, chunks, sources, deps, log);
+    const dispatched = await dispatchSnapshot(runId, chunks, [...nationSources, ...geoSources], deps, log, geo);
     return { runId, joined: !created, status: dispatched.status, chunks: dispatched.chunks };
   } catch (error) {
     const reason = describeFetchFailure(error);
@@ -197,6 +252,59 @@ export async function startRun(
   } finally {
     await Promise.all(downloads.map((download) => download.dispose()));
   }
+}
+
+/** What the national sources hold for this run: nothing new (with why), or the month chunks of a new snapshot. */
+type NationRead =
+  | { kind: 'unchanged'; sources: SourceIdentity[]; baselines: Map<NationalSourceId, SourceBaseline>; why: string }
+  | {
+      kind: 'changed';
+      sources: SourceIdentity[];
+      baselines: Map<NationalSourceId, SourceBaseline>;
+      chunks: RawMonthChunk[];
+      why?: undefined;
+    };
+
+/**
+ * Downloads the national sources (conditionally, per-URL validators), and either reports them
+ * unchanged (304 on both, or both the same bytes as their baselines) or extracts and joins
+ * them into month chunks. Exactly the national pipeline as it was before geographies.
+ */
+async function readNation(
+  urls: Record<NationalSourceId, string>,
+  deps: StartRunDeps,
+  downloads: DownloadedSource[],
+  deadline: number | undefined,
+  log: Logger,
+): Promise<NationRead> {
+  const baselines = new Map<NationalSourceId, SourceBaseline>();
+  for (const id of SOURCES) {
+    const baseline = await deps.ledger.getSourceBaseline(id, urlKey(urls[id]));
+    if (baseline) baselines.set(id, baseline);
+  }
+  const fetched = await downloadBoth(urls, baselines, deps.downloader, deadline);
+  assertBeforeDeadline(deadline, 'downloading the sources');
+  if (!fetched) {
+    return { kind: 'unchanged', sources: baselineSources(urls, baselines), baselines, why: 'not modified (HTTP 304)' };
+  }
+  downloads.push(fetched.nyt, fetched.jhu);
+  let sources = SOURCES.map((id) => identity(id, urls[id], fetched[id]));
+  if (SOURCES.every((id) => baselines.get(id)?.sha256 === fetched[id].sha256)) {
+    const known = sources.map((source) => ({
+      ...source,
+      ...snapshotShape(baselines.get(source.id as NationalSourceId)),
+    }));
+    return { kind: 'unchanged', sources: known, baselines, why: 'same content' };
+  }
+
+  const nyt: NytRawRow[] = [];
+  for await (const row of extractNytRows(createReadStream(fetched.nyt.file))) nyt.push(row);
+  const jhu: JhuRawRow[] = [];
+  for await (const row of extractJhuRows(createReadStream(fetched.jhu.file))) jhu.push(row);
+  log.info({ nytRows: nyt.length, jhuRows: jhu.length }, 'sources extracted');
+  assertBeforeDeadline(deadline, 'reading the sources');
+  sources = sources.map((source) => ({ ...source, ...rowsShape(source.id === 'nyt' ? nyt : jhu) }));
+  return { kind: 'changed', sources, baselines, chunks: chunkRawByMonth(nyt, jhu) };
 }
 
 /** The data-quality gates on the joined series of the snapshot, against the loaded series. */
@@ -256,21 +364,21 @@ async function holdRun(
  * again in full (the join needs both).
  */
 async function downloadBoth(
-  urls: Record<SourceId, string>,
-  baselines: Map<SourceId, SourceBaseline>,
+  urls: Record<NationalSourceId, string>,
+  baselines: Map<NationalSourceId, SourceBaseline>,
   downloader: SourceDownloader,
   deadline: number | undefined,
-): Promise<Record<SourceId, DownloadedSource> | undefined> {
-  const conditional = (id: SourceId) => {
+): Promise<Record<NationalSourceId, DownloadedSource> | undefined> {
+  const conditional = (id: NationalSourceId) => {
     const baseline = baselines.get(id);
     return { id, url: urls[id], etag: baseline?.etag, lastModified: baseline?.lastModified, deadline };
   };
-  const first: Record<SourceId, SourceResponse> = {
+  const first: Record<NationalSourceId, SourceResponse> = {
     nyt: await downloader.download(conditional('nyt')),
     jhu: await downloader.download(conditional('jhu')),
   };
   if (first.nyt.status === 'not-modified' && first.jhu.status === 'not-modified') return undefined;
-  const full = async (id: SourceId): Promise<DownloadedSource> => {
+  const full = async (id: NationalSourceId): Promise<DownloadedSource> => {
     const response = first[id];
     if (response.status === 'ok') return response;
     const again = await downloader.download({ id, url: urls[id], deadline });
@@ -314,40 +422,47 @@ function snapshotShape(baseline: SourceBaseline | undefined): Pick<SourceIdentit
 
 async function finishUnchanged(
   run: RunItem,
-  urls: Record<SourceId, string>,
-  baselines: Map<SourceId, SourceBaseline>,
+  _urls: Record<NationalSourceId, string>,
+  baselines: Map<NationalSourceId, SourceBaseline>,
   deps: StartRunDeps,
   log: Logger,
   why: string,
 ): Promise<FetcherResult> {
   const since = baselines.get('nyt')?.runId ?? 'the last successful run';
-  // A 304 means: the bytes of this URL's baseline, which this URL's last successful run read.
-  const sources =
-    run.sources.length > 0
-      ? run.sources
-      : SOURCES.flatMap((id) => {
-          const baseline = baselines.get(id);
-          return baseline
-            ? [
-                {
-                  id,
-                  url: redactUrl(urls[id]),
-                  urlKey: urlKey(urls[id]),
-                  sha256: baseline.sha256,
-                  bytes: baseline.bytes ?? 0,
-                  notModified: true,
-                  ...pickValidators(baseline),
-                  ...snapshotShape(baseline),
-                },
-              ]
-            : [];
-        });
-  const note = `Both sources are unchanged since ${since} (${why}): nothing to do.`;
+  const sources = run.sources;
+  const geoOnly = !run.sources.some((source) => source.id === 'nyt');
+  const note = geoOnly
+    ? 'The states and counties are unchanged since their last successful load: nothing to do.'
+    : `${run.sources.length > 2 ? 'Every source is' : 'Both sources are'} unchanged since ${since} (${why}): nothing to do.`;
   await recordNothingToSend(run.runId, sources, deps);
   const current = (await deps.ledger.getRun(run.runId)) ?? run;
   await deps.finalizer.finish({ ...current, note }, 'SUCCEEDED');
   log.info({ why }, 'sources unchanged: run ended with nothing to do');
   return { runId: run.runId, joined: false, status: 'SUCCEEDED', chunks: 0 };
+}
+
+/** The identities of the national sources after a 304 on both: the bytes of each URL's own baseline. */
+function baselineSources(
+  urls: Record<NationalSourceId, string>,
+  baselines: Map<NationalSourceId, SourceBaseline>,
+): SourceIdentity[] {
+  return SOURCES.flatMap((id) => {
+    const baseline = baselines.get(id);
+    return baseline
+      ? [
+          {
+            id,
+            url: redactUrl(urls[id]),
+            urlKey: urlKey(urls[id]),
+            sha256: baseline.sha256,
+            bytes: baseline.bytes ?? 0,
+            notModified: true,
+            ...pickValidators(baseline),
+            ...snapshotShape(baseline),
+          },
+        ]
+      : [];
+  });
 }
 
 /** Records the run's sources with an empty plan: a run that sends no chunk (unchanged or held). */
@@ -366,6 +481,7 @@ function pickValidators(baseline: SourceBaseline): Pick<SourceIdentity, 'etag' |
 /** The one-line reason of a run the fetcher could not dispatch. */
 function describeFetchFailure(error: unknown): string {
   const text = describeError(error).replace(/^\w+Error: /, '');
+  if (error instanceof StructuralError && error.file !== undefined) return text;
   if (error instanceof StructuralError || error instanceof SourceUnavailableError) {
     return `${text} (${SOURCE_LABELS[error.source]})`;
   }

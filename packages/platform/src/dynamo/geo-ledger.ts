@@ -1,0 +1,139 @@
+import { BatchGetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type GeoDayHash,
+  type GeoLevel,
+  type GeoLevelPlan,
+  type GeoRejectedRow,
+  MAX_REJECTED_IN_SUMMARY,
+} from '@covid-etl/contracts';
+import { TransientError } from '../errors.js';
+import { chunksOf, retryPending } from '../retry.js';
+import { isConditionalCheckFailed } from './client.js';
+import { LedgerTable, runKey } from './ledger-items.js';
+
+/** The ledger's partition of the day hashes of the states and counties (one item per chunk key). */
+export const DAYS_PARTITION = 'DAYS';
+
+/** Most rejected rows kept per chunk (the count is always exact). */
+export const MAX_REJECTED_PER_CHUNK = MAX_REJECTED_IN_SUMMARY;
+
+/** The ledger's items for the states and counties: day hashes, rejected rows, the plan per level. */
+export interface GeoLedger {
+  /** The day hashes of the last successful loads of these chunks: chunk key → (date → hash). Absent chunks are absent. */
+  getDayHashes(chunkKeys: readonly string[]): Promise<Map<string, Map<string, string>>>;
+  /** Records the hashes of days just loaded (idempotent: the same part recorded twice is the same item). */
+  putDayHashes(chunkKey: string, days: readonly GeoDayHash[], runId: string): Promise<void>;
+  /** Keeps a chunk's rejected rows with the run (`RUN#<runId>`/`REJECTED#<chunk key>`), capped, with the exact count. */
+  putRejections(runId: string, chunkKey: string, rows: readonly GeoRejectedRow[]): Promise<void>;
+  /** Every rejection item of a run: chunk key → rows kept and exact count. */
+  listRejections(runId: string): Promise<{ chunk: string; rows: GeoRejectedRow[]; count: number }[]>;
+  /** Records what a run planned per level (`geo` on the run item). */
+  recordGeoPlan(runId: string, plan: Partial<Record<Exclude<GeoLevel, 'nation'>, GeoLevelPlan>>): Promise<void>;
+}
+
+/**
+ * The ledger's geography items (see docs/architecture.md, Geographies): `DAYS`/`<chunk key>`
+ * holds date → day hash of the last successful load of each day of a (level, state, month);
+ * `RUN#<runId>`/`REJECTED#<chunk key>` the rows of a chunk the fetcher rejected.
+ */
+export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
+  async getDayHashes(chunkKeys: readonly string[]): Promise<Map<string, Map<string, string>>> {
+    const out = new Map<string, Map<string, string>>();
+    const keys = [...new Set(chunkKeys)].map((key) => ({ pk: DAYS_PARTITION, sk: key }));
+    for (const batch of chunksOf(keys, 100)) {
+      const left = await retryPending(batch, async (pending) => {
+        const response = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of response.Responses?.[this.tableName] ?? []) {
+          const days = (item.days ?? {}) as Record<string, string>;
+          out.set(String(item.sk), new Map(Object.entries(days)));
+        }
+        return (response.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof pending;
+      });
+      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} day-hash reads unprocessed`);
+    }
+    return out;
+  }
+
+  async putDayHashes(chunkKey: string, days: readonly GeoDayHash[], runId: string): Promise<void> {
+    if (days.length === 0) return;
+    const names: Record<string, string> = { '#days': 'days', '#runId': 'runId' };
+    const values: Record<string, string> = { ':runId': runId };
+    const sets = days.map((day, index) => {
+      names[`#d${index}`] = day.date;
+      values[`:h${index}`] = day.hash;
+      return `#days.#d${index} = :h${index}`;
+    });
+    const key = { pk: DAYS_PARTITION, sk: chunkKey };
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: `SET ${sets.join(', ')}, #runId = :runId`,
+          ConditionExpression: 'attribute_exists(#days)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    // The chunk's first part ever: create the map (or, if another part just did, add to it).
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, runId, days: Object.fromEntries(days.map((day) => [day.date, day.hash])) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      await this.putDayHashes(chunkKey, days, runId);
+    }
+  }
+
+  async putRejections(runId: string, chunkKey: string, rows: readonly GeoRejectedRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: runKey(runId).pk,
+          sk: `REJECTED#${chunkKey}`,
+          chunk: chunkKey,
+          count: rows.length,
+          rows: rows.slice(0, MAX_REJECTED_PER_CHUNK),
+        },
+      }),
+    );
+  }
+
+  async listRejections(runId: string): Promise<{ chunk: string; rows: GeoRejectedRow[]; count: number }[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': runKey(runId).pk, ':prefix': 'REJECTED#' },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({
+      chunk: String(item.chunk),
+      rows: (item.rows ?? []) as GeoRejectedRow[],
+      count: Number(item.count ?? 0),
+    }));
+  }
+
+  async recordGeoPlan(runId: string, plan: Partial<Record<Exclude<GeoLevel, 'nation'>, GeoLevelPlan>>): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: 'SET geo = :geo',
+        ExpressionAttributeValues: { ':geo': plan },
+      }),
+    );
+  }
+}

@@ -1,0 +1,204 @@
+import { createReadStream } from 'node:fs';
+import {
+  GEO_SOURCE_FILES,
+  type GeoChunkMessage,
+  type GeoLevel,
+  type GeoLevelPlan,
+  type GeoRejectedRow,
+  type GeoSourceId,
+  redactUrl,
+  type SourceIdentity,
+} from '@covid-etl/contracts';
+import { changedDays, chunksCoveredBy, extractGeoRows, GeoChunkPlanner, planParts } from '@covid-etl/core';
+import type { GeoLedger, SourceBaseline } from '@covid-etl/platform';
+import type { DownloadedSource, SourceDownloader } from '../source-downloader.js';
+
+/** A level of geography other than the nation. */
+export type SubNationalLevel = Exclude<GeoLevel, 'nation'>;
+
+/** The source a level reads: the states file; the rolling counties file daily, the full one on a backfill. */
+export function geoSourceOf(level: SubNationalLevel, backfill: 'counties' | undefined): GeoSourceId {
+  if (level === 'state') return 'states';
+  return backfill === 'counties' ? 'counties' : 'counties-recent';
+}
+
+/** One level's work for a run: its source, its plan, the messages to send and the rejections to keep. */
+export interface GeoLevelWork {
+  level: SubNationalLevel;
+  source: SourceIdentity;
+  plan: GeoLevelPlan;
+  /** One message per part (key = part key), in key order. */
+  messages: { key: string; hash: string; body: string }[];
+  /** Rejected rows by chunk key (`<level>` for rows whose state or month is unreadable). */
+  rejections: Map<string, GeoRejectedRow[]>;
+  download?: DownloadedSource;
+}
+
+export interface PlanGeoLevelDeps {
+  downloader: SourceDownloader;
+  geoLedger: Pick<GeoLedger, 'getDayHashes'>;
+  getSourceBaseline(id: GeoSourceId, urlKey: string): Promise<SourceBaseline | undefined>;
+}
+
+/**
+ * Reads one level's source and plans its messages: a conditional download (validators of this
+ * very URL's baseline only); the same bytes as the baseline, or a 304, send nothing and parse
+ * nothing. Otherwise the file is parsed with `extractGeoRows` (a structural error throws: the
+ * run fails, naming the file), grouped by `GeoChunkPlanner` into (level, state, month) chunks,
+ * compared day by day with the stored day hashes and cut into `planParts` messages of the
+ * changed days. For the rolling counties file only the chunks `chunksCoveredBy` its first..last
+ * date are read from the ledger: no other month is read or compared. Rejected rows are kept by
+ * chunk; a chunk with any sends its parts with `baseline: false`.
+ */
+export async function planGeoLevel(
+  runId: string,
+  level: SubNationalLevel,
+  sourceId: GeoSourceId,
+  url: string,
+  urlKey: string,
+  deps: PlanGeoLevelDeps,
+  deadline: number | undefined,
+): Promise<GeoLevelWork> {
+  const baseline = await deps.getSourceBaseline(sourceId, urlKey);
+  const response = await deps.downloader.download({
+    id: sourceId,
+    url,
+    ...(baseline?.etag ? { etag: baseline.etag } : {}),
+    ...(baseline?.lastModified ? { lastModified: baseline.lastModified } : {}),
+    deadline,
+  });
+  const empty = (source: SourceIdentity): GeoLevelWork => ({
+    level,
+    source,
+    plan: emptyPlan(sourceId, true),
+    messages: [],
+    rejections: new Map(),
+  });
+  if (response.status === 'not-modified') {
+    if (!baseline) throw new Error(`${sourceId}: answered 304 to an unconditional request`);
+    return empty(baselineIdentity(sourceId, url, urlKey, baseline, true));
+  }
+  const source: SourceIdentity = {
+    id: sourceId,
+    url: redactUrl(url),
+    urlKey,
+    sha256: response.sha256,
+    bytes: response.bytes,
+    ...(response.etag ? { etag: response.etag } : {}),
+    ...(response.lastModified ? { lastModified: response.lastModified } : {}),
+  };
+  if (baseline?.sha256 === response.sha256) {
+    await response.dispose();
+    return empty({ ...baselineIdentity(sourceId, url, urlKey, baseline, false), ...source });
+  }
+
+  const file = GEO_SOURCE_FILES[sourceId];
+  const planner = new GeoChunkPlanner(level);
+  await planner.addAll(
+    extractGeoRows(createReadStream(response.file), { kind: level === 'state' ? 'states' : 'counties', file }),
+  );
+  const chunks = planner.chunks();
+  let firstDate: string | undefined;
+  let lastDate: string | undefined;
+  for (const chunk of chunks) {
+    const first = chunk.days[0]?.date;
+    const last = chunk.days.at(-1)?.date;
+    if (first && (!firstDate || first < firstDate)) firstDate = first;
+    if (last && (!lastDate || last > lastDate)) lastDate = last;
+  }
+  const rejected = planner.rejected;
+
+  // Which stored day hashes to read: the recent file can only have changed the chunks its dates cover.
+  let keys = chunks.map((chunk) => chunk.key);
+  let covered: Map<string, Set<string>> | undefined;
+  if (sourceId === 'counties-recent' && firstDate && lastDate) {
+    covered = new Map(chunksCoveredBy(level, firstDate, lastDate).map((c) => [c.key, new Set(c.dates)]));
+    keys = keys.filter((key) => covered?.has(key));
+  }
+  const stored = keys.length ? await deps.geoLedger.getDayHashes(keys) : new Map<string, Map<string, string>>();
+
+  const plan = emptyPlan(sourceId, false);
+  plan.chunks = chunks.length;
+  plan.rejected = rejected.length;
+  const messages: GeoLevelWork['messages'] = [];
+  for (const chunk of chunks) {
+    if (covered && !covered.has(chunk.key)) continue;
+    const changed = new Set(changedDays(chunk, stored.get(chunk.key) ?? new Map()));
+    plan.skippedDays += chunk.days.length - changed.size;
+    if (changed.size === 0) continue;
+    plan.changedChunks += 1;
+    for (const part of planParts(chunk, changed)) {
+      const message: GeoChunkMessage = {
+        version: 1,
+        runId,
+        level,
+        chunk: chunk.key,
+        part: part.key,
+        hash: chunk.hash,
+        days: part.days,
+        baseline: part.baseline,
+        records: part.records,
+      };
+      plan.parts += 1;
+      plan.days += part.days.length;
+      plan.records += part.records.length;
+      messages.push({ key: part.key, hash: chunk.hash, body: JSON.stringify(message) });
+    }
+  }
+  const rejections = new Map<string, GeoRejectedRow[]>();
+  for (const row of rejected) {
+    const key = row.chunk ?? level;
+    const list = rejections.get(key) ?? [];
+    list.push(row);
+    rejections.set(key, list);
+  }
+  return {
+    level,
+    source: {
+      ...source,
+      rows: planner.records + rejected.length,
+      ...(firstDate ? { firstDate } : {}),
+      ...(lastDate ? { lastDate } : {}),
+    },
+    plan,
+    messages,
+    rejections,
+    download: response,
+  };
+}
+
+function emptyPlan(source: GeoSourceId, unchanged: boolean): GeoLevelPlan {
+  return {
+    source,
+    chunks: 0,
+    changedChunks: 0,
+    parts: 0,
+    days: 0,
+    records: 0,
+    skippedDays: 0,
+    rejected: 0,
+    ...(unchanged ? { unchanged: true } : {}),
+  };
+}
+
+function baselineIdentity(
+  id: GeoSourceId,
+  url: string,
+  urlKey: string,
+  baseline: SourceBaseline,
+  notModified: boolean,
+): SourceIdentity {
+  return {
+    id,
+    url: redactUrl(url),
+    urlKey,
+    sha256: baseline.sha256,
+    bytes: baseline.bytes ?? 0,
+    ...(notModified ? { notModified: true } : {}),
+    ...(baseline.etag ? { etag: baseline.etag } : {}),
+    ...(baseline.lastModified ? { lastModified: baseline.lastModified } : {}),
+    ...(baseline.rows !== undefined ? { rows: baseline.rows } : {}),
+    ...(baseline.firstDate ? { firstDate: baseline.firstDate } : {}),
+    ...(baseline.lastDate ? { lastDate: baseline.lastDate } : {}),
+  };
+}

@@ -1,0 +1,285 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  DEFAULT_SOURCE_URLS,
+  GeoChunkMessage,
+  type GeoLevel,
+  MAX_MESSAGE_BYTES,
+  TransformChunkMessage,
+} from '@covid-etl/contracts';
+import { chunksCoveredBy } from '@covid-etl/core';
+import {
+  DynamoGeoLedger,
+  HeldRunRepository,
+  type LedgerRepository,
+  type MessageSender,
+  type OutgoingMessage,
+  RunFinalizer,
+  silentLogger,
+} from '@covid-etl/platform';
+import {
+  dateRange,
+  diffGeoSnapshots,
+  jhuCsv,
+  nytCsv,
+  readGeoSnapshot,
+  sharedDataAvailable,
+  snapshotPath,
+} from '@covid-etl/testing';
+import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/testing/platform';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { type FetcherDeps, HttpSourceDownloader } from '../src/app.js';
+import { startRun } from '../src/use-cases/start-run.js';
+
+const describeReal = sharedDataAvailable() ? describe : describe.skip;
+
+class CapturingSender implements MessageSender {
+  sent: OutgoingMessage[] = [];
+  async sendAll(messages: OutgoingMessage[]): Promise<void> {
+    this.sent.push(...messages);
+  }
+  geo(): GeoChunkMessage[] {
+    return this.sent
+      .map((message) => JSON.parse(message.body) as { part?: string })
+      .filter((body) => body.part !== undefined)
+      .map((body) => GeoChunkMessage.parse(body));
+  }
+  take(): GeoChunkMessage[] {
+    const geo = this.geo();
+    this.sent = [];
+    return geo;
+  }
+}
+
+/** Counts the chunk keys whose day hashes were read. */
+class CountingGeoLedger extends DynamoGeoLedger {
+  read: string[] = [];
+  override async getDayHashes(keys: readonly string[]) {
+    this.read.push(...keys);
+    return super.getDayHashes(keys);
+  }
+}
+
+let local: LocalTables;
+let ledger: LedgerRepository;
+let geoLedger: CountingGeoLedger;
+let sender: CapturingSender;
+let deps: FetcherDeps;
+let dir: string;
+let scheduled = 0;
+
+/** A fresh scheduled time per run (the run id is a function of it). */
+function nextSchedule(): string {
+  scheduled += 1;
+  return new Date(Date.UTC(2026, 10, 25, 6, scheduled)).toISOString();
+}
+
+/** What the loader does once a part is loaded: record its day hashes (when `baseline`). */
+async function loadDayHashes(messages: readonly GeoChunkMessage[]): Promise<void> {
+  for (const message of messages) {
+    if (message.baseline) await geoLedger.putDayHashes(message.chunk, message.days, message.runId);
+  }
+}
+
+/** A copy of a file under another name: another URL, so no source baseline applies. */
+function copyAs(file: string, name: string): string {
+  const target = path.join(dir, name);
+  copyFileSync(file, target);
+  return pathToFileURL(target).href;
+}
+
+function run(levels: GeoLevel[], sources: Record<string, string>, extra: { backfill?: 'counties' } = {}) {
+  return startRun({ trigger: 'schedule', scheduledTime: nextSchedule(), levels, sources, ...extra }, deps);
+}
+
+beforeAll(async () => {
+  local = await startLocalTables();
+});
+
+afterAll(async () => {
+  await local.close();
+});
+
+beforeEach(async () => {
+  const tables = await local.tables();
+  ({ ledger } = tables);
+  geoLedger = new CountingGeoLedger(local.doc, tables.ledgerTable);
+  sender = new CapturingSender();
+  dir = mkdtempSync(path.join(tmpdir(), 'fetcher-geo-'));
+  const logger = silentLogger();
+  const clock = new TestClock(new Date('2026-11-25T06:00:05.000Z'));
+  deps = {
+    environment: 'local',
+    defaultUrls: DEFAULT_SOURCE_URLS,
+    ledger,
+    geoLedger,
+    held: new HeldRunRepository(local.doc, tables.ledgerTable),
+    series: tables.series,
+    transformerQueue: sender,
+    downloader: new HttpSourceDownloader(),
+    finalizer: new RunFinalizer({ ledger, events: new CapturingPublisher(), logger, clock }),
+    clock,
+    logger,
+  };
+});
+
+describe('states and counties in the fetcher (synthetic files)', () => {
+  it('keeps a rejected row with file, line and column, and sends its chunk with baseline false', async () => {
+    // Prepare: one state row with negative cases.
+    const file = path.join(dir, 'states.csv');
+    writeFileSync(
+      file,
+      'date,state,fips,cases,deaths\n2020-03-01,Texas,48,10,1\n2020-03-01,Utah,49,-3,0\n2020-04-01,Utah,49,7,0\n',
+    );
+
+    // Act
+    const result = await run(['state'], { states: pathToFileURL(file).href });
+
+    // Assess
+    expect(result.status).toBe('RUNNING');
+    const rejections = await geoLedger.listRejections(result.runId);
+    expect(rejections).toEqual([
+      {
+        chunk: 'state/49/2020-03',
+        count: 1,
+        rows: [expect.objectContaining({ file: 'us-states.csv', line: 3, column: 'cases', value: '-3' })],
+      },
+    ]);
+    const parts = sender.geo();
+    expect(parts.map((part) => [part.part, part.baseline])).toEqual([
+      ['state/48/2020-03#01-01', true],
+      ['state/49/2020-04#01-01', true],
+    ]);
+    const stored = await ledger.getRun(result.runId);
+    expect(stored?.months).toEqual(['state/48/2020-03#01-01', 'state/49/2020-04#01-01']);
+    expect(stored?.geo).toEqual({
+      state: expect.objectContaining({ source: 'states', chunks: 3, parts: 2, records: 2, rejected: 1 }),
+    });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends the run FAILED naming the file when a states file is structurally broken, and sends nothing', async () => {
+    // Prepare: the publisher renamed a column.
+    const file = path.join(dir, 'states.csv');
+    writeFileSync(file, 'date,state,fips,case,deaths\n2020-03-01,Texas,48,10,1\n');
+
+    // Act
+    const result = await run(['state'], { states: pathToFileURL(file).href });
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    const stored = await ledger.getRun(result.runId);
+    expect(stored?.failure?.reason).toMatch(/^us-states\.csv line 1: .*cases/);
+    expect(stored?.failure?.reason).not.toContain('us.csv)');
+    expect(sender.sent).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends the nation and the states in one run, the nation exactly as before', async () => {
+    // Prepare
+    const days = dateRange('2020-03-01', 40);
+    const nyt = path.join(dir, 'us.csv');
+    const jhu = path.join(dir, 'jhu.csv');
+    const states = path.join(dir, 'states.csv');
+    writeFileSync(nyt, nytCsv(days.map((date, i) => ({ date, cases: 100 + i, deaths: i }))));
+    writeFileSync(jhu, jhuCsv(days.map((date) => ({ date, recovered: 0 }))));
+    writeFileSync(states, `date,state,fips,cases,deaths\n${days.map((d, i) => `${d},Ohio,39,${i},0`).join('\n')}\n`);
+    const sources = {
+      nyt: pathToFileURL(nyt).href,
+      jhu: pathToFileURL(jhu).href,
+      states: pathToFileURL(states).href,
+    };
+
+    // Act
+    const result = await run(['nation', 'state'], sources);
+
+    // Assess
+    const months = sender.sent
+      .map((message) => JSON.parse(message.body) as { month?: string })
+      .filter((body) => body.month !== undefined)
+      .map((body) => TransformChunkMessage.parse(body).month);
+    expect(months).toEqual(['2020-03', '2020-04']);
+    expect(sender.geo().map((part) => part.part)).toEqual(['state/39/2020-03#01-31', 'state/39/2020-04#01-09']);
+    const stored = await ledger.getRun(result.runId);
+    expect(stored?.months).toEqual(['2020-03', '2020-04', 'state/39/2020-03#01-31', 'state/39/2020-04#01-09']);
+    expect(stored?.sources.map((source) => source.id)).toEqual(['nyt', 'jhu', 'states']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the full counties file on a backfill, the recent one otherwise', async () => {
+    // Prepare
+    const full = path.join(dir, 'full.csv');
+    const recent = path.join(dir, 'recent.csv');
+    writeFileSync(full, 'date,county,state,fips,cases,deaths\n2020-03-01,Harris,Texas,48201,1,0\n');
+    writeFileSync(recent, 'date,county,state,fips,cases,deaths\n2021-03-01,Harris,Texas,48201,9,0\n');
+    const sources = { counties: pathToFileURL(full).href, 'counties-recent': pathToFileURL(recent).href };
+
+    // Act
+    const daily = await run(['county'], sources);
+    const dailyParts = sender.take().map((part) => part.part);
+    const backfill = await run(['county'], sources, { backfill: 'counties' });
+    const backfillParts = sender.take().map((part) => part.part);
+
+    // Assess
+    expect(dailyParts).toEqual(['county/48/2021-03#01-01']);
+    expect(backfillParts).toEqual(['county/48/2020-03#01-01']);
+    expect((await ledger.getRun(daily.runId))?.sources.map((s) => s.id)).toEqual(['counties-recent']);
+    expect((await ledger.getRun(backfill.runId))?.sources.map((s) => s.id)).toEqual(['counties']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describeReal('states and counties in the fetcher (real files)', () => {
+  it('sends exactly the days the independent diff changes, states in date order', async () => {
+    // Prepare
+    const early = snapshotPath('statesEarly');
+    const late = snapshotPath('statesLate');
+    const diff = diffGeoSnapshots(early, late);
+
+    // Act
+    await run(['state'], { states: copyAs(early, 'early.csv') });
+    const first = sender.take();
+    await loadDayHashes(first);
+    await run(['state'], { states: copyAs(late, 'late.csv') });
+    const second = sender.take();
+
+    // Assess
+    const keys = (parts: GeoChunkMessage[]) =>
+      parts.flatMap((part) => part.records.map((record) => `${record.geo}|${record.date}`)).sort();
+    expect(keys(first)).toEqual([...readGeoSnapshot(early).keys()].sort());
+    expect(keys(second)).toEqual([...diff.inserted, ...diff.revised].sort());
+    for (const part of [...first, ...second]) expect(part.baseline).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plans the recent county file under the message limit and re-reads only the months it covers', async () => {
+    // Prepare
+    const recent = snapshotPath('countiesRecent');
+    const first = await run(['county'], { 'counties-recent': copyAs(recent, 'a.csv') });
+    const parts = sender.take();
+    await loadDayHashes(parts);
+    geoLedger.read = [];
+
+    // Act: the same content at another URL (no source baseline applies): every day compares equal.
+    const again = await run(['county'], { 'counties-recent': copyAs(recent, 'b.csv') });
+
+    // Assess
+    const firstRun = await ledger.getRun(first.runId);
+    expect(firstRun?.months).toHaveLength(parts.length);
+    expect(parts.length).toBeGreaterThan(100);
+    const specials = new Set(parts.flatMap((part) => part.records.map((r) => r.geo)).filter((g) => g.includes('-')));
+    expect([...specials]).toEqual(expect.arrayContaining(['36-nyc', '29-kansas-city', '29-joplin', '72-unknown']));
+    const largest = Math.max(...parts.map((part) => Buffer.byteLength(JSON.stringify(part))));
+    expect(largest).toBeLessThan(MAX_MESSAGE_BYTES);
+    expect(sender.sent).toEqual([]);
+    const covered = new Set(chunksCoveredBy('county', '2021-02-16', '2021-03-17').map((chunk) => chunk.key));
+    expect(geoLedger.read.length).toBeGreaterThan(0);
+    for (const key of geoLedger.read) expect(covered.has(key)).toBe(true);
+    const rerun = await ledger.getRun(again.runId);
+    expect(rerun?.status).toBe('SUCCEEDED');
+    expect(rerun?.geo?.county).toEqual(expect.objectContaining({ parts: 0, skippedDays: expect.any(Number) }));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
