@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { TransformChunkMessage } from './messages.js';
 import { Count, IsoDate, Month, RunId, Sha256 } from './primitives.js';
 
 /**
@@ -371,3 +372,14 @@ export function parseGeoLevels(text: string): GeoLevel[] {
   }
   return GEO_LEVELS.filter((level) => items.includes(level));
 }
+
+/**
+ * A {@link GeoChunkMessage} as the chunk-processing SQS handlers read it: with `month` set to
+ * its part key, the key of its chunk item in the ledger (where errors and counts are kept).
+ */
+export const GeoPartMessage = GeoChunkMessage.transform((message) => ({ ...message, month: message.part }));
+export type GeoPartMessage = z.infer<typeof GeoPartMessage>;
+
+/** What the transformer queue carries: a month of the nation, or a part of a states or counties chunk. */
+export const TransformerMessage = z.union([TransformChunkMessage, GeoPartMessage]);
+export type TransformerMessage = z.infer<typeof TransformerMessage>;

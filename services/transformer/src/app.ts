@@ -1,21 +1,22 @@
-import { TransformChunkMessage } from '@covid-etl/contracts';
+import { TransformerMessage } from '@covid-etl/contracts';
 import { createSqsHandler, type SqsHandlerOptions } from '@covid-etl/platform';
-import { type TransformChunkDeps, transformMonthChunk } from './use-cases/transform-chunk.js';
+import { forwardGeoPart, type TransformChunkDeps, transformMonthChunk } from './use-cases/transform-chunk.js';
 
 export type { TransformChunkDeps as TransformerDeps } from './use-cases/transform-chunk.js';
 
 /**
- * The transformer's Lambda handler (SQS, partial batch failures): one month chunk a record.
+ * The transformer's Lambda handler (SQS, partial batch failures): one month chunk of the nation,
+ * or one part of a states or counties chunk (validated by the fetcher: forwarded), a record.
  * A failing record is recorded on its chunk in the ledger and reported as a batch item
  * failure, so only it is retried.
  */
 export function createHandler(deps: TransformChunkDeps, options: SqsHandlerOptions = {}) {
   return createSqsHandler({
-    schema: TransformChunkMessage,
+    schema: TransformerMessage,
     stage: 'transform',
     ledger: deps.ledger,
     logger: deps.logger,
-    process: (message) => transformMonthChunk(message, deps),
+    process: (message) => ('part' in message ? forwardGeoPart(message, deps) : transformMonthChunk(message, deps)),
     ...options,
   });
 }

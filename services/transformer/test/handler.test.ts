@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { LoadChunkMessage, type TransformChunkMessage } from '@covid-etl/contracts';
+import { GeoChunkMessage, LoadChunkMessage, type TransformChunkMessage } from '@covid-etl/contracts';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -84,6 +84,40 @@ describe('deployed transformer handler (handler.ts)', () => {
     const load = LoadChunkMessage.parse(JSON.parse(String(input?.Entries?.[0]?.MessageBody)));
     expect(load.records).toEqual([{ date: '2020-03-01', cases: 10, deaths: 1, recovered: 0 }]);
     expect(load.rejected).toHaveLength(1);
+  });
+
+  it('forwards a part of a counties chunk to LOADER_QUEUE_URL as it is, marking its chunk item transformed', async () => {
+    // Prepare
+    const part: GeoChunkMessage = {
+      version: 1,
+      runId: RUN,
+      level: 'county',
+      chunk: 'county/72/2021-03',
+      part: 'county/72/2021-03#01-01',
+      hash: 'f'.repeat(64),
+      days: [{ date: '2021-03-01', hash: 'a'.repeat(64) }],
+      baseline: true,
+      records: [
+        { geo: '72001', date: '2021-03-01', cases: 300, deaths: null, line: 2 },
+        { geo: '72-unknown', date: '2021-03-01', cases: 5, deaths: 0, line: 3 },
+      ],
+    };
+    dynamo.on(UpdateCommand).resolves({});
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: 'x', MessageId: 'm', MD5OfMessageBody: '' }] });
+
+    // Act
+    const response = await handler({ Records: [sqsRecordFactory(part)] }, lambdaContext());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: `RUN#${RUN}`, sk: 'CHUNK#county/72/2021-03#01-01' },
+      ExpressionAttributeValues: expect.objectContaining({ ':transformed': 'TRANSFORMED', ':rejected': [] }),
+    });
+    const input = sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input;
+    expect(input?.QueueUrl).toBe(LOADER_QUEUE_URL);
+    expect(GeoChunkMessage.parse(JSON.parse(String(input?.Entries?.[0]?.MessageBody)))).toEqual(part);
+    expect(input?.Entries?.[0]?.Id).toBe('county_72_2021_03_01_01');
   });
 
   it('retries a Failed SendMessageBatch entry and reports the record when it keeps failing', async () => {

@@ -1,4 +1,4 @@
-import type { LoadChunkMessage, TransformChunkMessage } from '@covid-etl/contracts';
+import type { GeoChunkMessage, GeoPartMessage, LoadChunkMessage, TransformChunkMessage } from '@covid-etl/contracts';
 import { transformChunk } from '@covid-etl/core';
 import {
   type ChunkLedger,
@@ -49,4 +49,23 @@ export async function transformMonthChunk(message: TransformChunkMessage, deps: 
     },
     'chunk transformed',
   );
+}
+
+/**
+ * Forwards one part of a states or counties chunk to the loader queue: its rows were parsed and
+ * validated by the fetcher (rejections kept with the run there), so the transformer marks the
+ * part's chunk item transformed and sends the same records on. Idempotent like a month chunk.
+ */
+export async function forwardGeoPart(message: GeoPartMessage, deps: TransformChunkDeps): Promise<void> {
+  const log = deps.logger.child({ runId: message.runId, part: message.part });
+  if ((await deps.ledger.getRun(message.runId))?.status === 'ABANDONED') {
+    log.warn('part of an abandoned run dropped: nothing forwarded');
+    return;
+  }
+  const { month: _month, ...part } = message;
+  const forward: GeoChunkMessage = part;
+  const costs = takeCostsForWrite({ sqsMessagesSent: 1, sqsSendRequests: 1 });
+  await deps.ledger.markChunkTransformed(message.runId, message.part, [], costs);
+  await deps.loaderQueue.sendAll([{ id: message.part.replace(/[^A-Za-z0-9]/g, '_'), body: JSON.stringify(forward) }]);
+  log.info({ records: message.records.length }, 'geo part forwarded');
 }
