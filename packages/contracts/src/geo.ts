@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { TransformChunkMessage } from './messages.js';
+import { LoadChunkMessage, TransformChunkMessage } from './messages.js';
 import { Count, IsoDate, Month, RunId, Sha256 } from './primitives.js';
 
 /**
@@ -339,8 +339,9 @@ export const GeoLevelPlan = z.object({
   /** Days sent (new or revised) and their records. */
   days: Count,
   records: Count,
-  /** Days whose hash equals the last successful load: not sent. */
+  /** Days whose hash equals the last successful load: not sent; and their records (counted unchanged). */
   skippedDays: Count,
+  skippedRecords: Count.optional(),
   /** Rows rejected (file, line, column, reason kept under `REJECTED#<chunk key>`). */
   rejected: Count,
   /** True when the source answered 304 or the same bytes as its baseline: nothing was parsed. */
@@ -383,3 +384,7 @@ export type GeoPartMessage = z.infer<typeof GeoPartMessage>;
 /** What the transformer queue carries: a month of the nation, or a part of a states or counties chunk. */
 export const TransformerMessage = z.union([TransformChunkMessage, GeoPartMessage]);
 export type TransformerMessage = z.infer<typeof TransformerMessage>;
+
+/** What the loader queue carries: a month of the nation, or a part of a states or counties chunk. */
+export const LoaderMessage = z.union([LoadChunkMessage, GeoPartMessage]);
+export type LoaderMessage = z.infer<typeof LoaderMessage>;

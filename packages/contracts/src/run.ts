@@ -149,6 +149,11 @@ export const RunSummary = z.object({
   finishedAt: z.string().datetime().optional(),
   durationMs: Count.optional(),
   counts: RunCounts,
+  /**
+   * The counts by geography level (`nation`, `state`, `county`; absent in summaries written
+   * before geographies, and for a run of the nation alone). They add up to `counts`.
+   */
+  levels: z.partialRecord(z.enum(['nation', 'state', 'county']), RunCounts).optional(),
   /** First and last date of the joined series this run looked at; null when it had none. */
   dateRange: z.object({ from: IsoDate, to: IsoDate }).nullable(),
   sources: z.array(SourceIdentity),

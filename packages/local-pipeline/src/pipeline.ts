@@ -38,9 +38,11 @@ import {
   type ChunkItem,
   type Clock,
   createLogger,
+  DynamoGeoLedger,
   dataTableDefinition,
   GeoCatalogRepository,
   GeoSeriesReader,
+  GeoSeriesStore,
   HeldRunRepository,
   LedgerRepository,
   type Logger,
@@ -113,6 +115,10 @@ export class LocalPipeline {
   readonly geos: GeoCatalogRepository;
   /** Any one geography's series (data table, `pk = <geo id>`). */
   readonly geoSeries: GeoSeriesReader;
+  /** The states' and counties' day hashes, rejections and per-level plans (ledger table). */
+  readonly geoLedger: DynamoGeoLedger;
+  /** The states' and counties' days as the loader writes them (data table). */
+  readonly geoStore: GeoSeriesStore;
   readonly queues: Record<QueueKey, QueuePair>;
   readonly bus: LocalEventBus;
   readonly topic: LocalTopic;
@@ -172,6 +178,8 @@ export class LocalPipeline {
     this.series = new SeriesRepository(doc, this.tables.data);
     this.geos = new GeoCatalogRepository(doc, this.tables.data);
     this.geoSeries = new GeoSeriesReader(doc, this.tables.data);
+    this.geoLedger = new DynamoGeoLedger(doc, this.tables.ledger);
+    this.geoStore = new GeoSeriesStore(doc, this.tables.data);
 
     const stateDir = options.dir;
     const pair = (key: QueueKey): QueuePair =>
@@ -214,6 +222,9 @@ export class LocalPipeline {
         environment: LOCAL_ENVIRONMENT,
         defaultUrls: DEFAULT_SOURCE_URLS,
         ledger: this.ledger,
+        // Locally a run loads the nation unless its input lists levels (`etl run --levels`).
+        levels: ['nation'],
+        geoLedger: this.geoLedger,
         held: new HeldRunRepository(doc, this.tables.ledger),
         series: this.series,
         gates: qualityGatesFromEnv(),
@@ -255,10 +266,16 @@ export class LocalPipeline {
     const loaderSeries = Object.assign(Object.create(series) as SeriesRepository, {
       writeBatch: loaderFaults.wrapWrite(series.writeBatch.bind(series)),
     });
+    const geoStore = this.geoStore;
+    const loaderGeoSeries = Object.assign(Object.create(geoStore) as GeoSeriesStore, {
+      writeChanges: loaderFaults.wrapWrite(geoStore.writeChanges.bind(geoStore)),
+    });
     const loader = createLoader(
       {
         ledger: this.ledger,
         series: loaderSeries,
+        geoLedger: this.geoLedger,
+        geoSeries: loaderGeoSeries,
         finalizer,
         clock,
         logger: logger.child({ service: 'loader' }),

@@ -9,6 +9,7 @@ export * from './dynamo/chunk-ledger.js';
 export * from './dynamo/client.js';
 export * from './dynamo/geo-catalog.js';
 export * from './dynamo/geo-ledger.js';
+export * from './dynamo/geo-series.js';
 export * from './dynamo/held-runs.js';
 export * from './dynamo/ledger-repository.js';
 export * from './dynamo/notification-ledger.js';

@@ -1,5 +1,8 @@
 import {
   capText,
+  type GeoLevel,
+  type GeoLevelPlan,
+  levelOfChunkKey,
   MAX_ITEM_TEXT,
   MAX_PENDING_IN_SUMMARY,
   MAX_REASON_TEXT,
@@ -67,6 +70,12 @@ export function buildRunSummary(
       if (!to || chunk.dateRange.to > to) to = chunk.dateRange.to;
     }
   }
+  const levels = countsByLevel(run, ofPlan);
+  // The states' and counties' skipped days and rejected rows are kept on the run item (the fetcher's plan).
+  for (const plan of Object.values(run.geo ?? {})) {
+    counts.unchanged += plan.skippedRecords ?? 0;
+    counts.rejected += plan.rejected;
+  }
   const finishedAt = now.toISOString();
   return {
     runId: run.runId,
@@ -78,6 +87,7 @@ export function buildRunSummary(
     durationMs: Math.max(0, now.getTime() - Date.parse(run.startedAt)),
     // `deleted` only appears for runs that removed days (reverts), keeping other summaries as they were.
     counts: counts.deleted > 0 ? counts : withoutDeleted(counts),
+    ...(levels ? { levels } : {}),
     dateRange: from && to ? { from, to } : null,
     sources: run.sources ?? [],
     chunks: {
@@ -95,6 +105,37 @@ export function buildRunSummary(
     ...(run.note ? { note: capText(run.note, MAX_REASON_TEXT) } : {}),
     costs: toRunCosts(costs),
   };
+}
+
+/**
+ * The counts per geography level of a run that read the states or counties (undefined for a
+ * run of the nation alone, whose summary stays as it was): loaded chunks grouped by the level
+ * of their key, the days skipped by hash counted unchanged, and each level's rejected rows
+ * (kept by the fetcher, see `GeoLedger`).
+ */
+function countsByLevel(run: RunItem, chunks: readonly ChunkItem[]): RunSummary['levels'] {
+  if (!run.geo || Object.keys(run.geo).length === 0) return undefined;
+  const levels: NonNullable<RunSummary['levels']> = {};
+  const of = (level: GeoLevel) => {
+    levels[level] ??= { inserted: 0, updated: 0, unchanged: 0, rejected: 0 };
+    return levels[level];
+  };
+  if (run.sources.some((source) => source.id === 'nyt')) of('nation').unchanged += run.skipped?.records ?? 0;
+  for (const [level, plan] of Object.entries(run.geo) as [GeoLevel, GeoLevelPlan][]) {
+    const counts = of(level);
+    counts.unchanged += plan.skippedRecords ?? 0;
+    counts.rejected += plan.rejected;
+  }
+  for (const chunk of chunks) {
+    if (chunk.stage !== 'LOADED') continue;
+    const counts = of(levelOfChunkKey(chunk.month));
+    counts.inserted += chunk.counts?.inserted ?? 0;
+    counts.updated += chunk.counts?.updated ?? 0;
+    counts.unchanged += chunk.counts?.unchanged ?? 0;
+    counts.rejected += chunk.rejected.length;
+    if (chunk.counts?.deleted) counts.deleted = (counts.deleted ?? 0) + chunk.counts.deleted;
+  }
+  return levels;
 }
 
 function capRejectedRow(row: RejectedRow): RejectedRow {

@@ -4,7 +4,9 @@ import {
   assertNoFaultInjection,
   createDocumentClient,
   createLogger,
+  DynamoGeoLedger,
   EventBridgePublisher,
+  GeoSeriesStore,
   getStringFromEnv,
   LedgerRepository,
   meterAwsClient,
@@ -30,6 +32,8 @@ const events = new EventBridgePublisher(eventBridge, eventBusName);
 export const handler = createHandler({
   ledger,
   series,
+  geoLedger: new DynamoGeoLedger(doc, ledgerTable),
+  geoSeries: new GeoSeriesStore(doc, dataTable),
   finalizer: new RunFinalizer({ ledger, events, logger, versions: series.versions }),
   clock: systemClock,
   logger,

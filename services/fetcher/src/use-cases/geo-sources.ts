@@ -125,6 +125,8 @@ export async function planGeoLevel(
     if (covered && !covered.has(chunk.key)) continue;
     const changed = new Set(changedDays(chunk, stored.get(chunk.key) ?? new Map()));
     plan.skippedDays += chunk.days.length - changed.size;
+    for (const day of chunk.days)
+      if (!changed.has(day.date)) plan.skippedRecords = (plan.skippedRecords ?? 0) + day.rows;
     if (changed.size === 0) continue;
     plan.changedChunks += 1;
     for (const part of planParts(chunk, changed)) {
@@ -176,6 +178,7 @@ function emptyPlan(source: GeoSourceId, unchanged: boolean): GeoLevelPlan {
     days: 0,
     records: 0,
     skippedDays: 0,
+    skippedRecords: 0,
     rejected: 0,
     ...(unchanged ? { unchanged: true } : {}),
   };

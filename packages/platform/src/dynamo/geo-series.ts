@@ -1,0 +1,126 @@
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dataPartitionKey, type GeoRecord, versionPartitionKey } from '@covid-etl/contracts';
+import { TransientError } from '../errors.js';
+import { chunksOf, retryPending } from '../retry.js';
+
+/** A stored day of a state or county, with the run that last changed it and how (`deaths` absent: not reported). */
+export interface GeoStoredDay {
+  geo: string;
+  date: string;
+  cases: number;
+  deaths: number | null;
+  runId: string;
+  change: 'inserted' | 'updated';
+  updatedAt: string;
+  /** What the day held before that change (null: it did not exist). */
+  before: { cases: number; deaths: number | null; runId: string } | null;
+}
+
+/**
+ * The days of the states and counties in the data table: `pk` = the geography id
+ * (`dataPartitionKey`), `sk` = date, `deaths` absent when not reported (never 0); one version
+ * item per change under `versionPartitionKey(geo, date)` with `vrun` = run id and
+ * `vdate` = `<date>#<geo>`. Reads are BatchGetItem of exactly the days of a part (strongly
+ * consistent); writes are BatchWriteItem of the changed days with their versions (idempotent:
+ * the same change writes the same items).
+ */
+export class GeoSeriesStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The stored days of these (geography, date) pairs, keyed `<geo>|<date>`. */
+  async getDays(keys: readonly { geo: string; date: string }[]): Promise<Map<string, GeoStoredDay>> {
+    const out = new Map<string, GeoStoredDay>();
+    const requests = keys.map((key) => ({ pk: dataPartitionKey(key.geo), sk: key.date }));
+    for (const batch of chunksOf(requests, 100)) {
+      const left = await retryPending(batch, async (pending) => {
+        const response = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of response.Responses?.[this.tableName] ?? []) {
+          const day = fromItem(item);
+          out.set(`${day.geo}|${day.date}`, day);
+        }
+        return (response.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof pending;
+      });
+      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} day reads unprocessed`);
+    }
+    return out;
+  }
+
+  /** Writes changed days with their versions, and the versions alone of `versionsOnly`. */
+  async writeChanges(days: readonly GeoStoredDay[], versionsOnly: readonly GeoStoredDay[] = []): Promise<void> {
+    const items = [...days.flatMap((day) => [dayItem(day), versionItem(day)]), ...versionsOnly.map(versionItem)];
+    for (const batch of chunksOf(items, 25)) {
+      const requests = batch.map((Item) => ({ PutRequest: { Item } }));
+      const left = await retryPending(requests, async (pending) => {
+        const response = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      });
+      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} day writes unprocessed`);
+    }
+  }
+}
+
+/** The day a record makes over `previous`: inserted, or updated with what it replaces. */
+export function geoDayWritten(
+  record: GeoRecord,
+  previous: GeoStoredDay | undefined,
+  meta: { runId: string; now: Date },
+): GeoStoredDay {
+  return {
+    geo: record.geo,
+    date: record.date,
+    cases: record.cases,
+    deaths: record.deaths,
+    runId: meta.runId,
+    change: previous ? 'updated' : 'inserted',
+    updatedAt: meta.now.toISOString(),
+    before: previous ? { cases: previous.cases, deaths: previous.deaths, runId: previous.runId } : null,
+  };
+}
+
+function dayItem(day: GeoStoredDay): Record<string, unknown> {
+  const { deaths, before, ...rest } = day;
+  return {
+    pk: dataPartitionKey(day.geo),
+    sk: day.date,
+    ...rest,
+    ...(deaths === null ? {} : { deaths }),
+    before: before === null ? null : withoutNullDeaths(before),
+  };
+}
+
+function versionItem(day: GeoStoredDay): Record<string, unknown> {
+  const { deaths, before, ...rest } = day;
+  return {
+    pk: versionPartitionKey(day.geo, day.date),
+    sk: `${day.updatedAt}#${day.runId}`,
+    vrun: day.runId,
+    vdate: `${day.date}#${day.geo}`,
+    ...rest,
+    ...(deaths === null ? {} : { deaths }),
+    before: before === null ? null : withoutNullDeaths(before),
+  };
+}
+
+function withoutNullDeaths<T extends { deaths: number | null }>(values: T): Omit<T, 'deaths'> & { deaths?: number } {
+  const { deaths, ...rest } = values;
+  return deaths === null ? rest : { ...rest, deaths };
+}
+
+function fromItem(item: Record<string, unknown>): GeoStoredDay {
+  const before = item.before as { cases: number; deaths?: number; runId: string } | null | undefined;
+  return {
+    geo: String(item.geo),
+    date: String(item.date),
+    cases: Number(item.cases),
+    deaths: typeof item.deaths === 'number' ? item.deaths : null,
+    runId: String(item.runId),
+    change: item.change === 'updated' ? 'updated' : 'inserted',
+    updatedAt: String(item.updatedAt),
+    before: before ? { cases: before.cases, deaths: before.deaths ?? null, runId: before.runId } : null,
+  };
+}

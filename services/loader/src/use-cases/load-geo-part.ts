@@ -1,0 +1,82 @@
+import type { GeoPartMessage } from '@covid-etl/contracts';
+import {
+  type ChunkLedger,
+  type Clock,
+  type GeoLedger,
+  type GeoSeriesStore,
+  type GeoStoredDay,
+  geoDayWritten,
+  type Logger,
+  PermanentError,
+  type RunFinalizer,
+  type RunLedger,
+  takeCostsForWrite,
+} from '@covid-etl/platform';
+
+export interface LoadGeoPartDeps {
+  ledger: RunLedger & ChunkLedger;
+  geoLedger: Pick<GeoLedger, 'putDayHashes'>;
+  geoSeries: Pick<GeoSeriesStore, 'getDays' | 'writeChanges'>;
+  finalizer: RunFinalizer;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Loads one part of a states or counties chunk into each geography's partition and, when it is
+ * the run's last chunk, finishes the run.
+ *
+ * Reads exactly the part's (geography, date) days (BatchGetItem), writes the new and changed
+ * ones with one version each (BatchWriteItem), then, when `baseline` is true, records the
+ * part's day hashes: a later run skips these days. Counts are exact under redelivery and a
+ * crash mid-batch: a stored day that already holds the part's values counts as what this run
+ * did to it (inserted/updated, its version written again, same key) if this run wrote it, else
+ * as unchanged. The part's counts are stored once on its chunk item (conditional), so a
+ * duplicate delivery cannot count twice. `deaths` null (not reported) is stored as absent.
+ */
+export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps): Promise<void> {
+  const { runId, part } = message;
+  const log = deps.logger.child({ runId, part });
+  const run = await deps.ledger.getRun(runId);
+  if (!run) throw new PermanentError(`Run ${runId} is not in the ledger; the part ${part} cannot be loaded`);
+  if (run.status === 'ABANDONED') {
+    log.warn('part of an abandoned run dropped: nothing loaded');
+    return;
+  }
+  const chunk = await deps.ledger.getChunk(runId, part);
+  if (chunk?.stage === 'LOADED') {
+    log.info('part already loaded (duplicate delivery)');
+    await deps.ledger.addChunkCosts(runId, part, takeCostsForWrite());
+  } else {
+    const counts = { inserted: 0, updated: 0, unchanged: 0 };
+    const stored = await deps.geoSeries.getDays(message.records);
+    const now = deps.clock.now();
+    const changed: GeoStoredDay[] = [];
+    const versionsOnly: GeoStoredDay[] = [];
+    for (const record of message.records) {
+      const previous = stored.get(`${record.geo}|${record.date}`);
+      if (previous && previous.cases === record.cases && previous.deaths === record.deaths) {
+        // Already holds these values: written by an earlier delivery of this run, or unchanged.
+        if (previous.runId === runId) {
+          versionsOnly.push(previous);
+          counts[previous.change] += 1;
+        } else counts.unchanged += 1;
+        continue;
+      }
+      const day = geoDayWritten(record, previous, { runId, now });
+      changed.push(day);
+      counts[day.change] += 1;
+    }
+    await deps.geoSeries.writeChanges(changed, versionsOnly);
+    if (message.baseline) await deps.geoLedger.putDayHashes(message.chunk, message.days, runId);
+    const dates = message.days.map((day) => day.date).sort();
+    const marked = await deps.ledger.markChunkLoaded(runId, part, {
+      counts,
+      rejected: [],
+      dateRange: dates.length ? { from: dates[0] as string, to: dates.at(-1) as string } : null,
+      costs: takeCostsForWrite(),
+    });
+    log.info({ ...counts, marked }, 'geo part loaded');
+  }
+  await deps.finalizer.finishIfComplete(runId);
+}
