@@ -12,6 +12,7 @@ import {
   PermanentError,
   recordCosts,
   type SecretReader,
+  sqsBatches,
   TransientError,
 } from '@covid-etl/platform';
 
@@ -25,7 +26,7 @@ export class LocalQueueSender implements MessageSender {
   constructor(private readonly queue: LocalQueue) {}
 
   async sendAll(messages: OutgoingMessage[]): Promise<void> {
-    for (const batch of chunksOf(messages, 10)) {
+    for (const batch of sqsBatches(messages)) {
       const result = this.queue.sendBatch(batch.map((message) => ({ Id: message.id, MessageBody: message.body })));
       recordCosts({ sqsSendRequests: 1, sqsMessagesSent: result.Successful.length });
       const failed = result.Failed[0];
