@@ -78,5 +78,7 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
     });
     log.info({ ...counts, marked }, 'geo part loaded');
   }
-  await deps.finalizer.finishIfComplete(runId);
+  // Count the part on its run (once, whatever the deliveries), as a month is counted.
+  const counted = await deps.ledger.recordChunkLoaded(runId, part);
+  await deps.finalizer.finishIfComplete(runId, counted);
 }
