@@ -27,4 +27,5 @@ export * from './revisions.js';
 export * from './run-finalizer.js';
 export * from './run-summary.js';
 export * from './sqs-batch.js';
+export * from './sqs-batches.js';
 export * from './sqs-handler.js';

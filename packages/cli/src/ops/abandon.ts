@@ -1,5 +1,4 @@
 import { ABANDONABLE_STATUSES } from '@covid-etl/contracts';
-import { UsageError } from '../commands/output.js';
 import { runStatus } from '../format.js';
 import { requireRun } from './backend.js';
 import { confirmChange } from './confirm.js';
