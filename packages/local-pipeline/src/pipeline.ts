@@ -276,6 +276,7 @@ export class LocalPipeline {
         series: loaderSeries,
         geoLedger: this.geoLedger,
         geoSeries: loaderGeoSeries,
+        geoCatalog: this.geos,
         finalizer,
         clock,
         logger: logger.child({ service: 'loader' }),

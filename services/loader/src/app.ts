@@ -4,7 +4,7 @@ import { type LoadChunkDeps, type LoaderPoolMember, loaderPool, loadMonthChunk }
 import { type LoadGeoPartDeps, loadGeoPart } from './use-cases/load-geo-part.js';
 
 /** The loader's dependencies; the geo ones are required once the fetcher sends states or counties. */
-export type LoaderDeps = LoadChunkDeps & Partial<Pick<LoadGeoPartDeps, 'geoLedger' | 'geoSeries'>>;
+export type LoaderDeps = LoadChunkDeps & Partial<Pick<LoadGeoPartDeps, 'geoLedger' | 'geoSeries' | 'geoCatalog'>>;
 export type { LoadGeoPartDeps } from './use-cases/load-geo-part.js';
 
 /**
@@ -22,11 +22,11 @@ export function createHandler(deps: LoaderDeps, options: SqsHandlerOptions = {})
     pool: (size) => loaderPool(size, deps),
     process: (message, _record, member) => {
       if (!('part' in message)) return loadMonthChunk(message, deps, member);
-      const { geoLedger, geoSeries } = deps;
-      if (!geoLedger || !geoSeries) {
-        throw new PermanentError('this loader has no geo ledger or store for states and counties');
+      const { geoLedger, geoSeries, geoCatalog } = deps;
+      if (!geoLedger || !geoSeries || !geoCatalog) {
+        throw new PermanentError('this loader has no geo ledger, store or catalogue for states and counties');
       }
-      return loadGeoPart(message, { ...deps, geoLedger, geoSeries });
+      return loadGeoPart(message, { ...deps, geoLedger, geoSeries, geoCatalog });
     },
     ...options,
   });

@@ -2,6 +2,7 @@ import type { GeoPartMessage } from '@covid-etl/contracts';
 import {
   type ChunkLedger,
   type Clock,
+  type GeoCatalogRepository,
   type GeoLedger,
   type GeoSeriesStore,
   type GeoStoredDay,
@@ -17,6 +18,8 @@ export interface LoadGeoPartDeps {
   ledger: RunLedger & ChunkLedger;
   geoLedger: Pick<GeoLedger, 'putDayHashes'>;
   geoSeries: Pick<GeoSeriesStore, 'getDays' | 'writeChanges'>;
+  /** The geography catalogue (`pk = GEOS`) and the county summaries (`pk = COUNTIES#<state>`). */
+  geoCatalog: Pick<GeoCatalogRepository, 'applyLoaded'>;
   finalizer: RunFinalizer;
   clock: Clock;
   logger: Logger;
@@ -31,7 +34,9 @@ export interface LoadGeoPartDeps {
  * part's day hashes: a later run skips these days. Counts are exact under redelivery and a
  * crash mid-batch: a stored day that already holds the part's values counts as what this run
  * did to it (inserted/updated, its version written again, same key) if this run wrote it, else
- * as unchanged. The part's counts are stored once on its chunk item (conditional), so a
+ * as unchanged. After the days are written and before the part is marked loaded, it brings the
+ * geography catalogue and the county summaries up to date with the part's days (every
+ * non-duplicate delivery; a delivery that changed nothing writes nothing there). The part's counts are stored once on its chunk item (conditional), so a
  * duplicate delivery cannot count twice. `deaths` null (not reported) is stored as absent.
  */
 export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps): Promise<void> {
@@ -68,6 +73,11 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
       counts[day.change] += 1;
     }
     await deps.geoSeries.writeChanges(changed, versionsOnly);
+    // Every day of the part is now stored with these values: the picker and county tables follow.
+    await deps.geoCatalog.applyLoaded({
+      records: message.records.map(geoDay),
+      known: [...stored.values()].map(geoDay),
+    });
     if (message.baseline) await deps.geoLedger.putDayHashes(message.chunk, message.days, runId);
     const dates = message.days.map((day) => day.date).sort();
     const marked = await deps.ledger.markChunkLoaded(runId, part, {
@@ -81,4 +91,8 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
   // Count the part on its run (once, whatever the deliveries), as a month is counted.
   const counted = await deps.ledger.recordChunkLoaded(runId, part);
   await deps.finalizer.finishIfComplete(runId, counted);
+}
+
+function geoDay(day: { geo: string; date: string; cases: number; deaths: number | null }) {
+  return { geo: day.geo, date: day.date, cases: day.cases, deaths: day.deaths };
 }

@@ -1,0 +1,188 @@
+import type { GeoPartMessage, GeoRecord } from '@covid-etl/contracts';
+import {
+  DynamoGeoLedger,
+  GeoCatalogRepository,
+  GeoSeriesStore,
+  type LedgerRepository,
+  RunFinalizer,
+  silentLogger,
+} from '@covid-etl/platform';
+import {
+  CapturingPublisher,
+  countRequests,
+  type LocalTables,
+  runItem,
+  startLocalTables,
+  TestClock,
+} from '@covid-etl/testing/platform';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { type LoadGeoPartDeps, loadGeoPart } from '../src/use-cases/load-geo-part.js';
+
+let local: LocalTables;
+let ledger: LedgerRepository;
+let dataTable: string;
+let deps: LoadGeoPartDeps;
+let catalog: GeoCatalogRepository;
+let clock: TestClock;
+
+const R1 = 's-20261124T060000Z';
+const R2 = 's-20261125T060000Z';
+const HASH = '1'.repeat(64);
+const STATE_PART = 'state/48/2020-04#01-02';
+const COUNTY_PART = 'county/48/2020-04#01-08';
+
+beforeAll(async () => {
+  local = await startLocalTables();
+});
+
+afterAll(async () => {
+  await local.close();
+});
+
+beforeEach(async () => {
+  const tables = await local.tables();
+  ({ ledger, dataTable } = tables);
+  clock = new TestClock();
+  catalog = new GeoCatalogRepository(local.doc, dataTable);
+  const logger = silentLogger();
+  deps = {
+    ledger,
+    geoLedger: new DynamoGeoLedger(local.doc, tables.ledgerTable),
+    geoSeries: new GeoSeriesStore(local.doc, dataTable),
+    geoCatalog: catalog,
+    finalizer: new RunFinalizer({ ledger, events: new CapturingPublisher(), logger, clock }),
+    clock,
+    logger,
+  };
+});
+
+/** A dispatched RUNNING run whose parts wait for the loader. */
+async function dispatchedRun(runId: string, parts: string[]) {
+  await ledger.createRun(runItem({ runId, startedAt: clock.now().toISOString() }));
+  await ledger.recordDispatchPlan(runId, {
+    sources: [],
+    months: parts,
+    hashes: Object.fromEntries(parts.map((part) => [part, HASH])),
+    skipped: { months: 0, records: 0 },
+  });
+  await ledger.markDispatched(runId);
+  for (const part of parts) await ledger.markChunkTransformed(runId, part, []);
+}
+
+function part(runId: string, key: string, records: Omit<GeoRecord, 'line'>[]): GeoPartMessage {
+  const chunk = key.split('#')[0] as string;
+  const dates = [...new Set(records.map((record) => record.date))].sort();
+  return {
+    version: 1,
+    runId,
+    level: key.startsWith('state/') ? 'state' : 'county',
+    chunk,
+    part: key,
+    month: key,
+    hash: HASH,
+    days: dates.map((date) => ({ date, hash: HASH })),
+    baseline: true,
+    records: records.map((record, i) => ({ ...record, line: i + 2 })),
+  };
+}
+
+/** Harris County (48201), 2020-04-01..08: cases 100, 110, …, 170; deaths 1, 2, …, 8. */
+const harris = Array.from({ length: 8 }, (_, i) => ({
+  geo: '48201',
+  date: `2020-04-0${i + 1}`,
+  cases: 100 + i * 10,
+  deaths: i + 1,
+}));
+const texas = [
+  { geo: '48', date: '2020-04-01', cases: 1000, deaths: 10 },
+  { geo: '48', date: '2020-04-02', cases: 1200, deaths: null },
+];
+
+describe('loadGeoPart: the geography catalogue and the county summaries', () => {
+  it('lists a loaded state and county in the catalogue, with the county summary of its state, and a redelivery changes nothing', async () => {
+    // Arrange
+    await dispatchedRun(R1, [STATE_PART, COUNTY_PART]);
+
+    // Act
+    await loadGeoPart(part(R1, STATE_PART, texas), deps);
+    await loadGeoPart(part(R1, COUNTY_PART, harris), deps);
+
+    // Assert
+    const geos = await catalog.listGeos();
+    expect(geos).toEqual([
+      {
+        id: '48',
+        name: 'Texas',
+        level: 'state',
+        state: '48',
+        firstDate: '2020-04-01',
+        lastDate: '2020-04-02',
+        cases: 1200,
+        deaths: null,
+      },
+      expect.objectContaining({
+        id: '48201',
+        level: 'county',
+        state: '48',
+        firstDate: '2020-04-01',
+        lastDate: '2020-04-08',
+        cases: 170,
+        deaths: 8,
+      }),
+    ]);
+    const [summary, ...others] = await catalog.listCounties('48');
+    expect(others).toEqual([]);
+    expect(summary).toMatchObject({
+      id: '48201',
+      date: '2020-04-08',
+      cases: 170,
+      deaths: 8,
+      newCases7d: 10,
+      newDeaths7d: 1,
+    });
+
+    // Redelivery of the county part (already loaded): nothing is written to the data table.
+    const counter = countRequests(local.doc);
+    await loadGeoPart(part(R1, COUNTY_PART, harris), deps);
+    expect(counter.requests[dataTable]?.BatchWriteItem ?? 0).toBe(0);
+    expect(await catalog.listGeos()).toEqual(geos);
+    expect(await catalog.listCounties('48')).toEqual([summary]);
+  });
+
+  it('a later run that delivers the same days writes no catalogue or summary item', async () => {
+    // Arrange
+    await dispatchedRun(R1, [COUNTY_PART]);
+    await loadGeoPart(part(R1, COUNTY_PART, harris), deps);
+    const geos = await catalog.listGeos();
+    const summaries = await catalog.listCounties('48');
+    expect(geos.map((geo) => geo.id)).toEqual(['48201']);
+    expect(summaries.map((summary) => summary.id)).toEqual(['48201']);
+    await dispatchedRun(R2, [COUNTY_PART]);
+    const counter = countRequests(local.doc);
+
+    // Act
+    await loadGeoPart(part(R2, COUNTY_PART, harris), deps);
+
+    // Assert
+    expect(counter.requests[dataTable]?.BatchWriteItem ?? 0).toBe(0);
+    expect(await catalog.listGeos()).toEqual(geos);
+    expect(await catalog.listCounties('48')).toEqual(summaries);
+  });
+
+  it('a later run that revises the last day moves the catalogue entry and the summary', async () => {
+    // Arrange
+    await dispatchedRun(R1, [COUNTY_PART]);
+    await loadGeoPart(part(R1, COUNTY_PART, harris), deps);
+    await dispatchedRun(R2, [COUNTY_PART]);
+    const revised = harris.map((day) => (day.date === '2020-04-08' ? { ...day, cases: 240, deaths: 15 } : day));
+
+    // Act
+    await loadGeoPart(part(R2, COUNTY_PART, revised), deps);
+
+    // Assert
+    expect(await catalog.getGeo('48201')).toMatchObject({ lastDate: '2020-04-08', cases: 240, deaths: 15 });
+    expect(await catalog.listCounties('48')).toEqual([
+      expect.objectContaining({ id: '48201', cases: 240, deaths: 15, newCases7d: 20, newDeaths7d: 2 }),
+    ]);
+  });
+});
