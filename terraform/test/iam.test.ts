@@ -69,7 +69,8 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
     ],
     loader: [
       consume('loader'),
-      [['dynamodb:Query', 'dynamodb:PutItem'], [data]],
+      // days, versions, the catalogue and county summaries (BatchWriteItem); a geo part's stored days (BatchGetItem)
+      [['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'], [data]],
       // the run's version items, for the revised days in its summary
       [['dynamodb:Query'], [`${data}/index/versionsByRun`]],
       [['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [ledger]],

@@ -124,7 +124,9 @@ locals {
         EVENT_BUS_NAME = module.events.bus_name
       }
       policy_statements = [
-        { sid = "ReadWriteData", actions = ["dynamodb:Query", "dynamodb:PutItem"], resources = local.ddb.data_arns },
+        # Month chunks and geo parts: BatchWriteItem of days, versions, catalogue and county summaries;
+        # BatchGetItem of a geo part's stored days; Query of months, the catalogue and the summaries.
+        { sid = "ReadWriteData", actions = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"], resources = local.ddb.data_arns },
         # A finished run's revised days (its version items), for its summary.
         { sid = "ReadVersionsByRun", actions = ["dynamodb:Query"], resources = local.ddb.data_idx },
         { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = local.ddb.ledger_arns },
