@@ -25,6 +25,10 @@ export function formatRunSummary(run: RunItem): string {
   const c = summary.counts;
   lines.push(
     `  records    ${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected${c.deleted ? `, ${c.deleted} removed` : ''}`,
+    ...Object.entries(summary.levels ?? {}).map(
+      ([level, n]) =>
+        `    ${level.padEnd(8)} ${n.inserted} inserted, ${n.updated} updated, ${n.unchanged} unchanged, ${n.rejected} rejected`,
+    ),
     `  dates      ${summary.dateRange ? `${summary.dateRange.from} .. ${summary.dateRange.to}` : '-'}`,
     `  chunks     ${summary.chunks.loaded}/${summary.chunks.expected} loaded, ${summary.chunks.skipped} month(s) unchanged and skipped`,
     `  duration   ${formatDuration(summary.durationMs)}`,

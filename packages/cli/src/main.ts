@@ -46,6 +46,23 @@ export function buildProgram(): Command {
       'NYT us.csv: https URL; locally also a file path, file:// or http://127.0.0.1 (env ETL_NYT_URL)',
     )
     .option('--jhu-url <url>', 'JHU time-series-19-covid-combined.csv, same forms (env ETL_JHU_URL)')
+    .option(
+      '--levels <levels>',
+      "geography levels this run loads, comma-joined: nation,state,county (default: the environment's; locally nation)",
+    )
+    .option(
+      '--backfill <what>',
+      'counties: read the full us-counties.csv instead of the recent one (needs county in --levels)',
+    )
+    .option('--states-url <url>', 'NYT us-states.csv, same forms (env ETL_STATES_URL)')
+    .option(
+      '--counties-url <url>',
+      'NYT us-counties.csv, read by --backfill counties, same forms (env ETL_COUNTIES_URL)',
+    )
+    .option(
+      '--counties-recent-url <url>',
+      'NYT us-counties-recent.csv, read by a county run without backfill, same forms (env ETL_COUNTIES_RECENT_URL)',
+    )
     .option('--wait', 'deployed: follow the run in the ledger until it ends (a local run always waits)')
     .option('--timeout <minutes>', 'deployed, with --wait: give up following after this long', '45')
     .addOption(jsonOption())

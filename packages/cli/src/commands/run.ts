@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FetcherInput, PendingChunk } from '@covid-etl/contracts';
+import { type FetcherInput, type GeoLevel, type PendingChunk, parseGeoLevels } from '@covid-etl/contracts';
 import { LocalPipeline, parseFaults, prepareLocalStateDir } from '@covid-etl/local-pipeline';
 import type { DrainProgress } from '@covid-etl/local-stack';
 import { buildRunSummary, type RunItem } from '@covid-etl/platform';
@@ -14,6 +14,13 @@ export interface RunOptions {
   env: string;
   nytUrl?: string;
   jhuUrl?: string;
+  statesUrl?: string;
+  countiesUrl?: string;
+  countiesRecentUrl?: string;
+  /** Comma-joined geography levels (`nation,state,county`); default: the environment's. */
+  levels?: string;
+  /** `counties`: read the full counties file (needs `county` in the levels). */
+  backfill?: string;
   json?: boolean;
   /** Deployed environments only: follow the run to its end (a local run always waits). */
   wait?: boolean;
@@ -45,9 +52,35 @@ export function toSourceUrl(value: string | undefined): string | undefined {
   return pathToFileURL(file).href;
 }
 
+/**
+ * The `--levels` and `--backfill` of `etl run` as fetcher input fields (absent when not given).
+ * One-line usage error for an unknown level, an unknown backfill, or a counties backfill
+ * without the county level.
+ */
+export function geoRunInput(
+  options: Pick<RunOptions, 'levels' | 'backfill'>,
+): Pick<FetcherInput, 'levels' | 'backfill'> {
+  let levels: GeoLevel[] | undefined;
+  if (options.levels !== undefined) {
+    try {
+      levels = parseGeoLevels(options.levels);
+    } catch {
+      throw new UsageError(`--levels ${options.levels}: expected a comma-joined subset of nation,state,county`);
+    }
+  }
+  if (options.backfill === undefined) return levels ? { levels } : {};
+  if (options.backfill !== 'counties') {
+    throw new UsageError(`--backfill ${options.backfill}: the only backfill is counties`);
+  }
+  if (!levels?.includes('county')) {
+    throw new UsageError('--backfill counties needs the county level: add --levels county (or nation,state,county)');
+  }
+  return { levels, backfill: 'counties' };
+}
+
 /** `etl run`: one pipeline run on the local stack, waited for to its end. Returns the exit code. */
 export async function runCommand(options: RunOptions, out: Output): Promise<number> {
-  if (options.env !== 'local') return runDeployedCommand(options, { out });
+  if (options.env !== 'local') return runDeployedCommand({ ...options, geo: geoRunInput(options) }, { out });
   const env = process.env;
   const faults = parseFaults(env.ETL_FAULTS);
   const input: FetcherInput = {
@@ -55,7 +88,11 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     sources: {
       nyt: toSourceUrl(options.nytUrl ?? env.ETL_NYT_URL),
       jhu: toSourceUrl(options.jhuUrl ?? env.ETL_JHU_URL),
+      states: toSourceUrl(options.statesUrl ?? env.ETL_STATES_URL),
+      counties: toSourceUrl(options.countiesUrl ?? env.ETL_COUNTIES_URL),
+      'counties-recent': toSourceUrl(options.countiesRecentUrl ?? env.ETL_COUNTIES_RECENT_URL),
     },
+    ...geoRunInput(options),
   };
   const dir = prepareLocalStateDir(env);
   const pipeline = await LocalPipeline.open({
@@ -98,6 +135,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
       updated: summary?.counts.updated ?? 0,
       unchanged: summary?.counts.unchanged ?? 0,
       rejected: summary?.counts.rejected ?? 0,
+      /** The counts by level (nation, state, county); absent for a run of the nation alone. */
+      levels: summary?.levels,
       dateRange: summary?.dateRange ?? null,
       durationMs: summary?.durationMs,
       failure: summary?.failure,

@@ -13,6 +13,11 @@ export interface DeployedRunOptions {
   env: string;
   nytUrl?: string;
   jhuUrl?: string;
+  statesUrl?: string;
+  countiesUrl?: string;
+  countiesRecentUrl?: string;
+  /** The run's levels and backfill, already validated (`geoRunInput`). */
+  geo?: Pick<FetcherInput, 'levels' | 'backfill'>;
   json?: boolean;
   wait?: boolean;
   /** Minutes `--wait` follows the run at most (default 45: the watchdog reports stalls after 30). */
@@ -36,7 +41,15 @@ export async function runDeployedCommand(options: DeployedRunOptions, deps: Comm
   if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0 || timeoutMinutes > 24 * 60) {
     throw new UsageError(`--timeout ${options.timeout}: expected minutes, more than 0 and at most 1440`);
   }
-  for (const url of [options.nytUrl, options.jhuUrl]) {
+  const urls = {
+    nyt: options.nytUrl,
+    jhu: options.jhuUrl,
+    states: options.statesUrl,
+    counties: options.countiesUrl,
+    'counties-recent': options.countiesRecentUrl,
+  };
+  const sources = Object.fromEntries(Object.entries(urls).filter(([, url]) => url !== undefined));
+  for (const url of Object.values(sources)) {
     if (url !== undefined && !/^https:\/\//.test(url)) {
       throw new UsageError(`${url}: a deployed environment downloads from https URLs only`);
     }
@@ -47,14 +60,8 @@ export async function runDeployedCommand(options: DeployedRunOptions, deps: Comm
     async (backend) => {
       const input: FetcherInput = {
         trigger: 'manual',
-        ...(options.nytUrl || options.jhuUrl
-          ? {
-              sources: {
-                ...(options.nytUrl ? { nyt: options.nytUrl } : {}),
-                ...(options.jhuUrl ? { jhu: options.jhuUrl } : {}),
-              },
-            }
-          : {}),
+        ...(Object.keys(sources).length > 0 ? { sources } : {}),
+        ...options.geo,
       };
       out.progress(`Starting a run in ${backend.environment} (resources from ${backend.source})`);
       const started = await backend.startRun(input);
