@@ -260,6 +260,39 @@ describe('etl run --env dev', () => {
     expect(stderr()).toMatch(/1\/2 chunks loaded/);
   });
 
+  it('passes --levels, --backfill and the states / counties URLs into the fetcher payload; refuses a non-https URL', async () => {
+    // Prepare
+    const runId = 'm-20261125T120000Z-000002';
+    lambda
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: payload({ runId, joined: false, status: 'RUNNING', chunks: 2 }) });
+    tables.putRun(runItem(runId));
+    const { deps: d } = deps();
+    // Act
+    const code = await runDeployedCommand(
+      {
+        env: 'dev',
+        statesUrl: 'https://example.org/us-states.csv',
+        countiesUrl: 'https://example.org/us-counties.csv',
+        geo: { levels: ['state', 'county'], backfill: 'counties' },
+      },
+      d,
+    );
+    // Assess
+    expect(code).toBe(0);
+    const input = lambda.commandCalls(InvokeCommand)[0]?.args[0].input;
+    expect(JSON.parse(new TextDecoder().decode(input?.Payload as Uint8Array))).toEqual({
+      trigger: 'manual',
+      sources: { states: 'https://example.org/us-states.csv', counties: 'https://example.org/us-counties.csv' },
+      levels: ['state', 'county'],
+      backfill: 'counties',
+    });
+    await expect(runDeployedCommand({ env: 'dev', countiesRecentUrl: 'file:///tmp/x.csv' }, d)).rejects.toThrow(
+      'file:///tmp/x.csv: a deployed environment downloads from https URLs only',
+    );
+    expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 1);
+  });
+
   it('reports a FunctionError of the fetcher with its message', async () => {
     // Prepare
     lambda.on(InvokeCommand).resolves({
