@@ -24,6 +24,8 @@ const preset = {
           parser: { syntax: 'typescript' },
           target: 'es2022',
           keepClassNames: true,
+          // Keep `with { type: 'json' }` so jest's ESM loader sees the attribute (it warns without it).
+          experimental: { keepImportAttributes: true },
         },
         module: { type: 'es6' },
         sourceMaps: 'inline',
