@@ -10,8 +10,8 @@ export { type Clock, systemClock } from '@covid-etl/contracts';
 export class ManualClock implements Clock {
   #now: number;
 
-  constructor(start = Date.UTC(2026, 10, 25, 0, 0, 0)) {
-    this.#now = start;
+  constructor(start: number | Date = Date.UTC(2026, 10, 25, 0, 0, 0)) {
+    this.#now = typeof start === 'number' ? start : start.getTime();
   }
 
   now(): Date {

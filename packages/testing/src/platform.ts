@@ -6,9 +6,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, type LocalDynamo, startLocalDynamo } from '@covid-etl/local-stack';
+import { ensureTables, type LocalDynamo, ManualClock, startLocalDynamo } from '@covid-etl/local-stack';
 import {
-  type Clock,
   createDocumentClient,
   type DomainEvent,
   dataTableDefinition,
@@ -56,14 +55,10 @@ export async function startLocalTables(): Promise<LocalTables> {
   };
 }
 
-/** A clock that only moves when told to. */
-export class TestClock implements Clock {
-  constructor(private current = new Date('2026-11-25T06:00:00.000Z')) {}
-  now(): Date {
-    return new Date(this.current);
-  }
-  advance(ms: number): void {
-    this.current = new Date(this.current.getTime() + ms);
+/** The local stack's ManualClock, starting at the scheduled run's time (06:00 UTC) unless told otherwise. */
+export class TestClock extends ManualClock {
+  constructor(start: Date = new Date('2026-11-25T06:00:00.000Z')) {
+    super(start);
   }
 }
 
