@@ -93,10 +93,13 @@ for (const name of readdirSync(servicesDir).sort()) {
   const times = samples.map(([wall]) => wall).sort((a, b) => a - b);
   const cpuTimes = samples.map(([, cpu]) => cpu).sort((a, b) => a - b);
   const kib = (file) => Number((statSync(path.join(dist, file)).size / 1024).toFixed(1));
+  const maps = path.join(dist, `${name}.maps`);
+  const mapBytes = readdirSync(maps).reduce((sum, file) => sum + statSync(path.join(maps, file)).size, 0);
   rows.push({
     function: name,
     'zip (KiB)': kib(`${name}.zip`),
-    'full map (KiB)': kib(`${name}.mjs.map`),
+    'index.mjs (KiB)': kib('bundle/index.mjs'),
+    'full maps (KiB)': Number((mapBytes / 1024).toFixed(1)),
     runs,
     'init min (ms)': Number(times[0].toFixed(1)),
     'init median (ms)': Number(median(times).toFixed(1)),

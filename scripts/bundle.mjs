@@ -10,17 +10,20 @@
  * dependency, `@aws-sdk/*` included (the runtime's copy is not pinned), as ESM for Node 22,
  * minified, names kept, with a linked source map.
  *
- * A service gets two artifacts, both reproducible (fixed timestamps and modes: the same sources
- * give the same sha256):
+ * A service's bundle is code-split: `index.mjs` (the handler) and `chunk-<hash>.mjs` files that
+ * the code loads with `import()`: the AWS SDK's protocol and HTTP code at the first request, its
+ * SSO/STS clients and other credential providers never in Lambda, so module init parses and
+ * evaluates less (issue 12). A service gets two artifacts, both reproducible (fixed timestamps
+ * and modes: the same sources give the same sha256):
  *
- * - `dist/<name>.zip`, what Terraform deploys: `index.mjs` and a lean `index.mjs.map` that maps
- *   the project's own code only (no `sourcesContent`, no mappings into node_modules), so
- *   `--enable-source-maps` names our files and lines in Lambda while the zip stays small;
- * - `dist/<name>.mjs.map`, the full map (every source, with its content), kept beside the zip
- *   to decode any frame of a deployed stack trace (`node scripts/decode-stack.mjs`).
+ * - `dist/<name>.zip`, what Terraform deploys: the `.mjs` files, each with a lean `.mjs.map`
+ *   that maps the project's own code only (no `sourcesContent`, no mappings into node_modules),
+ *   so `--enable-source-maps` names our files and lines in Lambda while the zip stays small;
+ * - `dist/<name>.maps/`, the full map of each file (every source, with its content), kept
+ *   beside the zip to decode any frame of a deployed stack trace (`node scripts/decode-stack.mjs`).
  *
- * `dist/bundle/` holds the zip's two files unpacked. Prints the sizes and digests, and fails
- * when the zip exceeds its budget of 400 KB (issue 12: smaller zips, faster cold starts).
+ * `dist/bundle/` holds the zip's files unpacked. Prints the sizes and digests, and fails when
+ * the zip exceeds its budget of 400 KB (issue 12: smaller zips, faster cold starts).
  *
  * `--cli` writes `dist/etl.mjs` (the entry, `src/main.ts`) and its code-split chunks
  * (`dist/chunk-<hash>.mjs`: what a command loads with `import()` is read only when it runs),
@@ -135,22 +138,36 @@ const bundleDir = path.join(outDir, 'bundle');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(bundleDir, { recursive: true });
 
-await build({
+const built = await build({
   ...common,
   entryPoints: { index: path.join(packageDir, values.entry) },
   outdir: bundleDir,
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
+  metafile: true,
 });
 
-// The full map is the separate artifact; the zip gets the lean one (see the header).
-const fullMapText = readFileSync(path.join(bundleDir, 'index.mjs.map'), 'utf8');
-const fullMapPath = path.join(outDir, `${name}.mjs.map`);
-writeFileSync(fullMapPath, fullMapText);
-writeFileSync(path.join(bundleDir, 'index.mjs.map'), leanSourceMap(JSON.parse(fullMapText)));
+// The full maps are the separate artifact; the zip gets the lean ones (see the header).
+const codeFiles = Object.keys(built.metafile.outputs)
+  .map((output) => path.basename(output))
+  .filter((file) => file.endsWith('.mjs'))
+  .sort();
+const mapsDir = path.join(outDir, `${name}.maps`);
+mkdirSync(mapsDir, { recursive: true });
+let fullMapBytes = 0;
+const fullMapDigest = createHash('sha256');
+for (const file of codeFiles) {
+  const fullMapText = readFileSync(path.join(bundleDir, `${file}.map`), 'utf8');
+  writeFileSync(path.join(mapsDir, `${file}.map`), fullMapText);
+  writeFileSync(path.join(bundleDir, `${file}.map`), leanSourceMap(JSON.parse(fullMapText)));
+  fullMapBytes += Buffer.byteLength(fullMapText);
+  fullMapDigest.update(`${file}\n${fullMapText}\n`);
+}
 
 const FIXED_TIME = new Date('1980-01-01T00:00:00Z');
 const zipPath = path.join(outDir, `${name}.zip`);
 const zip = new yazl.ZipFile();
-for (const file of ['index.mjs', 'index.mjs.map']) {
+for (const file of codeFiles.flatMap((code) => [code, `${code}.map`])) {
   zip.addBuffer(readFileSync(path.join(bundleDir, file)), file, {
     mtime: FIXED_TIME,
     mode: 0o100644,
@@ -173,8 +190,11 @@ function digest(data) {
 function kib(size) {
   return `${(size / 1024).toFixed(1)} KiB`;
 }
-console.log(`${name}: dist/${name}.zip ${kib(bytes.length)} sha256=${digest(bytes)}`);
-console.log(`${name}: dist/${name}.mjs.map ${kib(Buffer.byteLength(fullMapText))} sha256=${digest(fullMapText)}`);
+const index = statSync(path.join(bundleDir, 'index.mjs')).size;
+console.log(
+  `${name}: dist/${name}.zip ${kib(bytes.length)} (index.mjs ${kib(index)} + ${codeFiles.length - 1} chunks) sha256=${digest(bytes)}`,
+);
+console.log(`${name}: dist/${name}.maps/ ${kib(fullMapBytes)} sha256=${fullMapDigest.digest('hex')}`);
 if (bytes.length > MAX_ZIP_BYTES) {
   console.error(
     `${name}: dist/${name}.zip is ${bytes.length} bytes; the budget is ${MAX_ZIP_BYTES} (see docs/performance.md)`,

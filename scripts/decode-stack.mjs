@@ -1,31 +1,56 @@
 #!/usr/bin/env node
 /**
- * Decodes the bundle positions of a deployed function's stack trace with the full source map
- * that `pnpm build` keeps beside the zip (`services/<name>/dist/<name>.mjs.map`). In Lambda,
- * the zip's lean map already names our own files; frames inside dependencies show as
- * `/var/task/index.mjs:<line>:<column>`, and this turns them into source positions too.
+ * Decodes the bundle positions of a deployed function's stack trace with the full source maps
+ * that `pnpm build` keeps beside the zip (`services/<name>/dist/<name>.maps/`, one map per file
+ * of the code-split bundle). In Lambda, the zip's lean maps already name our own files; frames
+ * inside dependencies show as `/var/task/<file>.mjs:<line>:<column>` (`index.mjs` or a
+ * `chunk-<hash>.mjs`), and this turns them into source positions too.
  *
- *   node scripts/decode-stack.mjs services/loader/dist/loader.mjs.map < trace.txt
+ *   node scripts/decode-stack.mjs services/loader/dist/loader.maps < trace.txt
  *
- * Reads the trace on stdin and prints it with each `index.mjs:<line>:<column>` replaced by
- * `<source>:<line>:<column>` (the build must be the deployed one: same sources, same zip).
+ * Reads the trace on stdin and prints it with each `<file>.mjs:<line>:<column>` whose map is in
+ * the folder replaced by `<source>:<line>:<column>` (the build must be the deployed one: same
+ * sources, same zip). A single `.map` file may be given instead of the folder: it decodes
+ * `index.mjs` frames only.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { SourceMap } from 'node:module';
+import path from 'node:path';
 import { text } from 'node:stream/consumers';
 
-const [mapPath] = process.argv.slice(2);
-if (!mapPath || mapPath === '--help' || mapPath === '-h') {
-  console.log('Usage: node scripts/decode-stack.mjs services/<name>/dist/<name>.mjs.map < trace.txt');
-  process.exit(mapPath ? 0 : 2);
+const [mapsPath] = process.argv.slice(2);
+if (!mapsPath || mapsPath === '--help' || mapsPath === '-h') {
+  console.log('Usage: node scripts/decode-stack.mjs services/<name>/dist/<name>.maps < trace.txt');
+  process.exit(mapsPath ? 0 : 2);
+}
+if (!existsSync(mapsPath)) {
+  console.error(`decode-stack: ${mapsPath} does not exist; run \`pnpm build\` of the deployed commit first`);
+  process.exit(2);
 }
 
-const map = new SourceMap(JSON.parse(readFileSync(mapPath, 'utf8')));
+const maps = new Map();
+/** The map of a bundle file (`index.mjs`, `chunk-<hash>.mjs`), read once; undefined when absent. */
+function mapOf(file) {
+  if (!maps.has(file)) {
+    const mapFile = statSync(mapsPath).isDirectory()
+      ? path.join(mapsPath, `${file}.map`)
+      : file === 'index.mjs' && mapsPath;
+    maps.set(
+      file,
+      mapFile && existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : undefined,
+    );
+  }
+  return maps.get(file);
+}
+
 const trace = await text(process.stdin);
 process.stdout.write(
-  trace.replace(/(?:file:\/\/)?[^\s()]*\bindex\.mjs:(\d+):(\d+)/g, (position, line, column) => {
-    const entry = map.findEntry(Number(line) - 1, Number(column) - 1);
-    if (!entry || !('originalSource' in entry) || entry.originalSource === undefined) return position;
-    return `${entry.originalSource}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
-  }),
+  trace.replace(
+    /(?:file:\/\/)?[^\s()]*?\b((?:index|chunk-[A-Z0-9]+)\.mjs):(\d+):(\d+)/g,
+    (position, file, line, column) => {
+      const entry = mapOf(file)?.findEntry(Number(line) - 1, Number(column) - 1);
+      if (!entry || !('originalSource' in entry) || entry.originalSource === undefined) return position;
+      return `${entry.originalSource}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+    },
+  ),
 );

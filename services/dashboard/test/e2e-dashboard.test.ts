@@ -375,20 +375,28 @@ describeReal('the dashboard on the real snapshots', () => {
     });
     expect(build).toBe(0);
     const files = unzip(path.join(PACKAGE_DIR, 'dist', 'dashboard.zip'));
-    expect([...files.keys()].sort()).toEqual(['index.mjs', 'index.mjs.map']);
-    // The zip stays small: its map names our sources only; the full map is the separate artifact.
+    // The code-split bundle: the handler, the chunks it imports, and a lean map beside each.
+    const code = [...files.keys()].filter((file) => file.endsWith('.mjs')).sort();
+    expect(code).toContain('index.mjs');
+    expect(code.filter((file) => file !== 'index.mjs').every((file) => /^chunk-[A-Z0-9]+\.mjs$/.test(file))).toBe(true);
+    expect([...files.keys()].sort()).toEqual(code.flatMap((file) => [file, `${file}.map`]).sort());
+    // The zip stays small: its maps name our sources only; the full maps are the separate artifact.
     expect(readFileSync(path.join(PACKAGE_DIR, 'dist', 'dashboard.zip')).length).toBeLessThanOrEqual(400_000);
     const leanMap = JSON.parse(String(files.get('index.mjs.map'))) as { sources: string[]; sourcesContent?: unknown };
     expect(leanMap.sources.filter((source) => source.includes('node_modules'))).toEqual([]);
     expect(leanMap.sources).toContain('../../src/handler.ts');
     expect(leanMap.sourcesContent).toBeUndefined();
-    const fullMap = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'dist', 'dashboard.mjs.map'), 'utf8')) as {
-      sources: string[];
-      sourcesContent: string[];
-    };
-    expect(fullMap.sourcesContent).toHaveLength(fullMap.sources.length);
+    for (const file of code) {
+      const fullMap = JSON.parse(
+        readFileSync(path.join(PACKAGE_DIR, 'dist', 'dashboard.maps', `${file}.map`), 'utf8'),
+      ) as {
+        sources: string[];
+        sourcesContent: string[];
+      };
+      expect(fullMap.sourcesContent).toHaveLength(fullMap.sources.length);
+    }
     const bundleDir = freshDir('dashboard-bundle-');
-    writeFileSync(path.join(bundleDir, 'index.mjs'), files.get('index.mjs') as Buffer);
+    for (const [file, content] of files) writeFileSync(path.join(bundleDir, file), content);
     const dynamo = await startLocalDynamo({ dir: path.join(stateDir, 'dynamodb') });
     const lambda = await serve(
       'test/helpers/zip-server.ts',
