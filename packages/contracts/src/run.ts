@@ -1,13 +1,14 @@
 import * as z from 'zod';
 import { Count, IsoDate, Month, RunId } from './primitives.js';
-import { RejectedRow, SourceIdentity } from './sources.js';
+import { GEO_SOURCE_FILES, type GeoSourceId, RejectedRow, SourceId, SourceIdentity } from './sources.js';
 import { GateTrip } from './trust.js';
 
 /**
  * Where a run stands.
  * - RUNNING: chunks are in flight.
  * - SUCCEEDED: every chunk loaded, no row rejected (or nothing to do).
- * - PARTIAL: every chunk loaded, some rows rejected with reasons.
+ * - PARTIAL: every chunk loaded, some rows rejected with reasons (any level: nation, states or
+ *   counties; `rejections` says where).
  * - FAILED: a source was unusable (structural error) or the run stalled; nothing or part loaded.
  * - INCOMPLETE: chunks are parked in a dead-letter queue; replay them to finish the run.
  * - HELD: the snapshot tripped a data-quality gate; nothing was written. `etl approve` loads
@@ -139,6 +140,33 @@ export function describeRunCosts(costs: RunCosts): string {
   ].join('; ');
 }
 
+/** The rows a run rejected from one source file of one geography level (the count is exact). */
+export const RejectionCount = z.object({
+  level: z.enum(['nation', 'state', 'county']),
+  source: SourceId,
+  rows: Count,
+});
+export type RejectionCount = z.infer<typeof RejectionCount>;
+
+/** The file a source's rejected rows come from, for people: `us-states.csv`; `nyt`, `jhu` for the nation. */
+function rejectionFile(source: SourceId): string {
+  return GEO_SOURCE_FILES[source as GeoSourceId] ?? source;
+}
+
+/**
+ * Why a run is PARTIAL, in one ASCII line: "3 rows rejected: 2 in us-states.csv (state), 1 in
+ * nyt (nation); every other row loaded". Empty when nothing was rejected.
+ */
+export function describeRejections(rejections: readonly RejectionCount[]): string {
+  const total = rejections.reduce((sum, entry) => sum + entry.rows, 0);
+  if (total === 0) return '';
+  const n = (value: number) => value.toLocaleString('en-US');
+  const where = rejections
+    .filter((entry) => entry.rows > 0)
+    .map((entry) => `${n(entry.rows)} in ${rejectionFile(entry.source)} (${entry.level})`);
+  return `${n(total)} ${total === 1 ? 'row' : 'rows'} rejected: ${where.join(', ')}; every other row loaded`;
+}
+
 /** Everything a person needs to know about a finished (or failed) run. */
 export const RunSummary = z.object({
   runId: RunId,
@@ -165,6 +193,11 @@ export const RunSummary = z.object({
     /** Months skipped because their content hash equals the last successfully loaded one. */
     skipped: Count,
   }),
+  /**
+   * Where the rejected rows came from: one entry per level and source file with rows rejected
+   * (absent when none). Any entry makes a completed run PARTIAL; `describeRejections` says it.
+   */
+  rejections: z.array(RejectionCount).optional(),
   /** Up to MAX_REJECTED_IN_SUMMARY rejected rows; `counts.rejected` has the exact number. */
   rejectedRows: z.array(RejectedRow),
   /** The days this run revised (absent when none, or not known). */

@@ -11,7 +11,7 @@ import type { VersionRepository } from './dynamo/version-repository.js';
 import type { Logger } from './logger.js';
 import { type Clock, type EventPublisher, systemClock } from './ports.js';
 import { summarizeRevisions } from './revisions.js';
-import { buildRunSummary } from './run-summary.js';
+import { buildRunSummary, rejectionsOf } from './run-summary.js';
 
 export interface RunFinalizerDeps {
   ledger: RunLedger & ChunkLedger & BaselineLedger;
@@ -46,7 +46,8 @@ export class RunFinalizer {
   }
 
   /**
-   * Finishes the run if every planned chunk is loaded (SUCCEEDED, or PARTIAL with rejected rows).
+   * Finishes the run if every planned chunk is loaded (SUCCEEDED, or PARTIAL with rejected rows
+   * at any level).
    * Safe to call any number of times from any worker. Returns the status it set, if any.
    *
    * Completion is read from the run item (its `loaded` set, see `RunLedger.recordChunkLoaded`),
@@ -71,7 +72,7 @@ export class RunFinalizer {
   }
 
   /**
-   * Finishes `run` (SUCCEEDED, or PARTIAL with rejected rows) if every planned chunk among
+   * Finishes `run` (SUCCEEDED, or PARTIAL with rejected rows at any level) if every planned chunk among
    * `chunks` is LOADED. The check on the chunks themselves guards against a `loaded` set left by
    * a chunk whose item a re-plan put back to SENT meanwhile; the watchdog calls it too, so a run
    * whose chunks are all loaded but whose run item was never completed still finishes.
@@ -80,23 +81,37 @@ export class RunFinalizer {
     const planned = new Set(run.months ?? []);
     const ofPlan = chunks.filter((chunk) => planned.has(chunk.month));
     if (ofPlan.filter((chunk) => chunk.stage === 'LOADED').length < planned.size) return undefined;
-    const status: RunStatus = ofPlan.some((chunk) => chunk.rejected.length > 0) ? 'PARTIAL' : 'SUCCEEDED';
+    return this.complete(run, chunks);
+  }
+
+  /**
+   * Ends `run` as completed: PARTIAL when any row was rejected at any level (the nation's
+   * chunks, or the states' and counties' files: `rejectionsOf`), else SUCCEEDED. The caller has
+   * established that there is nothing more to load (every planned chunk loaded, or nothing to
+   * send). Returns the status it set, or undefined when someone else finished the run first.
+   */
+  async complete(run: RunItem, chunks?: ChunkItem[]): Promise<RunStatus | undefined> {
+    chunks ??= await this.deps.ledger.listChunks(run.runId);
+    const status = completedStatus(run, chunks);
     return (await this.finish(run, status, undefined, chunks)) ? status : undefined;
   }
 
   /**
-   * Moves `run` to `status` (with `failure` for FAILED and INCOMPLETE) and publishes the
+   * Moves `run` to the `requested` status (with `failure` for FAILED and INCOMPLETE) and publishes the
    * outcome event. Returns false when the run was already finished by someone else. `chunks`,
-   * when the caller has just read them, saves reading them again for the summary.
+   * when the caller has just read them, saves reading them again for the summary. A run asked
+   * to end SUCCEEDED that rejected rows (at any level) ends PARTIAL: prefer `complete`, which
+   * says which status it set.
    */
   async finish(
     run: RunItem,
-    status: RunStatus,
+    requested: RunStatus,
     failure?: RunSummary['failure'],
     chunks?: ChunkItem[],
   ): Promise<boolean> {
     const now = this.clock.now();
     chunks ??= await this.deps.ledger.listChunks(run.runId);
+    const status = requested === 'SUCCEEDED' ? completedStatus(run, chunks) : requested;
     // The summary's costs: what the run and its chunks recorded, this worker's requests not yet
     // recorded, and the outcome events: this one, which carries the summary, and any earlier one
     // (an INCOMPLETE run finishing after a replay). The writes that follow (the status change,
@@ -199,4 +214,9 @@ export class RunFinalizer {
     log.info({ detailType }, 'outcome event published');
     return true;
   }
+}
+
+/** SUCCEEDED, or PARTIAL when the run rejected any row (any level, any source file). */
+function completedStatus(run: RunItem, chunks: readonly ChunkItem[]): RunStatus {
+  return rejectionsOf(run, chunks).length > 0 ? 'PARTIAL' : 'SUCCEEDED';
 }

@@ -9,6 +9,7 @@ import {
   MAX_REJECTED_IN_SUMMARY,
   type PendingChunk,
   type RejectedRow,
+  type RejectionCount,
   type RunStatus,
   type RunSummary,
 } from '@covid-etl/contracts';
@@ -71,6 +72,7 @@ export function buildRunSummary(
     }
   }
   const levels = countsByLevel(run, ofPlan);
+  const rejections = rejectionsOf(run, ofPlan);
   // The states' and counties' skipped days and rejected rows are kept on the run item (the fetcher's plan).
   for (const plan of Object.values(run.geo ?? {})) {
     counts.unchanged += plan.skippedRecords ?? 0;
@@ -88,6 +90,7 @@ export function buildRunSummary(
     // `deleted` only appears for runs that removed days (reverts), keeping other summaries as they were.
     counts: counts.deleted > 0 ? counts : withoutDeleted(counts),
     ...(levels ? { levels } : {}),
+    ...(rejections.length ? { rejections } : {}),
     dateRange: from && to ? { from, to } : null,
     sources: run.sources ?? [],
     chunks: {
@@ -113,7 +116,7 @@ export function buildRunSummary(
  * of their key, the days skipped by hash counted unchanged, and each level's rejected rows
  * (kept by the fetcher, see `GeoLedger`).
  */
-function countsByLevel(run: RunItem, chunks: readonly ChunkItem[]): RunSummary['levels'] {
+export function countsByLevel(run: RunItem, chunks: readonly ChunkItem[]): RunSummary['levels'] {
   if (!run.geo || Object.keys(run.geo).length === 0) return undefined;
   const levels: NonNullable<RunSummary['levels']> = {};
   const of = (level: GeoLevel) => {
@@ -136,6 +139,37 @@ function countsByLevel(run: RunItem, chunks: readonly ChunkItem[]): RunSummary['
     if (chunk.counts?.deleted) counts.deleted = (counts.deleted ?? 0) + chunk.counts.deleted;
   }
   return levels;
+}
+
+/**
+ * Where a run's rejected rows came from, per level and source file (only entries with rows): the
+ * nation's from its planned chunks that loaded (by the row's source, `nyt` or `jhu`), the
+ * states' and counties' from the plan the fetcher recorded per level (`run.geo`, exact) and any
+ * rows a geo part itself rejected. Any entry makes a completed run PARTIAL (`RunFinalizer`).
+ */
+export function rejectionsOf(run: RunItem, chunks: readonly ChunkItem[]): RejectionCount[] {
+  const planned = new Set(run.months ?? []);
+  const counts = new Map<string, RejectionCount>();
+  const add = (level: GeoLevel, source: RejectionCount['source'], rows: number) => {
+    if (rows <= 0) return;
+    const key = `${level}/${source}`;
+    const entry = counts.get(key) ?? { level, source, rows: 0 };
+    entry.rows += rows;
+    counts.set(key, entry);
+  };
+  for (const chunk of chunks) {
+    if (chunk.stage !== 'LOADED' || !planned.has(chunk.month)) continue;
+    const level = levelOfChunkKey(chunk.month);
+    const geoSource = level === 'nation' ? undefined : run.geo?.[level]?.source;
+    for (const row of chunk.rejected) add(level, geoSource ?? row.source, 1);
+  }
+  for (const [level, plan] of Object.entries(run.geo ?? {}) as [GeoLevel, GeoLevelPlan][]) {
+    add(level, plan.source, plan.rejected);
+  }
+  const order: GeoLevel[] = ['nation', 'state', 'county'];
+  return [...counts.values()].sort(
+    (a, b) => order.indexOf(a.level) - order.indexOf(b.level) || a.source.localeCompare(b.source),
+  );
 }
 
 function capRejectedRow(row: RejectedRow): RejectedRow {

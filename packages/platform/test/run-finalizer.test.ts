@@ -1,4 +1,4 @@
-import type { SourceIdentity } from '@covid-etl/contracts';
+import type { GeoLevelPlan, SourceIdentity } from '@covid-etl/contracts';
 import {
   CapturingPublisher,
   countRequests,
@@ -10,10 +10,11 @@ import {
   TestClock,
 } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type LedgerRepository, RunFinalizer, silentLogger } from '../src/index.js';
+import { DynamoGeoLedger, type LedgerRepository, RunFinalizer, silentLogger } from '../src/index.js';
 
 let local: LocalTables;
 let ledger: LedgerRepository;
+let geoLedger: DynamoGeoLedger;
 let events: CapturingPublisher;
 let clock: TestClock;
 const LEASE_MS = 60_000;
@@ -33,7 +34,9 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  ({ ledger } = await local.tables());
+  let ledgerTable: string;
+  ({ ledger, ledgerTable } = await local.tables());
+  geoLedger = new DynamoGeoLedger(local.doc, ledgerTable);
   events = new CapturingPublisher();
   clock = new TestClock(new Date('2026-11-25T06:10:00.000Z'));
 });
@@ -136,6 +139,126 @@ describe('RunFinalizer.finishIfComplete', () => {
     expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
     expect(events.published[0]?.detail).toMatchObject({ summary: { status: 'PARTIAL', counts: { rejected: 1 } } });
     expect(await ledger.listSourceBaselines()).toEqual([]);
+  });
+});
+
+/** What the fetcher records for the states level: `rejected` rows of the states file, none of them sent. */
+function statesPlan(rejected: number): GeoLevelPlan {
+  return {
+    source: 'states',
+    chunks: 2,
+    changedChunks: 1,
+    parts: 1,
+    days: 3,
+    records: 165,
+    skippedDays: 5,
+    skippedRecords: 275,
+    rejected,
+  };
+}
+
+describe('RunFinalizer: rows rejected by the states and counties files', () => {
+  it('ends PARTIAL, naming the level and file, when only the states file had rejected rows', async () => {
+    // Prepare: the nation's months loaded cleanly; the states file had 2 rejected rows.
+    const part = 'state/06/2020-04#01-03';
+    await dispatchedRun(['2020-03', part], ['2020-03', part]);
+    await geoLedger.recordGeoPlan(RUN, { state: statesPlan(2) });
+
+    // Act
+    const status = await finalizer().finishIfComplete(RUN);
+
+    // Assess
+    expect(status).toBe('PARTIAL');
+    expect((await ledger.getRun(RUN))?.status).toBe('PARTIAL');
+    const summary = (await ledger.getRun(RUN))?.summary;
+    expect(summary?.rejections).toEqual([{ level: 'state', source: 'states', rows: 2 }]);
+    expect(summary?.counts.rejected).toBe(2);
+    expect(summary?.levels?.state).toMatchObject({ rejected: 2 });
+    expect(summary?.levels?.nation).toMatchObject({ rejected: 0 });
+    expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
+    expect(events.published[0]?.detail).toMatchObject({ summary: { status: 'PARTIAL' } });
+    expect(await ledger.listSourceBaselines()).toEqual([]);
+  });
+
+  it('counts the nation and the states apart when both rejected rows', async () => {
+    // Prepare
+    const part = 'state/06/2020-04#01-03';
+    await dispatchedRun(['2020-03', part], ['2020-03', part], ['2020-03']);
+    await geoLedger.recordGeoPlan(RUN, { state: statesPlan(3) });
+
+    // Act
+    await finalizer().finishIfComplete(RUN);
+
+    // Assess
+    const summary = (await ledger.getRun(RUN))?.summary;
+    expect(summary?.status).toBe('PARTIAL');
+    expect(summary?.rejections).toEqual([
+      { level: 'nation', source: 'jhu', rows: 1 },
+      { level: 'state', source: 'states', rows: 3 },
+    ]);
+    expect(summary?.counts.rejected).toBe(4);
+  });
+
+  it('ends a run with nothing to send PARTIAL when its counties file had rejected rows (the unchanged path)', async () => {
+    // Prepare: nothing planned (every day unchanged), but 1 row of the rolling counties file rejected.
+    await dispatchedRun([], []);
+    await geoLedger.recordGeoPlan(RUN, { county: { ...statesPlan(1), source: 'counties-recent' } });
+    const run = await ledger.getRun(RUN);
+
+    // Act
+    const status = await finalizer().complete(run as NonNullable<typeof run>);
+
+    // Assess
+    expect(status).toBe('PARTIAL');
+    expect((await ledger.getRun(RUN))?.summary?.rejections).toEqual([
+      { level: 'county', source: 'counties-recent', rows: 1 },
+    ]);
+  });
+
+  it('never ends SUCCEEDED a run with rejected rows, even when a caller asks for SUCCEEDED', async () => {
+    // Prepare
+    await dispatchedRun([], []);
+    await geoLedger.recordGeoPlan(RUN, { state: statesPlan(1) });
+    const run = await ledger.getRun(RUN);
+
+    // Act
+    const won = await finalizer().finish(run as NonNullable<typeof run>, 'SUCCEEDED');
+
+    // Assess
+    expect(won).toBe(true);
+    expect((await ledger.getRun(RUN))?.status).toBe('PARTIAL');
+    expect(await ledger.listSourceBaselines()).toEqual([]);
+  });
+
+  it('lets the watchdog finish PARTIAL a stalled run whose chunks are all loaded and whose states had rejections', async () => {
+    // Prepare: every chunk loaded, the run item never completed (a crash before the count).
+    const part = 'state/06/2020-04#01-03';
+    await dispatchedRun(['2020-03', part], ['2020-03', part]);
+    await geoLedger.recordGeoPlan(RUN, { state: statesPlan(1) });
+    const run = await ledger.getRun(RUN);
+
+    // Act
+    const status = await finalizer().finishIfAllLoaded(
+      run as NonNullable<typeof run>,
+      await ledger.listChunks(RUN),
+    );
+
+    // Assess
+    expect(status).toBe('PARTIAL');
+  });
+
+  it('still ends SUCCEEDED a run with states and no rejected row', async () => {
+    // Prepare
+    const part = 'state/06/2020-04#01-03';
+    await dispatchedRun(['2020-03', part], ['2020-03', part]);
+    await geoLedger.recordGeoPlan(RUN, { state: statesPlan(0) });
+
+    // Act
+    const status = await finalizer().finishIfComplete(RUN);
+
+    // Assess
+    expect(status).toBe('SUCCEEDED');
+    expect((await ledger.getRun(RUN))?.summary?.rejections).toBeUndefined();
   });
 });
 

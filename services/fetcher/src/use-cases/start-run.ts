@@ -436,9 +436,10 @@ async function finishUnchanged(
     : `${run.sources.length > 2 ? 'Every source is' : 'Both sources are'} unchanged since ${since} (${why}): nothing to do.`;
   await recordNothingToSend(run.runId, sources, deps);
   const current = (await deps.ledger.getRun(run.runId)) ?? run;
-  await deps.finalizer.finish({ ...current, note }, 'SUCCEEDED');
-  log.info({ why }, 'sources unchanged: run ended with nothing to do');
-  return { runId: run.runId, joined: false, status: 'SUCCEEDED', chunks: 0 };
+  // PARTIAL when a changed states or counties file had rejected rows (though none of its days changed).
+  const status = (await deps.finalizer.complete({ ...current, note })) ?? 'SUCCEEDED';
+  log.info({ why, status }, 'sources unchanged: run ended with nothing to do');
+  return { runId: run.runId, joined: false, status, chunks: 0 };
 }
 
 /** The identities of the national sources after a 304 on both: the bytes of each URL's own baseline. */
