@@ -28,7 +28,7 @@ export {
   LEVEL_OF_FILE,
   STATES_COLUMNS,
 } from './geo-extract.js';
-export { truncate } from './text.js';
+export { escapeMrkdwn, oneLine, truncate } from './text.js';
 export {
   type ChunkTransformResult,
   type SourcesTransformResult,

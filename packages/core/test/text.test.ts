@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { truncate } from '../src/index.js';
+import { escapeMrkdwn, oneLine, truncate } from '../src/index.js';
 
 describe('truncate', () => {
   it('keeps text that fits, to the last character', () => {
@@ -25,5 +25,22 @@ describe('truncate', () => {
   it('never returns more than maxLength characters, even below the length of the ending', () => {
     expect(truncate('abcdefghij', 2, { ending: '...' })).toBe('ab');
     expect(truncate('abcdefghij', 0)).toBe('');
+  });
+});
+
+describe('oneLine', () => {
+  it('turns line breaks, tabs and control characters into one space and keeps Unicode', () => {
+    expect(oneLine('  São\r\n\tPaulo\u2028x\u0000y  ')).toBe('São Paulo x y');
+  });
+
+  it('cuts to maxLength when given, and only then', () => {
+    expect(oneLine('abc\ndefghij', 5)).toBe('abc…');
+    expect(oneLine('x'.repeat(5000))).toHaveLength(5000);
+  });
+});
+
+describe('escapeMrkdwn', () => {
+  it("escapes Slack mrkdwn's control characters, & first", () => {
+    expect(escapeMrkdwn('<!channel> & <https://x|y>')).toBe('&lt;!channel&gt; &amp; &lt;https://x|y&gt;');
   });
 });

@@ -238,10 +238,7 @@ describe('RunFinalizer: rows rejected by the states and counties files', () => {
     const run = await ledger.getRun(RUN);
 
     // Act
-    const status = await finalizer().finishIfAllLoaded(
-      run as NonNullable<typeof run>,
-      await ledger.listChunks(RUN),
-    );
+    const status = await finalizer().finishIfAllLoaded(run as NonNullable<typeof run>, await ledger.listChunks(RUN));
 
     // Assess
     expect(status).toBe('PARTIAL');

@@ -14,10 +14,10 @@ import {
   SOURCE_LABELS,
   type SourceIdentity,
 } from '@covid-etl/contracts';
-import { truncate } from '@covid-etl/core';
+import { escapeMrkdwn, oneLine, truncate } from '@covid-etl/core';
 import type { Notification } from '@covid-etl/platform';
 import { formatRevision, formatRevisions } from './revisions.js';
-import { escapeMrkdwn, formatBytes, formatCount, formatDuration, oneLine, toAsciiLine } from './text.js';
+import { formatBytes, formatCount, formatDuration, toAsciiLine } from './text.js';
 
 export { NOTIFICATION_KIND } from '@covid-etl/contracts';
 

@@ -1,9 +1,8 @@
 /**
- * Small, pure text helpers for notifications: ASCII subjects, single-line values, human
- * durations and sizes, Slack mrkdwn escaping.
+ * Small, pure text helpers for notifications: ASCII subjects, human durations, sizes and
+ * counts. Single lines and Slack mrkdwn escaping are `@covid-etl/core`'s (`oneLine`,
+ * `escapeMrkdwn`), shared with the slack-forwarder.
  */
-
-import { truncate } from '@covid-etl/core';
 
 /** Characters that Unicode normalization (NFKD) does not reduce to ASCII, with their ASCII spelling. */
 const ASCII_SPELLING: Record<string, string> = {
@@ -65,11 +64,6 @@ export function toAsciiLine(text: string): string {
     .trim();
 }
 
-/** One line of text (Unicode kept): line breaks and control characters become one space, then truncated. */
-export function oneLine(text: string, maxLength: number): string {
-  return truncate(text.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim(), maxLength);
-}
-
 /** A duration for people: `850 ms`, `5 s`, `2 min 5 s`, `1 h 2 min`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
@@ -96,9 +90,4 @@ const numberFormat = new Intl.NumberFormat('en-US');
 /** An integer with thousands separators: `12,345`. */
 export function formatCount(value: number): string {
   return numberFormat.format(value);
-}
-
-/** Escapes the three characters Slack mrkdwn treats as control characters (`&`, `<`, `>`). */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -5,7 +5,7 @@
  */
 
 import { RunNotification } from '@covid-etl/contracts';
-import { truncate } from '@covid-etl/core';
+import { escapeMrkdwn, oneLine, truncate } from '@covid-etl/core';
 
 export { NOTIFICATION_KIND, RunNotification } from '@covid-etl/contracts';
 
@@ -163,15 +163,6 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Escapes the three characters Slack mrkdwn treats as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
 }
 
 /** Cuts escaped mrkdwn without leaving half an entity (`&am…`). */
