@@ -1,5 +1,6 @@
 import {
   type DomainEventEnvelope,
+  describeRejections,
   describeRunCosts,
   EventDetailType,
   MAX_MESSAGE_BYTES,
@@ -7,6 +8,7 @@ import {
   moreInStatus,
   NOTIFICATION_KIND,
   type RejectedRow,
+  type RunCounts,
   type RunNotification,
   type RunSummary,
   redactUrl,
@@ -180,14 +182,32 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
     const stage = summary.failure?.stage ? ` (stage: ${oneLine(summary.failure.stage, 60)})` : '';
     field('Reason', `${oneLine(failureReason(outcome), 1000)}${stage}`);
   }
+  const partialReason = partialReasonOf(outcome);
+  if (partialReason) field('Reason', oneLine(partialReason, 1000));
 
-  lines.push('', 'Counts');
-  const { inserted, updated, unchanged, rejected } = summary.counts;
-  lines.push(`  inserted:   ${formatCount(inserted)}`);
-  lines.push(`  updated:    ${formatCount(updated)}`);
-  lines.push(`  unchanged:  ${formatCount(unchanged)}`);
-  lines.push(`  rejected:   ${formatCount(rejected)}`);
-  if (summary.counts.deleted) lines.push(`  removed:    ${formatCount(summary.counts.deleted)}`);
+  const { rejected } = summary.counts;
+  const levels = levelsOf(summary);
+  if (levels.length > 0) {
+    // One line per geography level, then the total (a run of the nation alone keeps the list below).
+    const cell = (value: number) => formatCount(value).padStart(11);
+    const row = (label: string, c: RunCounts) =>
+      `  ${label.padEnd(8)}${cell(c.inserted)}${cell(c.updated)}${cell(c.unchanged)}${cell(c.rejected)}${c.deleted ? cell(c.deleted) : ''}`;
+    const removed = summary.counts.deleted ? '    removed' : '';
+    lines.push(
+      '',
+      `Counts    ${['inserted', 'updated', 'unchanged', 'rejected'].map((h) => h.padStart(11)).join('')}${removed}`,
+    );
+    for (const [level, counts] of levels) lines.push(row(level, counts));
+    lines.push(row('total', summary.counts));
+  } else {
+    const { inserted, updated, unchanged } = summary.counts;
+    lines.push('', 'Counts');
+    lines.push(`  inserted:   ${formatCount(inserted)}`);
+    lines.push(`  updated:    ${formatCount(updated)}`);
+    lines.push(`  unchanged:  ${formatCount(unchanged)}`);
+    lines.push(`  rejected:   ${formatCount(rejected)}`);
+    if (summary.counts.deleted) lines.push(`  removed:    ${formatCount(summary.counts.deleted)}`);
+  }
   if (summary.revisions) {
     lines.push('', `Revised:      ${formatRevisions({ ...summary.revisions, largest: [] })}`);
     for (const revision of summary.revisions.largest) lines.push(`  - ${formatRevision(revision)}`);
@@ -261,9 +281,13 @@ export function formatShortText(outcome: RunOutcome): string {
   const { summary } = outcome;
   const status = outcomeStatus(outcome);
   const { inserted, updated, unchanged, rejected } = summary.counts;
+  const levels = levelsOf(summary);
+  const describe = (c: RunCounts) =>
+    `${formatCount(c.inserted)} new, ${formatCount(c.updated)} updated, ${formatCount(c.unchanged)} unchanged, ${formatCount(c.rejected)} rejected`;
   const lines = [
     `*${status}*: run \`${summary.runId}\` (${escapeMrkdwn(oneLine(summary.environment, 40))}, ${summary.trigger})`,
-    `${formatCount(inserted)} new, ${formatCount(updated)} updated, ${formatCount(unchanged)} unchanged, ${formatCount(rejected)} rejected`,
+    `${levels.length > 0 ? 'Total: ' : ''}${describe({ inserted, updated, unchanged, rejected })}`,
+    ...levels.map(([level, counts]) => `• ${level}: ${describe(counts)}`),
   ];
   const durationMs = runDurationMs(summary);
   const range = summary.dateRange ? `Dates ${summary.dateRange.from} to ${summary.dateRange.to}` : 'No dates';
@@ -272,6 +296,8 @@ export function formatShortText(outcome: RunOutcome): string {
   if (status === 'FAILED' || status === 'INCOMPLETE' || status === 'ABANDONED') {
     lines.push(`Reason: ${escapeMrkdwn(oneLine(failureReason(outcome), 300))}`);
   }
+  const partialReason = partialReasonOf(outcome);
+  if (partialReason) lines.push(`Reason: ${escapeMrkdwn(oneLine(partialReason, 300))}`);
   for (const gate of summary.gates ?? [])
     lines.push(`• Gate ${gate.gate}: ${escapeMrkdwn(oneLine(gate.message, 300))}`);
   if (status === 'HELD') {
@@ -307,6 +333,26 @@ const STATUS_MEANING: Record<OutcomeStatus, string> = {
   ABANDONED: 'an operator closed the run; chunks still in flight are dropped',
   HELD: 'the snapshot tripped a data-quality gate; nothing was loaded until someone approves or rejects it',
 };
+
+/** The counts per geography level of a run that read the states or counties, in level order; none for the nation alone. */
+function levelsOf(summary: RunSummary): [string, RunCounts][] {
+  const levels = summary.levels ?? {};
+  if (!levels.state && !levels.county) return [];
+  return (['nation', 'state', 'county'] as const).flatMap((level) => {
+    const counts = levels[level];
+    return counts ? [[level, counts] as [string, RunCounts]] : [];
+  });
+}
+
+/**
+ * Why a PARTIAL run that read the states or counties is PARTIAL: which levels and files had
+ * rejected rows, and how many. Undefined otherwise (a run of the nation alone lists its rows).
+ */
+function partialReasonOf(outcome: RunOutcome): string | undefined {
+  const { summary } = outcome;
+  if (outcomeStatus(outcome) !== 'PARTIAL' || levelsOf(summary).length === 0) return undefined;
+  return describeRejections(summary.rejections ?? []) || undefined;
+}
 
 /** How many chunks did not finish: exact from the counts, even when the list was cut. */
 function pendingCount(summary: RunSummary): number {

@@ -468,3 +468,81 @@ describe('a HELD run (a data-quality gate tripped)', () => {
     expect(all).not.toMatch(/secret|token=abc/);
   });
 });
+
+describe('counts per geography level (states and counties)', () => {
+  const nation = { inserted: 1, updated: 3, unchanged: 1150, rejected: 0 };
+  const state = { inserted: 1234, updated: 12, unchanged: 20_420, rejected: 2 };
+  const county = { inserted: 0, updated: 0, unchanged: 97_000, rejected: 1 };
+  const withLevels = () =>
+    completed({
+      status: 'PARTIAL',
+      counts: { inserted: 1235, updated: 15, unchanged: 118_570, rejected: 3 },
+      levels: { nation, state, county },
+      rejections: [
+        { level: 'state', source: 'states', rows: 2 },
+        { level: 'county', source: 'counties-recent', rows: 1 },
+      ],
+    });
+
+  it('gives one line per level and the total in the email, and why the run is PARTIAL', () => {
+    // Act
+    const email = formatNotification(withLevels()).bodies.email ?? '';
+
+    // Assess
+    expect(email).toContain('Counts       inserted    updated  unchanged   rejected\n');
+    expect(email).toMatch(/\n {2}nation +1 +3 +1,150 +0\n/);
+    expect(email).toMatch(/\n {2}state +1,234 +12 +20,420 +2\n/);
+    expect(email).toMatch(/\n {2}county +0 +0 +97,000 +1\n/);
+    expect(email).toMatch(/\n {2}total +1,235 +15 +118,570 +3\n/);
+    expect(email).toContain(
+      'Reason:       3 rows rejected: 2 in us-states.csv (state), 1 in us-counties-recent.csv (county); every other row loaded\n',
+    );
+    expect(email).not.toMatch(/inserted: +/);
+  });
+
+  it('gives one line per level and the total in the Slack text, escaped', () => {
+    // Prepare
+    const outcome = withLevels();
+    outcome.summary.environment = 'dev<&>';
+
+    // Act
+    const text = JSON.parse(formatNotification(outcome).bodies.lambda ?? '').text as string;
+
+    // Assess
+    const lines = text.split('\n');
+    expect(lines[0]).toBe(`*PARTIAL*: run \`${RUN_ID}\` (dev&lt;&amp;&gt;, schedule)`);
+    expect(lines.slice(1, 5)).toEqual([
+      'Total: 1,235 new, 15 updated, 118,570 unchanged, 3 rejected',
+      '• nation: 1 new, 3 updated, 1,150 unchanged, 0 rejected',
+      '• state: 1,234 new, 12 updated, 20,420 unchanged, 2 rejected',
+      '• county: 0 new, 0 updated, 97,000 unchanged, 1 rejected',
+    ]);
+    expect(text).toContain(
+      'Reason: 3 rows rejected: 2 in us-states.csv (state), 1 in us-counties-recent.csv (county); every other row loaded',
+    );
+  });
+
+  it('leaves a run of the nation alone as it was: no level line, no total line, no PARTIAL reason', () => {
+    // Prepare: a nation-only PARTIAL run (its summary names where the rows came from, but has no levels).
+    const outcome = completed({
+      status: 'PARTIAL',
+      counts: { inserted: 2, updated: 0, unchanged: 10, rejected: 1 },
+      rejections: [{ level: 'nation', source: 'jhu', rows: 1 }],
+      rejectedRows: [{ source: 'jhu', line: 42, reason: 'Recovered is empty' }],
+    });
+
+    // Act
+    const notification = formatNotification(outcome);
+    const email = notification.bodies.email ?? '';
+    const text = JSON.parse(notification.bodies.lambda ?? '').text as string;
+
+    // Assess
+    expect(email).toContain(
+      '\nCounts\n  inserted:   2\n  updated:    0\n  unchanged:  10\n  rejected:   1\n\nDate range:',
+    );
+    expect(email).not.toContain('Reason:');
+    expect(email).not.toContain('total');
+    expect(text.split('\n')[1]).toBe('2 new, 0 updated, 10 unchanged, 1 rejected');
+    expect(text).not.toMatch(/Total:|• nation|Reason:/);
+  });
+});

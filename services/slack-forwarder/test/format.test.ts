@@ -51,6 +51,27 @@ describe('formatSlackMessage', () => {
     expect(slack.text).toBe(`${emoji} [covid-etl dev] Run 2026-11-25 ${status}`);
   });
 
+  it('shows the per-level lines of a run with states and counties as the notifier wrote them (escaped once)', () => {
+    // Prepare: the notifier's mrkdwn, already escaped.
+    const text = [
+      '*PARTIAL*: run `s-20261125T060000Z` (dev&amp;co, schedule)',
+      'Total: 1,235 new, 15 updated, 21,570 unchanged, 2 rejected',
+      '• nation: 1 new, 3 updated, 1,150 unchanged, 0 rejected',
+      '• state: 1,234 new, 12 updated, 20,420 unchanged, 2 rejected',
+      'Reason: 2 rows rejected: 2 in us-states.csv (state); every other row loaded',
+    ].join('\n');
+
+    // Act
+    const formatted = formatSlackMessage({ message: runNotification({ text, environment: 'dev&co' }) });
+
+    // Assess
+    expect(formatted.slack.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text } });
+    expect(formatted.slack.blocks[2]).toEqual({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: 'covid-etl · dev&amp;co · run `s-20261125T060000Z`' }],
+    });
+  });
+
   it('keeps a long notification text within the section limit', () => {
     // Prepare
     const message = runNotification({ text: `${'a'.repeat(2998)} &amp; more` });
