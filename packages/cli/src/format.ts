@@ -1,4 +1,4 @@
-import { describeRunCosts, moreInStatus, type RunSummary, redactUrl } from '@covid-etl/contracts';
+import { describeRunCosts, levelCountsOf, moreInStatus, type RunSummary, redactUrl } from '@covid-etl/contracts';
 import type { RunItem } from '@covid-etl/platform';
 
 /** The status the CLI reports for a run (a finished run's summary status, else the ledger's). */
@@ -14,6 +14,14 @@ export function formatDuration(ms: number | undefined): string {
   return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
 }
 
+/** `    state    1234 inserted, 12 updated, 20420 unchanged, 2 rejected`: one line per level (see `levelCountsOf`). */
+export function formatLevelLines(levels: RunSummary['levels']): string[] {
+  return levelCountsOf(levels).map(
+    ([level, n]) =>
+      `    ${level.padEnd(8)} ${n.inserted} inserted, ${n.updated} updated, ${n.unchanged} unchanged, ${n.rejected} rejected${n.deleted ? `, ${n.deleted} removed` : ''}`,
+  );
+}
+
 /** A readable multi-line summary of one run, for the terminal. */
 export function formatRunSummary(run: RunItem): string {
   const summary: RunSummary | undefined = run.summary;
@@ -25,10 +33,7 @@ export function formatRunSummary(run: RunItem): string {
   const c = summary.counts;
   lines.push(
     `  records    ${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected${c.deleted ? `, ${c.deleted} removed` : ''}`,
-    ...Object.entries(summary.levels ?? {}).map(
-      ([level, n]) =>
-        `    ${level.padEnd(8)} ${n.inserted} inserted, ${n.updated} updated, ${n.unchanged} unchanged, ${n.rejected} rejected`,
-    ),
+    ...formatLevelLines(summary.levels),
     `  dates      ${summary.dateRange ? `${summary.dateRange.from} .. ${summary.dateRange.to}` : '-'}`,
     `  chunks     ${summary.chunks.loaded}/${summary.chunks.expected} loaded, ${summary.chunks.skipped} month(s) unchanged and skipped`,
     `  duration   ${formatDuration(summary.durationMs)}`,

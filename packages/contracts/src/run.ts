@@ -167,6 +167,21 @@ export function describeRejections(rejections: readonly RejectionCount[]): strin
   return `${n(total)} ${total === 1 ? 'row' : 'rows'} rejected: ${where.join(', ')}; every other row loaded`;
 }
 
+/**
+ * The counts per level of a run that read the states or counties, in level order (nation,
+ * state, county), for people; none for a run of the nation alone, which is shown as before
+ * geographies (its total only).
+ */
+export function levelCountsOf(
+  levels: Partial<Record<'nation' | 'state' | 'county', RunCounts>> | undefined,
+): ['nation' | 'state' | 'county', RunCounts][] {
+  if (!levels?.state && !levels?.county) return [];
+  return (['nation', 'state', 'county'] as const).flatMap((level) => {
+    const counts = levels[level];
+    return counts ? [[level, counts] as ['nation' | 'state' | 'county', RunCounts]] : [];
+  });
+}
+
 /** Everything a person needs to know about a finished (or failed) run. */
 export const RunSummary = z.object({
   runId: RunId,

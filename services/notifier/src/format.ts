@@ -3,6 +3,7 @@ import {
   describeRejections,
   describeRunCosts,
   EventDetailType,
+  levelCountsOf,
   MAX_MESSAGE_BYTES,
   MAX_PENDING_IN_SUMMARY,
   moreInStatus,
@@ -186,7 +187,7 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
   if (partialReason) field('Reason', oneLine(partialReason, 1000));
 
   const { rejected } = summary.counts;
-  const levels = levelsOf(summary);
+  const levels = levelCountsOf(summary.levels);
   if (levels.length > 0) {
     // One line per geography level, then the total (a run of the nation alone keeps the list below).
     const cell = (value: number) => formatCount(value).padStart(11);
@@ -281,7 +282,7 @@ export function formatShortText(outcome: RunOutcome): string {
   const { summary } = outcome;
   const status = outcomeStatus(outcome);
   const { inserted, updated, unchanged, rejected } = summary.counts;
-  const levels = levelsOf(summary);
+  const levels = levelCountsOf(summary.levels);
   const describe = (c: RunCounts) =>
     `${formatCount(c.inserted)} new, ${formatCount(c.updated)} updated, ${formatCount(c.unchanged)} unchanged, ${formatCount(c.rejected)} rejected`;
   const lines = [
@@ -334,23 +335,13 @@ const STATUS_MEANING: Record<OutcomeStatus, string> = {
   HELD: 'the snapshot tripped a data-quality gate; nothing was loaded until someone approves or rejects it',
 };
 
-/** The counts per geography level of a run that read the states or counties, in level order; none for the nation alone. */
-function levelsOf(summary: RunSummary): [string, RunCounts][] {
-  const levels = summary.levels ?? {};
-  if (!levels.state && !levels.county) return [];
-  return (['nation', 'state', 'county'] as const).flatMap((level) => {
-    const counts = levels[level];
-    return counts ? [[level, counts] as [string, RunCounts]] : [];
-  });
-}
-
 /**
  * Why a PARTIAL run that read the states or counties is PARTIAL: which levels and files had
  * rejected rows, and how many. Undefined otherwise (a run of the nation alone lists its rows).
  */
 function partialReasonOf(outcome: RunOutcome): string | undefined {
   const { summary } = outcome;
-  if (outcomeStatus(outcome) !== 'PARTIAL' || levelsOf(summary).length === 0) return undefined;
+  if (outcomeStatus(outcome) !== 'PARTIAL' || levelCountsOf(summary.levels).length === 0) return undefined;
   return describeRejections(summary.rejections ?? []) || undefined;
 }
 

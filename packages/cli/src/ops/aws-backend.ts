@@ -24,6 +24,7 @@ import {
 } from '@covid-etl/contracts';
 import {
   createLogger,
+  DynamoGeoLedger,
   EventBridgePublisher,
   GeoSeriesReader,
   LedgerRepository,
@@ -116,6 +117,7 @@ export class AwsOperatorBackend implements OperatorBackend {
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
   readonly geoSeries: GeoSeriesReader;
+  readonly geoLedger: DynamoGeoLedger;
   private readonly closers: Array<() => void> = [];
 
   constructor(
@@ -130,6 +132,7 @@ export class AwsOperatorBackend implements OperatorBackend {
     this.ledger = new LedgerRepository(clients.doc, config.tables.ledger);
     this.series = new SeriesRepository(clients.doc, config.tables.data);
     this.geoSeries = new GeoSeriesReader(clients.doc, config.tables.data);
+    this.geoLedger = new DynamoGeoLedger(clients.doc, config.tables.ledger);
   }
 
   listRuns(limit: number): Promise<RunItem[]> {

@@ -6,7 +6,14 @@ import {
   scheduledRunId,
 } from '@covid-etl/contracts';
 import type { DrainProgress } from '@covid-etl/local-stack';
-import type { GeoSeriesReader, LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
+import type {
+  GeoLedger,
+  GeoSeriesReader,
+  LedgerRepository,
+  RunFinalizer,
+  RunItem,
+  SeriesRepository,
+} from '@covid-etl/platform';
 import { UsageError } from '../commands/output.js';
 
 /** Where a dead-letter queue's messages go back to when replayed. */
@@ -89,6 +96,8 @@ export interface OperatorBackend {
   readonly series: SeriesRepository;
   /** Any one geography's series (`pk = <geo id>`): states and counties. */
   readonly geoSeries: GeoSeriesReader;
+  /** The rows a run's states and counties files rejected (`RUN#<runId>`/`REJECTED#<chunk>`). */
+  readonly geoLedger: Pick<GeoLedger, 'listRejections'>;
   /** Human description of where the environment's resources came from. */
   readonly source: string;
 

@@ -7,7 +7,14 @@ import {
   prepareLocalStateDir,
 } from '@covid-etl/local-pipeline';
 import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-stack';
-import type { GeoSeriesReader, LedgerRepository, RunFinalizer, RunItem, SeriesRepository } from '@covid-etl/platform';
+import type {
+  GeoLedger,
+  GeoSeriesReader,
+  LedgerRepository,
+  RunFinalizer,
+  RunItem,
+  SeriesRepository,
+} from '@covid-etl/platform';
 import {
   chunkMessages,
   type DeadLetterQueue,
@@ -52,6 +59,7 @@ export class LocalOperatorBackend implements OperatorBackend {
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
   readonly geoSeries: GeoSeriesReader;
+  readonly geoLedger: Pick<GeoLedger, 'listRejections'>;
   readonly source: string;
   private lastTask: MoveTask | undefined;
 
@@ -59,6 +67,7 @@ export class LocalOperatorBackend implements OperatorBackend {
     this.ledger = pipeline.ledger;
     this.series = pipeline.series;
     this.geoSeries = pipeline.geoSeries;
+    this.geoLedger = pipeline.geoLedger;
     this.source = `the local stack in ${pipeline.options.dir}`;
   }
 

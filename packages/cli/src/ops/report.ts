@@ -1,13 +1,18 @@
 import {
+  describeRejections,
   describeRunCosts,
+  type GeoRejectedRow,
+  levelCountsOf,
   printable,
   queueName,
   type RejectedRow,
+  type RejectionCount,
   type RunCosts,
   type RunCounts,
+  type RunSummary,
 } from '@covid-etl/contracts';
-import { type ChunkItem, type RunItem, sumCosts, toRunCosts } from '@covid-etl/platform';
-import { formatDuration, runStatus } from '../format.js';
+import { type ChunkItem, countsByLevel, type RunItem, rejectionsOf, sumCosts, toRunCosts } from '@covid-etl/platform';
+import { formatDuration, formatLevelLines, runStatus } from '../format.js';
 import { describeMessage, type OperatorBackend } from './backend.js';
 
 /** How many messages of one DLQ the run reports read at most. */
@@ -55,10 +60,18 @@ export interface RunReport {
   startedAt: string;
   finishedAt?: string;
   durationMs?: number;
+  /** The run's counts, all levels together. */
   counts: RunCounts;
+  /** The counts per geography level of a run that read the states or counties (absent for the nation alone). */
+  levels?: RunSummary['levels'];
+  /** Where the rejected rows came from, per level and source file (absent when none). */
+  rejections?: RejectionCount[];
   chunks: { expected: number; loaded: number; pending: number; skipped: number };
   pendingChunks: PendingChunkReport[];
+  /** The nation's rejected rows (every one when the chunks were read, else the summary's first ones). */
   rejectedRows: RejectedRow[];
+  /** The states' and counties' rejected rows the ledger keeps (up to 50 per chunk; `rejections` has the counts). */
+  geoRejectedRows?: GeoRejectedRow[];
   /** The DLQs holding this run's messages (chunks or its notification). */
   deadLetterQueues: string[];
   failure?: { reason: string; stage?: string };
@@ -118,6 +131,11 @@ export async function buildRunReport(
       .flatMap((chunk) => chunk.rejected ?? [])
       .sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line);
     counts.rejected = rejectedRows.length;
+    // The states' and counties' days skipped by hash and rows rejected are on the run item (the fetcher's plan).
+    for (const plan of Object.values(run.geo ?? {})) {
+      counts.unchanged += plan.skippedRecords ?? 0;
+      counts.rejected += plan.rejected;
+    }
     loaded = done.length;
     pending = items
       .filter((chunk) => chunk.stage !== 'LOADED')
@@ -138,6 +156,14 @@ export async function buildRunReport(
     rejectedRows = summary?.rejectedRows ?? [];
     loaded = summary?.chunks.loaded ?? 0;
   }
+  const levels = items ? countsByLevel(run, items) : summary?.levels;
+  const rejections = items ? rejectionsOf(run, items) : (summary?.rejections ?? []);
+  // The geo rows are read only for a run whose states or counties file rejected some (one Query).
+  const geoRejectedRows = Object.values(run.geo ?? {}).some((plan) => plan.rejected > 0)
+    ? (await backend.geoLedger.listRejections(run.runId))
+        .flatMap((item) => item.rows)
+        .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
+    : [];
   const failure = run.failure ?? summary?.failure;
   const recorded = items?.reduce((sum, chunk) => sumCosts(sum, chunk.costs), toRunCosts(run.costs));
   const costs = summary?.costs ?? (run.costs || items?.some((chunk) => chunk.costs) ? recorded : undefined);
@@ -150,6 +176,8 @@ export async function buildRunReport(
     ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}),
     ...(summary?.durationMs !== undefined ? { durationMs: summary.durationMs } : {}),
     counts,
+    ...(levels ? { levels } : {}),
+    ...(rejections.length ? { rejections } : {}),
     chunks: {
       expected: run.months?.length ?? 0,
       loaded,
@@ -158,6 +186,7 @@ export async function buildRunReport(
     },
     pendingChunks: pending,
     rejectedRows,
+    ...(geoRejectedRows.length ? { geoRejectedRows } : {}),
     deadLetterQueues: [...new Set(where.values())].sort(),
     ...(failure ? { failure } : {}),
     ...(run.event ? { event: { detailType: run.event.detailType, state: run.event.state } } : {}),
@@ -173,22 +202,33 @@ export async function buildRunReport(
 export function formatRunsTable(reports: RunReport[]): string {
   const header =
     'RUN ID                        STATUS      STAGE      STARTED                   CHUNKS    INSERTED  UPDATED  UNCHANGED  REJECTED  DURATION  DLQ';
-  const rows = reports.map((r) =>
+  return [header, ...reports.flatMap(runRows)].join('\n');
+}
+
+/** The `etl runs` row of a run (its total), then, for a run with states or counties, one row per level. */
+function runRows(r: RunReport): string[] {
+  const counts = (c: RunCounts) =>
     [
-      r.runId.padEnd(29),
-      r.status.padEnd(11),
-      r.stage.padEnd(10),
-      r.startedAt.padEnd(25),
-      `${r.chunks.loaded}/${r.chunks.expected}`.padEnd(8),
-      String(r.counts.inserted).padStart(9),
-      String(r.counts.updated).padStart(8),
-      String(r.counts.unchanged).padStart(10),
-      String(r.counts.rejected).padStart(9),
-      ` ${formatDuration(r.durationMs).padEnd(9)}`,
-      r.deadLetterQueues.join(',') || '-',
-    ].join(' '),
+      String(c.inserted).padStart(9),
+      String(c.updated).padStart(8),
+      String(c.unchanged).padStart(10),
+      String(c.rejected).padStart(9),
+    ].join(' ');
+  const total = [
+    r.runId.padEnd(29),
+    r.status.padEnd(11),
+    r.stage.padEnd(10),
+    r.startedAt.padEnd(25),
+    `${r.chunks.loaded}/${r.chunks.expected}`.padEnd(8),
+    counts(r.counts),
+    ` ${formatDuration(r.durationMs).padEnd(9)}`,
+    r.deadLetterQueues.join(',') || '-',
+  ].join(' ');
+  const levels = levelCountsOf(r.levels).map(
+    ([level, c]) =>
+      `${`  ${level}`.padEnd(29)} ${''.padEnd(11)} ${''.padEnd(10)} ${''.padEnd(25)} ${''.padEnd(8)} ${counts(c)}`,
   );
-  return [header, ...rows].join('\n');
+  return [total, ...levels];
 }
 
 /** The `etl status` text. */
@@ -197,8 +237,13 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
   lines.push(
     `  trigger    ${r.trigger}, started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}${r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : ''}`,
     `  records    ${r.counts.inserted} inserted, ${r.counts.updated} updated, ${r.counts.unchanged} unchanged, ${r.counts.rejected} rejected${r.counts.deleted ? `, ${r.counts.deleted} removed` : ''}`,
+    ...formatLevelLines(r.levels),
     `  chunks     ${r.chunks.loaded}/${r.chunks.expected} loaded, ${r.chunks.pending} pending, ${r.chunks.skipped} month(s) unchanged and skipped`,
   );
+  // Why a run with states or counties is PARTIAL: which levels and files rejected rows (the nation's rows are listed below).
+  if (r.status === 'PARTIAL' && levelCountsOf(r.levels).length > 0 && r.rejections?.length) {
+    lines.push(`  reason     ${describeRejections(r.rejections)}`);
+  }
   if (r.dateRange) lines.push(`  dates      ${r.dateRange.from} .. ${r.dateRange.to}`);
   if (r.note) lines.push(`  note       ${printable(r.note)}`);
   if (r.failure)
@@ -212,16 +257,29 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
       : '';
     lines.push(`  pending    ${chunk.month} awaiting ${chunk.stage}, ${chunk.location}${error}`);
   }
-  if (r.rejectedRows.length > 0) {
+  // The nation's rows (by source), then the states' and counties' (by file), `maxRejected` at most.
+  const rows = [
+    ...r.rejectedRows.map((row) => ({ where: row.source, line: row.line, column: row.column, reason: row.reason })),
+    ...(r.geoRejectedRows ?? []).map((row) => ({
+      where: row.file,
+      line: row.line,
+      column: row.column,
+      reason: row.reason,
+    })),
+  ];
+  if (rows.length > 0) {
     lines.push('  rejected rows:');
-    for (const row of r.rejectedRows.slice(0, maxRejected)) {
+    const shown = rows.slice(0, maxRejected);
+    for (const row of shown) {
       lines.push(
-        `    ${row.source} line ${row.line}${row.column ? ` ${printable(row.column)}` : ''}: ${printable(row.reason)}`,
+        `    ${printable(row.where)} line ${row.line}${row.column ? ` ${printable(row.column)}` : ''}: ${printable(row.reason)}`,
       );
     }
-    if (r.counts.rejected > Math.min(maxRejected, r.rejectedRows.length)) {
+    const more = r.counts.rejected - shown.length;
+    if (more > 0) {
+      // --json lists every row the ledger keeps: all the nation's, up to 50 per chunk of a states or counties file.
       lines.push(
-        `    … and ${r.counts.rejected - Math.min(maxRejected, r.rejectedRows.length)} more (--json lists them)`,
+        `    … and ${more} more (--json lists them${r.geoRejectedRows?.length ? ', up to 50 per chunk' : ''})`,
       );
     }
   }

@@ -57,7 +57,7 @@ export class FakeTables {
         .sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)));
       if (input.ScanIndexForward === false) matches.reverse();
     } else {
-      const prefix = String(values[':chunk'] ?? values[':month'] ?? '');
+      const prefix = String(values[':chunk'] ?? values[':month'] ?? values[':prefix'] ?? '');
       const low = values[':from'] as string | undefined;
       const high = values[':to'] as string | undefined;
       matches = [...this.items.values()]
