@@ -1,4 +1,11 @@
-import { describeRunCosts, levelCountsOf, moreInStatus, type RunSummary, redactUrl } from '@covid-etl/contracts';
+import {
+  describeRejections,
+  describeRunCosts,
+  levelCountsOf,
+  moreInStatus,
+  type RunSummary,
+  redactUrl,
+} from '@covid-etl/contracts';
 import type { RunItem } from '@covid-etl/platform';
 
 /** The status the CLI reports for a run (a finished run's summary status, else the ledger's). */
@@ -20,6 +27,19 @@ export function formatLevelLines(levels: RunSummary['levels']): string[] {
     ([level, n]) =>
       `    ${level.padEnd(8)} ${n.inserted} inserted, ${n.updated} updated, ${n.unchanged} unchanged, ${n.rejected} rejected${n.deleted ? `, ${n.deleted} removed` : ''}`,
   );
+}
+
+/**
+ * `  reason     2 rows rejected: 2 in us-states.csv (state); every other row loaded`: why a PARTIAL
+ * run that read the states or counties is PARTIAL (none for the nation alone, whose rows are listed).
+ */
+export function formatPartialReason(
+  status: string,
+  levels: RunSummary['levels'],
+  rejections: RunSummary['rejections'],
+): string[] {
+  if (status !== 'PARTIAL' || levelCountsOf(levels).length === 0 || !rejections?.length) return [];
+  return [`  reason     ${describeRejections(rejections)}`];
 }
 
 /** A readable multi-line summary of one run, for the terminal. */
@@ -46,6 +66,7 @@ export function formatRunSummary(run: RunItem): string {
   }
   if (summary.note) lines.push(`  note       ${summary.note}`);
   if (summary.failure) lines.push(`  failure    ${summary.failure.reason}`);
+  lines.push(...formatPartialReason(summary.status, summary.levels, summary.rejections));
   if (summary.rejectedRows.length > 0) {
     lines.push('  rejected rows:');
     for (const row of summary.rejectedRows) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sharedDataAvailable, snapshotPath } from '@covid-etl/testing';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { formatRunSummary } from '../src/format.js';
 import { formatRunReport, formatRunsTable, type RunReport } from '../src/ops/report.js';
 import { freshStateDir, runCli } from './helpers/cli.js';
 
@@ -100,6 +101,47 @@ describe('etl status text: counts per level', () => {
     expect(lines[4]).toMatch(/^m-20261129T100000Z-abc123 +SUCCEEDED/);
     // The counts line up under their headers.
     expect(lines[2]?.indexOf('1150')).toBe((lines[0]?.indexOf('UNCHANGED') ?? 0) + 'UNCHANGED'.length - 4);
+  });
+});
+
+describe('etl run text: why a run with states is PARTIAL', () => {
+  it('names the level and file of the rejected rows under the counts per level', () => {
+    // Prepare
+    const r = withStates();
+    const run = {
+      runId: r.runId,
+      environment: 'local',
+      trigger: 'manual' as const,
+      status: 'PARTIAL' as const,
+      startedAt: r.startedAt,
+      dispatch: 'SENT' as const,
+      sources: [],
+      months: [],
+      skipped: { months: 0, records: 0 },
+      summary: {
+        runId: r.runId,
+        environment: 'local',
+        status: 'PARTIAL' as const,
+        trigger: 'manual' as const,
+        startedAt: r.startedAt,
+        counts: r.counts,
+        levels: r.levels,
+        rejections: r.rejections,
+        dateRange: null,
+        sources: [],
+        chunks: { expected: 2, loaded: 2, skipped: 0 },
+        rejectedRows: r.rejectedRows,
+      },
+    };
+
+    // Act
+    const text = formatRunSummary(run);
+
+    // Assess
+    expect(text).toContain('    state    1234 inserted, 12 updated, 20420 unchanged, 2 rejected\n');
+    expect(text).toContain(
+      '  reason     3 rows rejected: 1 in jhu (nation), 2 in us-states.csv (state); every other row loaded',
+    );
   });
 });
 

@@ -1,5 +1,4 @@
 import {
-  describeRejections,
   describeRunCosts,
   type GeoRejectedRow,
   levelCountsOf,
@@ -12,7 +11,7 @@ import {
   type RunSummary,
 } from '@covid-etl/contracts';
 import { type ChunkItem, countsByLevel, type RunItem, rejectionsOf, sumCosts, toRunCosts } from '@covid-etl/platform';
-import { formatDuration, formatLevelLines, runStatus } from '../format.js';
+import { formatDuration, formatLevelLines, formatPartialReason, runStatus } from '../format.js';
 import { describeMessage, type OperatorBackend } from './backend.js';
 
 /** How many messages of one DLQ the run reports read at most. */
@@ -240,10 +239,7 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
     ...formatLevelLines(r.levels),
     `  chunks     ${r.chunks.loaded}/${r.chunks.expected} loaded, ${r.chunks.pending} pending, ${r.chunks.skipped} month(s) unchanged and skipped`,
   );
-  // Why a run with states or counties is PARTIAL: which levels and files rejected rows (the nation's rows are listed below).
-  if (r.status === 'PARTIAL' && levelCountsOf(r.levels).length > 0 && r.rejections?.length) {
-    lines.push(`  reason     ${describeRejections(r.rejections)}`);
-  }
+  lines.push(...formatPartialReason(r.status, r.levels, r.rejections));
   if (r.dateRange) lines.push(`  dates      ${r.dateRange.from} .. ${r.dateRange.to}`);
   if (r.note) lines.push(`  note       ${printable(r.note)}`);
   if (r.failure)
