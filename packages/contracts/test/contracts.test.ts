@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   assertQueueSettings,
+  describeRejections,
   dlqName,
   EtlRunCompleted,
   isRealDate,
+  levelCountsOf,
   QUEUES,
   queueName,
   RunId,
@@ -74,5 +76,40 @@ describe('contracts', () => {
     expect(parsed.costs).toEqual(costs);
     expect(old.success).toBe(true);
     expect(negative.success).toBe(false);
+  });
+});
+
+describe('rejections and levels, for people', () => {
+  it('says how many rows each level and file rejected, in one line', () => {
+    expect(
+      describeRejections([
+        { level: 'nation', source: 'nyt', rows: 1 },
+        { level: 'county', source: 'counties-recent', rows: 1_204 },
+      ]),
+    ).toBe('1,205 rows rejected: 1 in nyt (nation), 1,204 in us-counties-recent.csv (county); every other row loaded');
+    expect(describeRejections([{ level: 'state', source: 'states', rows: 1 }])).toBe(
+      '1 row rejected: 1 in us-states.csv (state); every other row loaded',
+    );
+    expect(describeRejections([])).toBe('');
+  });
+
+  it('gives the levels of a run with states or counties in level order, and none for the nation alone', () => {
+    const c = (n: number) => ({ inserted: n, updated: 0, unchanged: 0, rejected: 0 });
+    expect(levelCountsOf({ county: c(3), nation: c(1), state: c(2) })).toEqual([
+      ['nation', c(1)],
+      ['state', c(2)],
+      ['county', c(3)],
+    ]);
+    expect(levelCountsOf({ nation: c(1) })).toEqual([]);
+    expect(levelCountsOf(undefined)).toEqual([]);
+  });
+
+  it('accepts a summary with rejections, and refuses an unknown level', () => {
+    expect(
+      RunSummary.safeParse({ ...summary, rejections: [{ level: 'state', source: 'states', rows: 2 }] }).success,
+    ).toBe(true);
+    expect(
+      RunSummary.safeParse({ ...summary, rejections: [{ level: 'city', source: 'states', rows: 2 }] }).success,
+    ).toBe(false);
   });
 });

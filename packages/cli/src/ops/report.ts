@@ -101,7 +101,11 @@ export function runStage(run: RunItem, chunks: ChunkItem[]): string {
   return 'finish';
 }
 
-/** Builds a run's report from its ledger items (chunks read when it is not finished cleanly). */
+/**
+ * Builds a run's report from its ledger items (chunks read when it is not finished cleanly).
+ * Given `chunks` (the detailed view of `etl status` and `etl run --env`), it also lists the rows
+ * the run's states and counties files rejected.
+ */
 export async function buildRunReport(
   backend: OperatorBackend,
   run: RunItem,
@@ -157,12 +161,14 @@ export async function buildRunReport(
   }
   const levels = items ? countsByLevel(run, items) : summary?.levels;
   const rejections = items ? rejectionsOf(run, items) : (summary?.rejections ?? []);
-  // The geo rows are read only for a run whose states or counties file rejected some (one Query).
-  const geoRejectedRows = Object.values(run.geo ?? {}).some((plan) => plan.rejected > 0)
-    ? (await backend.geoLedger.listRejections(run.runId))
-        .flatMap((item) => item.rows)
-        .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
-    : [];
+  // The detailed view (chunks given: status, run --env) lists the rows the states and counties
+  // files rejected: one Query, only for a run whose plan says it has some.
+  const geoRejectedRows =
+    chunks && Object.values(run.geo ?? {}).some((plan) => plan.rejected > 0)
+      ? (await backend.geoLedger.listRejections(run.runId))
+          .flatMap((item) => item.rows)
+          .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
+      : [];
   const failure = run.failure ?? summary?.failure;
   const recorded = items?.reduce((sum, chunk) => sumCosts(sum, chunk.costs), toRunCosts(run.costs));
   const costs = summary?.costs ?? (run.costs || items?.some((chunk) => chunk.costs) ? recorded : undefined);
