@@ -160,6 +160,24 @@ describe('states and counties in the fetcher (synthetic files)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('ends PARTIAL, not SUCCEEDED, a run with nothing to send whose states file had a rejected row', async () => {
+    // Prepare: the states file's only row is rejected, so no day is sent (the unchanged path).
+    const file = path.join(dir, 'states.csv');
+    writeFileSync(file, 'date,state,fips,cases,deaths\n2020-03-01,Utah,49,-3,0\n');
+
+    // Act
+    const result = await run(['state'], { states: pathToFileURL(file).href });
+
+    // Assess
+    expect(result).toMatchObject({ status: 'PARTIAL', chunks: 0 });
+    const stored = await ledger.getRun(result.runId);
+    expect(stored?.status).toBe('PARTIAL');
+    expect(stored?.summary?.rejections).toEqual([{ level: 'state', source: 'states', rows: 1 }]);
+    expect(stored?.summary?.levels?.state).toMatchObject({ rejected: 1 });
+    expect(await ledger.listSourceBaselines()).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('ends the run FAILED naming the file when a states file is structurally broken, and sends nothing', async () => {
     // Prepare: the publisher renamed a column.
     const file = path.join(dir, 'states.csv');
