@@ -246,7 +246,9 @@ export function formatEmail(outcome: RunOutcome, { maxRejectedRows }: { maxRejec
     lines.push('', `Rejected rows (${formatCount(Math.max(rejected, summary.rejectedRows.length))})`);
     for (const row of shown) lines.push(`  - ${formatRejectedRow(row)}`);
     const more = Math.max(rejected, summary.rejectedRows.length) - shown.length;
-    if (more > 0) lines.push(`  ... ${moreInStatus(formatCount(more), summary.runId)}`);
+    // None listed (the states' and counties' rows, kept in the ledger, or a list cut to fit): say where they are.
+    if (more > 0 && shown.length === 0) lines.push(`  all of them: \`pnpm etl status ${summary.runId}\``);
+    else if (more > 0) lines.push(`  ... ${moreInStatus(formatCount(more), summary.runId)}`);
   }
 
   const gates = summary.gates ?? [];

@@ -498,6 +498,7 @@ describe('counts per geography level (states and counties)', () => {
       'Reason:       3 rows rejected: 2 in us-states.csv (state), 1 in us-counties-recent.csv (county); every other row loaded\n',
     );
     expect(email).not.toMatch(/inserted: +/);
+    expect(email).toContain(`Rejected rows (3)\n  all of them: \`pnpm etl status ${RUN_ID}\`\n`);
   });
 
   it('gives one line per level and the total in the Slack text, escaped', () => {
