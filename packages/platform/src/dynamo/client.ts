@@ -1,6 +1,13 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { meterAwsClient } from '../costs.js';
+import { TransientError } from '../errors.js';
+import { chunksOf, retryPending } from '../retry.js';
+
+/** Items of one BatchWriteItem request (the DynamoDB limit). */
+export const BATCH_WRITE_ITEMS = 25;
+/** BatchWriteItem attempts per request before its unprocessed items are given up on. */
+export const BATCH_WRITE_ATTEMPTS = 5;
 
 /**
  * A DocumentClient that drops undefined attributes, its requests metered (`meterAwsClient`);
@@ -30,4 +37,47 @@ export async function queryAllItems(
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return out;
+}
+
+/** Options of {@link batchPutAll}. */
+export interface BatchPutOptions {
+  /** What the items are, for the error: `BatchWriteItem left 3 day item(s) unprocessed…`. */
+  what?: string;
+  /** Called before each BatchWriteItem request, retries included (a request counter). */
+  onRequest?: () => void;
+}
+
+/**
+ * Puts `items` into `tableName` with BatchWriteItem, 25 a request, one request at a time; the
+ * `UnprocessedItems` of a request are sent again (exactly those) with full-jitter backoff, at
+ * most {@link BATCH_WRITE_ATTEMPTS} attempts. Throws a {@link TransientError} naming how many
+ * items stayed unprocessed (throttling: retry later); the requests before it are written.
+ * Unconditional puts (BatchWriteItem takes no condition): idempotent when the items are.
+ * Returns the number of requests of 25 (retries not counted).
+ */
+export async function batchPutAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  items: readonly Record<string, unknown>[],
+  { what = 'table', onRequest }: BatchPutOptions = {},
+): Promise<number> {
+  const batches = chunksOf(items, BATCH_WRITE_ITEMS);
+  for (const batch of batches) {
+    const requests = batch.map((Item) => ({ PutRequest: { Item } }));
+    const left = await retryPending(
+      requests,
+      async (pending) => {
+        onRequest?.();
+        const response = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+        return (response.UnprocessedItems?.[tableName] ?? []) as typeof pending;
+      },
+      { maxAttempts: BATCH_WRITE_ATTEMPTS },
+    );
+    if (left.length > 0) {
+      throw new TransientError(
+        `BatchWriteItem left ${left.length} ${what} item(s) unprocessed in ${tableName} after ${BATCH_WRITE_ATTEMPTS} attempts (throttled); retry later`,
+      );
+    }
+  }
+  return batches.length;
 }

@@ -1,8 +1,7 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type GeoLevel, parseGeoId, SPECIAL_COUNTIES, stateByFips } from '@covid-etl/contracts';
-import { TransientError } from '../errors.js';
-import { chunksOf, retryPending } from '../retry.js';
-import { queryAllItems } from './client.js';
+import { batchPutAll, queryAllItems } from './client.js';
+import { geoDayValues } from './geo-series.js';
 
 /**
  * The partition of the geography catalogue in the data table (`sk` = geo id). Not a geography
@@ -240,7 +239,7 @@ export class GeoCatalogRepository implements GeoCatalogReader {
           for (const item of storedDays) {
             if (item.removed === true) continue;
             const date = String(item.sk);
-            if (!days.some((day) => day.date === date)) values.set(date, dayOf(itemDay(item)));
+            if (!days.some((day) => day.date === date)) values.set(date, geoDayValues(item));
           }
         }
         const summary = summarize(entry, window, values);
@@ -248,18 +247,13 @@ export class GeoCatalogRepository implements GeoCatalogReader {
       }
     }
 
-    for (const batch of chunksOf(puts, 25)) {
-      const requests = batch.map((Item) => ({ PutRequest: { Item } }));
-      const left = await retryPending(requests, async (pending) => {
+    await batchPutAll(this.doc, this.tableName, puts, {
+      what: 'catalogue',
+      onRequest: () => {
         counts.batchRequests += 1;
-        const response = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-      });
-      if (left.length > 0) {
-        throw new TransientError(`BatchWriteItem left ${left.length} catalogue item(s) unprocessed; retry the part`);
-      }
-      counts.itemsWritten += batch.length;
-    }
+      },
+    });
+    counts.itemsWritten += puts.length;
     return counts;
   }
 
@@ -274,14 +268,6 @@ function dayOf(day: GeoDay): GeoDay {
     cases: day.cases,
     deaths: day.deaths,
     ...(day.recovered === undefined ? {} : { recovered: day.recovered }),
-  };
-}
-
-function itemDay(item: Record<string, unknown>): GeoDay {
-  return {
-    date: String(item.sk),
-    cases: Number(item.cases),
-    deaths: typeof item.deaths === 'number' ? item.deaths : null,
   };
 }
 
@@ -428,7 +414,7 @@ export class GeoSeriesReader {
     return items
       .filter((item) => item.removed !== true)
       .map((item) => ({
-        ...itemDay(item),
+        ...geoDayValues(item),
         ...(typeof item.recovered === 'number' ? { recovered: item.recovered } : {}),
       }));
   }

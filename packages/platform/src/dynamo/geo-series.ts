@@ -1,7 +1,8 @@
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dataPartitionKey, type GeoRecord, versionPartitionKey } from '@covid-etl/contracts';
 import { TransientError } from '../errors.js';
 import { chunksOf, retryPending } from '../retry.js';
+import { batchPutAll } from './client.js';
 
 /** A stored day of a state or county, with the run that last changed it and how (`deaths` absent: not reported). */
 export interface GeoStoredDay {
@@ -53,14 +54,7 @@ export class GeoSeriesStore {
   /** Writes changed days with their versions, and the versions alone of `versionsOnly`. */
   async writeChanges(days: readonly GeoStoredDay[], versionsOnly: readonly GeoStoredDay[] = []): Promise<void> {
     const items = [...days.flatMap((day) => [dayItem(day), versionItem(day)]), ...versionsOnly.map(versionItem)];
-    for (const batch of chunksOf(items, 25)) {
-      const requests = batch.map((Item) => ({ PutRequest: { Item } }));
-      const left = await retryPending(requests, async (pending) => {
-        const response = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-      });
-      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} day writes unprocessed`);
-    }
+    await batchPutAll(this.doc, this.tableName, items, { what: 'day' });
   }
 }
 
@@ -111,13 +105,23 @@ function withoutNullDeaths<T extends { deaths: number | null }>(values: T): Omit
   return deaths === null ? rest : { ...rest, deaths };
 }
 
+/**
+ * The values of a stored day item of any geography (`sk` = date; `deaths` absent: not
+ * reported, null): the one reading of a day item, for the store and the dashboard's reader.
+ */
+export function geoDayValues(item: Record<string, unknown>): { date: string; cases: number; deaths: number | null } {
+  return {
+    date: String(item.sk),
+    cases: Number(item.cases),
+    deaths: typeof item.deaths === 'number' ? item.deaths : null,
+  };
+}
+
 function fromItem(item: Record<string, unknown>): GeoStoredDay {
   const before = item.before as { cases: number; deaths?: number; runId: string } | null | undefined;
   return {
     geo: String(item.geo),
-    date: String(item.date),
-    cases: Number(item.cases),
-    deaths: typeof item.deaths === 'number' ? item.deaths : null,
+    ...geoDayValues(item),
     runId: String(item.runId),
     change: item.change === 'updated' ? 'updated' : 'inserted',
     updatedAt: String(item.updatedAt),

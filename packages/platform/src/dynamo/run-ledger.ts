@@ -1,4 +1,4 @@
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   ABANDONABLE_STATUSES,
   type EventDetailType,
@@ -8,8 +8,7 @@ import {
 } from '@covid-etl/contracts';
 import type { CostCounts } from '../costs.js';
 import { TransientError } from '../errors.js';
-import { chunksOf, retryPending } from '../retry.js';
-import { isConditionalCheckFailed } from './client.js';
+import { batchPutAll, isConditionalCheckFailed } from './client.js';
 import {
   addCostsClause,
   type ChunkStage,
@@ -162,24 +161,14 @@ export class DynamoRunLedger extends LedgerTable {
       }),
     );
     const chunks = plan.months.map((month) => ({
-      PutRequest: {
-        Item: {
-          ...chunkKey(runId, month),
-          runId,
-          month,
-          hash: plan.hashes[month],
-          stage: 'SENT' satisfies ChunkStage,
-          rejected: [],
-        },
-      },
+      ...chunkKey(runId, month),
+      runId,
+      month,
+      hash: plan.hashes[month],
+      stage: 'SENT' satisfies ChunkStage,
+      rejected: [],
     }));
-    for (const batch of chunksOf(chunks, 25)) {
-      const left = await retryPending(batch, async (pending) => {
-        const response = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-      });
-      if (left.length > 0) throw new TransientError(`BatchWriteItem left ${left.length} chunk item(s) unprocessed`);
-    }
+    await batchPutAll(this.doc, this.tableName, chunks, { what: 'chunk' });
   }
 
   /**

@@ -1,12 +1,7 @@
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dataPartitionKey, type SeriesRecord } from '@covid-etl/contracts';
-import { TransientError } from '../errors.js';
-import { chunksOf, retryPending } from '../retry.js';
+import { chunksOf } from '../retry.js';
+import { BATCH_WRITE_ITEMS, batchPutAll, queryAllItems } from './client.js';
 import { NATIONAL_SERIES } from './tables.js';
 import { type DayValues, VersionRepository, versionItem } from './version-repository.js';
 
@@ -37,8 +32,6 @@ export interface ChangeMeta {
   now: Date;
 }
 
-/** Items of one BatchWriteItem request (the DynamoDB limit). */
-export const BATCH_WRITE_ITEMS = 25;
 /** BatchWriteItem requests in flight at once. */
 const BATCH_WRITE_CONCURRENCY = 4;
 
@@ -148,14 +141,7 @@ export class SeriesRepository {
 
   /** One BatchWriteItem request of at most 25 items, its unprocessed items retried with backoff. */
   async writeBatch(items: readonly Record<string, unknown>[]): Promise<void> {
-    const requests = items.map((Item) => ({ PutRequest: { Item } }));
-    const left = await retryPending(requests, async (pending) => {
-      const response = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-      return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-    });
-    if (left.length > 0) {
-      throw new TransientError(`BatchWriteItem left ${left.length} day item(s) unprocessed; the chunk will be retried`);
-    }
+    await batchPutAll(this.doc, this.tableName, items, { what: 'day' });
   }
 
   /** The series in date order, optionally between `from` and `to` (inclusive), paginated; removed days left out. */
@@ -171,14 +157,7 @@ export class SeriesRepository {
   }
 
   private async queryAll(input: QueryCommandInput): Promise<StoredRecord[]> {
-    const out: StoredRecord[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-      for (const item of page.Items ?? []) out.push(toStoredRecord(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return out;
+    return (await queryAllItems(this.doc, input)).map(toStoredRecord);
   }
 }
 
