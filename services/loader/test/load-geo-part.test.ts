@@ -1,3 +1,4 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { GeoPartMessage, GeoRecord } from '@covid-etl/contracts';
 import {
   DynamoGeoLedger,
@@ -6,6 +7,7 @@ import {
   type LedgerRepository,
   RunFinalizer,
   silentLogger,
+  TransientError,
 } from '@covid-etl/platform';
 import {
   CapturingPublisher,
@@ -184,5 +186,133 @@ describe('loadGeoPart: the geography catalogue and the county summaries', () => 
     expect(await catalog.listCounties('48')).toEqual([
       expect.objectContaining({ id: '48201', cases: 240, deaths: 15, newCases7d: 20, newDeaths7d: 2 }),
     ]);
+  });
+});
+
+/** The version items of one day of a geography. */
+async function versionsOf(geo: string, date: string) {
+  const response = await local.doc.send(
+    new QueryCommand({
+      TableName: dataTable,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `DAY#${geo}#${date}` },
+    }),
+  );
+  return response.Items ?? [];
+}
+
+/** Delivers `message` again (as SQS does after the visibility timeout) until it is not refused for a held lease. */
+async function untilNotHeld(load: () => Promise<void>) {
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    try {
+      return await load();
+    } catch (error) {
+      if (!(error instanceof TransientError)) throw error;
+    }
+  }
+  throw new Error('the part was refused five times');
+}
+
+describe('loadGeoPart: the chunk lease', () => {
+  it('two runs loading the same chunk at once give exact counts and one version per change', async () => {
+    // Arrange: runs 1 and 2 deliver the same Harris days; each run's read completes before the
+    // first write of the other could land (the interleaving that double counts without a lease).
+    await dispatchedRun(R1, [COUNTY_PART]);
+    await dispatchedRun(R2, [COUNTY_PART]);
+    const store = new GeoSeriesStore(local.doc, dataTable);
+    let secondDone: () => void = () => undefined;
+    const secondReadOrDone = new Promise<void>((resolve) => {
+      secondDone = resolve;
+    });
+    const first: LoadGeoPartDeps = {
+      ...deps,
+      geoSeries: {
+        getDays: (keys) => store.getDays(keys),
+        writeChanges: async (...args) => {
+          await secondReadOrDone;
+          return store.writeChanges(...args);
+        },
+      },
+    };
+    const second: LoadGeoPartDeps = {
+      ...deps,
+      geoSeries: {
+        getDays: async (keys) => {
+          const days = await store.getDays(keys);
+          secondDone();
+          return days;
+        },
+        writeChanges: (...args) => store.writeChanges(...args),
+      },
+    };
+
+    // Act: both at once; the one refused is delivered again, as SQS would.
+    const outcomes = await Promise.allSettled([
+      loadGeoPart(part(R1, COUNTY_PART, harris), first),
+      loadGeoPart(part(R2, COUNTY_PART, harris), second).finally(secondDone),
+    ]);
+    const refused = outcomes.flatMap((outcome, index) => (outcome.status === 'rejected' ? [index] : []));
+    for (const index of refused) {
+      expect((outcomes[index] as PromiseRejectedResult).reason).toBeInstanceOf(TransientError);
+      const runId = index === 0 ? R1 : R2;
+      await untilNotHeld(() => loadGeoPart(part(runId, COUNTY_PART, harris), deps));
+    }
+
+    // Assert: one run inserted the 8 days, the other found them unchanged; one version per day.
+    const counts = [(await ledger.getChunk(R1, COUNTY_PART))?.counts, (await ledger.getChunk(R2, COUNTY_PART))?.counts];
+    expect(counts).toContainEqual({ inserted: 8, updated: 0, unchanged: 0 });
+    expect(counts).toContainEqual({ inserted: 0, updated: 0, unchanged: 8 });
+    for (const day of harris) expect(await versionsOf('48201', day.date)).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect([(await ledger.getRun(R1))?.status, (await ledger.getRun(R2))?.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  it("refuses a part while another run holds its chunk, then loads it once that run's parts are loaded", async () => {
+    // Arrange: run 1 holds the chunk (one of its parts is being loaded).
+    await dispatchedRun(R2, [COUNTY_PART]);
+    const now = clock.now().getTime();
+    await ledger.leaseGeoChunk('county/48/2020-04', 'county/48/2020-04#09-09', R1, { now, until: now + 60_000 });
+    const counter = countRequests(local.doc);
+
+    // Act
+    const refused = loadGeoPart(part(R2, COUNTY_PART, harris), deps);
+
+    // Assert: refused before any read or write of the data table; loaded once run 1 is done.
+    await expect(refused).rejects.toThrow(
+      `Chunk county/48/2020-04 is being loaded by another run; the part ${COUNTY_PART} will be retried`,
+    );
+    expect(counter.requests[dataTable] ?? {}).toEqual({});
+    await ledger.releaseGeoChunk('county/48/2020-04', 'county/48/2020-04#09-09', R1);
+    await loadGeoPart(part(R2, COUNTY_PART, harris), deps);
+    expect((await ledger.getChunk(R2, COUNTY_PART))?.counts).toEqual({ inserted: 8, updated: 0, unchanged: 0 });
+  });
+
+  it("shares the lease among one run's parts and gives it back after the last; a crashed holder's lease runs out", async () => {
+    // Arrange: run 1 has two parts of the chunk; one more part of it crashed holding the lease.
+    const early = 'county/48/2020-04#01-04';
+    const late = 'county/48/2020-04#05-08';
+    await dispatchedRun(R1, [early, late]);
+    await dispatchedRun(R2, [COUNTY_PART]);
+    const now = clock.now().getTime();
+
+    // Act: both parts at once; then run 2 on the same chunk.
+    await Promise.all([
+      loadGeoPart(part(R1, early, harris.slice(0, 4)), deps),
+      loadGeoPart(part(R1, late, harris.slice(4)), deps),
+    ]);
+    await loadGeoPart(part(R2, COUNTY_PART, harris), deps);
+    await ledger.leaseGeoChunk('state/48/2020-04', 'state/48/2020-04#01-02', R1, { now, until: now + 60_000 });
+    const whileLive = await ledger.leaseGeoChunk('state/48/2020-04', STATE_PART, R2, { now, until: now + 60_000 });
+    clock.advance(60_001);
+    const later = clock.now().getTime();
+    const afterRunOut = await ledger.leaseGeoChunk('state/48/2020-04', STATE_PART, R2, {
+      now: later,
+      until: later + 60_000,
+    });
+
+    // Assert
+    expect((await ledger.getRun(R1))?.status).toBe('SUCCEEDED');
+    expect((await ledger.getChunk(R2, COUNTY_PART))?.counts).toEqual({ inserted: 0, updated: 0, unchanged: 8 });
+    expect([whileLive, afterRunOut]).toEqual(['held', 'taken']);
   });
 });

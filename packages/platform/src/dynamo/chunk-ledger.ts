@@ -147,4 +147,88 @@ export class DynamoChunkLedger extends LedgerTable {
         if (!isConditionalCheckFailed(caught)) throw caught;
       });
   }
+
+  /**
+   * Takes the load lease of a states or counties chunk (`county/48/2021-03`) for one of its
+   * parts, until `until` (epoch ms), as `leaseMonth` does for a month of the nation: the
+   * loader's day writes are unconditional batches, so this lease is what keeps two runs
+   * (scheduled, manual, a revert) from writing the same (level, state, month) at once. The
+   * item `LEASE`/`<chunk key>` names the holding run and the set of its parts being loaded:
+   * a part of the holding run joins the set (and renews the lease); a free or run-out lease is
+   * taken afresh (a crashed holder's parts are dropped). Returns `held` while another run's
+   * lease is live: the caller retries later. At most two conditional UpdateItems.
+   */
+  async leaseGeoChunk(
+    chunk: string,
+    part: string,
+    runId: string,
+    { now, until }: { now: number; until: number },
+  ): Promise<'taken' | 'held'> {
+    const Key = { pk: GEO_LEASE_PARTITION, sk: chunk };
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'SET leaseRun = :run, leaseUntil = :until, parts = :parts',
+          ConditionExpression: 'attribute_not_exists(leaseRun) OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':run': runId, ':until': until, ':now': now, ':parts': new Set([part]) },
+        }),
+      );
+      return 'taken';
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'SET leaseUntil = :until ADD parts :parts',
+          ConditionExpression: 'leaseRun = :run',
+          ExpressionAttributeValues: { ':run': runId, ':until': until, ':parts': new Set([part]) },
+        }),
+      );
+      return 'taken';
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return 'held';
+      throw error;
+    }
+  }
+
+  /**
+   * Takes `part` out of the chunk's lease if `runId` holds it, and gives the lease back once no
+   * part of that run is being loaded (a part joining meanwhile keeps it). Safe to repeat.
+   */
+  async releaseGeoChunk(chunk: string, part: string, runId: string): Promise<void> {
+    const Key = { pk: GEO_LEASE_PARTITION, sk: chunk };
+    try {
+      const response = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'DELETE parts :parts',
+          ConditionExpression: 'leaseRun = :run',
+          ExpressionAttributeValues: { ':run': runId, ':parts': new Set([part]) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const parts = response.Attributes?.parts as Set<string> | undefined;
+      if (parts && parts.size > 0) return;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'REMOVE leaseRun, leaseUntil, parts',
+          ConditionExpression: 'leaseRun = :run AND attribute_not_exists(parts)',
+          ExpressionAttributeValues: { ':run': runId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
 }
+
+/** The ledger's partition of the load leases of the states and counties chunks (`sk` = chunk key). */
+export const GEO_LEASE_PARTITION = 'LEASE';

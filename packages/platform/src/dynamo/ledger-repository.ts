@@ -80,6 +80,15 @@ export interface ChunkLedger {
     error: { stage: 'transform' | 'load'; message: string; at: string; receiveCount?: number },
     costs?: Partial<CostCounts>,
   ): Promise<void>;
+  /** Takes (or joins, for another part of the same run) a states or counties chunk's load lease; `held` while another run holds it. */
+  leaseGeoChunk(
+    chunk: string,
+    part: string,
+    runId: string,
+    lease: { now: number; until: number },
+  ): Promise<'taken' | 'held'>;
+  /** Takes a part out of its chunk's lease, giving the lease back once no part of the run is loading. */
+  releaseGeoChunk(chunk: string, part: string, runId: string): Promise<void>;
 }
 
 /** What the last successful loads saw: month hashes and source identities (`DynamoBaselineLedger`). */
@@ -183,6 +192,12 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   recordChunkError(...args: Parameters<ChunkLedger['recordChunkError']>) {
     return this.chunks.recordChunkError(...args);
+  }
+  leaseGeoChunk(...args: Parameters<ChunkLedger['leaseGeoChunk']>) {
+    return this.chunks.leaseGeoChunk(...args);
+  }
+  releaseGeoChunk(...args: Parameters<ChunkLedger['releaseGeoChunk']>) {
+    return this.chunks.releaseGeoChunk(...args);
   }
 
   getMonthStates() {

@@ -11,8 +11,10 @@ import {
   PermanentError,
   type RunFinalizer,
   type RunLedger,
+  TransientError,
   takeCostsForWrite,
 } from '@covid-etl/platform';
+import type { LoadChunkDeps } from './load-chunk.js';
 
 export interface LoadGeoPartDeps {
   ledger: RunLedger & ChunkLedger;
@@ -23,11 +25,22 @@ export interface LoadGeoPartDeps {
   finalizer: RunFinalizer;
   clock: Clock;
   logger: Logger;
+  /** How long a chunk's load lease lasts (ms): the month lease's duration (see `LoadChunkDeps`). Default 120 s. */
+  monthLeaseMs?: LoadChunkDeps['monthLeaseMs'];
 }
+
+const DEFAULT_LEASE_MS = 120_000;
 
 /**
  * Loads one part of a states or counties chunk into each geography's partition and, when it is
  * the run's last chunk, finishes the run.
+ *
+ * Before it reads, it takes the load lease of the part's (level, state, month) chunk in the
+ * ledger (`ChunkLedger.leaseGeoChunk`, as a month of the nation takes its month lease): two
+ * runs (scheduled, manual, a revert) never decide and write the same chunk's days at once. A
+ * part that finds another run's lease throws a `TransientError` before any read or write (SQS
+ * delivers it again after the visibility timeout); parts of the same run share the lease, which
+ * is given back once the last of them is marked loaded; a crashed holder's lease runs out.
  *
  * Reads exactly the part's (geography, date) days (BatchGetItem), writes the new and changed
  * ones with one version each (BatchWriteItem), then, when `baseline` is true, records the
@@ -51,11 +64,22 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
   const chunk = await deps.ledger.getChunk(runId, part);
   if (chunk?.stage === 'LOADED') {
     log.info('part already loaded (duplicate delivery)');
+    // A crash between the mark and the release left the part in the lease: give it back.
+    await deps.ledger.releaseGeoChunk(message.chunk, part, runId);
     await deps.ledger.addChunkCosts(runId, part, takeCostsForWrite());
   } else {
+    const now = deps.clock.now();
+    const lease = await deps.ledger.leaseGeoChunk(message.chunk, part, runId, {
+      now: now.getTime(),
+      until: now.getTime() + (deps.monthLeaseMs ?? DEFAULT_LEASE_MS),
+    });
+    if (lease === 'held') {
+      throw new TransientError(
+        `Chunk ${message.chunk} is being loaded by another run; the part ${part} will be retried`,
+      );
+    }
     const counts = { inserted: 0, updated: 0, unchanged: 0 };
     const stored = await deps.geoSeries.getDays(message.records);
-    const now = deps.clock.now();
     const changed: GeoStoredDay[] = [];
     const versionsOnly: GeoStoredDay[] = [];
     for (const record of message.records) {
@@ -86,6 +110,7 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
       dateRange: dates.length ? { from: dates[0] as string, to: dates.at(-1) as string } : null,
       costs: takeCostsForWrite(),
     });
+    await deps.ledger.releaseGeoChunk(message.chunk, part, runId);
     log.info({ ...counts, marked }, 'geo part loaded');
   }
   // Count the part on its run (once, whatever the deliveries), as a month is counted.
