@@ -296,6 +296,9 @@ export type GeoRejectedRow = z.infer<typeof GeoRejectedRow>;
 export const GeoDayHash = z.object({ date: IsoDate, hash: Sha256 });
 export type GeoDayHash = z.infer<typeof GeoDayHash>;
 
+/** Longest publisher's name of a geography a part carries (longer ones are cut): bounds a part's size. */
+export const MAX_GEO_NAME_CHARS = 64;
+
 /**
  * fetcher → loader (through the transformer) for the states and counties: the records of some
  * days of one (level, state, month) chunk. A chunk too large for one message is cut into parts
@@ -321,6 +324,12 @@ export const GeoChunkMessage = z.object({
    */
   baseline: z.boolean(),
   records: z.array(GeoRecord),
+  /**
+   * The publisher's name of each geography of the part (`{"48201": "Harris", "48": "Texas"}`),
+   * once per geography, not per row: the loader keeps it in the geography catalogue. Absent
+   * from messages sent before names were carried (the catalogue then keeps a default name).
+   */
+  names: z.record(GeoId, z.string().min(1).max(MAX_GEO_NAME_CHARS)).optional(),
 });
 export type GeoChunkMessage = z.infer<typeof GeoChunkMessage>;
 

@@ -6,6 +6,7 @@ import {
   type GeoDayHash,
   type GeoRecord,
   type GeoRejectedRow,
+  MAX_GEO_NAME_CHARS,
   parseGeoId,
   STATES,
 } from '@covid-etl/contracts';
@@ -43,6 +44,8 @@ export interface GeoChunk extends GeoChunkId {
   rejected: GeoRejectedRow[];
   /** The records, sorted by date then geography id (built on each call: keep only what you send). */
   records(): GeoRecord[];
+  /** The publisher's name of each geography (the planner's, every level and state: look up what you need). */
+  names: ReadonlyMap<string, string>;
 }
 
 /** The records of some days of a chunk, sized to be one message. */
@@ -56,6 +59,8 @@ export interface GeoChunkPart {
   /** False when the chunk has rejected rows: the loader must not record these day hashes. */
   baseline: boolean;
   records: GeoRecord[];
+  /** The publisher's name of each geography of the part that has one (once per geography), cut to {@link MAX_GEO_NAME_CHARS}. */
+  names: Record<string, string>;
 }
 
 /**
@@ -160,6 +165,7 @@ export class GeoChunkPlanner {
     ]);
     const geoIds = this.geoIds;
     return {
+      names: this.names,
       key,
       level,
       state,
@@ -191,9 +197,11 @@ export class GeoChunkPlanner {
 
 /**
  * Cuts the records of a chunk into message parts, deterministically: whole days in date order,
- * as many per part as fit in {@link GEO_PART_RECORD_BYTES}. One day of one state always fits:
- * a state has at most 999 county codes plus the 4 areas without one, and a record is at most
- * ~106 bytes of JSON (16-digit counts), so a day is under 107 KB (a real Texas day is ~20 KB).
+ * as many per part as fit in {@link GEO_PART_RECORD_BYTES}, with the names of the part's
+ * geographies (each once a part, counted in those bytes). One day of one state always fits: a
+ * state has at most 999 county codes plus the 4 areas without one, a record is at most ~106
+ * bytes of JSON (16-digit counts) and a name entry at most ~84 (64 characters), so a day and
+ * its names are under 191 KB (a real Texas day is ~20 KB and its names ~5 KB).
  * `days` limits the parts to those dates (the changed ones). Each part's message is measured
  * against {@link MAX_CHUNK_BYTES} ({@link ChunkTooLargeError} if ever over).
  */
@@ -211,7 +219,13 @@ export function planParts(chunk: GeoChunk, days?: ReadonlySet<string>): GeoChunk
     list.push(record);
   }
   const parts: GeoChunkPart[] = [];
-  let current: { days: GeoDayHash[]; records: GeoRecord[]; bytes: number } = { days: [], records: [], bytes: 0 };
+  const empty = () => ({
+    days: [] as GeoDayHash[],
+    records: [] as GeoRecord[],
+    names: {} as Record<string, string>,
+    bytes: 0,
+  });
+  let current = empty();
   const flush = () => {
     if (current.days.length === 0) return;
     const first = (current.days[0] as GeoDayHash).date.slice(8);
@@ -222,16 +236,34 @@ export function planParts(chunk: GeoChunk, days?: ReadonlySet<string>): GeoChunk
       days: current.days,
       baseline: chunk.rejected.length === 0,
       records: current.records,
+      names: current.names,
     });
-    current = { days: [], records: [], bytes: 0 };
+    current = empty();
+  };
+  /** The names of `records` the current part does not carry yet, and their bytes. */
+  const newNames = (records: readonly GeoRecord[]) => {
+    const names: Record<string, string> = {};
+    let bytes = 0;
+    for (const { geo } of records) {
+      const name = chunk.names.get(geo);
+      if (name === undefined || geo in current.names || geo in names) continue;
+      names[geo] = name.length > MAX_GEO_NAME_CHARS ? name.slice(0, MAX_GEO_NAME_CHARS) : name;
+      bytes += Buffer.byteLength(JSON.stringify([geo, names[geo]]), 'utf8');
+    }
+    return { names, bytes };
   };
   for (const day of wanted) {
     const records = byDate.get(day.date) ?? [];
-    const bytes = records.reduce((sum, record) => sum + recordBytes(record), 0);
-    if (current.bytes + bytes > GEO_PART_RECORD_BYTES) flush();
+    const recordsBytes = records.reduce((sum, record) => sum + recordBytes(record), 0);
+    let names = newNames(records);
+    if (current.bytes + recordsBytes + names.bytes > GEO_PART_RECORD_BYTES) {
+      flush();
+      names = newNames(records);
+    }
     current.days.push({ date: day.date, hash: day.hash });
     current.records.push(...records);
-    current.bytes += bytes;
+    Object.assign(current.names, names.names);
+    current.bytes += recordsBytes + names.bytes;
   }
   flush();
   for (const part of parts) assertGeoPartSize(chunk, part);
@@ -253,6 +285,7 @@ export function assertGeoPartSize(chunk: GeoChunk, part: GeoChunkPart): number {
     days: part.days,
     baseline: part.baseline,
     records: part.records,
+    names: part.names,
   };
   const bytes = Buffer.byteLength(JSON.stringify(message), 'utf8');
   if (bytes > MAX_CHUNK_BYTES) throw new ChunkTooLargeError(part.key, bytes, MAX_CHUNK_BYTES);

@@ -1,4 +1,4 @@
-import type { GeoRecord } from '@covid-etl/contracts';
+import { type GeoRecord, MAX_GEO_NAME_CHARS } from '@covid-etl/contracts';
 import { describe, expect, it } from '@jest/globals';
 import {
   assertGeoPartSize,
@@ -15,9 +15,19 @@ function ok(record: GeoRecord): GeoRowResult {
   return { ok: true, record };
 }
 
-function plannerOf(records: GeoRecord[], level: 'state' | 'county' = 'county'): GeoChunkPlanner {
+function plannerOf(
+  records: GeoRecord[],
+  level: 'state' | 'county' = 'county',
+  nameOf?: (geo: string) => string,
+): GeoChunkPlanner {
   const planner = new GeoChunkPlanner(level);
-  for (const record of records) planner.add(ok(record));
+  const named = new Set<string>();
+  for (const record of records) {
+    // The extractor names a geography on its first valid row only.
+    const name = nameOf && !named.has(record.geo) ? nameOf(record.geo) : undefined;
+    named.add(record.geo);
+    planner.add(name === undefined ? ok(record) : { ok: true, record, name });
+  }
   return planner;
 }
 
@@ -125,9 +135,17 @@ describe('planParts', () => {
   it('cuts a Texas-sized month (254 counties + Unknown, 31 days) into whole-day parts under the message limit', () => {
     // Prepare
     const records = stateMonth('48', 254, '2020-12');
-    const [chunk] = plannerOf(records).chunks();
+    const nameOf = (geo: string) => (geo.endsWith('-unknown') ? 'Unknown' : `Texas County Number ${geo}`);
+    const [chunk] = plannerOf(records, 'county', nameOf).chunks();
     if (!chunk) throw new Error('no chunk');
-    const whole = { key: chunk.key, chunk: chunk.key, days: chunk.days, baseline: true, records: chunk.records() };
+    const whole = {
+      key: chunk.key,
+      chunk: chunk.key,
+      days: chunk.days,
+      baseline: true,
+      records: chunk.records(),
+      names: Object.fromEntries(chunk.names),
+    };
 
     // Act
     const parts = planParts(chunk);
@@ -141,6 +159,13 @@ describe('planParts', () => {
     expect(parts.flatMap((part) => part.records)).toEqual(chunk.records());
     expect(parts.flatMap((part) => part.days)).toEqual(chunk.days.map(({ date, hash }) => ({ date, hash })));
     expect(parts.map((part) => part.key)).toEqual(again.map((part) => part.key));
+    // Each part names each of its geographies once, whatever its number of days.
+    for (const part of parts) {
+      const geos = [...new Set(part.records.map((record) => record.geo))].sort();
+      expect(Object.keys(part.names).sort()).toEqual(geos);
+      expect(part.names['48201']).toBe('Texas County Number 48201');
+      expect(part.names['48-unknown']).toBe('Unknown');
+    }
     expect(parts[0]?.key).toMatch(/^county\/48\/2020-12#01-\d\d$/);
     expect(parts.at(-1)?.key).toMatch(/^county\/48\/2020-12#\d\d-31$/);
   });
@@ -163,7 +188,9 @@ describe('planParts', () => {
           line: 4_000_000_000 + day * 1_002 + index,
         })),
     );
-    const [chunk] = plannerOf(records).chunks();
+    // Names of the longest length carried, and one longer (cut).
+    const nameOf = (geo: string) => (geo === '29001' ? 'N'.repeat(200) : geo.padEnd(MAX_GEO_NAME_CHARS, 'n'));
+    const [chunk] = plannerOf(records, 'county', nameOf).chunks();
     if (!chunk) throw new Error('no chunk');
 
     // Act
@@ -172,6 +199,8 @@ describe('planParts', () => {
     // Assess
     expect(chunk.days[0]?.rows).toBe(1_002);
     expect(parts).toHaveLength(31);
+    expect(Object.keys(parts[0]?.names ?? {})).toHaveLength(1_002);
+    expect(parts[0]?.names['29001']).toBe('N'.repeat(MAX_GEO_NAME_CHARS));
     expect(Math.max(...parts.map((part) => assertGeoPartSize(chunk, part)))).toBeLessThan(MAX_CHUNK_BYTES);
   });
 

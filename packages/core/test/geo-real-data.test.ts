@@ -142,12 +142,16 @@ describeReal('the real states and counties snapshots', () => {
             days: part.days,
             baseline: part.baseline,
             records: part.records,
+            names: part.names,
           };
           const parsed = GeoChunkMessage.safeParse(message);
           return parsed.success ? [] : [`${part.key}: ${parsed.error.issues[0]?.message}`];
         }),
       );
       expect(invalid).toEqual([]);
+      // Each part carries the publisher's names of its geographies (Harris County, Texas: 48201).
+      const harris = texas && planParts(texas).map((part) => part.names['48201']);
+      if (name === 'countiesRecent') expect(new Set(harris)).toEqual(new Set(['Harris']));
     }
   });
 });

@@ -122,6 +122,14 @@ describeReal('states and counties through the local pipeline (real files)', () =
       expect([...stored.keys()].sort()).toEqual([...specials].sort());
       const both = new Map([...readGeoSnapshot(april), ...readGeoSnapshot(recent)]);
       for (const key of specials) expect(stored.get(key)).toEqual(both.get(key));
+      // The parts carry the publisher's names: the catalogue (the dashboard's search) lists them.
+      const names = new Map((await pipeline.geos.listGeos()).map((geo) => [geo.id, geo.name]));
+      expect(['48201', '36-nyc', '29-kansas-city', '72001'].map((id) => names.get(id))).toEqual([
+        'Harris',
+        'New York City',
+        'Kansas City',
+        'Adjuntas',
+      ]);
     } finally {
       await pipeline.close();
       rmSync(dir, { recursive: true, force: true });

@@ -213,6 +213,29 @@ async function untilNotHeld(load: () => Promise<void>) {
   throw new Error('the part was refused five times');
 }
 
+describe("loadGeoPart: the publisher's names", () => {
+  it('keeps the names a part carries in the catalogue and the county table, and a part without names keeps them', async () => {
+    // Arrange
+    await dispatchedRun(R1, [STATE_PART, COUNTY_PART]);
+    await dispatchedRun(R2, [COUNTY_PART]);
+    const revised = harris.map((day) => (day.date === '2020-04-08' ? { ...day, cases: 240 } : day));
+
+    // Act
+    await loadGeoPart({ ...part(R1, STATE_PART, texas), names: { '48': 'Texas' } }, deps);
+    await loadGeoPart({ ...part(R1, COUNTY_PART, harris), names: { '48201': 'Harris' } }, deps);
+    const named = await catalog.listGeos();
+    await loadGeoPart(part(R2, COUNTY_PART, revised), deps);
+
+    // Assert: what the dashboard's picker searches ("harris") and its county table list.
+    expect(named.map((geo) => [geo.id, geo.name])).toEqual([
+      ['48', 'Texas'],
+      ['48201', 'Harris'],
+    ]);
+    expect(await catalog.getGeo('48201')).toMatchObject({ name: 'Harris', cases: 240 });
+    expect((await catalog.listCounties('48')).map((county) => [county.id, county.name])).toEqual([['48201', 'Harris']]);
+  });
+});
+
 describe('loadGeoPart: the chunk lease', () => {
   it('two runs loading the same chunk at once give exact counts and one version per change', async () => {
     // Arrange: runs 1 and 2 deliver the same Harris days; each run's read completes before the

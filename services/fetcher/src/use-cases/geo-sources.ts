@@ -140,6 +140,7 @@ export async function planGeoLevel(
         days: part.days,
         baseline: part.baseline,
         records: part.records,
+        names: part.names,
       };
       plan.parts += 1;
       plan.days += part.days.length;

@@ -101,6 +101,7 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
     await deps.geoCatalog.applyLoaded({
       records: message.records.map(geoDay),
       known: [...stored.values()].map(geoDay),
+      names: new Map(Object.entries(message.names ?? {})),
     });
     if (message.baseline) await deps.geoLedger.putDayHashes(message.chunk, message.days, runId);
     const dates = message.days.map((day) => day.date).sort();
