@@ -270,13 +270,23 @@ export class LocalPipeline {
     const loaderGeoSeries = Object.assign(Object.create(geoStore) as GeoSeriesStore, {
       writeChanges: loaderFaults.wrapWrite(geoStore.writeChanges.bind(geoStore)),
     });
+    // A geo part's crash points: its days written (before the catalogue), the catalogue updated (before its mark).
+    const geos = this.geos;
+    const loaderGeoCatalog: Pick<GeoCatalogRepository, 'applyLoaded'> = {
+      applyLoaded: async (input) => {
+        loaderFaults.at('days-written');
+        const counts = await geos.applyLoaded(input);
+        loaderFaults.at('catalogue-updated');
+        return counts;
+      },
+    };
     const loader = createLoader(
       {
         ledger: this.ledger,
         series: loaderSeries,
         geoLedger: this.geoLedger,
         geoSeries: loaderGeoSeries,
-        geoCatalog: this.geos,
+        geoCatalog: loaderGeoCatalog,
         finalizer,
         clock,
         logger: logger.child({ service: 'loader' }),
