@@ -73,7 +73,8 @@ export function buildProgram(): Command {
         "tripped: nothing loaded; see etl approve / etl reject), 7 REJECTED, 8 (local) the run's notification\n" +
         'is parked in the notifier DLQ, 1 usage or AWS error.\n' +
         'Local state: ETL_LOCAL_DIR (default .etl-local/). ETL_DYNAMODB_ENDPOINT uses an external DynamoDB.\n' +
-        'Fault injection (local only): ETL_FAULTS=<transformer|loader|notifier>=<fail|fail-first|crash-mid-batch>[,...]' +
+        'Fault injection (local only): ETL_FAULTS=<transformer|loader|notifier>=<fail|fail-first|crash-mid-batch>[,...];\n' +
+        "the loader also takes crash-at-days-written and crash-at-catalogue-updated (around a geo part's catalogue update)." +
         DEPLOYED_HELP,
     )
     .action(async (options) => {
