@@ -225,6 +225,7 @@ export class LocalPipeline {
         // Locally a run loads the nation unless its input lists levels (`etl run --levels`).
         levels: ['nation'],
         geoLedger: this.geoLedger,
+        geoSeries: this.geoStore,
         held: new HeldRunRepository(doc, this.tables.ledger),
         series: this.series,
         gates: qualityGatesFromEnv(),

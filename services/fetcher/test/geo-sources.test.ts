@@ -12,6 +12,8 @@ import {
 import { chunksCoveredBy } from '@covid-etl/core';
 import {
   DynamoGeoLedger,
+  GeoSeriesStore,
+  geoDayWritten,
   HeldRunRepository,
   type LedgerRepository,
   type MessageSender,
@@ -62,9 +64,20 @@ class CountingGeoLedger extends DynamoGeoLedger {
   }
 }
 
+/** Counts the (geography, date) pairs read from the data table. */
+class CountingGeoSeries extends GeoSeriesStore {
+  read: string[] = [];
+  override async getDays(keys: readonly { geo: string; date: string }[]) {
+    this.read.push(...keys.map((key) => `${key.geo}|${key.date}`));
+    return super.getDays(keys);
+  }
+}
+
 let local: LocalTables;
 let ledger: LedgerRepository;
 let geoLedger: CountingGeoLedger;
+let geoSeries: CountingGeoSeries;
+let held: HeldRunRepository;
 let sender: CapturingSender;
 let deps: FetcherDeps;
 let dir: string;
@@ -81,6 +94,17 @@ async function loadDayHashes(messages: readonly GeoChunkMessage[]): Promise<void
   for (const message of messages) {
     if (message.baseline) await geoLedger.putDayHashes(message.chunk, message.days, message.runId);
   }
+}
+
+/** What the loader does with parts: their values in the data table, then their day hashes. */
+async function loadParts(messages: readonly GeoChunkMessage[]): Promise<void> {
+  const now = new Date('2026-11-25T06:00:00.000Z');
+  for (const message of messages) {
+    await geoSeries.writeChanges(
+      message.records.map((r) => geoDayWritten(r, undefined, { runId: message.runId, now })),
+    );
+  }
+  await loadDayHashes(messages);
 }
 
 /** A copy of a file under another name: another URL, so no source baseline applies. */
@@ -106,6 +130,8 @@ beforeEach(async () => {
   const tables = await local.tables();
   ({ ledger } = tables);
   geoLedger = new CountingGeoLedger(local.doc, tables.ledgerTable);
+  geoSeries = new CountingGeoSeries(local.doc, tables.dataTable);
+  held = new HeldRunRepository(local.doc, tables.ledgerTable);
   sender = new CapturingSender();
   dir = mkdtempSync(path.join(tmpdir(), 'fetcher-geo-'));
   const logger = silentLogger();
@@ -115,7 +141,8 @@ beforeEach(async () => {
     defaultUrls: DEFAULT_SOURCE_URLS,
     ledger,
     geoLedger,
-    held: new HeldRunRepository(local.doc, tables.ledgerTable),
+    geoSeries,
+    held,
     series: tables.series,
     transformerQueue: sender,
     downloader: new HttpSourceDownloader(),
@@ -279,6 +306,7 @@ describeReal('states and counties in the fetcher (real files)', () => {
     const parts = sender.take();
     await loadDayHashes(parts);
     geoLedger.read = [];
+    geoSeries.read = [];
 
     // Act: the same content at another URL (no source baseline applies): every day compares equal.
     const again = await run(['county'], { 'counties-recent': copyAs(recent, 'b.csv') });
@@ -294,10 +322,139 @@ describeReal('states and counties in the fetcher (real files)', () => {
     expect(sender.sent).toEqual([]);
     const covered = new Set(chunksCoveredBy('county', '2021-02-16', '2021-03-17').map((chunk) => chunk.key));
     expect(geoLedger.read.length).toBeGreaterThan(0);
+    expect(geoSeries.read).toEqual([]);
     for (const key of geoLedger.read) expect(covered.has(key)).toBe(true);
     const rerun = await ledger.getRun(again.runId);
     expect(rerun?.status).toBe('SUCCEEDED');
     expect(rerun?.geo?.county).toEqual(expect.objectContaining({ parts: 0, skippedDays: expect.any(Number) }));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('the data-quality gates of the states (synthetic files)', () => {
+  const days = dateRange('2021-02-01', 31);
+  /** Texas and Ohio rising over the first `count` days; `change` edits a row. */
+  const statesCsv = (count: number, change: (state: string, i: number, cases: number) => number = (_, __, c) => c) =>
+    `date,state,fips,cases,deaths\n${days
+      .slice(0, count)
+      .flatMap((date, i) =>
+        [
+          ['Ohio', '39'],
+          ['Texas', '48'],
+        ].map(([name, fips]) => `${date},${name},${fips},${change(fips as string, i, 100_000 + 1000 * i)},${100 + i}`),
+      )
+      .join('\n')}\n`;
+
+  /** Loads 30 days of the nation and the states, then serves 31 days in which `change` edits the states. */
+  async function loadThenServe(change: (state: string, i: number, cases: number) => number) {
+    const file = (name: string, text: string) => {
+      const target = path.join(dir, name);
+      writeFileSync(target, text);
+      return pathToFileURL(target).href;
+    };
+    const nation = (count: number, tag: string) => ({
+      nyt: file(`us-${tag}.csv`, nytCsv(days.slice(0, count).map((date, i) => ({ date, cases: 1e6 + i, deaths: i })))),
+      jhu: file(`jhu-${tag}.csv`, jhuCsv(days.slice(0, count).map((date) => ({ date, recovered: 0 })))),
+    });
+    await run(['nation', 'state'], { ...nation(30, 'a'), states: file('states-a.csv', statesCsv(30)) });
+    await loadParts(sender.take());
+    sender.sent = [];
+    geoSeries.read = [];
+    return { ...nation(31, 'b'), states: file('states-b.csv', statesCsv(31, change)) };
+  }
+
+  it('holds the whole run when a state falls (the nation passing), sends nothing, and approve sends exactly the held snapshot', async () => {
+    // Prepare: Texas's new day falls to 1,000 cases; Ohio's 2021-02-05, already loaded, is revised down to 50,000.
+    const sources = await loadThenServe((fips, i, cases) =>
+      fips === '48' && i === 30 ? 1_000 : fips === '39' && i === 4 ? 50_000 : cases,
+    );
+
+    // Act
+    const result = await run(['nation', 'state'], sources);
+    const sentWhileHeld = sender.sent.length;
+    const hashesWhileHeld = await geoLedger.getDayHashes(['state/48/2021-03']);
+    const approved = await startRun({ trigger: 'manual', decision: { runId: result.runId, action: 'approve' } }, deps);
+
+    // Assess: held, nothing sent, only the revised day read from the data table.
+    expect(result.status).toBe('HELD');
+    expect(sentWhileHeld).toBe(0);
+    expect(geoSeries.read).toEqual(['39|2021-02-05']);
+    expect([...(hashesWhileHeld.get('state/48/2021-03')?.keys() ?? [])]).toEqual(['2021-03-01', '2021-03-02']);
+    const heldRun = await ledger.getRun(result.runId);
+    expect(heldRun?.gates?.map((gate) => gate.gate)).toEqual(['cumulative-fall', 'revised-down']);
+    expect(heldRun?.gates?.[0]?.message).toBe(
+      'states (us-states.csv): a cumulative count falls from one day to the next beyond 10.0% and 1,000 in 2 states: ' +
+        'Ohio (39): cases 103,000 on 2021-02-04 → 50,000 on 2021-02-05; Texas (48): cases 129,000 on 2021-03-02 → 1,000 on 2021-03-03',
+    );
+    expect(heldRun?.failure?.stage).toBe('gates');
+    expect(heldRun?.failure?.reason).toMatch(
+      /^Held: the snapshot tripped 2 data-quality gate\(s\): states .*Texas \(48\)/,
+    );
+    expect(await held.getTrips(result.runId)).toEqual([
+      expect.objectContaining({ gate: 'cumulative-fall', geo: '39' }),
+      expect.objectContaining({ gate: 'cumulative-fall', geo: '48' }),
+      expect.objectContaining({
+        gate: 'revised-down',
+        geo: '39',
+        message: 'Ohio (39): cases on 2021-02-05 104,000 → 50,000',
+      }),
+    ]);
+    expect(heldRun?.geo?.state).toEqual(expect.objectContaining({ parts: 3, days: 3 }));
+
+    // Assess: approve sends the nation's months and exactly the held parts.
+    expect(approved.status).toBe('RUNNING');
+    const months = sender.sent
+      .map((message) => JSON.parse(message.body) as { month?: string })
+      .flatMap((body) => (body.month === undefined ? [] : [body.month]));
+    expect(months).toEqual(['2021-02', '2021-03']);
+    const parts = sender.geo();
+    expect(parts.map((part) => part.part)).toEqual([
+      'state/39/2021-02#05-05',
+      'state/39/2021-03#03-03',
+      'state/48/2021-03#03-03',
+    ]);
+    expect(parts.flatMap((part) => part.records.map((r) => [r.geo, r.date, r.cases]))).toEqual([
+      ['39', '2021-02-05', 50_000],
+      ['39', '2021-03-03', 130_000],
+      ['48', '2021-03-03', 1_000],
+    ]);
+    expect((await ledger.getRun(result.runId))?.months).toEqual([
+      '2021-02',
+      '2021-03',
+      'state/39/2021-02#05-05',
+      'state/39/2021-03#03-03',
+      'state/48/2021-03#03-03',
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reject ends a run held by a state REJECTED with nothing sent', async () => {
+    // Prepare
+    const sources = await loadThenServe((fips, i, cases) => (fips === '48' && i === 30 ? 1_000 : cases));
+    const result = await run(['nation', 'state'], sources);
+
+    // Act
+    const rejected = await startRun({ trigger: 'manual', decision: { runId: result.runId, action: 'reject' } }, deps);
+
+    // Assess
+    expect(result.status).toBe('HELD');
+    expect(rejected.status).toBe('REJECTED');
+    expect(sender.sent).toEqual([]);
+    expect((await ledger.getRun(result.runId))?.status).toBe('REJECTED');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads a states file that only adds a rising day, reading nothing from the data table', async () => {
+    // Prepare
+    const sources = await loadThenServe((_, __, cases) => cases);
+
+    // Act
+    const result = await run(['nation', 'state'], sources);
+
+    // Assess
+    expect(result.status).toBe('RUNNING');
+    expect(geoSeries.read).toEqual([]);
+    expect(sender.geo().map((part) => part.part)).toEqual(['state/39/2021-03#03-03', 'state/48/2021-03#03-03']);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,37 +1,51 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { GateTrip, RunSummary } from '@covid-etl/contracts';
+import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { GateName, GateTrip, GeoLevel, RunSummary } from '@covid-etl/contracts';
+import { TransientError } from '../errors.js';
+import { chunksOf, retryPending } from '../retry.js';
 import { isConditionalCheckFailed } from './client.js';
 import { LedgerTable, runKey } from './ledger-items.js';
 
-/** One month chunk of a HELD snapshot: the transformer message the run would have sent. */
+/**
+ * One chunk of a HELD snapshot: the transformer message the run would have sent, a month of
+ * the nation (`month` = `2020-04`, a `TransformChunkMessage`) or a part of a states or counties
+ * chunk (`month` = its part key `county/48/2021-03#01-17`, a `GeoChunkMessage`).
+ */
 export interface HeldChunk {
   month: string;
-  /** The `TransformChunkMessage` as JSON (at most 256 KiB: the SQS limit, under DynamoDB's 400 KB item). */
+  /** The message as JSON (at most 256 KiB: the SQS limit, under DynamoDB's 400 KB item). */
   body: string;
 }
 
+/** One geography's tripped gate, as a HELD run keeps the full list (its `gates` has one line per gate). */
+export interface HeldGeoTrip {
+  gate: GateName;
+  level: Exclude<GeoLevel, 'nation'>;
+  /** The geography (or, for the date gates of counties, the state; for a whole file, the level). */
+  geo: string;
+  message: string;
+}
+
 const HELD_PREFIX = 'HELD#';
+const TRIPS_PREFIX = 'GATES#';
+/** Bytes of trips per ledger item: well under DynamoDB's 400 KB item. */
+const TRIPS_PAGE_BYTES = 300_000;
 
 /**
  * What a HELD run keeps so that `etl approve` loads exactly its snapshot: every month chunk of
- * the snapshot, in the ledger table beside the run (`RUN#<runId>` / `HELD#<month>`), the same
- * locally and in AWS. And the decision transitions: HELD → RUNNING (approve) and HELD →
+ * the nation and every part of the states and counties, in the ledger table beside the run
+ * (`RUN#<runId>` / `HELD#<month or part key>`), and every geography's trip (`GATES#<page>`),
+ * the same locally and in AWS. And the decision transitions: HELD → RUNNING (approve) and HELD →
  * REJECTED (reject), both conditional, so a decision is taken once.
  */
 export class HeldRunRepository extends LedgerTable {
-  /** Stores the snapshot's chunks (idempotent: the same run id holds the same snapshot). */
+  /** Stores the snapshot's chunks (idempotent: the same run id holds the same snapshot). BatchWriteItem, 25 a request. */
   async putChunks(runId: string, chunks: HeldChunk[]): Promise<void> {
-    for (const chunk of chunks) {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: `RUN#${runId}`, sk: `${HELD_PREFIX}${chunk.month}`, runId, ...chunk },
-        }),
-      );
-    }
+    await this.putAll(
+      chunks.map((chunk) => ({ pk: `RUN#${runId}`, sk: `${HELD_PREFIX}${chunk.month}`, runId, ...chunk })),
+    );
   }
 
-  /** The held snapshot's chunks in month order (strongly consistent). */
+  /** The held snapshot's chunks in key order: the nation's months, then the states' and counties' parts (strongly consistent). */
   async getChunks(runId: string): Promise<HeldChunk[]> {
     const items = await this.queryAll({
       TableName: this.tableName,
@@ -42,6 +56,57 @@ export class HeldRunRepository extends LedgerTable {
     return items
       .map((item) => ({ month: String(item.month), body: String(item.body) }))
       .sort((a, b) => a.month.localeCompare(b.month));
+  }
+
+  /**
+   * Keeps every geography's trip beside the held snapshot (`RUN#<runId>` / `GATES#<page>`, pages
+   * of at most 300 KB): thousands of counties can trip at once, more than the run item (400 KB)
+   * or its event (256 KB) can carry. Idempotent.
+   */
+  async putTrips(runId: string, trips: readonly HeldGeoTrip[]): Promise<void> {
+    const pages: HeldGeoTrip[][] = [[]];
+    let bytes = 0;
+    for (const trip of trips) {
+      const size = Buffer.byteLength(JSON.stringify(trip), 'utf8');
+      if (bytes + size > TRIPS_PAGE_BYTES && (pages.at(-1) as HeldGeoTrip[]).length > 0) {
+        pages.push([]);
+        bytes = 0;
+      }
+      (pages.at(-1) as HeldGeoTrip[]).push(trip);
+      bytes += size;
+    }
+    await this.putAll(
+      pages.map((page, index) => ({
+        pk: `RUN#${runId}`,
+        sk: `${TRIPS_PREFIX}${String(index).padStart(4, '0')}`,
+        runId,
+        trips: page,
+      })),
+    );
+  }
+
+  /** Every geography's trip of a held run, in the order kept. */
+  async getTrips(runId: string): Promise<HeldGeoTrip[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :gates)',
+      ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':gates': TRIPS_PREFIX },
+      ConsistentRead: true,
+    });
+    return items
+      .sort((a, b) => String(a.sk).localeCompare(String(b.sk)))
+      .flatMap((item) => (item.trips ?? []) as HeldGeoTrip[]);
+  }
+
+  private async putAll(items: Record<string, unknown>[]): Promise<void> {
+    for (const batch of chunksOf(items, 25)) {
+      const requests = batch.map((Item) => ({ PutRequest: { Item } }));
+      const left = await retryPending(requests, async (pending) => {
+        const response = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      });
+      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} held items unprocessed`);
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { type FetcherResult, type RunDecision, TransformChunkMessage } from '@covid-etl/contracts';
+import { type FetcherResult, GeoChunkMessage, type RunDecision, TransformChunkMessage } from '@covid-etl/contracts';
 import { PermanentError } from '@covid-etl/platform';
 import { dispatchSnapshot } from './dispatch.js';
 import type { StartRunDeps } from './start-run.js';
@@ -15,8 +15,9 @@ export class RunDecisionError extends PermanentError {
  * Carries out an operator's decision on a HELD run.
  *
  * - approve: moves the run HELD → RUNNING and loads exactly the snapshot it holds (its stored
- *   month chunks), as if the gates had passed: months equal to the last successful load are
- *   skipped and counted unchanged, the others go to the transformer, and the run finishes and
+ *   month chunks and states' and counties' parts), as if the gates had passed: months equal to
+ *   the last successful load are skipped and counted unchanged, the others and every held part
+ *   go to the transformer, and the run finishes and
  *   is announced like any other. Idempotent: approving an approved run joins it (and finishes
  *   an interrupted dispatch).
  * - reject: moves the run HELD → REJECTED; nothing is written, no baseline changes.
@@ -57,10 +58,19 @@ export async function decideRun(decision: RunDecision, deps: StartRunDeps): Prom
 
   const held = await deps.held.getChunks(runId);
   if (held.length === 0) throw new RunDecisionError(`Run ${runId} holds no snapshot to load`);
-  const chunks = held.map((chunk) => {
-    const message = TransformChunkMessage.parse(JSON.parse(chunk.body));
-    return { month: message.month, hash: message.hash, nyt: message.nyt, jhu: message.jhu };
-  });
-  const dispatched = await dispatchSnapshot(runId, chunks, run.sources, deps, log);
+  const chunks = [];
+  const parts = [];
+  for (const chunk of held) {
+    const body = JSON.parse(chunk.body) as { part?: unknown };
+    if (body.part === undefined) {
+      const message = TransformChunkMessage.parse(body);
+      chunks.push({ month: message.month, hash: message.hash, nyt: message.nyt, jhu: message.jhu });
+    } else {
+      // A part of the states or counties: sent as held (its plan and rejections were recorded when held).
+      const message = GeoChunkMessage.parse(body);
+      parts.push({ key: message.part, hash: message.hash, body: chunk.body });
+    }
+  }
+  const dispatched = await dispatchSnapshot(runId, chunks, run.sources, deps, log, parts);
   return { runId, joined: false, status: dispatched.status, chunks: dispatched.chunks };
 }

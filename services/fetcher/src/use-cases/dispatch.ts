@@ -35,6 +35,7 @@ export function chunkMessages(runId: string, chunks: readonly RawMonthChunk[]): 
 
 /**
  * Loads a verified snapshot: skips the months whose content equals the last successful load,
+ * adds the states' and counties' `parts` (their plan and rejections recorded by the caller),
  * records the dispatch plan (sources, months, hashes) before anything is sent, sends one
  * message per changed month to the transformer queue and marks the run dispatched. Idempotent
  * per run id (a re-dispatch sends the same months again; the loader counts them exactly).
@@ -46,7 +47,7 @@ export async function dispatchSnapshot(
   sources: SourceIdentity[],
   deps: DispatchDeps,
   log: Logger,
-  geo: readonly GeoLevelWork[] = [],
+  parts: readonly { key: string; hash: string; body: string }[] = [],
 ): Promise<{ status: RunStatus; chunks: number }> {
   const monthStates = await deps.ledger.getMonthStates();
   // A month state written by this very run (an earlier, interrupted dispatch of it) is not a
@@ -65,14 +66,11 @@ export async function dispatchSnapshot(
   const hashes: Record<string, string> = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
   const keys = changed.map((c) => c.month);
   // The states and counties: one chunk item per part (its key names the level), sent after the nation's months.
-  for (const work of geo) {
-    for (const message of work.messages) {
-      messages.push({ id: message.key.replace(/[^A-Za-z0-9]/g, '_'), body: message.body });
-      hashes[message.key] = message.hash;
-      keys.push(message.key);
-    }
+  for (const message of parts) {
+    messages.push({ id: message.key.replace(/[^A-Za-z0-9]/g, '_'), body: message.body });
+    hashes[message.key] = message.hash;
+    keys.push(message.key);
   }
-  if (geo.length > 0) await recordGeoWork(runId, geo, deps);
   await deps.ledger.recordDispatchPlan(runId, { sources, months: keys, hashes, skipped });
   await deps.transformerQueue.sendAll(messages);
   await deps.ledger.markDispatched(runId, takeCostsForWrite());

@@ -21,12 +21,14 @@ export interface GateInput {
   label?: string;
 }
 
-const fmt = (n: number) => n.toLocaleString('en-US');
-const pct = (ratio: number) => `${(ratio * 100).toFixed(ratio < 0.01 ? 2 : 1)}%`;
+/** A count for messages: `12,345`. */
+export const fmt = (n: number) => n.toLocaleString('en-US');
+/** A ratio for messages: `5.0%`, `0.25%`. */
+export const pct = (ratio: number) => `${(ratio * 100).toFixed(ratio < 0.01 ? 2 : 1)}%`;
 const byDate = (a: SeriesDay, b: SeriesDay) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0);
 
 /** Whether a fall from `before` to `after` exceeds both the ratio and the absolute allowance. */
-function fallsTooFar(before: number, after: number, ratio: number, absolute: number): boolean {
+export function fallsTooFar(before: number, after: number, ratio: number, absolute: number): boolean {
   const drop = before - after;
   return drop > absolute && drop > before * ratio;
 }

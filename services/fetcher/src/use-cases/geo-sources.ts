@@ -6,12 +6,15 @@ import {
   type GeoLevelPlan,
   type GeoRejectedRow,
   type GeoSourceId,
+  parseChunkKey,
+  type QualityGates,
   redactUrl,
   type SourceIdentity,
 } from '@covid-etl/contracts';
 import { changedDays, chunksCoveredBy, extractGeoRows, GeoChunkPlanner, planParts } from '@covid-etl/core';
 import type { GeoLedger, SourceBaseline } from '@covid-etl/platform';
 import type { DownloadedSource, SourceDownloader } from '../source-downloader.js';
+import { GeoGateCollector, type GeoGateTrip, type StoredDaysReader } from './geo-gates.js';
 
 /** A level of geography other than the nation. */
 export type SubNationalLevel = Exclude<GeoLevel, 'nation'>;
@@ -31,6 +34,8 @@ export interface GeoLevelWork {
   messages: { key: string; hash: string; body: string }[];
   /** Rejected rows by chunk key (`<level>` for rows whose state or month is unreadable). */
   rejections: Map<string, GeoRejectedRow[]>;
+  /** Every data-quality gate the level trips, per geography (empty: it may be loaded). */
+  trips: GeoGateTrip[];
   download?: DownloadedSource;
 }
 
@@ -38,6 +43,10 @@ export interface PlanGeoLevelDeps {
   downloader: SourceDownloader;
   geoLedger: Pick<GeoLedger, 'getDayHashes'>;
   getSourceBaseline(id: GeoSourceId, urlKey: string): Promise<SourceBaseline | undefined>;
+  /** The data-quality gate thresholds (the nation's). */
+  thresholds: QualityGates;
+  /** The loaded values of revised days (`GeoSeriesStore.getDays`): read only when a loaded day changes. */
+  readStoredDays?: StoredDaysReader;
 }
 
 /**
@@ -48,7 +57,9 @@ export interface PlanGeoLevelDeps {
  * compared day by day with the stored day hashes and cut into `planParts` messages of the
  * changed days. For the rolling counties file only the chunks `chunksCoveredBy` its first..last
  * date are read from the ledger: no other month is read or compared. Rejected rows are kept by
- * chunk; a chunk with any sends its parts with `baseline: false`.
+ * chunk; a chunk with any sends its parts with `baseline: false`. The data-quality gates are
+ * evaluated per geography over the changed days (`GeoGateCollector`); the data table is read
+ * only for the loaded values of revised days, so an unchanged re-run reads nothing from it.
  */
 export async function planGeoLevel(
   runId: string,
@@ -73,6 +84,7 @@ export async function planGeoLevel(
     plan: emptyPlan(sourceId, true),
     messages: [],
     rejections: new Map(),
+    trips: [],
   });
   if (response.status === 'not-modified') {
     if (!baseline) throw new Error(`${sourceId}: answered 304 to an unconditional request`);
@@ -117,6 +129,15 @@ export async function planGeoLevel(
   }
   const stored = keys.length ? await deps.geoLedger.getDayHashes(keys) : new Map<string, Map<string, string>>();
 
+  const gates = new GeoGateCollector({
+    level,
+    thresholds: deps.thresholds,
+    rolling: sourceId === 'counties-recent',
+    from: firstDate ?? '',
+    to: lastDate ?? '',
+    names: planner.names,
+    loadedStates: new Set([...stored].filter(([, days]) => days.size > 0).map(([key]) => parseChunkKey(key).state)),
+  });
   const plan = emptyPlan(sourceId, false);
   plan.chunks = chunks.length;
   plan.rejected = rejected.length;
@@ -124,6 +145,7 @@ export async function planGeoLevel(
   for (const chunk of chunks) {
     if (covered && !covered.has(chunk.key)) continue;
     const changed = new Set(changedDays(chunk, stored.get(chunk.key) ?? new Map()));
+    gates.addChunk(chunk, stored.get(chunk.key), changed);
     plan.skippedDays += chunk.days.length - changed.size;
     for (const day of chunk.days)
       if (!changed.has(day.date)) plan.skippedRecords = (plan.skippedRecords ?? 0) + day.rows;
@@ -148,6 +170,16 @@ export async function planGeoLevel(
       messages.push({ key: part.key, hash: chunk.hash, body: JSON.stringify(message) });
     }
   }
+  const trips = await gates.finish(deps.readStoredDays);
+  // The same file from the same URL as the last successful load, but ending earlier: a stale copy.
+  if (plan.changedChunks > 0 && baseline?.lastDate && lastDate && lastDate < baseline.lastDate) {
+    trips.unshift({
+      gate: 'last-date',
+      level,
+      geo: level,
+      message: `${file}: last date ${lastDate} is earlier than the ${baseline.lastDate} of its last successful load`,
+    });
+  }
   const rejections = new Map<string, GeoRejectedRow[]>();
   for (const row of rejected) {
     const key = row.chunk ?? level;
@@ -166,6 +198,7 @@ export async function planGeoLevel(
     plan,
     messages,
     rejections,
+    trips,
     download: response,
   };
 }

@@ -6,6 +6,7 @@ import {
   type FetcherInput,
   type FetcherResult,
   type GateTrip,
+  GEO_SOURCE_FILES,
   type GeoLevel,
   type GeoSourceId,
   type JhuRawRow,
@@ -33,6 +34,7 @@ import {
   type Clock,
   describeError,
   type GeoLedger,
+  type GeoSeriesStore,
   type HeldRunRepository,
   type LedgerRepository,
   type Logger,
@@ -55,6 +57,7 @@ import { SourceUrlRefusedError, UrlPolicy } from '../url-policy.js';
 import { decideRun } from './decide-run.js';
 import { chunkMessages, dispatchSnapshot, recordGeoWork } from './dispatch.js';
 import { evaluateGates } from './gates.js';
+import { type GeoGateTrip, summarizeGeoTrips } from './geo-gates.js';
 import { type GeoLevelWork, geoSourceOf, planGeoLevel, type SubNationalLevel } from './geo-sources.js';
 
 export { SourceUrlRefusedError } from '../url-policy.js';
@@ -79,6 +82,8 @@ export interface StartRunDeps {
   levels?: readonly GeoLevel[];
   /** The day hashes, rejections and per-level plans of the states and counties (required with those levels). */
   geoLedger?: GeoLedger;
+  /** The loaded states and counties, which their gates compare revised days with (required with those levels). */
+  geoSeries?: Pick<GeoSeriesStore, 'getDays'>;
 }
 
 const SOURCES: readonly NationalSourceId[] = NATIONAL_SOURCES;
@@ -203,6 +208,8 @@ export async function startRun(
           downloader: deps.downloader,
           geoLedger: deps.geoLedger as GeoLedger,
           getSourceBaseline: (id, key) => deps.ledger.getSourceBaseline(id, key),
+          thresholds: deps.gates ?? DEFAULT_QUALITY_GATES,
+          ...(deps.geoSeries ? { readStoredDays: (keys) => (deps.geoSeries as GeoSeriesStore).getDays(keys) } : {}),
         },
         deadline,
       );
@@ -227,15 +234,19 @@ export async function startRun(
       );
     }
     const chunks = nation?.kind === 'changed' ? nation.chunks : [];
-    const nationSources = nation?.sources ?? [];
-    if (nation?.kind === 'changed') {
-      const trips = await checkGates(chunks, deps);
-      // A held run sends nothing, states and counties included: their days are compared again next run.
-      if (trips.length > 0) return await holdRun(run, [...nationSources, ...geoSources], chunks, trips, deps, log);
+    const sources = [...(nation?.sources ?? []), ...geoSources];
+    const trips = nation?.kind === 'changed' ? await checkGates(chunks, deps) : [];
+    const thresholds = deps.gates ?? DEFAULT_QUALITY_GATES;
+    for (const work of geo) {
+      trips.push(...summarizeGeoTrips(work.level, GEO_SOURCE_FILES[work.plan.source], work.trips, thresholds));
     }
+    // One decision per run: a trip anywhere holds the whole snapshot, nation, states and counties.
+    if (trips.length > 0) return await holdRun(run, sources, chunks, geo, trips, deps, log);
 
     assertBeforeDeadline(deadline, 'planning the chunks');
-    const dispatched = await dispatchSnapshot(runId, chunks, [...nationSources, ...geoSources], deps, log, geo);
+    if (geo.length > 0) await recordGeoWork(runId, geo, deps);
+    const parts = geo.flatMap((work) => work.messages);
+    const dispatched = await dispatchSnapshot(runId, chunks, sources, deps, log, parts);
     return { runId, joined: !created, status: dispatched.status, chunks: dispatched.chunks };
   } catch (error) {
     const reason = describeFetchFailure(error);
@@ -320,41 +331,60 @@ async function checkGates(chunks: readonly RawMonthChunk[], deps: StartRunDeps):
   });
 }
 
+/** Most gate messages the one-line reason of a HELD run quotes (the run's `gates` has them all). */
+const REASON_TRIPS = 3;
+/** Longest quote of one gate message in the reason (a level's line, three geographies named, fits). */
+const REASON_TRIP_CHARS = 700;
+
+/** The one-line reason of a HELD run: the first gates with their figures, the others counted. */
+export function heldReason(runId: string, trips: readonly GateTrip[]): string {
+  const quoted = trips
+    .slice(0, REASON_TRIPS)
+    .map((t) => (t.message.length > REASON_TRIP_CHARS ? `${t.message.slice(0, REASON_TRIP_CHARS - 1)}…` : t.message));
+  const more = trips.length > quoted.length ? `; and ${trips.length - quoted.length} more (see etl status)` : '';
+  return (
+    `Held: the snapshot tripped ${trips.length} data-quality gate(s): ${quoted.join('; ')}${more}. ` +
+    `Nothing was loaded. Load it anyway with \`pnpm etl approve ${runId}\`, or end it with \`pnpm etl reject ${runId}\`.`
+  ).replace(/[\r\n]+/g, ' ');
+}
+
 /**
- * Ends a run HELD: keeps every chunk of its snapshot for `etl approve`, records its sources,
- * and announces it once (`EtlRunFailed`, naming each gate with its figures). Nothing is written
- * to the data table and no baseline or month hash changes.
+ * Ends a run HELD: keeps its whole snapshot for `etl approve` (every month chunk of the nation
+ * and every planned part of the states and counties, as the messages it would have sent), every
+ * geography's trip, its sources, the states' and counties' plan and rejected rows, and
+ * announces it once (`EtlRunFailed`, one line per gate). Nothing is written to the data table
+ * and no baseline, month hash or day hash changes, so the next run compares the same days again.
  */
 async function holdRun(
   run: RunItem,
   sources: SourceIdentity[],
   chunks: readonly RawMonthChunk[],
+  geo: readonly GeoLevelWork[],
   trips: GateTrip[],
   deps: StartRunDeps,
   log: Logger,
 ): Promise<FetcherResult> {
-  await deps.held.putChunks(run.runId, chunkMessages(run.runId, chunks));
+  const parts = geo.flatMap((work) => work.messages.map((message) => ({ month: message.key, body: message.body })));
+  await deps.held.putChunks(run.runId, [...chunkMessages(run.runId, chunks), ...parts]);
+  const geoTrips: GeoGateTrip[] = geo.flatMap((work) => work.trips);
+  if (geoTrips.length > 0) await deps.held.putTrips(run.runId, geoTrips);
+  if (geo.length > 0) await recordGeoWork(run.runId, geo, deps);
   await recordNothingToSend(run.runId, sources, deps);
+  const sameBytes = (other: RunItem) =>
+    other.sources.length === sources.length &&
+    sources.every((source) => other.sources.some((s) => s.id === source.id && s.sha256 === source.sha256));
   const others = (await deps.ledger.listRuns(50)).filter(
-    (other) =>
-      other.status === 'HELD' &&
-      other.runId !== run.runId &&
-      SOURCES.every(
-        (id) => other.sources.find((s) => s.id === id)?.sha256 === sources.find((s) => s.id === id)?.sha256,
-      ),
+    (other) => other.status === 'HELD' && other.runId !== run.runId && sameBytes(other),
   );
   const note = others.length
     ? `The same snapshot is already held by ${others.map((o) => o.runId).join(', ')}.`
     : undefined;
-  const reason =
-    `Held: the snapshot tripped ${trips.length} data-quality gate(s): ${trips.map((t) => t.message).join('; ')}. ` +
-    `Nothing was loaded. Load it anyway with \`pnpm etl approve ${run.runId}\`, or end it with \`pnpm etl reject ${run.runId}\`.`;
   const current = (await deps.ledger.getRun(run.runId)) ?? run;
   await deps.finalizer.finish({ ...current, gates: trips, ...(note ? { note } : {}) }, 'HELD', {
-    reason,
+    reason: heldReason(run.runId, trips),
     stage: 'gates',
   });
-  log.warn({ gates: trips }, 'run held: the snapshot tripped data-quality gates');
+  log.warn({ gates: trips, geographies: geoTrips.length }, 'run held: the snapshot tripped data-quality gates');
   return { runId: run.runId, joined: false, status: 'HELD', chunks: 0 };
 }
 
