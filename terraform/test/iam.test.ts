@@ -55,8 +55,8 @@ function expectedGrants(plan: Plan, key: FunctionKey): Grant[] {
         ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
         [ledger, ledgerIndex],
       ],
-      // the loaded series, for the data-quality gates
-      [['dynamodb:Query'], [data]],
+      // the loaded series, for the data-quality gates (BatchGetItem: the revised days of states and counties)
+      [['dynamodb:Query', 'dynamodb:BatchGetItem'], [data]],
       [['sqs:SendMessage'], [queue('transformer')]],
       [['events:PutEvents'], [bus]],
       [['sqs:SendMessage'], [asyncDlq]],
