@@ -1,0 +1,128 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readGeoSnapshot, sharedDataAvailable, snapshotPath } from '@covid-etl/testing';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { emailSubject, freshStateDir, outbox, runCli } from './helpers/cli.js';
+
+/** A CLI call takes seconds (a fresh process, dynalite, ~20k states rows): these tests make seven. */
+const SLOW = 600_000;
+
+/**
+ * End to end on the local stack: a real states file in which one state's cumulative cases fall
+ * is HELD as a whole (nothing written), and `etl approve` loads exactly it.
+ */
+const describeReal = sharedDataAvailable() ? describe : describe.skip;
+
+const work = mkdtempSync(path.join(tmpdir(), 'etl-geo-trust-'));
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** The real 2021-03-18 states file with Texas's cases on its last day set to `cases` (written to a temp dir). */
+function lateWithTexasAt(cases: number): { file: string; lastDate: string } {
+  const lines = readFileSync(snapshotPath('statesLate'), 'utf8').trimEnd().split('\n');
+  const lastDate = (lines.at(-1) as string).split(',')[0] as string;
+  const edited = lines.map((line) => {
+    const cells = line.split(',');
+    return cells[0] === lastDate && cells[2] === '48'
+      ? [cells[0], cells[1], cells[2], String(cases), cells[4]].join(',')
+      : line;
+  });
+  const file = path.join(work, `us-states-texas-${cases}.csv`);
+  writeFileSync(file, `${edited.join('\n')}\n`);
+  return { file, lastDate };
+}
+
+async function runStates(dir: string, file: string) {
+  const result = await runCli(['run', '--json', '--levels', 'state', '--states-url', file], { ETL_LOCAL_DIR: dir });
+  return { ...result, json: JSON.parse(result.stdout || '{}') as Record<string, unknown> & { runId: string } };
+}
+
+async function exportedGeo(
+  dir: string,
+  geo: string,
+): Promise<Array<{ date: string; cases: number; deaths: number | null }>> {
+  const result = await runCli(['export', '--geo', geo, '--format', 'json'], { ETL_LOCAL_DIR: dir });
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as Array<{ date: string; cases: number; deaths: number | null }>;
+}
+
+/** The series of `geo` in a states file, as `etl export --geo` prints it. */
+function seriesIn(file: string, geo: string) {
+  return [...readGeoSnapshot(file)]
+    .filter(([key]) => key.startsWith(`${geo}|`))
+    .map(([key, values]) => ({ date: key.slice(geo.length + 1), ...values }))
+    .sort((a, b) => a.date.localeCompare(b.date));
+}
+
+describeReal('a states file in which a state falls', () => {
+  it(
+    'is HELD with nothing written and one email naming the state; approve loads exactly it',
+    async () => {
+      // Prepare: the 2020-08-13 states file is loaded; the 2021-03-18 one arrives with Texas's
+      // cumulative cases on its last day at 1,000 (a fall of ~2.7 million).
+      const dir = freshStateDir();
+      const early = snapshotPath('statesEarly');
+      expect((await runStates(dir, early)).code).toBe(0);
+      const { file, lastDate } = lateWithTexasAt(1_000);
+
+      // Act
+      const held = await runStates(dir, file);
+      const texasWhileHeld = await exportedGeo(dir, '48');
+      const approved = await runCli(['approve', held.json.runId, '--json'], { ETL_LOCAL_DIR: dir });
+      const texasAfter = await exportedGeo(dir, '48');
+      const californiaAfter = await exportedGeo(dir, '06');
+
+      // Assess: held, nothing written, the state named in one line.
+      expect(held.code).toBe(6);
+      expect(held.json).toMatchObject({ status: 'HELD', inserted: 0, updated: 0 });
+      const reason = String((held.json.failure as { reason: string }).reason);
+      expect(reason).not.toMatch(/\n/);
+      expect(reason).toMatch(
+        new RegExp(
+          `^Held: the snapshot tripped 1 data-quality gate\\(s\\): states \\(us-states\\.csv\\): a cumulative count falls .* in 1 state: Texas \\(48\\): cases [\\d,]+ on \\d{4}-\\d{2}-\\d{2} → 1,000 on ${lastDate}`,
+        ),
+      );
+      expect(texasWhileHeld).toEqual(seriesIn(early, '48'));
+      const mails = outbox(dir);
+      expect(emailSubject(mails[1] as string)).toMatch(/HELD: Held: the snapshot tripped 1 data-quality gate/);
+      expect(readFileSync(mails[1] as string, 'utf8')).toContain('Texas (48)');
+
+      // Assess: approve loads exactly the held snapshot, Texas's fall included.
+      expect(approved.code).toBe(0);
+      expect(JSON.parse(approved.stdout)).toMatchObject({
+        status: 'SUCCEEDED',
+        decision: { action: 'approve' },
+        gates: [{ gate: 'cumulative-fall' }],
+      });
+      expect(texasAfter).toEqual(seriesIn(file, '48'));
+      expect(texasAfter.at(-1)).toEqual(expect.objectContaining({ date: lastDate, cases: 1_000 }));
+      expect(californiaAfter).toEqual(seriesIn(file, '06'));
+    },
+    SLOW,
+  );
+
+  it(
+    'reject leaves every state as loaded',
+    async () => {
+      // Prepare
+      const dir = freshStateDir();
+      const early = snapshotPath('statesEarly');
+      await runStates(dir, early);
+      const held = await runStates(dir, lateWithTexasAt(2_000).file);
+
+      // Act
+      const rejected = await runCli(['reject', held.json.runId], { ETL_LOCAL_DIR: dir });
+
+      // Assess
+      expect(held.json.status).toBe('HELD');
+      expect(rejected.code).toBe(0);
+      expect(rejected.stdout).toContain(`Run ${held.json.runId}: REJECTED`);
+      expect(await exportedGeo(dir, '48')).toEqual(seriesIn(early, '48'));
+      expect(await exportedGeo(dir, '06')).toEqual(seriesIn(early, '06'));
+    },
+    SLOW,
+  );
+});
