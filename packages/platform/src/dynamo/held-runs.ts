@@ -47,12 +47,7 @@ export class HeldRunRepository extends LedgerTable {
 
   /** The held snapshot's chunks in key order: the nation's months, then the states' and counties' parts (strongly consistent). */
   async getChunks(runId: string): Promise<HeldChunk[]> {
-    const items = await this.queryAll({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :held)',
-      ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':held': HELD_PREFIX },
-      ConsistentRead: true,
-    });
+    const items = await this.itemsOf(runId, HELD_PREFIX);
     return items
       .map((item) => ({ month: String(item.month), body: String(item.body) }))
       .sort((a, b) => a.month.localeCompare(b.month));
@@ -87,15 +82,20 @@ export class HeldRunRepository extends LedgerTable {
 
   /** Every geography's trip of a held run, in the order kept. */
   async getTrips(runId: string): Promise<HeldGeoTrip[]> {
-    const items = await this.queryAll({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :gates)',
-      ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':gates': TRIPS_PREFIX },
-      ConsistentRead: true,
-    });
+    const items = await this.itemsOf(runId, TRIPS_PREFIX);
     return items
       .sort((a, b) => String(a.sk).localeCompare(String(b.sk)))
       .flatMap((item) => (item.trips ?? []) as HeldGeoTrip[]);
+  }
+
+  /** The run's items whose sort key starts with `prefix` (strongly consistent). */
+  private itemsOf(runId: string, prefix: string): Promise<Record<string, unknown>[]> {
+    return this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': prefix },
+      ConsistentRead: true,
+    });
   }
 
   private async putAll(items: Record<string, unknown>[]): Promise<void> {
