@@ -1,8 +1,6 @@
-import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GateName, GateTrip, GeoLevel, RunSummary } from '@covid-etl/contracts';
-import { TransientError } from '../errors.js';
-import { chunksOf, retryPending } from '../retry.js';
-import { isConditionalCheckFailed } from './client.js';
+import { batchPutAll, isConditionalCheckFailed } from './client.js';
 import { LedgerTable, runKey } from './ledger-items.js';
 
 /**
@@ -99,14 +97,7 @@ export class HeldRunRepository extends LedgerTable {
   }
 
   private async putAll(items: Record<string, unknown>[]): Promise<void> {
-    for (const batch of chunksOf(items, 25)) {
-      const requests = batch.map((Item) => ({ PutRequest: { Item } }));
-      const left = await retryPending(requests, async (pending) => {
-        const response = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        return (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-      });
-      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} held items unprocessed`);
-    }
+    await batchPutAll(this.doc, this.tableName, items, { what: 'held items' });
   }
 
   /**
