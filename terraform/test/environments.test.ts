@@ -9,8 +9,10 @@ import { QUEUES } from '@covid-etl/contracts';
 import { describe, expect, it } from '@jest/globals';
 import {
   arn,
+  asArray,
   asObject,
   asString,
+  block,
   ENVIRONMENTS,
   findOne,
   type Json,
@@ -138,8 +140,53 @@ describe.each(ENVIRONMENTS)('environment root %s', (env) => {
       expect(asObject(config.dead_letter_queues).counties_backfill_schedule).toEqual({
         url: `https://sqs.${plan.region}.amazonaws.com/${plan.accountId}/covid-etl-${env}-counties-backfill-schedule-dlq`,
         arn: arn(plan, 'sqs', `covid-etl-${env}-counties-backfill-schedule-dlq`),
+        replay_to: 'function:fetcher',
       });
     }
+  });
+
+  it('lists every queue of the plan in operator_config, each DLQ with where `etl dlq replay` sends it back', () => {
+    // Prepare: the DLQs as the plan wires them, and where each one's messages came from
+    const plan = loadPlan(env);
+    const config = asObject(plannedOutput(plan, 'operator_config'));
+    const queues = Object.entries(asObject(config.queues)).map(([key, q]) => ({
+      key,
+      arn: asString(asObject(q).arn),
+      dlq_arn: asString(asObject(q).dlq_arn),
+    }));
+    const functions = Object.entries(asObject(config.functions));
+    const keyOfFunction = (functionArn: string) =>
+      functions.find(([, name]) => functionArn.endsWith(`:function:${asString(name)}`))?.[0] ?? `? ${functionArn}`;
+    const keyOfQueue = (queueArn: string) => queues.find((q) => q.arn === queueArn)?.key ?? `? ${queueArn}`;
+    const redriven = ofType(plan, 'aws_sqs_queue_redrive_policy').map(
+      (r) => asObject(JSON.parse(asString(r.values.redrive_policy)) as Json).deadLetterTargetArn,
+    );
+    const expected: Record<string, string> = {};
+    for (const s of ofType(plan, 'aws_scheduler_schedule')) {
+      const target = asObject(asArray(s.values.target)[0]);
+      expected[asString(block(target.dead_letter_config).arn)] = `function:${keyOfFunction(asString(target.arn))}`;
+    }
+    for (const t of ofType(plan, 'aws_cloudwatch_event_target')) {
+      expected[asString(block(t.values.dead_letter_config).arn)] = `queue:${keyOfQueue(asString(t.values.arn))}`;
+    }
+    for (const c of ofType(plan, 'aws_lambda_function_event_invoke_config')) {
+      expected[asString(block(block(c.values.destination_config).on_failure).destination)] = 'record';
+    }
+
+    // Act
+    const listed = Object.values(asObject(config.dead_letter_queues)).map((q) => asObject(q));
+    const known = new Set([...queues.flatMap((q) => [q.arn, q.dlq_arn]), ...listed.map((q) => q.arn)]);
+
+    // Assess: no queue the CLI does not know; every work DLQ is a queue's redrive DLQ (move
+    // task); every other DLQ replays to the function or queue that fed it.
+    const planned = ofType(plan, 'aws_sqs_queue').map((q) => arn(plan, 'sqs', asString(q.values.name)));
+    expect(planned.filter((a) => !known.has(a))).toEqual([]);
+    expect(queues.map((q) => q.dlq_arn).sort()).toEqual([...redriven].sort());
+    expect(Object.fromEntries(listed.map((q) => [asString(q.arn), q.replay_to]))).toEqual(expected);
+    expect(Object.values(expected).filter((to) => to.includes('?'))).toEqual([]);
+    expect(new Set(Object.keys(expected)).size).toBe(
+      env === 'prod' ? 5 : 4, // events, fetcher / watchdog (/ counties backfill) schedules, async
+    );
   });
 
   it('writes operator_config to the SSM String parameter /covid-etl/<env>/operator-config', () => {

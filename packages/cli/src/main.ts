@@ -226,7 +226,7 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       "\n<queue> is transformer, loader or notifier (that queue's DLQ), in AWS also events, fetcher_schedule,\n" +
-        'watchdog_schedule or async, or a full DLQ name. See docs/runbooks/.',
+        'counties_backfill_schedule (where scheduled), watchdog_schedule or async, or a full DLQ name. See docs/runbooks/.',
     );
 
   dlq

@@ -20,7 +20,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { exportCommand, runsCommand, statusCommand } from '../src/commands/data.js';
 import type { AwsOperatorBackend } from '../src/ops/aws-backend.js';
-import type { OperatorConfig } from '../src/ops/config.js';
+import { type OperatorConfig, parseOperatorConfig } from '../src/ops/config.js';
 import { type CommandDeps, dlqListCommand, dlqPeekCommand, dlqReplayCommand } from '../src/ops/dlq.js';
 import { resolveOperatorConfig } from '../src/ops/environments.js';
 import { runDeployedCommand } from '../src/ops/run-deployed.js';
@@ -214,6 +214,30 @@ describe('resolving a deployed environment', () => {
     await expect(resolving).rejects.toThrow(
       /No resources found for environment prod: terraform output failed \(terraform\/environments\/prod is not initialised.*the SSM parameter \/covid-etl\/prod\/operator-config does not exist in us-east-1/,
     );
+  });
+});
+
+describe('operator configuration: replay_to', () => {
+  it('refuses a replay_to that names no queue or function of the configuration, in one line', () => {
+    // Prepare
+    const given = operatorConfig('dev');
+    const typo = { ...given.dead_letter_queues?.fetcher_schedule, replay_to: 'function:fetchr' };
+    // Act
+    const parse = (replayTo: unknown) =>
+      parseOperatorConfig(
+        {
+          ...given,
+          dead_letter_queues: { ...given.dead_letter_queues, fetcher_schedule: { ...typo, replay_to: replayTo } },
+        },
+        'terraform output operator_config of dev',
+      );
+    // Assess
+    expect(() => parse('function:fetchr')).toThrow(
+      'terraform output operator_config of dev: dead_letter_queues.fetcher_schedule.replay_to "function:fetchr" names no queue or function of the configuration (expected queue:<key>, function:<key> or record)',
+    );
+    expect(() => parse('queue:dashboard')).toThrow(/replay_to "queue:dashboard" names no queue or function/);
+    expect(parse('function:fetcher').dead_letter_queues?.fetcher_schedule?.replay_to).toBe('function:fetcher');
+    expect(parse('record').dead_letter_queues?.fetcher_schedule?.replay_to).toBe('record');
   });
 });
 
@@ -459,10 +483,11 @@ describe('etl dlq list / peek --env dev', () => {
       'fetcher_schedule',
       'watchdog_schedule',
       'async',
+      'counties_backfill_schedule',
     ]);
     expect(rows[1]).toMatchObject({ name: 'covid-etl-dev-loader-dlq', messages: 2, oldestAgeMs: 3_600_000 });
     expect(rows[0]).toMatchObject({ messages: 0, oldestAgeMs: null });
-    expect(sqs).toHaveReceivedCommandTimes(GetQueueAttributesCommand, 7);
+    expect(sqs).toHaveReceivedCommandTimes(GetQueueAttributesCommand, 8);
     expect(sqs).toHaveReceivedCommandWith(ReceiveMessageCommand, { QueueUrl: dlqUrl('loader'), VisibilityTimeout: 5 });
     expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityBatchCommand, {
       QueueUrl: dlqUrl('loader'),
@@ -858,5 +883,73 @@ describe('etl dlq replay --run <runId> --env dev (receive, send, delete)', () =>
     expect(new TextDecoder().decode(call?.Payload as Uint8Array)).toBe(input);
     expect(fake.bodies(url)).toEqual([]);
     expect(json()).toMatchObject({ moved: 1, runs: [{ runId: 's-20261125T000000Z' }] });
+  });
+
+  it("replays the counties backfill schedule DLQ by invoking the fetcher with the backfill's input", async () => {
+    // Prepare
+    const input = JSON.stringify({ trigger: 'schedule', backfill: 'counties', scheduledTime: '2026-11-01T06:00:00Z' });
+    const url = config.dead_letter_queues?.counties_backfill_schedule?.url ?? '';
+    fake.put(url, input, { attributes: { ERROR_CODE: { DataType: 'String', StringValue: 'ThrottlingException' } } });
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      Payload: payload({ runId: 's-20261101T060000Z', joined: false, status: 'RUNNING', chunks: 3123 }),
+    });
+    const { deps: d, json } = deps();
+    // Act
+    const code = await dlqReplayCommand('counties-backfill-schedule', { env: 'dev', yes: true, json: true }, d);
+    // Assess
+    expect(code).toBe(0);
+    const call = lambda.commandCalls(InvokeCommand)[0]?.args[0].input;
+    expect(call?.FunctionName).toBe('covid-etl-dev-fetcher');
+    expect(new TextDecoder().decode(call?.Payload as Uint8Array)).toBe(input);
+    expect(fake.bodies(url)).toEqual([]);
+    expect(json()).toMatchObject({ mode: 'one-by-one', moved: 1, runs: [{ runId: 's-20261101T060000Z' }] });
+  });
+
+  it('replays the counties backfill DLQ of a deployment whose configuration predates replay_to', async () => {
+    // Prepare
+    for (const queue of Object.values(config.dead_letter_queues ?? {})) delete queue.replay_to;
+    const input = JSON.stringify({ trigger: 'schedule', backfill: 'counties', scheduledTime: '2026-11-01T06:00:00Z' });
+    const url = config.dead_letter_queues?.counties_backfill_schedule?.url ?? '';
+    fake.put(url, input);
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ runId: 's-20261101T060000Z' }) });
+    // Act
+    const code = await dlqReplayCommand('counties_backfill_schedule', { env: 'dev', yes: true }, deps().deps);
+    // Assess
+    expect(code).toBe(0);
+    expect(lambda.commandCalls(InvokeCommand)[0]?.args[0].input.FunctionName).toBe('covid-etl-dev-fetcher');
+    expect(fake.bodies(url)).toEqual([]);
+  });
+
+  it('replays a DLQ the CLI has never heard of to where its replay_to points', async () => {
+    // Prepare: a DLQ a later Terraform adds (a new schedule of the watchdog, say)
+    const name = 'covid-etl-dev-nightly-check-schedule-dlq';
+    const url = `https://sqs.${REGION}.amazonaws.com/123456789012/${name}`;
+    config.dead_letter_queues = {
+      ...config.dead_letter_queues,
+      nightly_check_schedule: {
+        url,
+        arn: `arn:aws:sqs:${REGION}:123456789012:${name}`,
+        replay_to: 'function:watchdog',
+      },
+    };
+    fake = new FakeSqs(allQueueUrls(config));
+    wireFakes();
+    const input = JSON.stringify({ trigger: 'schedule', scheduledTime: '2026-11-25T03:00:00Z' });
+    fake.put(url, input);
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ checked: 0 }) });
+    const { deps: listDeps, json } = deps();
+    // Act
+    await dlqListCommand({ env: 'dev', json: true }, listDeps);
+    const code = await dlqReplayCommand('nightly-check-schedule', { env: 'dev', yes: true }, deps().deps);
+    // Assess
+    expect(json()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'nightly_check_schedule', replaysTo: 'invoke covid-etl-dev-watchdog' }),
+      ]),
+    );
+    expect(code).toBe(0);
+    expect(lambda.commandCalls(InvokeCommand)[0]?.args[0].input.FunctionName).toBe('covid-etl-dev-watchdog');
+    expect(fake.bodies(url)).toEqual([]);
   });
 });

@@ -186,6 +186,18 @@ describe('etl dlq without a run', () => {
     expect(env.code).toBe(1);
     expect(env.stderr).toMatch(/Unknown environment "staging": known environments are local\b/);
   });
+
+  it('says that a schedule DLQ exists only in a deployed environment', async () => {
+    // Prepare
+    const dir = freshStateDir('etl-ops-');
+    // Act
+    const replay = await cli(dir, ['dlq', 'replay', 'counties-backfill-schedule']);
+    // Assess
+    expect(replay.code).toBe(1);
+    expect(replay.stderr.trim()).toMatch(
+      /^error: counties_backfill_schedule exists only in a deployed environment \(the local stack has no schedules, event rule or async invocations\): add --env <environment>$/m,
+    );
+  });
 });
 
 describe('etl on the supported Node.js', () => {

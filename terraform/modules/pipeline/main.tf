@@ -502,15 +502,21 @@ locals {
       dlq_arn = q.dlq_arn
     } }
     # The other dead-letter queues: failed rule deliveries, schedule invocations and
-    # async invocations. They have no source queue to redrive to.
+    # async invocations. They have no source queue to redrive to, so each one says where
+    # `etl dlq replay` sends its messages back (replay_to):
+    #   queue:<key of queues>      send each body to that work queue (the rule's target)
+    #   function:<key of functions> invoke that function with each body (a schedule's input)
+    #   record                     invoke the function named in each Lambda failure record
+    # terraform/test/environments.test.ts proves every DLQ of the plan is listed here with a
+    # replay_to that names a planned queue or function.
     dead_letter_queues = merge(
       {
-        events            = { url = module.events.dlq_url, arn = module.events.dlq_arn }
-        fetcher_schedule  = { url = module.fetcher_schedule.dlq_url, arn = module.fetcher_schedule.dlq_arn }
-        watchdog_schedule = { url = module.watchdog_schedule.dlq_url, arn = module.watchdog_schedule.dlq_arn }
-        async             = { url = module.async_dlq.queue_url, arn = module.async_dlq.queue_arn }
+        events            = { url = module.events.dlq_url, arn = module.events.dlq_arn, replay_to = "queue:notifier" }
+        fetcher_schedule  = { url = module.fetcher_schedule.dlq_url, arn = module.fetcher_schedule.dlq_arn, replay_to = "function:fetcher" }
+        watchdog_schedule = { url = module.watchdog_schedule.dlq_url, arn = module.watchdog_schedule.dlq_arn, replay_to = "function:watchdog" }
+        async             = { url = module.async_dlq.queue_url, arn = module.async_dlq.queue_arn, replay_to = "record" }
       },
-      { for s in module.counties_backfill_schedule : "counties_backfill_schedule" => { url = s.dlq_url, arn = s.dlq_arn } },
+      { for s in module.counties_backfill_schedule : "counties_backfill_schedule" => { url = s.dlq_url, arn = s.dlq_arn, replay_to = "function:fetcher" } },
     )
     event_bus_name = module.events.bus_name
     topic_arns = {

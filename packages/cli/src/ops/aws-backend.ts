@@ -43,8 +43,9 @@ import {
   type MoveTaskStatus,
   type OperatorBackend,
   type ReceivedDlqMessage,
+  STANDALONE_DLQS,
 } from './backend.js';
-import type { OperatorConfig } from './config.js';
+import { type OperatorConfig, REPLAY_TO } from './config.js';
 import { FunctionInvocationError, OperatorError } from './errors.js';
 
 /** The SDK clients the AWS backend uses; created once per command, in `createAwsClients`. */
@@ -74,35 +75,22 @@ const QUEUE_KEYS: readonly QueueKey[] = ['transformer', 'loader', 'notifier'];
 /** Seconds a peeked message stays hidden before it is handed back (it is handed back at once). */
 export const PEEK_VISIBILITY_SECONDS = 10;
 
-const STANDALONE: Record<
-  string,
-  { description: string; target: (config: OperatorConfig) => DeadLetterQueue['target'] }
-> = {
-  events: {
-    description: 'run-outcome events the bus could not deliver to the notifier queue',
-    target: (config) => ({
-      kind: 'queue',
-      key: 'notifier',
-      name: nameOfUrl(config.queues.notifier.url),
-      url: config.queues.notifier.url,
-      arn: config.queues.notifier.arn,
-      redrive: false,
-    }),
-  },
-  fetcher_schedule: {
-    description: 'daily fetcher invocations the scheduler could not deliver',
-    target: (config) => ({ kind: 'function', functionName: config.functions.fetcher }),
-  },
-  watchdog_schedule: {
-    description: 'watchdog invocations the scheduler could not deliver',
-    target: (config) =>
-      config.functions.watchdog ? { kind: 'function', functionName: config.functions.watchdog } : undefined,
-  },
-  async: {
-    description: 'asynchronous invocations (fetcher, watchdog, slack-forwarder) that failed after retries',
-    target: () => ({ kind: 'record' }),
-  },
-};
+/** The replay target a `replay_to` names (`queue:<key>`, `function:<key>`, `record`); undefined when it names nothing. */
+export function replayTarget(config: OperatorConfig, replayTo: string | undefined): DeadLetterQueue['target'] {
+  const match = replayTo === undefined ? null : REPLAY_TO.exec(replayTo);
+  if (!match) return undefined;
+  const [, kind, key] = match;
+  if (kind === undefined) return { kind: 'record' };
+  if (kind === 'function') {
+    const functionName = key === undefined ? undefined : config.functions[key];
+    return functionName ? { kind: 'function', functionName } : undefined;
+  }
+  const queue = QUEUE_KEYS.find((k) => k === key);
+  if (!queue) return undefined;
+  const { url, arn } = config.queues[queue];
+  // A rule target's DLQ is not the queue's redrive DLQ: SQS cannot move its messages there.
+  return { kind: 'queue', key: queue, name: nameOfUrl(url), url, arn, redrive: false };
+}
 
 /**
  * The operator backend on AWS: SQS for the dead-letter queues (GetQueueAttributes,
@@ -168,14 +156,14 @@ export class AwsOperatorBackend implements OperatorBackend {
       };
     });
     for (const [key, q] of Object.entries(this.config.dead_letter_queues ?? {})) {
-      const known = STANDALONE[key];
-      const target = known?.target(this.config);
+      const known = STANDALONE_DLQS[key];
+      const target = replayTarget(this.config, q.replay_to ?? known?.replayTo);
       queues.push({
         key,
         name: nameOfUrl(q.url),
         url: q.url,
         arn: q.arn,
-        description: known?.description ?? 'dead-letter queue',
+        description: known?.description ?? `dead-letter queue (replays to ${q.replay_to ?? 'nowhere known'})`,
         ...(target ? { target } : {}),
       });
     }

@@ -25,9 +25,37 @@ export type ReplayTarget =
   /** The function named in the message (Lambda on-failure destination records). */
   | { kind: 'record' };
 
+/**
+ * The DLQs without a work queue that the Terraform creates, by their key in
+ * `operator_config.dead_letter_queues`: what they hold, and where they replay to in a
+ * deployment whose configuration predates `replay_to` (the Terraform now says it for each).
+ */
+export const STANDALONE_DLQS: Record<string, { description: string; replayTo: string }> = {
+  events: {
+    description: 'run-outcome events the bus could not deliver to the notifier queue',
+    replayTo: 'queue:notifier',
+  },
+  fetcher_schedule: {
+    description: 'daily fetcher invocations the scheduler could not deliver',
+    replayTo: 'function:fetcher',
+  },
+  counties_backfill_schedule: {
+    description: 'counties backfill invocations of the fetcher the scheduler could not deliver',
+    replayTo: 'function:fetcher',
+  },
+  watchdog_schedule: {
+    description: 'watchdog invocations the scheduler could not deliver',
+    replayTo: 'function:watchdog',
+  },
+  async: {
+    description: 'asynchronous invocations (fetcher, watchdog, slack-forwarder) that failed after retries',
+    replayTo: 'record',
+  },
+};
+
 /** A dead-letter queue of the environment. */
 export interface DeadLetterQueue {
-  /** `transformer`, `loader`, `notifier`, or (AWS) `events`, `fetcher_schedule`, `watchdog_schedule`, `async`. */
+  /** `transformer`, `loader`, `notifier`, or (AWS) a key of `STANDALONE_DLQS` (or any key the Terraform adds). */
   key: string;
   name: string;
   url: string;

@@ -13,7 +13,16 @@ export interface QueueResources {
 export interface StandaloneQueue {
   url: string;
   arn: string;
+  /**
+   * Where `etl dlq replay` sends its messages back, as the Terraform writes it:
+   * `queue:<key of queues>`, `function:<key of functions>` or `record` (the function named in
+   * each Lambda failure record). Absent in deployments older than it.
+   */
+  replay_to?: string;
 }
+
+/** A `replay_to` value: `queue:<key>`, `function:<key>` or `record`. */
+export const REPLAY_TO = /^(queue|function):([a-z0-9_]+)$|^record$/;
 
 /**
  * What the operator commands need of a deployed environment: the Terraform output
@@ -67,5 +76,21 @@ export function parseOperatorConfig(value: unknown, where: string): OperatorConf
     }
   }
   if (missing.length > 0) throw new OperatorConfigError(`${where} lacks ${missing.join(', ')}`);
+  for (const [key, queue] of Object.entries(isObject(value.dead_letter_queues) ? value.dead_letter_queues : {})) {
+    const replayTo = isObject(queue) ? queue.replay_to : undefined;
+    if (replayTo === undefined) continue;
+    const match = typeof replayTo === 'string' ? REPLAY_TO.exec(replayTo) : null;
+    const [, kind, name] = match ?? [];
+    const known =
+      match &&
+      (kind === undefined ||
+        (kind === 'queue' && isObject(value.queues) && name !== undefined && name in value.queues) ||
+        (kind === 'function' && isObject(value.functions) && name !== undefined && name in value.functions));
+    if (!known) {
+      throw new OperatorConfigError(
+        `${where}: dead_letter_queues.${key}.replay_to ${JSON.stringify(replayTo)} names no queue or function of the configuration (expected queue:<key>, function:<key> or record)`,
+      );
+    }
+  }
   return value as unknown as OperatorConfig;
 }

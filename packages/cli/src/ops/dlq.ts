@@ -9,6 +9,7 @@ import {
   type MessageSubject,
   type MoveTask,
   type OperatorBackend,
+  STANDALONE_DLQS,
 } from './backend.js';
 import { confirmChange, type Prompt } from './confirm.js';
 import { OperatorError } from './errors.js';
@@ -32,7 +33,9 @@ export const MAX_PEEK = 1000;
 
 /**
  * Finds a DLQ by what the operator typed: a key (`transformer`, `loader`, `notifier`, or in AWS
- * `events`, `fetcher_schedule`, `watchdog_schedule`, `async`; `-` and `_` alike), or a full name.
+ * `events`, `fetcher_schedule`, `counties_backfill_schedule`, `watchdog_schedule`, `async`, or
+ * any key of the environment's `operator_config.dead_letter_queues`; `-` and `_` alike), or a
+ * full name. A deployed-only key given locally is refused saying so.
  */
 export function resolveDlq(backend: OperatorBackend, given: string): DeadLetterQueue {
   const queues = backend.deadLetterQueues();
@@ -44,6 +47,11 @@ export function resolveDlq(backend: OperatorBackend, given: string): DeadLetterQ
       q.url === given.trim() ||
       q.arn === given.trim(),
   );
+  if (!found && backend.kind === 'local' && wanted in STANDALONE_DLQS) {
+    throw new UsageError(
+      `${wanted} exists only in a deployed environment (the local stack has no schedules, event rule or async invocations): add --env <environment>`,
+    );
+  }
   if (!found) {
     throw new UsageError(
       `No dead-letter queue "${given}" in ${backend.environment}: use one of ${queues.map((q) => q.key).join(', ')} (or its full name: ${queues.map((q) => q.name).join(', ')})`,
@@ -270,7 +278,11 @@ export async function dlqReplayCommand(queue: string, options: ReplayOptions, de
     async (backend) => {
       const dlq = resolveDlq(backend, queue);
       const target = dlq.target;
-      if (!target) throw new OperatorError(`${dlq.name} has nowhere to replay its messages to`);
+      if (!target) {
+        throw new OperatorError(
+          `${dlq.name} has nowhere to replay its messages to: its operator configuration gives no known replay_to (apply the current Terraform)`,
+        );
+      }
       const replay: Replay = {
         backend,
         dlq,

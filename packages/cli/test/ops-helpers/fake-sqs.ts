@@ -138,20 +138,23 @@ export function operatorConfig(environment = 'dev'): OperatorConfig {
     const name = `covid-etl-${environment}-${key}`;
     return { url: url(name), arn: arn(name), dlq_url: url(`${name}-dlq`), dlq_arn: arn(`${name}-dlq`) };
   };
-  const standalone = (key: string) => ({
+  const standalone = (key: string, replayTo: string) => ({
     url: url(`covid-etl-${environment}-${key}`),
     arn: arn(`covid-etl-${environment}-${key}`),
+    replay_to: replayTo,
   });
   return {
     environment,
     region: REGION,
     tables: { data: `covid-etl-${environment}-data`, ledger: `covid-etl-${environment}-ledger` },
     queues: { transformer: queue('transformer'), loader: queue('loader'), notifier: queue('notifier') },
+    // As terraform/modules/pipeline writes them (prod: the counties backfill is scheduled).
     dead_letter_queues: {
-      events: standalone('events-dlq'),
-      fetcher_schedule: standalone('fetcher-schedule-dlq'),
-      watchdog_schedule: standalone('watchdog-schedule-dlq'),
-      async: standalone('async-dlq'),
+      events: standalone('events-dlq', 'queue:notifier'),
+      fetcher_schedule: standalone('fetcher-schedule-dlq', 'function:fetcher'),
+      watchdog_schedule: standalone('watchdog-schedule-dlq', 'function:watchdog'),
+      async: standalone('async-dlq', 'record'),
+      counties_backfill_schedule: standalone('counties-backfill-schedule-dlq', 'function:fetcher'),
     },
     event_bus_name: `covid-etl-${environment}`,
     topic_arns: {
