@@ -7,6 +7,7 @@ import { QUEUES, type QueueKey, queueName } from '@covid-etl/contracts';
 import { describe, expect, it } from '@jest/globals';
 import {
   arn,
+  asArray,
   asNumber,
   asObject,
   asString,
@@ -22,6 +23,26 @@ import {
 } from './plan.js';
 
 const alertsTopicArn = (plan: Plan): string => arn(plan, 'sns', resourceName(plan, 'alerts'));
+
+/**
+ * The alarm's metric math (the query with return_data) as a function of its metrics, for
+ * the functions it uses: IF(cond, a, b) and FILL(metric, value) (a missing datapoint is
+ * undefined). Anything else in the expression makes this throw.
+ */
+function expressionOf(alarm: PlannedResource): (values: Record<string, number | undefined>) => number {
+  const query = asArray(alarm.values.metric_query)
+    .map((q) => asObject(q))
+    .find((q) => q.return_data === true);
+  const expression = asString(query?.expression);
+  const js = expression.replace(/\bIF\(/g, 'iff(').replace(/\bFILL\(/g, 'fill(');
+  if (/[^\w\s().,*+<>=!-]/.test(js) || /\b(?!iff|fill|age|deleted)[a-z_]\w*\b/i.test(js)) {
+    throw new Error(`unexpected metric math: ${expression}`);
+  }
+  const iff = (condition: boolean, yes: number, no: number) => (condition ? yes : no);
+  const fill = (value: number | undefined, by: number) => value ?? by;
+  return ({ age, deleted }) =>
+    new Function('iff', 'fill', 'age', 'deleted', `return ${js};`)(iff, fill, age, deleted) as number;
+}
 
 /** The alarms of a metric whose dimension `name` equals `value`. */
 function alarmsOn(plan: Plan, metric: string, name: string, value: string): PlannedResource[] {
@@ -94,20 +115,95 @@ describe.each(ENVIRONMENTS)('alarms of %s', (env) => {
     for (const dlq of [...ruleDlqs, ...scheduleDlqs]) expect(dlqArns).toContain(dlq);
   });
 
-  it('alarms on the age of the oldest message of every work queue, at the tfvars threshold', () => {
+  it('alarms on the age of the oldest message of every work queue when nothing is consumed, or past the cap', () => {
     // Prepare
     const plan = loadPlan(env);
-    const threshold = asObject(plan.variables.alarm_thresholds).queue_oldest_message_age_seconds;
+    const thresholds = asObject(plan.variables.alarm_thresholds);
+    const [threshold, cap] = [
+      asNumber(thresholds.queue_oldest_message_age_seconds),
+      asNumber(thresholds.queue_oldest_message_age_max_seconds),
+    ];
 
     for (const key of Object.keys(QUEUES) as QueueKey[]) {
       // Act
-      const alarms = alarmsOn(plan, 'ApproximateAgeOfOldestMessage', 'QueueName', queueName(env, key));
+      const alarm = findOne(
+        plan,
+        'aws_cloudwatch_metric_alarm',
+        'alarm_name',
+        `${queueName(env, key)}-oldest-message-age`,
+      );
+      const queries = asArray(alarm.values.metric_query).map((q) => asObject(q));
+      const metric = (id: string) => block(queries.find((q) => q.id === id)?.metric);
 
       // Assess
-      expect(alarms).toHaveLength(1);
-      expect(alarms[0]?.values.threshold).toBe(threshold);
-      expect(alarms[0]?.values.comparison_operator).toBe('GreaterThanThreshold');
+      expect(alarm.values).toMatchObject({ comparison_operator: 'GreaterThanOrEqualToThreshold', threshold: 1 });
+      for (const [id, name, stat] of [
+        ['age', 'ApproximateAgeOfOldestMessage', 'Maximum'],
+        ['deleted', 'NumberOfMessagesDeleted', 'Sum'],
+      ] as const) {
+        expect(metric(id)).toMatchObject({
+          namespace: 'AWS/SQS',
+          metric_name: name,
+          dimensions: { QueueName: queueName(env, key) },
+          stat,
+          period: 300,
+        });
+      }
+      expect(queries.filter((q) => q.return_data === true).map((q) => q.id)).toEqual(['stuck']);
+      const stuck = expressionOf(alarm);
+      // A drain that consumes (a backfill): no alarm below the cap, however old its oldest message.
+      expect(stuck({ age: threshold + 1, deleted: 200 })).toBe(0);
+      expect(stuck({ age: cap, deleted: 1 })).toBe(0);
+      // Nothing consumed for a period while a message waits: the consumer is stuck.
+      expect(stuck({ age: threshold + 1, deleted: 0 })).toBeGreaterThanOrEqual(1);
+      expect(stuck({ age: threshold + 1, deleted: undefined })).toBeGreaterThanOrEqual(1);
+      expect(stuck({ age: threshold, deleted: 0 })).toBe(0);
+      // Past the cap even a consuming queue alarms.
+      expect(stuck({ age: cap + 1, deleted: 500 })).toBeGreaterThanOrEqual(1);
     }
+  });
+
+  it('keeps a full counties backfill under the cap: its longest healthy drain is shorter', () => {
+    // Prepare: a full county file makes 3,123 parts (docs/performance.md, States and counties).
+    // A healthy drain sends them all within the fetcher's timeout; each loader batch (batchSize
+    // parts, processed together) ends within the loader's timeout, maximumConcurrency at a time.
+    const plan = loadPlan(env);
+    const parts = 3123;
+    const fn = (key: string) => findOne(plan, 'aws_lambda_function', 'function_name', resourceName(plan, key));
+    const mapping = findOne(
+      plan,
+      'aws_lambda_event_source_mapping',
+      'event_source_arn',
+      arn(plan, 'sqs', queueName(env, 'loader')),
+    );
+    const batchSize = asNumber(mapping.values.batch_size);
+    const concurrency = asNumber(block(mapping.values.scaling_config).maximum_concurrency);
+    const batchSeconds =
+      asNumber(fn('loader').values.timeout) + asNumber(mapping.values.maximum_batching_window_in_seconds);
+
+    // Act
+    const longestDrain =
+      asNumber(fn('fetcher').values.timeout) + Math.ceil(parts / (batchSize * concurrency)) * batchSeconds;
+
+    // Assess: 900 s + ceil(3123 / 20) x 62 s = 10,634 s (~3 h) at worst, under the 4 h cap.
+    expect(longestDrain).toBeLessThan(
+      asNumber(asObject(plan.variables.alarm_thresholds).queue_oldest_message_age_max_seconds),
+    );
+    // The watchdog's stall time exceeds the longest wait for the next load of a run that
+    // progresses: a whole fetch, then one transformer and one loader batch.
+    const stallSeconds = asNumber(plan.variables.stall_after_minutes) * 60;
+    const transformer = findOne(
+      plan,
+      'aws_lambda_event_source_mapping',
+      'event_source_arn',
+      arn(plan, 'sqs', queueName(env, 'transformer')),
+    );
+    expect(stallSeconds).toBeGreaterThan(
+      asNumber(fn('fetcher').values.timeout) +
+        asNumber(fn('transformer').values.timeout) +
+        asNumber(transformer.values.maximum_batching_window_in_seconds) +
+        batchSeconds,
+    );
   });
 
   it('alarms on Errors and Throttles of every function, at the tfvars thresholds', () => {

@@ -7,7 +7,7 @@ import { freshStateDir } from './helpers/cli.js';
 
 /**
  * The stalled-run check of services/watchdog, driven against a LocalPipeline's ledger
- * (dynalite) with a clock the test moves: a run not finished 30 minutes after its start is
+ * (dynalite) with a clock the test moves: a run that loaded no chunk for 30 minutes is
  * reported once, as INCOMPLETE through EtlRunFailed, naming its unfinished chunks; runs that
  * finish in time, or are younger, are not; a reported run that completes later is announced.
  */
@@ -96,9 +96,11 @@ describe('stalled runs (checkStalledRuns on the local ledger)', () => {
     await load('m-fine', '2020-01');
     await startRun('m-young', T0 + 20 * MINUTE, ['2020-01']);
 
-    // Act
+    // Act: the watchdog's first look (it runs every 5 minutes) sees m-stuck's load at minute 2.
+    const at5 = await checkAt(5);
     const at29 = await checkAt(29);
     const at31 = await checkAt(31);
+    const at35 = await checkAt(35);
     const at45 = await checkAt(45);
     const at60 = await checkAt(60);
     now = T0 + 70 * MINUTE;
@@ -106,15 +108,17 @@ describe('stalled runs (checkStalledRuns on the local ledger)', () => {
     const at80 = await checkAt(80);
 
     // Assess
+    expect(at5).toEqual([]);
     expect(at29).toEqual([]);
-    expect(at31).toEqual(['m-stuck']);
+    expect(at31).toEqual([]);
+    expect(at35).toEqual(['m-stuck']);
     expect(at45).toEqual([]);
     expect(at60).toEqual(['m-young']);
     expect(at80).toEqual([]);
     const failures = published.filter((e) => e.detailType === EventDetailType.RunFailed);
     expect(failures.map((e) => e.runId)).toEqual(['m-stuck', 'm-young']);
     expect(failures[0]?.reason).toBe(
-      'stalled: 1 of 2 chunk(s) not loaded 31 min after the start: 2020-02 in covid-etl-local-loader or covid-etl-local-loader-dlq (last error: TransientError: DynamoDB timed out)',
+      'stalled: 1 of 2 chunk(s) not loaded, no chunk loaded for 30 min (35 min after the start): 2020-02 in covid-etl-local-loader or covid-etl-local-loader-dlq (last error: TransientError: DynamoDB timed out)',
     );
     expect(published.filter((e) => e.runId === 'm-fine').map((e) => e.detailType)).toEqual([
       EventDetailType.RunCompleted,
@@ -126,7 +130,7 @@ describe('stalled runs (checkStalledRuns on the local ledger)', () => {
     expect((await pipeline.ledger.getRun('m-stuck'))?.status).toBe('SUCCEEDED');
     expect((await pipeline.ledger.getRun('m-young'))?.failure).toEqual({
       reason: expect.stringMatching(
-        /^stalled: 1 of 1 chunk\(s\) not loaded 40 min after the start: 2020-01 in covid-etl-local-transformer/,
+        /^stalled: 1 of 1 chunk\(s\) not loaded, no chunk loaded for 40 min \(40 min after the start\): 2020-01 in covid-etl-local-transformer/,
       ),
       stage: 'stalled',
     });

@@ -74,8 +74,8 @@ async function loadChunk(runId: string, month: string) {
 }
 
 describe('checkStalledRuns', () => {
-  it('reports a RUNNING run older than stallAfterMs once, as INCOMPLETE through EtlRunFailed', async () => {
-    // Prepare
+  it('reports a RUNNING run that loaded no chunk for stallAfterMs once, as INCOMPLETE through EtlRunFailed', async () => {
+    // Prepare: 2020-03 loaded at the start (the check 5 minutes later sees it), 2020-04 fails.
     await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03', '2020-04'], ['2020-03']);
     await ledger.markChunkTransformed(OLD, '2020-04', []);
     await ledger.recordChunkError(OLD, '2020-04', {
@@ -83,7 +83,11 @@ describe('checkStalledRuns', () => {
       message: 'TransientError: throttled',
       at: '2026-11-25T06:05:00.000Z',
     });
-    clock.advance(31 * MINUTE);
+    clock.advance(5 * MINUTE);
+    const sawTheLoad = await checkStalledRuns(deps);
+    clock.advance(29 * MINUTE);
+    const idle29 = await checkStalledRuns(deps);
+    clock.advance(2 * MINUTE);
 
     // Act
     const first = await checkStalledRuns(deps);
@@ -91,6 +95,8 @@ describe('checkStalledRuns', () => {
     const second = await checkStalledRuns(deps);
 
     // Assess
+    expect(sawTheLoad.reported).toEqual([]);
+    expect(idle29.reported).toEqual([]);
     expect(first.reported).toEqual([OLD]);
     expect(second.reported).toEqual([]);
     const run = await ledger.getRun(OLD);
@@ -98,7 +104,7 @@ describe('checkStalledRuns', () => {
     expect(run?.failure).toEqual({
       stage: 'stalled',
       reason:
-        'stalled: 1 of 2 chunk(s) not loaded 31 min after the start: 2020-04 in covid-etl-dev-loader or covid-etl-dev-loader-dlq (last error: TransientError: throttled)',
+        'stalled: 1 of 2 chunk(s) not loaded, no chunk loaded for 31 min (36 min after the start): 2020-04 in covid-etl-dev-loader or covid-etl-dev-loader-dlq (last error: TransientError: throttled)',
     });
     expect(events.published).toHaveLength(1);
     expect(events.published[0]).toMatchObject({
@@ -124,6 +130,8 @@ describe('checkStalledRuns', () => {
       rejected: [],
       dateRange: { from: '2020-04-01', to: '2020-04-30' },
     });
+    clock.advance(5 * MINUTE);
+    await checkStalledRuns(deps);
     clock.advance(31 * MINUTE);
 
     // Act
@@ -134,6 +142,31 @@ describe('checkStalledRuns', () => {
     expect((await ledger.getRun(OLD))?.status).toBe('SUCCEEDED');
     expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
     expect(events.published[0]?.detail).toMatchObject({ summary: { counts: { inserted: 60 } } });
+  });
+
+  it('never reports a long run that keeps loading (a county backfill), and reports it once its loads stop', async () => {
+    // Prepare: 40 parts, one loaded every 3 minutes for 2 hours (the loader drains slowly),
+    // then the last 5 stop (their messages go to the DLQ). The watchdog checks every 5 minutes.
+    const parts = Array.from({ length: 40 }, (_, i) => `county/48/2020-${String((i % 12) + 1).padStart(2, '0')}#${i}`);
+    await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', parts);
+    const reportedAt: Array<{ minute: number; runs: string[] }> = [];
+
+    // Act
+    for (let minute = 1; minute <= 200; minute += 1) {
+      clock.advance(MINUTE);
+      const part = parts[minute / 3 - 1];
+      if (minute % 3 === 0 && part && minute <= 105) await loadChunk(OLD, part);
+      if (minute % 5 === 0) {
+        const { reported } = await checkStalledRuns(deps);
+        if (reported.length > 0) reportedAt.push({ minute, runs: reported });
+      }
+    }
+
+    // Assess: the last load at minute 105 is seen at 105; 30 minutes later the run is stalled.
+    expect(reportedAt).toEqual([{ minute: 135, runs: [OLD] }]);
+    expect((await ledger.getRun(OLD))?.failure?.reason).toMatch(
+      /^stalled: 5 of 40 chunk\(s\) not loaded, no chunk loaded for 30 min \(135 min after the start\): /,
+    );
   });
 
   it('leaves a young run and a finished run alone', async () => {
@@ -157,7 +190,9 @@ describe('checkStalledRuns', () => {
   it('announces the completion of a stalled run once its chunks are loaded after all', async () => {
     // Prepare: reported stalled, then the DLQ is replayed and the last chunk loads.
     await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03', '2020-04'], ['2020-03']);
-    clock.advance(45 * MINUTE);
+    clock.advance(5 * MINUTE);
+    await checkStalledRuns(deps);
+    clock.advance(40 * MINUTE);
     await checkStalledRuns(deps);
     await loadChunk(OLD, '2020-04');
 
@@ -271,11 +306,16 @@ describe('stalledReason', () => {
     ];
 
     // Act
-    const reason = stalledReason(run({ months: ['2020-03', '2020-04', '2020-05'] }), chunks, 47 * MINUTE, 'prod');
+    const reason = stalledReason(
+      run({ months: ['2020-03', '2020-04', '2020-05'] }),
+      chunks,
+      { ageMs: 47 * MINUTE, idleMs: 31 * MINUTE },
+      'prod',
+    );
 
     // Assess
     expect(reason).toBe(
-      'stalled: 2 of 3 chunk(s) not loaded 47 min after the start: ' +
+      'stalled: 2 of 3 chunk(s) not loaded, no chunk loaded for 31 min (47 min after the start): ' +
         '2020-04 in covid-etl-prod-transformer or covid-etl-prod-transformer-dlq (last error: MalformedMessageError: does not match the contract); ' +
         '2020-05 in covid-etl-prod-loader or covid-etl-prod-loader-dlq',
     );
@@ -289,13 +329,13 @@ describe('stalledReason', () => {
     const reason = stalledReason(
       run({ months }),
       months.map((month) => chunk(month, 'SENT', 'ThrottlingException: slow down')),
-      31 * MINUTE,
+      { ageMs: 31 * MINUTE, idleMs: 31 * MINUTE },
       'dev',
     );
 
     // Assess
     expect(reason).toBe(
-      'stalled: 8 of 8 chunk(s) not loaded 31 min after the start: 2020-01 to 2020-08 (8 months) in ' +
+      'stalled: 8 of 8 chunk(s) not loaded, no chunk loaded for 31 min (31 min after the start): 2020-01 to 2020-08 (8 months) in ' +
         'covid-etl-dev-transformer or covid-etl-dev-transformer-dlq (last error: ThrottlingException: slow down)',
     );
   });
@@ -314,7 +354,7 @@ describe('stalledReason', () => {
 
   it('says when the fetcher never finished sending the chunks', () => {
     // Act
-    const reason = stalledReason(run({ dispatch: 'PENDING' }), [], 90 * MINUTE, 'dev');
+    const reason = stalledReason(run({ dispatch: 'PENDING' }), [], { ageMs: 90 * MINUTE, idleMs: 90 * MINUTE }, 'dev');
 
     // Assess
     expect(reason).toBe(

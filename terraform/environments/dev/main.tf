@@ -50,9 +50,13 @@ module "pipeline" {
 
   email_addresses = ["covid-etl-dev@example.com"]
 
+  # A work queue alarms when its oldest message is older than queue_oldest_message_age_seconds
+  # and nothing was consumed for 5 minutes, or older than queue_oldest_message_age_max_seconds
+  # however fast it drains (4 h: above a full counties backfill, pipeline README "Alarms during a backfill").
   alarm_thresholds = {
-    lambda_errors                    = 0
-    lambda_throttles                 = 0
-    queue_oldest_message_age_seconds = 1800
+    lambda_errors                        = 0
+    lambda_throttles                     = 0
+    queue_oldest_message_age_seconds     = 1800
+    queue_oldest_message_age_max_seconds = 14400
   }
 }

@@ -56,9 +56,13 @@ module "pipeline" {
   # slack_team_id    = "T0123ABCD"
   # slack_channel_id = "C0123ABCD"
 
+  # A work queue alarms when its oldest message is older than queue_oldest_message_age_seconds
+  # and nothing was consumed for 5 minutes, or older than queue_oldest_message_age_max_seconds
+  # however fast it drains (4 h: above a full counties backfill, pipeline README "Alarms during a backfill").
   alarm_thresholds = {
-    lambda_errors                    = 0
-    lambda_throttles                 = 0
-    queue_oldest_message_age_seconds = 900
+    lambda_errors                        = 0
+    lambda_throttles                     = 0
+    queue_oldest_message_age_seconds     = 900
+    queue_oldest_message_age_max_seconds = 14400
   }
 }

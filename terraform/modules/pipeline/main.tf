@@ -285,6 +285,7 @@ module "queues" {
   # The rule's target: module.events writes that queue's policy (the rule may send, TLS only).
   create_queue_policy                        = each.key != "notifier"
   oldest_message_age_alarm_threshold_seconds = var.alarm_thresholds.queue_oldest_message_age_seconds
+  oldest_message_age_alarm_max_seconds       = var.alarm_thresholds.queue_oldest_message_age_max_seconds
   alarm_actions                              = local.alarm_actions
   account_id                                 = var.account_id
   region                                     = var.region

@@ -177,7 +177,7 @@ variable "source_allowed_hosts" {
 }
 
 variable "stall_after_minutes" {
-  description = "Minutes after its start at which an unfinished run is reported as stalled by the watchdog (STALL_AFTER_MINUTES). An integer from 5 to 1440."
+  description = "Minutes without progress (no chunk loaded since the run's start or its last loaded chunk) after which an unfinished run is reported as stalled by the watchdog (STALL_AFTER_MINUTES). A run that keeps loading, however long (a counties backfill), is not stalled. An integer from 5 to 1440."
   type        = number
   default     = 30
 
@@ -291,17 +291,18 @@ variable "slack_channel_id" {
 }
 
 variable "alarm_thresholds" {
-  description = "Alarm thresholds: Lambda errors and throttles per 5 minutes (fires above the value), and the age in seconds of a work queue's oldest message (60 to 1209600). DLQ alarms always fire at the first message."
+  description = "Alarm thresholds: Lambda errors and throttles per 5 minutes (fires above the value); the age in seconds of a work queue's oldest message beyond which it alarms when no message was consumed in 5 minutes (queue_oldest_message_age_seconds, 60 to 1209600), and beyond which it alarms even while messages are consumed (queue_oldest_message_age_max_seconds, from the former to 1209600; default 4 hours, above a full counties backfill's drain: see README, Alarms during a backfill). DLQ alarms always fire at the first message."
   type = object({
-    lambda_errors                    = optional(number, 0)
-    lambda_throttles                 = optional(number, 0)
-    queue_oldest_message_age_seconds = optional(number, 1800)
+    lambda_errors                        = optional(number, 0)
+    lambda_throttles                     = optional(number, 0)
+    queue_oldest_message_age_seconds     = optional(number, 1800)
+    queue_oldest_message_age_max_seconds = optional(number, 14400)
   })
   default = {}
 
   validation {
-    condition     = var.alarm_thresholds.lambda_errors >= 0 && var.alarm_thresholds.lambda_throttles >= 0 && var.alarm_thresholds.queue_oldest_message_age_seconds >= 60 && var.alarm_thresholds.queue_oldest_message_age_seconds <= 1209600
-    error_message = "lambda_errors and lambda_throttles must be >= 0, queue_oldest_message_age_seconds from 60 to 1209600."
+    condition     = var.alarm_thresholds.lambda_errors >= 0 && var.alarm_thresholds.lambda_throttles >= 0 && var.alarm_thresholds.queue_oldest_message_age_seconds >= 60 && var.alarm_thresholds.queue_oldest_message_age_seconds <= 1209600 && var.alarm_thresholds.queue_oldest_message_age_max_seconds >= var.alarm_thresholds.queue_oldest_message_age_seconds && var.alarm_thresholds.queue_oldest_message_age_max_seconds <= 1209600
+    error_message = "lambda_errors and lambda_throttles must be >= 0, queue_oldest_message_age_seconds from 60 to 1209600, queue_oldest_message_age_max_seconds from queue_oldest_message_age_seconds to 1209600."
   }
 }
 

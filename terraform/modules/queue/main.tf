@@ -100,23 +100,54 @@ resource "aws_sqs_queue_redrive_allow_policy" "this" {
 }
 
 ################################################################################
-# Alarm: the oldest message waits too long (consumer stuck or throttled)
+# Alarm: the oldest message waits too long and the consumer makes no progress
 ################################################################################
 
+# A long backlog that drains (a counties backfill: ~3,100 parts behind a consumer of
+# maximum concurrency 2) keeps old messages for a while and is not a fault; a consumer that
+# deletes nothing is. So the alarm fires, per period, when
+#   the oldest message is older than oldest_message_age_alarm_threshold_seconds and no
+#   message was deleted (consumed) in the period, or
+#   the oldest message is older than oldest_message_age_alarm_max_seconds, progress or not.
+# Comparisons in IF() are 1 or 0; missing data (an idle queue) does not breach.
 resource "aws_cloudwatch_metric_alarm" "oldest_message_age" {
   alarm_name          = "${var.name}-oldest-message-age"
-  alarm_description   = "The oldest message of ${var.name} is older than ${var.oldest_message_age_alarm_threshold_seconds}s: its consumer is failing, throttled or disabled."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = var.name }
-  statistic           = "Maximum"
-  period              = var.alarm_period_seconds
+  alarm_description   = "The oldest message of ${var.name} is older than ${var.oldest_message_age_alarm_threshold_seconds}s and none was consumed in ${var.alarm_period_seconds}s, or older than ${var.oldest_message_age_alarm_max_seconds}s: its consumer is failing, throttled, disabled or far too slow."
   evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.oldest_message_age_alarm_threshold_seconds
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
+
+  metric_query {
+    id = "age"
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateAgeOfOldestMessage"
+      dimensions  = { QueueName = var.name }
+      stat        = "Maximum"
+      period      = var.alarm_period_seconds
+    }
+  }
+
+  metric_query {
+    id = "deleted"
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "NumberOfMessagesDeleted"
+      dimensions  = { QueueName = var.name }
+      stat        = "Sum"
+      period      = var.alarm_period_seconds
+    }
+  }
+
+  metric_query {
+    id          = "stuck"
+    label       = "oldest message too old without progress"
+    expression  = "IF(age > ${var.oldest_message_age_alarm_threshold_seconds}, 1, 0) * IF(FILL(deleted, 0) == 0, 1, 0) + IF(age > ${var.oldest_message_age_alarm_max_seconds}, 1, 0)"
+    return_data = true
+  }
 
   tags = var.tags
 

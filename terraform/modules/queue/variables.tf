@@ -79,13 +79,24 @@ variable "max_message_size" {
 }
 
 variable "oldest_message_age_alarm_threshold_seconds" {
-  description = "The age alarm fires when the oldest message of the work queue is older than this, in seconds. An integer from 60 to 1209600."
+  description = "The age alarm fires when the oldest message of the work queue is older than this, in seconds, and no message was deleted (consumed) in the alarm period. An integer from 60 to 1209600."
   type        = number
   default     = 1800
 
   validation {
     condition     = var.oldest_message_age_alarm_threshold_seconds >= 60 && var.oldest_message_age_alarm_threshold_seconds <= 1209600
     error_message = "oldest_message_age_alarm_threshold_seconds must be from 60 to 1209600."
+  }
+}
+
+variable "oldest_message_age_alarm_max_seconds" {
+  description = "The age alarm also fires when the oldest message is older than this, in seconds, even while messages are consumed (a backlog that drains far too slowly). An integer from oldest_message_age_alarm_threshold_seconds to 1209600; above the longest drain expected (a full counties backfill, see the pipeline module's README)."
+  type        = number
+  default     = 14400
+
+  validation {
+    condition     = var.oldest_message_age_alarm_max_seconds >= var.oldest_message_age_alarm_threshold_seconds && var.oldest_message_age_alarm_max_seconds <= 1209600
+    error_message = "oldest_message_age_alarm_max_seconds must be from oldest_message_age_alarm_threshold_seconds to 1209600."
   }
 }
 

@@ -59,6 +59,11 @@ export interface RunItem {
   costs?: Partial<RunCosts>;
   /** The outcome event: claimed (`PUBLISHING`, with a lease) and then `PUBLISHED`. */
   event?: { detailType: EventDetailType; state: 'PUBLISHING' | 'PUBLISHED'; leaseUntil: number };
+  /**
+   * The watchdog's last sight of progress: how many chunks were loaded (`loaded`'s size) and
+   * when it first saw that many (its own clock). A run is stalled when this stops moving.
+   */
+  progressSeen?: { loaded: number; at: string };
 }
 
 /** A month chunk of a run. */

@@ -44,6 +44,8 @@ export interface RunLedger {
   markDispatched(runId: string, costs?: Partial<CostCounts>): Promise<void>;
   /** Adds a loaded month to its run once; the run after the change, or undefined when already counted. */
   recordChunkLoaded(runId: string, month: string): Promise<RunItem | undefined>;
+  /** The watchdog's mark of a RUNNING run's progress (`RunItem.progressSeen`); a finished run is left alone. */
+  recordProgressSeen(runId: string, seen: NonNullable<RunItem['progressSeen']>): Promise<void>;
   finishRun(
     runId: string,
     outcome: { status: RunStatus; summary: RunSummary; detailType: EventDetailType; leaseUntil: number },
@@ -164,6 +166,9 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   recordChunkLoaded(...args: Parameters<RunLedger['recordChunkLoaded']>) {
     return this.runs.recordChunkLoaded(...args);
+  }
+  recordProgressSeen(...args: Parameters<RunLedger['recordProgressSeen']>) {
+    return this.runs.recordProgressSeen(...args);
   }
   finishRun(...args: Parameters<RunLedger['finishRun']>) {
     return this.runs.finishRun(...args);

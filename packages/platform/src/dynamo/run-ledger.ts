@@ -197,6 +197,27 @@ export class DynamoRunLedger extends LedgerTable {
     }
   }
 
+  /**
+   * Records how many chunks of a RUNNING run the watchdog saw loaded, and when (idempotent: a
+   * plain SET). Does nothing once the run has finished.
+   */
+  async recordProgressSeen(runId: string, seen: NonNullable<RunItem['progressSeen']>): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: 'SET progressSeen = :seen',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :running',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':seen': seen, ':running': 'RUNNING' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
   /** Marks every chunk message of the run as sent. */
   async markDispatched(runId: string, costs?: Partial<CostCounts>): Promise<void> {
     const add = addCostsClause(costs);

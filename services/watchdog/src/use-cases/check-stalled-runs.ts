@@ -10,7 +10,10 @@ export interface CheckStalledRunsDeps {
   finalizer: RunFinalizer;
   clock: Clock;
   logger: Logger;
-  /** A run not finished this long after its start is reported as stalled. */
+  /**
+   * A run that loaded no chunk for this long (counted from its start until it loads one) is
+   * reported as stalled. 0: every unfinished run is (the local stack, once its queues drained).
+   */
   stallAfterMs: number;
 }
 
@@ -22,9 +25,12 @@ export interface StalledRunsReport {
 }
 
 /**
- * The stalled-run check, run periodically: every RUNNING run older than `stallAfterMs` whose
- * planned chunks are not all loaded is finished once as INCOMPLETE with reason "stalled", naming the chunks that did not finish and
+ * The stalled-run check, run periodically: every RUNNING run that made no progress for
+ * `stallAfterMs` (no chunk loaded since its start, or since the check first saw its latest
+ * count of loaded chunks: see `lastProgressAt`) and whose planned chunks are not all loaded is
+ * finished once as INCOMPLETE with reason "stalled", naming the chunks that did not finish and
  * the queue (or DLQ) where each one is, through the same `EtlRunFailed` event as any failure.
+ * A long run that keeps loading (a county backfill of ~3,100 parts) is never stalled.
  * The ledger's conditional status change makes the report happen exactly once; if the run
  * later completes (after a DLQ replay), the completion is announced normally. Also publishes
  * again any outcome event whose publisher died before marking it published.
@@ -47,7 +53,9 @@ export async function checkStalledRuns(
     : await deps.ledger.listUnfinishedRuns(new Date(now.getTime() - LOOKBACK_MS).toISOString());
   for (const run of unfinished) {
     const ageMs = now.getTime() - Date.parse(run.startedAt);
-    if (ageMs < deps.stallAfterMs) continue;
+    // Measured on every check, young runs included, so that a new count is seen when it happens.
+    const idleMs = now.getTime() - (await lastProgressAt(run, now, deps.ledger));
+    if (idleMs < deps.stallAfterMs) continue;
     const chunks = await deps.ledger.listChunks(run.runId);
     const undispatched = run.dispatch !== 'SENT';
     // Every planned chunk loaded but the run never completed (its last loader died between the
@@ -57,7 +65,7 @@ export async function checkStalledRuns(
       ? fetcherStoppedReason(run.runId, deps.environment)
       : describe
         ? describe(run, chunks)
-        : stalledReason(run, chunks, ageMs, deps.environment);
+        : stalledReason(run, chunks, { ageMs, idleMs }, deps.environment);
     if (await deps.finalizer.finish(run, 'INCOMPLETE', { reason, stage: undispatched ? 'fetch' : 'stalled' })) {
       deps.logger.child({ runId: run.runId }).warn({ reason }, 'run reported as stalled');
       report.reported.push(run.runId);
@@ -72,6 +80,26 @@ export async function checkStalledRuns(
 }
 
 /**
+ * When `run` last made progress, in ms: its start, or the time this check first saw its current
+ * number of loaded chunks. A new count is recorded on the run (`recordProgressSeen`), so the
+ * next checks measure from it: a stall is seen between `stallAfterMs` and `stallAfterMs` plus
+ * one check interval after the last load. Only the watchdog's clock is used.
+ */
+export async function lastProgressAt(
+  run: RunItem,
+  now: Date,
+  ledger: Pick<RunLedger, 'recordProgressSeen'>,
+): Promise<number> {
+  const started = Date.parse(run.startedAt);
+  const loaded = run.loaded?.size ?? 0;
+  if (loaded === 0) return started;
+  const seen = run.progressSeen;
+  if (seen?.loaded === loaded) return Math.max(started, Date.parse(seen.at));
+  await ledger.recordProgressSeen(run.runId, { loaded, at: now.toISOString() });
+  return now.getTime();
+}
+
+/**
  * The reason of a run whose fetcher stopped (killed, interrupted) before it had sent every
  * chunk: nothing sits in a DLQ, so nothing can be replayed.
  */
@@ -80,9 +108,17 @@ export function fetcherStoppedReason(runId: string, environment: string): string
   return `the fetcher stopped before dispatching: run \`pnpm etl run${env}\` again, or abandon it: \`pnpm etl abandon ${runId}${env}\``;
 }
 
-/** "stalled: 2 of 14 chunk(s) not loaded 31 min after the start: 2020-03 in covid-etl-dev-loader or …-dlq (last error: …)". */
-export function stalledReason(run: RunItem, chunks: ChunkItem[], ageMs: number, environment: string): string {
-  const minutes = Math.max(1, Math.round(ageMs / 60_000));
+/**
+ * "stalled: 2 of 14 chunk(s) not loaded, no chunk loaded for 31 min (52 min after the start):
+ * 2020-03 in covid-etl-dev-loader or …-dlq (last error: …)".
+ */
+export function stalledReason(
+  run: RunItem,
+  chunks: ChunkItem[],
+  { ageMs, idleMs }: { ageMs: number; idleMs: number },
+  environment: string,
+): string {
+  const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
   if (run.dispatch !== 'SENT') return fetcherStoppedReason(run.runId, environment);
   const pending = chunks.filter((chunk) => chunk.stage !== 'LOADED');
   const listed = describePendingChunks(
@@ -95,7 +131,7 @@ export function stalledReason(run: RunItem, chunks: ChunkItem[], ageMs: number, 
       };
     }),
   );
-  return `stalled: ${pending.length} of ${run.months.length} chunk(s) not loaded ${minutes} min after the start: ${listed}`;
+  return `stalled: ${pending.length} of ${run.months.length} chunk(s) not loaded, no chunk loaded for ${minutes(idleMs)} min (${minutes(ageMs)} min after the start): ${listed}`;
 }
 
 /**
