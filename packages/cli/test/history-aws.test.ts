@@ -60,6 +60,21 @@ function backend(): AwsOperatorBackend {
   return testAwsBackend(config);
 }
 
+/** The "loader": once the revert's chunks are sent, records them and finishes the revert run. */
+function finishRevertOnSend(revert: string, sent: LoadChunkMessage[], startedAt: string): void {
+  ddb.on(PutCommand).callsFake((input: PutCommandInput) => tables.put(input.Item as never));
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(BatchWriteCommand).resolves({});
+  sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+    for (const entry of input.Entries ?? []) sent.push(JSON.parse(entry.MessageBody as string));
+    tables.putRun(runItem(revert, { status: 'SUCCEEDED', trigger: 'revert', startedAt }));
+    return {
+      Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: 'x' })),
+      Failed: [],
+    };
+  });
+}
+
 function deps() {
   const captured = captureOutput();
   const value: CommandDeps = {
@@ -185,17 +200,7 @@ describe('history commands --env dev', () => {
     // Prepare: the "loader" finishes the revert run once its chunk arrives.
     const sent: LoadChunkMessage[] = [];
     const revert = revertRunId(C);
-    ddb.on(PutCommand).callsFake((input: PutCommandInput) => tables.put(input.Item as never));
-    ddb.on(UpdateCommand).resolves({});
-    ddb.on(BatchWriteCommand).resolves({});
-    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
-      for (const entry of input.Entries ?? []) sent.push(JSON.parse(entry.MessageBody as string));
-      tables.putRun(runItem(revert, { status: 'SUCCEEDED', trigger: 'revert', startedAt: '2026-11-26T00:00:00.000Z' }));
-      return {
-        Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: 'x' })),
-        Failed: [],
-      };
-    });
+    finishRevertOnSend(revert, sent, '2026-11-26T00:00:00.000Z');
     const { deps: d, stdout } = deps();
 
     // Act
@@ -223,6 +228,57 @@ describe('history commands --env dev', () => {
         removed: [],
       }),
     ]);
+  });
+
+  it('reverts only the nation of a run that also changed counties, saying so; refuses a run that changed only counties', async () => {
+    // Prepare: C also inserted and revised days of Harris County (48201), whose version items
+    // share the versionsByRun index (vdate `<date>#48201`); D changed only county days.
+    const D = 's-20261126T060000Z';
+    const county = (runId: string, date: string, before: { cases: number; runId: string } | null) => {
+      const at = '2026-11-25T06:02:00.000Z';
+      const kind = before ? 'updated' : 'inserted';
+      tables.put({ pk: '48201', sk: date, geo: '48201', date, cases: 5, runId, change: kind, updatedAt: at, before });
+      tables.put({
+        pk: `DAY#48201#${date}`,
+        sk: `${at}#${runId}`,
+        vrun: runId,
+        vdate: `${date}#48201`,
+        geo: '48201',
+        date,
+        cases: 5,
+        runId,
+        change: kind,
+        updatedAt: at,
+        before,
+      });
+    };
+    county(C, '2020-03-05', null);
+    county(C, '2020-03-01', { cases: 4, runId: B });
+    tables.putRun(
+      runItem(D, { status: 'SUCCEEDED', startedAt: '2026-11-26T06:00:00.000Z', months: ['county/48/2020-03'] }),
+    );
+    county(D, '2020-03-06', null);
+    const sent: LoadChunkMessage[] = [];
+    const revert = revertRunId(C);
+    finishRevertOnSend(revert, sent, '2026-11-27T00:00:00.000Z');
+    const { deps: d, stdout, stderr } = deps();
+
+    // Act
+    const code = await revertCommand(C, { env: 'dev', yes: true, json: true }, d);
+    const onlyCounties = revertCommand(D, { env: 'dev', yes: true }, deps().deps);
+
+    // Assess: the nation's day goes back, no county day is read as one of the nation's.
+    expect(code).toBe(0);
+    expect(sent).toEqual([
+      expect.objectContaining({ month: '2020-03', records: [{ date: '2020-03-01', ...v(15, 1) }], removed: [] }),
+    ]);
+    expect(JSON.parse(stdout())).toMatchObject({ revertRunId: revert, notReverted: { stateAndCountyDays: 2 } });
+    expect(stderr()).toContain(
+      'Note: 2 state/county day(s) it changed stay as they are: etl revert restores the nation only',
+    );
+    await expect(onlyCounties).rejects.toThrow(
+      `Run ${D} changed no day of the nation, only 1 state/county day(s): etl revert restores the nation only, so it cannot revert this run`,
+    );
   });
 
   it('resumes an interrupted revert (same run, chunks sent again) and does nothing once it finished', async () => {

@@ -86,8 +86,13 @@ export interface RevertPlan {
   revertRunId: string;
   /** The revert run if it exists already (a re-run resumes or finds it finished). */
   existing?: RunItem;
-  /** The days the target changed, as `etl diff` lists them. */
+  /** The days of the nation the target changed, as `etl diff` lists them. */
   changes: DayVersion[];
+  /**
+   * Days of states and counties the target changed: a revert leaves them (and the geography
+   * catalogue, which follows them) as they are. It restores the nation only.
+   */
+  otherSeriesChanges: number;
   /** Days a later run changed since the target (not the revert itself), by date. */
   conflicts: { date: string; runId: string }[];
   /** One chunk per month for the loader: the values before the target, and the days to remove. */
@@ -112,8 +117,9 @@ const NO_BASELINE = (id: SourceIdentity['id']): SourceIdentity => ({
 });
 
 /**
- * Plans the revert of `runId`: every day it changed goes back to its value before the run
- * (days it inserted are removed), as chunks for the loader. Reads the run's versions (one
+ * Plans the revert of `runId`: every day of the nation it changed goes back to its value
+ * before the run (days it inserted are removed), as chunks for the loader. Days of states and
+ * counties are not reverted (only counted, `otherSeriesChanges`). Reads the run's versions (one
  * Query on the index), the current days of the months involved, and the last successful run
  * before it (for the source baselines).
  */
@@ -128,6 +134,7 @@ export async function planRevert(
   const id = revertRunId(runId);
   const existing = await deps.ledger.getRun(id);
   const changes = await deps.series.versions.changesOf(runId);
+  const otherSeriesChanges = await deps.series.versions.otherSeriesChangeCount(runId);
   const byMonth = new Map<string, DayVersion[]>();
   for (const change of changes) {
     const month = change.date.slice(0, 7);
@@ -166,7 +173,16 @@ export async function planRevert(
     .filter((s) => s.urlKey && !restoredKeys.has(`${s.id}#${s.urlKey}`))
     .map((s) => ({ ...NO_BASELINE(s.id), url: s.url, urlKey: s.urlKey }));
   const sources = [...restored, ...reset];
-  return { target, revertRunId: id, ...(existing ? { existing } : {}), changes, conflicts, chunks, sources };
+  return {
+    target,
+    revertRunId: id,
+    ...(existing ? { existing } : {}),
+    changes,
+    otherSeriesChanges,
+    conflicts,
+    chunks,
+    sources,
+  };
 }
 
 /** The run item that starts a revert (RUNNING, trigger `revert`, the plan's months and baselines). */

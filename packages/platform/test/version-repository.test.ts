@@ -5,7 +5,10 @@ import {
   type DayVersion,
   dayRemoved,
   dayWritten,
+  GeoSeriesStore,
+  type GeoStoredDay,
   type LedgerRepository,
+  planRevert,
   RunFinalizer,
   SeriesRepository,
   silentLogger,
@@ -15,6 +18,7 @@ import {
 let local: LocalTables;
 let series: SeriesRepository;
 let ledger: LedgerRepository;
+let dataTable: string;
 
 beforeAll(async () => {
   local = await startLocalTables();
@@ -23,7 +27,7 @@ afterAll(async () => {
   await local.close();
 });
 beforeEach(async () => {
-  ({ series, ledger } = await local.tables());
+  ({ series, ledger, dataTable } = await local.tables());
 });
 
 const R1 = 's-20261124T060000Z';
@@ -222,5 +226,39 @@ describe('RunFinalizer with versions', () => {
     // Assess
     expect(run?.status).toBe('SUCCEEDED');
     expect(run?.summary?.revisions).toBeUndefined();
+  });
+});
+
+describe('versions of one series among the geographies', () => {
+  it("gives the nation's diff, revert and time travel only the nation's days of a run that also loaded counties", async () => {
+    // Prepare: run R2 changes one nation day and two days of Harris County (48201), whose
+    // versions share the versionsByRun index (vdate `<date>#48201`).
+    await series.writeChanges([dayWritten(day('2020-04-01', 100), undefined, meta(R2, t2))]);
+    const county = (date: string, cases: number, before: GeoStoredDay['before']): GeoStoredDay => ({
+      geo: '48201',
+      date,
+      cases,
+      deaths: null,
+      runId: R2,
+      change: before ? 'updated' : 'inserted',
+      updatedAt: t2.toISOString(),
+      before,
+    });
+    await new GeoSeriesStore(local.doc, dataTable).writeChanges([
+      county('2020-04-01', 7, null),
+      county('2020-04-02', 9, { cases: 8, deaths: null, runId: R1 }),
+    ]);
+    await ledger.createRun(runItem({ runId: R2, status: 'SUCCEEDED', startedAt: t2.toISOString() }));
+
+    // Act
+    const changes = await series.versions.changesOf(R2);
+    const plan = await planRevert({ ledger, series }, R2);
+
+    // Assess
+    expect(changes.map((c) => c.date)).toEqual(['2020-04-01']);
+    expect(changes[0]?.after).toEqual({ cases: 100, deaths: 1, recovered: 0 });
+    expect(plan.otherSeriesChanges).toBe(2);
+    expect(plan.chunks).toEqual([expect.objectContaining({ month: '2020-04', records: [], removed: ['2020-04-01'] })]);
+    expect(plan.conflicts).toEqual([]);
   });
 });

@@ -144,11 +144,13 @@ export interface RevertOptions {
 const MAX_CONFLICTS_NAMED = 20;
 
 /**
- * `etl revert <runId>`: puts every day the run changed back to its value before the run
- * (removing the days it inserted), as a run of its own (`r-…`, trigger `revert`) whose chunks
+ * `etl revert <runId>`: puts every day of the nation the run changed back to its value before
+ * the run (removing the days it inserted), as a run of its own (`r-…`, trigger `revert`) whose chunks
  * the loader writes, counts and versions like any other, and whose outcome is announced as
  * usual. Re-running it resumes an interrupted revert (same run id) or, once finished, does
- * nothing. Refused when a later run changed the same days, unless `--force`.
+ * nothing. Refused when a later run changed the same days, unless `--force`. Days of states
+ * and counties are not reverted (said in one line; a run that changed only those is refused),
+ * so the geography catalogue, which follows them, stays true.
  */
 export async function revertCommand(runId: string, options: RevertOptions, deps: CommandDeps): Promise<number> {
   const timeoutMinutes = options.timeout === undefined ? 15 : Number(options.timeout);
@@ -162,6 +164,13 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
       const plan = await withVersionIndex(() => planRevert(backend, runId));
       const env = envFlag(backend.environment);
       const done = plan.existing && ['SUCCEEDED', 'PARTIAL'].includes(plan.existing.status);
+      const geoLeft = plan.otherSeriesChanges;
+      const geoNote = `${geoLeft} state/county day(s) it changed stay as they are: etl revert restores the nation only`;
+      if (!done && plan.changes.length === 0 && geoLeft > 0) {
+        throw new OperatorError(
+          `Run ${runId} changed no day of the nation, only ${geoLeft} state/county day(s): etl revert restores the nation only, so it cannot revert this run`,
+        );
+      }
       if (done || plan.changes.length === 0) {
         const message = done
           ? `Run ${runId} was already reverted by run ${plan.revertRunId} (${plan.existing?.status}): nothing to do`
@@ -176,7 +185,7 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
         {
           yes: options.yes,
           what: `revert run ${runId}`,
-          question: `Revert run ${runId} in ${backend.environment}: ${plan.changes.length - removed} day(s) back to their values before it, ${removed} removed?`,
+          question: `Revert run ${runId} in ${backend.environment}: ${plan.changes.length - removed} day(s) of the nation back to their values before it, ${removed} removed${geoLeft > 0 ? ` (${geoNote})` : ''}?`,
         },
         deps.prompt,
       );
@@ -185,6 +194,7 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
           ? `Resuming revert run ${plan.revertRunId} (${plan.existing.status})`
           : `Reverting run ${runId} as run ${plan.revertRunId}: ${plan.chunks.length} month chunk(s)`,
       );
+      if (geoLeft > 0) out.progress(`Note: ${geoNote}`);
       await startOrResume(backend, plan);
       await backend.sendToLoader(plan.chunks);
       await backend.settle();
@@ -193,7 +203,13 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
         run = await followRun(backend, run, out, { ...deps, timeoutMs: timeoutMinutes * 60_000 });
       }
       if (options.json) {
-        out.result({ runId, revertRunId: run.runId, status: runStatus(run), summary: run.summary ?? null });
+        out.result({
+          runId,
+          revertRunId: run.runId,
+          status: runStatus(run),
+          summary: run.summary ?? null,
+          notReverted: { stateAndCountyDays: geoLeft },
+        });
       } else {
         out.result(formatRunSummary(run));
         if (runStatus(run) === 'RUNNING') out.result(`\nFollow it with: pnpm etl status ${run.runId}${env}`);

@@ -99,14 +99,38 @@ export class VersionRepository {
     return versions.sort((a, b) => a.at.localeCompare(b.at));
   }
 
-  /** Every day one run changed, by date (one Query on the index, paginated). */
+  /**
+   * Every day of this series one run changed, by date (one Query on the index, paginated).
+   * The index holds the run's versions of every geography (a state's or county's `vdate` is
+   * `<date>#<id>`): only this series' are returned, so the nation's diff, revert and time
+   * travel never read a county's day as one of theirs.
+   */
   async changesOf(runId: string): Promise<DayVersion[]> {
-    return this.queryAll({
+    const items = await queryAllItems(this.doc, {
       TableName: this.tableName,
       IndexName: VERSIONS_BY_RUN_INDEX,
       KeyConditionExpression: 'vrun = :run',
       ExpressionAttributeValues: { ':run': runId },
     });
+    return items.filter((item) => this.ownsIndexDate(String(item.vdate))).map(toVersion);
+  }
+
+  /** Runs that changed days of other series too: how many days of theirs `runId` changed. */
+  async otherSeriesChangeCount(runId: string): Promise<number> {
+    const items = await queryAllItems(this.doc, {
+      TableName: this.tableName,
+      IndexName: VERSIONS_BY_RUN_INDEX,
+      KeyConditionExpression: 'vrun = :run',
+      ExpressionAttributeValues: { ':run': runId },
+      ProjectionExpression: 'vdate',
+    });
+    return items.filter((item) => !this.ownsIndexDate(String(item.vdate))).length;
+  }
+
+  /** `vdate` of this series' versions: the date for the nation, `<date>#<series>` otherwise. */
+  private ownsIndexDate(vdate: string): boolean {
+    const [, suffix] = vdate.split('#', 2);
+    return this.series === NATIONAL_SERIES ? suffix === undefined : suffix === this.series;
   }
 
   private async queryAll(input: QueryCommandInput): Promise<DayVersion[]> {
