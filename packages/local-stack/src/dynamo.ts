@@ -1,5 +1,6 @@
 /// <reference path="./dynalite.d.ts" />
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
@@ -11,8 +12,8 @@ import {
   ResourceNotFoundException,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { sleep } from './clock.js';
+import { createTunedDynalite } from './dynalite-store.js';
 import { LocalDynamoError } from './errors.js';
 
 export interface LocalDynamoOptions {
@@ -22,6 +23,11 @@ export interface LocalDynamoOptions {
   readonly port?: number;
   /** How long tables stay CREATING / UPDATING / DELETING; default 0 (dynalite's own default is 500). */
   readonly tableStateChangeMs?: number;
+  /**
+   * Batch LevelDB writes and read synchronously under dynalite (`tuneStore`: same items, same
+   * answers, several times fewer native calls per item); default true. False: dynalite as shipped.
+   */
+  readonly tuned?: boolean;
 }
 
 export interface LocalDynamo {
@@ -42,12 +48,15 @@ export interface LocalDynamo {
 export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
   const stateMs = options.tableStateChangeMs ?? 0;
   const release = options.dir ? acquireFolder(options.dir) : () => undefined;
-  const server = dynalite({
-    ...(options.dir ? { path: options.dir } : {}),
-    createTableMs: stateMs,
-    deleteTableMs: stateMs,
-    updateTableMs: stateMs,
-  });
+  const { server } = createTunedDynalite(
+    {
+      ...(options.dir ? { path: options.dir } : {}),
+      createTableMs: stateMs,
+      deleteTableMs: stateMs,
+      updateTableMs: stateMs,
+    },
+    options.tuned ?? true,
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -117,7 +126,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function closeServer(server: ReturnType<typeof dynalite>): Promise<void> {
+function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.close((error) =>
       error ? reject(new LocalDynamoError('Cannot close the embedded DynamoDB', { cause: error })) : resolve(),
