@@ -9,7 +9,9 @@ export * from './faults.js';
 export { LOCAL_ENVIRONMENT, LocalStateDirError, localStateDir, prepareLocalStateDir, REPO_ROOT } from './paths.js';
 export {
   DEFAULT_TIME_SCALE,
+  type DynamoRequest,
   LocalPipeline,
   type LocalPipelineOptions,
   type LocalQueueSettings,
 } from './pipeline.js';
+export { DynamoRequestCounter, type ItemKind, kindOf, type TableRequests } from './request-counter.js';

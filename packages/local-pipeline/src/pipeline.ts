@@ -15,6 +15,7 @@ import {
   allowedHostsFromEnv,
   createHandler as createFetcher,
   HttpSourceDownloader,
+  maxSourceBytesFromEnv,
   qualityGatesFromEnv,
   UrlPolicy,
 } from '@covid-etl/fetcher';
@@ -79,6 +80,20 @@ export interface LocalPipelineOptions {
   /** Where the handlers' JSON logs go; default `<dir>/logs/pipeline.log`. */
   logFile?: string;
   clock?: Clock;
+  /**
+   * Called with every DynamoDB request this process makes and its answer (the request's input as
+   * given, before or after DocumentClient marshalling): for request-counting tests and benchmarks.
+   */
+  onDynamoRequest?: (request: DynamoRequest) => void;
+}
+
+/** One DynamoDB request seen by `LocalPipelineOptions.onDynamoRequest`. */
+export interface DynamoRequest {
+  /** `Query`, `BatchWriteItem`, … */
+  operation: string;
+  input: Record<string, unknown>;
+  /** The answer, when the request succeeded. */
+  output?: Record<string, unknown>;
 }
 
 /** One queue of the local stack as it runs (see `LocalPipeline.queueSettings`). */
@@ -160,6 +175,11 @@ export class LocalPipeline {
         this.dynamoRequestsByTable[requestTable] = byTable;
         byTable[name] = (byTable[name] ?? 0) + 1;
         const result = await next(args);
+        options.onDynamoRequest?.({
+          operation: name,
+          input: args.input as Record<string, unknown>,
+          output: result.output as unknown as Record<string, unknown>,
+        });
         const output = result.output as { Item?: unknown; Items?: unknown[]; Responses?: Record<string, unknown[]> };
         const table = String((args.input as { TableName?: string }).TableName ?? '');
         const read = (t: string, n: number) => {
@@ -234,6 +254,9 @@ export class LocalPipeline {
           timeoutMs: 15_000,
           maxAttempts: 3,
           baseDelayMs: 200,
+          // The body cap of the deployed fetcher (`MAX_SOURCE_BYTES`, default 64 MiB): the full
+          // county file needs more, locally as in AWS (docs/runbooks/county-backfill.md).
+          maxBytes: maxSourceBytesFromEnv(),
           policy: new UrlPolicy({ environment: LOCAL_ENVIRONMENT, allowedHosts: allowedHostsFromEnv() }),
         }),
         finalizer,
@@ -245,7 +268,9 @@ export class LocalPipeline {
     this.invokeFetcher = (input) =>
       fetcher(
         input,
-        lambdaContext({ functionName: `covid-etl-${LOCAL_ENVIRONMENT}-fetcher`, timeoutMs: 120_000 }),
+        // The deployed fetcher's timeout (terraform/modules/pipeline: 900 s, for the county backfill):
+        // planning the full county file locally takes minutes on a loaded machine.
+        lambdaContext({ functionName: `covid-etl-${LOCAL_ENVIRONMENT}-fetcher`, timeoutMs: 900_000 }),
       ) as Promise<FetcherResult>;
 
     // transformer
