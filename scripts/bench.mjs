@@ -6,7 +6,9 @@
  * size of each built Lambda (scripts/bench-lambda.mjs, after `pnpm build`), the `etl` command's
  * start-up (scripts/bench-cli.mjs), the cost of a local queue change by queue length
  * (packages/local-stack/bench) and the local pipeline against an in-process monolith, with
- * DynamoDB requests and the estimated AWS cost per run (packages/local-pipeline/bench). No
+ * DynamoDB requests and the estimated AWS cost per run (packages/local-pipeline/bench), and the
+ * counties backfill, daily and unchanged runs on the local stack against a monolith
+ * (packages/local-pipeline/bench/counties.bench.ts). No
  * thresholds here: the figures and the method are in docs/performance.md.
  *
  *   pnpm bench                 the sizes of docs/performance.md (minutes)
@@ -165,6 +167,52 @@ for (const row of pipeline?.rows ?? []) {
     '',
     row['est. cost pipeline (USD)'],
     `monolith ${row['est. cost monolith (USD)']}; DynamoDB requests ${row['DynamoDB requests (pipeline)']} vs ${row['DynamoDB requests (monolith)']}; ledger items read ${row['ledger items read']}`,
+  );
+}
+
+// The full county backfill takes about an hour on the shared 2-core machine: `pnpm bench` runs the
+// medium size (1,000 series x 120 days); the full one runs alone (docs/performance.md).
+const counties = run('counties on the local stack vs monolith', 'packages/local-pipeline', 'pnpm', [
+  'exec',
+  'tsx',
+  'bench/counties.bench.ts',
+  '--json',
+  '--size',
+  small ? 'small' : 'medium',
+]);
+for (const row of counties?.results ?? []) {
+  const area = `counties ${row.run}`;
+  add(
+    area,
+    `${row.engine} wall (s)`,
+    '',
+    row['wall (s)'],
+    `CPU ${row['CPU (s)']} s; peak RSS ${row['peak RSS (MB)']} MB${row.run === 'backfill' ? ' (target < 500)' : ''}`,
+  );
+  add(
+    area,
+    `${row.engine} est. AWS cost/run (USD)`,
+    '',
+    row['est. AWS cost (USD)'],
+    `${row['changed days']} changed days: ${row['day items written']} days + ${row['versions written']} versions written; ${row['data-table requests']} data-table requests; ${row['ledger chunks read']} ledger chunks read`,
+  );
+}
+if (counties) {
+  for (const ratio of counties.ratios) {
+    add(
+      `counties ${ratio.run}`,
+      'ratio pipeline/monolith (x)',
+      '',
+      ratio['wall ratio (pipeline / monolith)'],
+      `CPU ratio ${ratio['CPU ratio']}`,
+    );
+  }
+  add(
+    'counties',
+    'checks',
+    '',
+    counties.failures.length === 0 ? 'passed' : 'FAILED',
+    `${counties.rows} rows, ${counties.series} series`,
   );
 }
 

@@ -22,14 +22,14 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SeriesRecord } from '@covid-etl/contracts';
 import { transformSources } from '@covid-etl/core';
-import { ensureTables, startLocalDynamo } from '@covid-etl/local-stack';
-import { type CostCounts, dataTableDefinition, meterAwsClient, processCosts } from '@covid-etl/platform';
+import { type CostCounts, processCosts } from '@covid-etl/platform';
 import { dateRange, sharedDataAvailable, snapshotPath, startSourceServer } from '@covid-etl/testing';
 import { LocalPipeline } from '../src/pipeline.js';
+import { type Engine, estimateCost, lambdaGbSeconds, PRICES, PRICES_LINE } from './aws-cost.js';
+import { openMonolithDb, putAll } from './monolith-db.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,34 +62,6 @@ if (!Number.isInteger(REPEATS)) {
 const SYNTHETIC_FACTOR = SMALL ? 2 : 8;
 if (!sharedDataAvailable()) process.exit(1);
 
-/**
- * Published us-east-1 list prices, USD (on-demand, x86, no free tier applied), as the AWS
- * pricing pages give them (DynamoDB on-demand since its 2024-11-01 price cut). Written down on
- * 2026-11-30 without a live check of the pages from this machine: re-check them before relying
- * on the estimate (docs/performance.md).
- */
-export const PRICES = {
-  date: '2026-11-30',
-  /** DynamoDB on-demand, per read request unit (4 KB strongly consistent, 2 eventually consistent reads). */
-  dynamoReadRequestUnit: 0.125 / 1e6,
-  /** DynamoDB on-demand, per write request unit (1 KB). */
-  dynamoWriteRequestUnit: 0.625 / 1e6,
-  /** SQS standard queue, per request (a batch of up to 10 messages is one request). */
-  sqsRequest: 0.4 / 1e6,
-  /** EventBridge, per custom event put (64 KB chunk). */
-  eventBridgeEvent: 1.0 / 1e6,
-  /** SNS, per publish request. */
-  snsPublish: 0.5 / 1e6,
-  /** SNS email delivery, per notification ($2.00 per 100,000). */
-  snsEmail: 2.0 / 1e5,
-  /** Lambda (x86), per request. */
-  lambdaRequest: 0.2 / 1e6,
-  /** Lambda (x86), per GB-second. */
-  lambdaGbSecond: 0.0000166667,
-} as const;
-/** Memory of the functions a run goes through (fetcher 512 MB, the others 256 MB: terraform/modules/pipeline). */
-const LAMBDA_GB = { fetcher: 0.5, consumer: 0.25 } as const;
-
 interface Files {
   nyt: string;
   jhu: string;
@@ -104,7 +76,6 @@ interface Dataset {
 }
 type Scenario = 'full' | 'unchanged' | 'revision';
 const SCENARIOS: readonly Scenario[] = ['full', 'unchanged', 'revision'];
-type Engine = 'pipeline' | 'monolith';
 
 interface Measure {
   ms: number;
@@ -126,17 +97,9 @@ const MONOLITH_TABLE = 'monolith-data';
 
 async function monolith(dir: string, files: Files): Promise<Omit<Measure, 'ms' | 'lambda'>> {
   const before = processCosts();
-  const db = await startLocalDynamo({ dir: path.join(dir, 'dynamodb') });
+  const db = await openMonolithDb(dir, MONOLITH_TABLE);
   try {
-    const client = meterAwsClient(
-      new DynamoDBClient({
-        endpoint: db.endpoint,
-        region: 'local',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-    );
-    await ensureTables(client, [dataTableDefinition(MONOLITH_TABLE)]);
-    const doc = DynamoDBDocumentClient.from(client);
+    const { doc } = db;
     const { records } = await transformSources(createReadStream(files.nyt), createReadStream(files.jhu));
     const stored = new Map<string, SeriesRecord>();
     let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -162,16 +125,11 @@ async function monolith(dir: string, files: Files): Promise<Omit<Measure, 'ms' |
       return true;
     });
     const updatedAt = new Date().toISOString();
-    for (let i = 0; i < changed.length; i += 25) {
-      let requests: Record<string, unknown>[] | undefined = changed.slice(i, i + 25).map((record) => ({
-        PutRequest: { Item: { pk: 'US', sk: record.date, ...record, updatedAt } },
-      }));
-      for (let attempt = 0; requests?.length; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-        const answer = await doc.send(new BatchWriteCommand({ RequestItems: { [MONOLITH_TABLE]: requests } }));
-        requests = answer.UnprocessedItems?.[MONOLITH_TABLE] as Record<string, unknown>[] | undefined;
-      }
-    }
+    await putAll(
+      doc,
+      MONOLITH_TABLE,
+      changed.map((record) => ({ pk: 'US', sk: record.date, ...record, updatedAt })),
+    );
     const costs = delta(processCosts(), before);
     return { counts, dynamoRequests: costs.dynamoReadRequests + costs.dynamoWriteRequests, ledgerItemsRead: 0, costs };
   } finally {
@@ -218,28 +176,7 @@ async function measure(engine: Engine, dir: string, files: Files): Promise<Measu
   const { invocations = 1, ...rest } = result;
   // Lambda time: the wall time of the run at the fetcher's memory for the monolith (one
   // function), split between the fetcher and the 256 MB consumers for the pipeline (estimate).
-  const gbSeconds =
-    (ms / 1000) * (engine === 'monolith' ? LAMBDA_GB.fetcher : (LAMBDA_GB.fetcher + LAMBDA_GB.consumer) / 2);
-  return { ...rest, ms, lambda: { invocations, gbSeconds } };
-}
-
-/** Estimated AWS cost of one run, USD, at PRICES (see docs/performance.md for what is left out). */
-export function estimateCost(m: Pick<Measure, 'costs' | 'lambda'>, engine: Engine): number {
-  const c = m.costs;
-  const writeUnits = Math.max(c.dynamoWriteUnits, c.dynamoWriteRequests);
-  const readUnits = Math.max(c.dynamoReadUnits, c.dynamoReadRequests * 0.5);
-  // SQS: the sends, and per consumer invocation one ReceiveMessage and one DeleteMessageBatch.
-  const consumerInvocations = engine === 'pipeline' ? m.lambda.invocations - 1 : 0;
-  const sqsRequests = c.sqsSendRequests + 2 * consumerInvocations;
-  return (
-    readUnits * PRICES.dynamoReadRequestUnit +
-    writeUnits * PRICES.dynamoWriteRequestUnit +
-    sqsRequests * PRICES.sqsRequest +
-    c.eventsPut * PRICES.eventBridgeEvent +
-    c.snsPublishes * (PRICES.snsPublish + PRICES.snsEmail) +
-    m.lambda.invocations * PRICES.lambdaRequest +
-    m.lambda.gbSeconds * PRICES.lambdaGbSecond
-  );
+  return { ...rest, ms, lambda: { invocations, gbSeconds: lambdaGbSeconds(ms, engine) } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,10 +361,7 @@ try {
   );
   console.table(rows);
   console.table(scaling);
-  console.log(
-    `Prices (us-east-1, ${PRICES.date}): DynamoDB $0.125/M read units, $0.625/M write units; SQS $0.40/M requests; ` +
-      'EventBridge $1.00/M events; SNS $0.50/M publishes + $2.00/100k emails; Lambda $0.20/M requests + $0.0000166667/GB-s.',
-  );
+  console.log(PRICES_LINE);
   if (args.json) {
     console.log(
       JSON.stringify({ size: args.size, repeats: REPEATS, factor: SYNTHETIC_FACTOR, rows, scaling, prices: PRICES }),
