@@ -1,5 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { MAX_MESSAGE_BYTES, type QueueSettings } from '@covid-etl/contracts';
 import { type Clock, systemClock } from './clock.js';
@@ -583,19 +593,27 @@ export class LocalQueue {
     // Snapshot first, then the log that continues it: a crash in between leaves the new snapshot
     // and a log of the old generation, which loading ignores.
     const generation = this.#generation + 1;
-    const state: StateFile = {
+    const state: Omit<StateFile, 'messages'> = {
       format: STATE_FORMAT,
       version: STATE_VERSION,
       name: this.name,
       generation,
-      messages: this.#messages,
     };
-    const snapshot = JSON.stringify(state);
+    // The same JSON document as JSON.stringify({ ...state, messages }), written a message at a
+    // time: one string of a long queue's whole state (hundreds of MB in a county backfill) was
+    // the local stack's peak of memory.
+    const messages = this.#messages;
+    const snapshotBytes = replaceFileWith(this.statePath, (write) => {
+      write(`${JSON.stringify(state).slice(0, -1)},"messages":[`);
+      messages.forEach((message, index) => {
+        write(index === 0 ? JSON.stringify(message) : `,${JSON.stringify(message)}`);
+      });
+      write(']}');
+    });
     const header = `${JSON.stringify({ format: STATE_FORMAT, generation })}\n`;
-    replaceFile(this.statePath, snapshot);
     replaceFile(this.logPath, header);
     this.#generation = generation;
-    this.#snapshotBytes = Buffer.byteLength(snapshot);
+    this.#snapshotBytes = snapshotBytes;
     this.#logBytes = Buffer.byteLength(header);
     this.#compactNext = false;
   }
@@ -694,6 +712,44 @@ function replayLog(logPath: string, log: string, generation: number, messages: M
 }
 
 /** Replaces `file` with `text` through a temp file and a rename: readers see the old or the new file. */
+/**
+ * Replaces `file` (temp file + rename) with what `fill` writes through its `write` callback,
+ * buffered in pieces of about 1 MiB; returns the bytes written.
+ */
+function replaceFileWith(file: string, fill: (write: (text: string) => void) => void): number {
+  const temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, 'w');
+    const out = fd;
+    let bytes = 0;
+    let pending: string[] = [];
+    let pendingLength = 0;
+    const flush = () => {
+      const buffer = Buffer.from(pending.join(''));
+      pending = [];
+      pendingLength = 0;
+      let offset = 0;
+      while (offset < buffer.length) offset += writeSync(out, buffer, offset);
+      bytes += buffer.length;
+    };
+    fill((text) => {
+      pending.push(text);
+      pendingLength += text.length;
+      if (pendingLength >= 1 << 20) flush();
+    });
+    flush();
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, file);
+    return bytes;
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw new QueueStateError(file, `Cannot write queue state ${file}`, { cause: error });
+  }
+}
+
 function replaceFile(file: string, text: string): void {
   const temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
   try {
