@@ -96,13 +96,18 @@ export function tuneStore(store: DynaliteStore): boolean {
   ) {
     return false;
   }
+  // classic-level (on disk) and memory-level (in memory) both read synchronously; another
+  // abstract-level database might not.
+  const syncReads = (db as { supports?: { getSync?: boolean } }).supports?.getSync === true;
   const lifecycle = store.lifecycleManager;
   const closed = () => lifecycle?.getState() === 'closed';
   const asyncGet = db.get.bind(db);
   const batch = db.batch.bind(db);
 
   db.get = (key: string, callback?: Callback) => {
-    if (typeof callback !== 'function' || db.status !== 'open' || closed()) return asyncGet(key, callback);
+    if (!syncReads || typeof callback !== 'function' || db.status !== 'open' || closed()) {
+      return asyncGet(key, callback);
+    }
     let value: unknown;
     try {
       value = db.getSync(key);
