@@ -420,7 +420,14 @@ export class LocalPipeline {
    * drains again so its notification goes out.
    */
   async settle(onProgress?: (progress: DrainProgress) => void): Promise<void> {
-    await drain(this.mappings, { timeoutMs: 10 * 60_000, onProgress, progressIntervalMs: 500 });
+    // A county backfill drains for hours on a small machine: the bound is 10 minutes without any
+    // progress (a hanging handler), not 10 minutes in all.
+    await drain(this.mappings, {
+      timeoutMs: 24 * 60 * 60_000,
+      stallTimeoutMs: 10 * 60_000,
+      onProgress,
+      progressIntervalMs: 500,
+    });
     const { reported } = await checkStalledRuns(this.watchdogDeps, {
       describe: (run, chunks) => this.parkedReason(run, chunks),
     });

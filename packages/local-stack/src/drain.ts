@@ -5,6 +5,13 @@ import type { EventSourceMapping } from './event-source-mapping.js';
 export interface DrainOptions {
   /** Give up after this many milliseconds (real time) and throw `DrainTimeoutError`; default 120000. */
   readonly timeoutMs?: number;
+  /**
+   * Give up, with `DrainTimeoutError`, when nothing has moved for this many milliseconds (no
+   * invocation started or ended, no queue count changed), however long the drain has run; default
+   * none. A long load that keeps progressing (a county backfill) is then bounded by this, not by
+   * `timeoutMs`. It must exceed the longest single invocation.
+   */
+  readonly stallTimeoutMs?: number;
   /** How long every queue must stay empty, with nothing running, before the drain ends; default 20 ms. */
   readonly idleMs?: number;
   /** Called every `progressIntervalMs` with the counts, e.g. for a progress line. */
@@ -57,6 +64,8 @@ export async function drain(mappings: readonly EventSourceMapping[], options: Dr
 
   let emptySince: number | undefined;
   let lastProgress = Number.NEGATIVE_INFINITY;
+  let lastState = '';
+  let lastMove = started;
   try {
     for (;;) {
       const failed = mappings.find((m) => m.failure !== undefined);
@@ -80,11 +89,17 @@ export async function drain(mappings: readonly EventSourceMapping[], options: Dr
         options.onProgress?.(result);
         return result;
       }
+      if (options.stallTimeoutMs !== undefined) {
+        const state = JSON.stringify([mappings.map((m) => m.stats.invocations), mappings.map(queueState)]);
+        if (state !== lastState) {
+          lastState = state;
+          lastMove = now;
+        } else if (now - lastMove >= options.stallTimeoutMs) {
+          throw new DrainTimeoutError(options.stallTimeoutMs, leftoversOf(mappings), { stalled: true });
+        }
+      }
       if (now - started >= timeoutMs) {
-        const leftovers: DrainLeftover[] = mappings
-          .map(queueState)
-          .filter((q) => q.visible + q.inFlight + q.runningInvocations > 0);
-        throw new DrainTimeoutError(timeoutMs, leftovers);
+        throw new DrainTimeoutError(timeoutMs, leftoversOf(mappings));
       }
       await sleep(5);
     }
@@ -99,6 +114,10 @@ export async function drain(mappings: readonly EventSourceMapping[], options: Dr
     ]);
     clearTimeout(timer);
   }
+}
+
+function leftoversOf(mappings: readonly EventSourceMapping[]): DrainLeftover[] {
+  return mappings.map(queueState).filter((q) => q.visible + q.inFlight + q.runningInvocations > 0);
 }
 
 function queueState(mapping: EventSourceMapping): QueueDrainState {

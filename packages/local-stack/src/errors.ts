@@ -39,12 +39,14 @@ export class DrainTimeoutError extends Error {
   readonly timeoutMs: number;
   readonly leftovers: readonly DrainLeftover[];
 
-  constructor(timeoutMs: number, leftovers: readonly DrainLeftover[], options?: ErrorOptions) {
+  /** `stalled`: nothing moved for `timeoutMs` (`DrainOptions.stallTimeoutMs`), rather than the total time running out. */
+  constructor(timeoutMs: number, leftovers: readonly DrainLeftover[], options?: ErrorOptions & { stalled?: boolean }) {
     const detail = leftovers
       .map((l) => `${l.queue}: ${l.visible} visible, ${l.inFlight} in flight, ${l.runningInvocations} running`)
       .join('; ');
+    const what = options?.stalled ? `made no progress for ${timeoutMs} ms` : `did not drain within ${timeoutMs} ms`;
     super(
-      `The local queues did not drain within ${timeoutMs} ms (${detail || 'nothing left, but the drain did not settle'}). ` +
+      `The local queues ${what} (${detail || 'nothing left, but the drain did not settle'}). ` +
         'A handler may be hanging, or failing messages may need more time to reach their DLQ: raise the timeout or check the handler logs.',
       options,
     );

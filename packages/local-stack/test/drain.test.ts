@@ -212,4 +212,36 @@ describe('drain', () => {
     expect(mapping.isRunning).toBe(false);
     expect(queue.size).toBe(1);
   });
+
+  it('with a stall timeout, runs past the total time while messages keep moving, and stops once nothing moves', async () => {
+    // Prepare: 12 messages of ~40 ms each (~0.5 s in all), a stall timeout of 300 ms.
+    const queue = new LocalQueue({ name: 'slow-but-moving', visibilityTimeoutSeconds: 180, timeScale: 1 });
+    for (let i = 0; i < 12; i += 1) queue.send(`m${i}`);
+    const slow = new EventSourceMapping({
+      queue,
+      settings: { batchSize: 1, maximumConcurrency: 1 },
+      handler: async () => {
+        await sleep(40);
+      },
+    });
+    const stuckQueue = new LocalQueue({ name: 'hanging', visibilityTimeoutSeconds: 180, timeScale: 1 });
+    stuckQueue.send('never ends');
+    const hanging = new EventSourceMapping({
+      queue: stuckQueue,
+      settings: { batchSize: 1, maximumConcurrency: 1 },
+      handler: () => new Promise(() => undefined),
+    });
+
+    // Act
+    const started = performance.now();
+    await drain([slow], { timeoutMs: 60_000, stallTimeoutMs: 300 });
+    const drainedMs = performance.now() - started;
+    const attempt = drain([hanging], { timeoutMs: 60_000, stallTimeoutMs: 300 });
+
+    // Assess
+    expect(queue.size).toBe(0);
+    expect(slow.stats.invocations).toBe(12);
+    expect(drainedMs).toBeGreaterThan(300);
+    await expect(attempt).rejects.toThrow(/made no progress for 300 ms \(hanging: 0 visible, 1 in flight, 1 running\)/);
+  });
 });
