@@ -12,12 +12,13 @@ export const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a mon
 export type Month = z.infer<typeof Month>;
 
 /**
- * A run id: `s-…` for a scheduled run (a function of the scheduled time), `m-…` for a manual
- * one, `r-…` for the revert of a run (a function of the reverted run's id).
+ * A run id: `s-…` for a scheduled run (a function of the scheduled time; `-counties` for the
+ * counties backfill schedule), `m-…` for a manual one, `r-…` for the revert of a run (a
+ * function of the reverted run's id).
  */
 export const RunId = z
   .string()
-  .regex(/^[smr]-[0-9TZ]{16}(-[0-9a-f]{6})?$/, 'expected a run id such as s-20261125T000000Z');
+  .regex(/^[smr]-[0-9TZ]{16}(-[0-9a-f]{6}|-counties)?$/, 'expected a run id such as s-20261125T000000Z');
 export type RunId = z.infer<typeof RunId>;
 
 /** A lowercase hex SHA-256 digest. */

@@ -17,6 +17,19 @@ describe('scheduledRunId', () => {
     expect(RunId.safeParse(first).success).toBe(true);
   });
 
+  it("gives the counties backfill schedule a run of its own, even at the daily run's time", () => {
+    // Act
+    const daily = scheduledRunId('2026-12-01T00:00:00Z');
+    const backfill = scheduledRunId('2026-12-01T00:00:00Z', 'counties');
+    const backfillAgain = scheduledRunId('2026-12-01T01:00:00+01:00', 'counties');
+
+    // Assess
+    expect(daily).toBe('s-20261201T000000Z');
+    expect(backfill).toBe('s-20261201T000000Z-counties');
+    expect(backfillAgain).toBe(backfill);
+    expect(RunId.safeParse(backfill).success).toBe(true);
+  });
+
   it('refuses a scheduled time that is not a time', () => {
     // Act
     const derive = () => scheduledRunId('tomorrow morning');

@@ -184,6 +184,23 @@ describe('startRun', () => {
     expect(downloader.files.every((file) => !existsSync(file))).toBe(true);
   });
 
+  it("starts a run of its own for the counties backfill schedule fired at the daily run's time", async () => {
+    // Prepare
+    await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);
+    clock.advance(60_000);
+
+    // Act
+    const backfill = await startRun({ trigger: 'schedule', backfill: 'counties', scheduledTime: SCHEDULED }, deps);
+
+    // Assess
+    expect(backfill.runId).toBe(`${SCHEDULED_RUN}-counties`);
+    expect(backfill.joined).toBe(false);
+    expect((await ledger.listRuns()).map((run) => run.runId).sort()).toEqual([
+      SCHEDULED_RUN,
+      `${SCHEDULED_RUN}-counties`,
+    ]);
+  });
+
   it('joins the run of a duplicate scheduled invocation without downloading or sending again', async () => {
     // Prepare
     await startRun({ trigger: 'schedule', scheduledTime: SCHEDULED }, deps);

@@ -200,16 +200,18 @@ export function describeMessage(body: string): MessageSubject {
     return { kind: 'event', detailType: value['detail-type'], ...(runId ? { runId } : {}) };
   }
   if (typeof value.trigger === 'string' || typeof value.requestContext === 'object') {
-    const scheduled = typeof value.scheduledTime === 'string' ? runIdOfSchedule(value.scheduledTime) : undefined;
+    const backfill = value.backfill === 'counties' ? 'counties' : undefined;
+    const scheduled =
+      typeof value.scheduledTime === 'string' ? runIdOfSchedule(value.scheduledTime, backfill) : undefined;
     return { kind: 'invocation', ...(scheduled ? { runId: scheduled } : {}) };
   }
   return { kind: 'unknown' };
 }
 
-/** The run id the fetcher derives from a schedule's time, if the time is valid. */
-function runIdOfSchedule(time: string): string | undefined {
+/** The run id the fetcher derives from a schedule's time (and backfill), if the time is valid. */
+function runIdOfSchedule(time: string, backfill: 'counties' | undefined): string | undefined {
   try {
-    return scheduledRunId(time);
+    return scheduledRunId(time, backfill);
   } catch {
     return undefined;
   }

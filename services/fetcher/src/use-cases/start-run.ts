@@ -164,7 +164,7 @@ export async function startRun(
 ): Promise<FetcherResult> {
   if (input.decision) return decideRun(input.decision, deps);
   const now = deps.clock.now();
-  const runId = input.scheduledTime ? scheduledRunId(input.scheduledTime) : manualRunId(now);
+  const runId = input.scheduledTime ? scheduledRunId(input.scheduledTime, input.backfill) : manualRunId(now);
   const log = deps.logger.child({ runId });
   const urls = resolveSourceUrls(input.sources, deps.defaultUrls, deps.environment);
 
