@@ -4,7 +4,7 @@
  * Pure functions.
  */
 
-import { RunNotification } from '@covid-etl/contracts';
+import { RunNotification, type RunStatus } from '@covid-etl/contracts';
 import { escapeMrkdwn, oneLine, truncate } from '@covid-etl/core';
 
 export { NOTIFICATION_KIND, RunNotification } from '@covid-etl/contracts';
@@ -54,11 +54,14 @@ export interface FormattedMessage {
   slack: SlackMessage;
 }
 
-const STATUS_EMOJI: Record<string, string> = {
+/** One emoji per status a run can be announced in (every status but RUNNING: the type says so). */
+const STATUS_EMOJI: Record<Exclude<RunStatus, 'RUNNING'>, string> = {
   SUCCEEDED: ':white_check_mark:',
   PARTIAL: ':warning:',
   FAILED: ':x:',
   INCOMPLETE: ':rotating_light:',
+  HELD: ':raised_hand:',
+  REJECTED: ':no_entry:',
   ABANDONED: ':no_entry_sign:',
 };
 
@@ -84,7 +87,7 @@ export function formatSlackMessage({
 
 /** `:warning: [covid-etl dev] Run 2026-11-25 PARTIAL: ...` with the notifier's mrkdwn summary. */
 export function formatRunNotification(notification: RunNotification): SlackMessage {
-  const emoji = STATUS_EMOJI[notification.status] ?? ':information_source:';
+  const emoji = STATUS_EMOJI[notification.status as keyof typeof STATUS_EMOJI] ?? ':information_source:';
   const subject = oneLine(notification.subject);
   return {
     text: truncateMrkdwn(`${emoji} ${escapeMrkdwn(subject)}`, MAX_FALLBACK),

@@ -40,6 +40,9 @@ describe('formatSlackMessage', () => {
     ['SUCCEEDED', ':white_check_mark:'],
     ['FAILED', ':x:'],
     ['INCOMPLETE', ':rotating_light:'],
+    ['HELD', ':raised_hand:'],
+    ['REJECTED', ':no_entry:'],
+    ['ABANDONED', ':no_entry_sign:'],
   ])('marks a %s run with %s', (status, emoji) => {
     // Prepare
     const message = runNotification({ status, subject: `[covid-etl dev] Run 2026-11-25 ${status}` });
