@@ -892,7 +892,7 @@ describe('etl dlq replay --run <runId> --env dev (receive, send, delete)', () =>
     fake.put(url, input, { attributes: { ERROR_CODE: { DataType: 'String', StringValue: 'ThrottlingException' } } });
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
-      Payload: payload({ runId: 's-20261101T060000Z', joined: false, status: 'RUNNING', chunks: 3123 }),
+      Payload: payload({ runId: 's-20261101T060000Z-counties', joined: false, status: 'RUNNING', chunks: 3123 }),
     });
     const { deps: d, json } = deps();
     // Act
@@ -903,7 +903,7 @@ describe('etl dlq replay --run <runId> --env dev (receive, send, delete)', () =>
     expect(call?.FunctionName).toBe('covid-etl-dev-fetcher');
     expect(new TextDecoder().decode(call?.Payload as Uint8Array)).toBe(input);
     expect(fake.bodies(url)).toEqual([]);
-    expect(json()).toMatchObject({ mode: 'one-by-one', moved: 1, runs: [{ runId: 's-20261101T060000Z' }] });
+    expect(json()).toMatchObject({ mode: 'one-by-one', moved: 1, runs: [{ runId: 's-20261101T060000Z-counties' }] });
   });
 
   it('replays the counties backfill DLQ of a deployment whose configuration predates replay_to', async () => {
@@ -912,7 +912,7 @@ describe('etl dlq replay --run <runId> --env dev (receive, send, delete)', () =>
     const input = JSON.stringify({ trigger: 'schedule', backfill: 'counties', scheduledTime: '2026-11-01T06:00:00Z' });
     const url = config.dead_letter_queues?.counties_backfill_schedule?.url ?? '';
     fake.put(url, input);
-    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ runId: 's-20261101T060000Z' }) });
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ runId: 's-20261101T060000Z-counties' }) });
     // Act
     const code = await dlqReplayCommand('counties_backfill_schedule', { env: 'dev', yes: true }, deps().deps);
     // Assess
