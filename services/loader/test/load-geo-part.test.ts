@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { GeoPartMessage, GeoRecord } from '@covid-etl/contracts';
 import {
   DynamoGeoLedger,
@@ -186,6 +186,100 @@ describe('loadGeoPart: the geography catalogue and the county summaries', () => 
     expect(await catalog.listCounties('48')).toEqual([
       expect.objectContaining({ id: '48201', cases: 240, deaths: 15, newCases7d: 20, newDeaths7d: 2 }),
     ]);
+  });
+});
+
+describe("loadGeoPart: a state's catalogue lock", () => {
+  const MAY_PART = 'county/48/2020-05#01-08';
+  const harrisMay = harris.map((day, i) => ({
+    ...day,
+    date: `2020-05-0${i + 1}`,
+    cases: 300 + i * 10,
+    deaths: 20 + i,
+  }));
+
+  /** A document client that stops after the first catalogue Query (pk GEOS) until `resume` resolves. */
+  function pausingAfterCatalogueRead(resume: Promise<void>) {
+    let paused = false;
+    let signal = () => {};
+    const read = new Promise<void>((resolve) => {
+      signal = resolve;
+    });
+    const doc = {
+      send: async (command: { input: { ExpressionAttributeValues?: Record<string, unknown> } }) => {
+        const response = await local.doc.send(command as never);
+        if (!paused && command instanceof QueryCommand && command.input.ExpressionAttributeValues?.[':pk'] === 'GEOS') {
+          paused = true;
+          signal();
+          await resume;
+        }
+        return response;
+      },
+    } as unknown as DynamoDBDocumentClient;
+    return { doc, read };
+  }
+
+  it('two parts of one state loaded at once leave the catalogue and the summary at the latest day', async () => {
+    // Arrange: part A (April) has read the catalogue and is paused before it writes; part B
+    // (May, same state, same run) is loaded meanwhile. Without the lock B writes first and A's
+    // stale write (lastDate 2020-04-08) wins.
+    await dispatchedRun(R1, [COUNTY_PART, MAY_PART]);
+    let resume = () => {};
+    const resumed = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const paused = pausingAfterCatalogueRead(resumed);
+    const depsA: LoadGeoPartDeps = { ...deps, geoCatalog: new GeoCatalogRepository(paused.doc, dataTable) };
+    // B waiting for the lock lets A go on (without the lock B never waits: A goes on after B).
+    const depsB: LoadGeoPartDeps = { ...deps, sleep: async () => resume() };
+
+    // Act
+    const a = loadGeoPart(part(R1, COUNTY_PART, harris), depsA);
+    await paused.read;
+    const b = loadGeoPart(part(R1, MAY_PART, harrisMay), depsB).finally(resume);
+    await Promise.all([a, b]);
+
+    // Assert
+    expect(await catalog.getGeo('48201')).toMatchObject({
+      firstDate: '2020-04-01',
+      lastDate: '2020-05-08',
+      cases: 370,
+      deaths: 27,
+    });
+    expect(await catalog.listCounties('48')).toEqual([
+      expect.objectContaining({ id: '48201', date: '2020-05-08', cases: 370, deaths: 27, newCases7d: 10 }),
+    ]);
+    expect((await ledger.getRun(R1))?.status).toBe('SUCCEEDED');
+  });
+
+  it("waits for another holder's lock, is retried once it stays locked 30 s, and loads after the lock runs out", async () => {
+    // Arrange: a crashed part of another run holds Texas's catalogue lock for 60 s.
+    await dispatchedRun(R1, [COUNTY_PART]);
+    const now = clock.now().getTime();
+    expect(await ledger.lockCatalogue('48', `${R2}|county/48/2020-03#01-08`, { now, until: now + 60_000 })).toBe(true);
+    let waited = 0;
+    const waiting: LoadGeoPartDeps = {
+      ...deps,
+      sleep: async (ms) => {
+        waited += ms;
+      },
+    };
+
+    // Act
+    const refused = await loadGeoPart(part(R1, COUNTY_PART, harris), waiting).catch((error: unknown) => error);
+    clock.advance(61_000);
+    await loadGeoPart(part(R1, COUNTY_PART, harris), waiting);
+
+    // Assert
+    expect(refused).toBeInstanceOf(TransientError);
+    expect(String((refused as Error).message)).toMatch(/catalogue of state 48 stayed locked/);
+    expect(waited).toBeGreaterThanOrEqual(30_000);
+    expect(await catalog.getGeo('48201')).toMatchObject({ lastDate: '2020-04-08', cases: 170 });
+    // The days written before the refusal count once, as this run's inserts.
+    expect((await ledger.getChunk(R1, COUNTY_PART))?.counts).toEqual({ inserted: 8, updated: 0, unchanged: 0 });
+    expect((await ledger.getRun(R1))?.status).toBe('SUCCEEDED');
+    // The lock was given back: another holder takes it at once.
+    expect(await ledger.lockCatalogue('48', 'someone-else', { now: clock.now().getTime(), until: 0 })).toBe(true);
   });
 });
 

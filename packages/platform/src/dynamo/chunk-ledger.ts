@@ -228,7 +228,53 @@ export class DynamoChunkLedger extends LedgerTable {
       if (!isConditionalCheckFailed(error)) throw error;
     }
   }
+
+  /**
+   * Takes the lock of a state's catalogue and county summaries (`LEASE` / `catalogue/<state>`)
+   * for `holder` until `until`: `true` when taken (free, run out, or already this holder's: a
+   * redelivery after a crash takes its own lock back), `false` while another holder has it.
+   * The loader holds it around `GeoCatalogRepository.applyLoaded`, whose read-compute-put of
+   * those derived items cannot be conditional (BatchWriteItem): two parts of one state loaded at
+   * once would otherwise write summaries computed from each other's stale reads.
+   */
+  async lockCatalogue(state: string, holder: string, { now, until }: { now: number; until: number }): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: GEO_LEASE_PARTITION, sk: catalogueLockKey(state) },
+          UpdateExpression: 'SET lockHolder = :holder, lockUntil = :until',
+          ConditionExpression: 'attribute_not_exists(lockHolder) OR lockUntil < :now OR lockHolder = :holder',
+          ExpressionAttributeValues: { ':holder': holder, ':until': until, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Gives a state's catalogue lock back if `holder` still has it. Safe to repeat. */
+  async unlockCatalogue(state: string, holder: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: GEO_LEASE_PARTITION, sk: catalogueLockKey(state) },
+          UpdateExpression: 'REMOVE lockHolder, lockUntil',
+          ConditionExpression: 'lockHolder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
 }
 
 /** The ledger's partition of the load leases of the states and counties chunks (`sk` = chunk key). */
 export const GEO_LEASE_PARTITION = 'LEASE';
+
+/** The sort key of a state's catalogue lock in {@link GEO_LEASE_PARTITION}: `catalogue/48` (no chunk key has this shape). */
+const catalogueLockKey = (state: string) => `catalogue/${state}`;

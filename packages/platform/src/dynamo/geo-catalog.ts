@@ -110,8 +110,8 @@ export function defaultGeoName(id: string): string {
  *
  * Idempotent: the items are a function of what is stored and what the call is given, and an
  * item whose content is unchanged is not written (a redelivered part writes nothing). Puts are
- * not conditional (BatchWriteItem takes no condition): two calls for the same state at the same
- * time may leave one county's summary a day behind until the next call touching it.
+ * not conditional (BatchWriteItem takes no condition): callers must not run two calls for the
+ * same state at once (the loader holds the state's catalogue lock, `ChunkLedger.lockCatalogue`).
  */
 export class GeoCatalogRepository implements GeoCatalogReader {
   constructor(

@@ -91,6 +91,9 @@ export interface ChunkLedger {
   ): Promise<'taken' | 'held'>;
   /** Takes a part out of its chunk's lease, giving the lease back once no part of the run is loading. */
   releaseGeoChunk(chunk: string, part: string, runId: string): Promise<void>;
+  /** Takes a state's catalogue lock (see `DynamoChunkLedger.lockCatalogue`); false while another holder has it. */
+  lockCatalogue(state: string, holder: string, lock: { now: number; until: number }): Promise<boolean>;
+  unlockCatalogue(state: string, holder: string): Promise<void>;
 }
 
 /** What the last successful loads saw: month hashes and source identities (`DynamoBaselineLedger`). */
@@ -203,6 +206,12 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   releaseGeoChunk(...args: Parameters<ChunkLedger['releaseGeoChunk']>) {
     return this.chunks.releaseGeoChunk(...args);
+  }
+  lockCatalogue(...args: Parameters<ChunkLedger['lockCatalogue']>) {
+    return this.chunks.lockCatalogue(...args);
+  }
+  unlockCatalogue(...args: Parameters<ChunkLedger['unlockCatalogue']>) {
+    return this.chunks.unlockCatalogue(...args);
   }
 
   getMonthStates() {

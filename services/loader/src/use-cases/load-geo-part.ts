@@ -1,4 +1,5 @@
-import type { GeoPartMessage } from '@covid-etl/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type GeoPartMessage, parseChunkKey } from '@covid-etl/contracts';
 import {
   type ChunkLedger,
   type Clock,
@@ -27,9 +28,15 @@ export interface LoadGeoPartDeps {
   logger: Logger;
   /** How long a chunk's load lease lasts (ms): the month lease's duration (see `LoadChunkDeps`). Default 120 s. */
   monthLeaseMs?: LoadChunkDeps['monthLeaseMs'];
+  /** Waits between two tries of a state's catalogue lock (real time). Default: `setTimeout`. */
+  sleep?: (ms: number) => Promise<unknown>;
 }
 
 const DEFAULT_LEASE_MS = 120_000;
+/** A state's catalogue lock lasts this long (one `applyLoaded` of Texas takes well under a second). */
+const CATALOGUE_LOCK_MS = 60_000;
+/** How long a part waits for its state's catalogue lock before it is retried later through SQS. */
+const CATALOGUE_WAIT_MS = 30_000;
 
 /**
  * Loads one part of a states or counties chunk into each geography's partition and, when it is
@@ -97,12 +104,15 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
       counts[day.change] += 1;
     }
     await deps.geoSeries.writeChanges(changed, versionsOnly);
-    // Every day of the part is now stored with these values: the picker and county tables follow.
-    await deps.geoCatalog.applyLoaded({
-      records: message.records.map(geoDay),
-      known: [...stored.values()].map(geoDay),
-      names: new Map(Object.entries(message.names ?? {})),
-    });
+    // Every day of the part is now stored with these values: the picker and county tables follow,
+    // one part of the state at a time.
+    await withCatalogueLock(message, deps, () =>
+      deps.geoCatalog.applyLoaded({
+        records: message.records.map(geoDay),
+        known: [...stored.values()].map(geoDay),
+        names: new Map(Object.entries(message.names ?? {})),
+      }),
+    );
     if (message.baseline) await deps.geoLedger.putDayHashes(message.chunk, message.days, runId);
     const dates = message.days.map((day) => day.date).sort();
     const marked = await deps.ledger.markChunkLoaded(runId, part, {
@@ -118,6 +128,45 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
   const counted = await deps.ledger.recordChunkLoaded(runId, part);
   await deps.finalizer.finishIfComplete(runId, counted);
 }
+
+/**
+ * Runs `update` holding the lock of the part's state's catalogue and county summaries (in the
+ * ledger, per state): their update reads, computes and puts without a condition, so two parts
+ * of one state (other months, or other days of the same chunk) must not interleave. Waits for
+ * the lock with growing pauses (50 ms to 1 s, jittered) up to 30 s, then throws a
+ * `TransientError` (the part is delivered again; its days are already written and count as
+ * this run's). A crashed holder's lock runs out after 60 s; the same part delivered again takes
+ * its own lock back at once.
+ */
+async function withCatalogueLock<T>(
+  message: GeoPartMessage,
+  deps: Pick<LoadGeoPartDeps, 'ledger' | 'clock' | 'sleep'>,
+  update: () => Promise<T>,
+): Promise<T> {
+  const { state } = parseChunkKey(message.chunk);
+  const holder = `${message.runId}|${message.part}`;
+  const sleep = deps.sleep ?? defaultSleep;
+  let waited = 0;
+  for (let attempt = 0; ; attempt++) {
+    const now = deps.clock.now().getTime();
+    if (await deps.ledger.lockCatalogue(state, holder, { now, until: now + CATALOGUE_LOCK_MS })) break;
+    if (waited >= CATALOGUE_WAIT_MS) {
+      throw new TransientError(
+        `The catalogue of state ${state} stayed locked by another part for ${CATALOGUE_WAIT_MS / 1000} s; the part ${message.part} will be retried`,
+      );
+    }
+    const pause = Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2);
+    await sleep(pause);
+    waited += pause;
+  }
+  try {
+    return await update();
+  } finally {
+    await deps.ledger.unlockCatalogue(state, holder);
+  }
+}
+
+const defaultSleep = (ms: number) => sleep(ms);
 
 function geoDay(day: { geo: string; date: string; cases: number; deaths: number | null }) {
   return { geo: day.geo, date: day.date, cases: day.cases, deaths: day.deaths };
