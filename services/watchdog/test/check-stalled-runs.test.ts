@@ -169,6 +169,38 @@ describe('checkStalledRuns', () => {
     );
   });
 
+  it('does not report a daily run waiting behind a backfill that keeps loading; it gets its own time once the backfill ends', async () => {
+    // Prepare: a counties backfill started at 05:00 loads a part every 3 minutes until 07:00,
+    // then succeeds; the daily run started at 06:00 waits behind it in the loader queue.
+    const parts = Array.from({ length: 40 }, (_, i) => `county/48/2020-${String((i % 12) + 1).padStart(2, '0')}#${i}`);
+    clock = new TestClock(new Date('2026-11-25T05:00:00.000Z'));
+    deps = { ...deps, clock, finalizer: new RunFinalizer({ ledger, events, logger: deps.logger, clock }) };
+    const BACKFILL = 'm-20261125T050000Z-aaaaaa';
+    await dispatchedRun(BACKFILL, '2026-11-25T05:00:00.000Z', parts);
+    await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2021-03']);
+    const reportedAt: Array<{ minute: number; runs: string[] }> = [];
+
+    // Act: one check every 5 minutes until 08:00.
+    for (let minute = 1; minute <= 180; minute += 1) {
+      clock.advance(MINUTE);
+      const part = parts[minute / 3 - 1];
+      if (minute % 3 === 0 && part) await loadChunk(BACKFILL, part);
+      if (minute === 120) await deps.finalizer.finishIfComplete(BACKFILL);
+      if (minute % 5 === 0) {
+        const { reported } = await checkStalledRuns(deps);
+        if (reported.length > 0) reportedAt.push({ minute, runs: reported });
+      }
+    }
+
+    // Assess: the backfill succeeded at 07:00; the daily run, last seen waiting at 06:55
+    // (minute 115), is reported 30 minutes later (07:25), not at 06:30.
+    expect((await ledger.getRun(BACKFILL))?.status).toBe('SUCCEEDED');
+    expect(reportedAt).toEqual([{ minute: 145, runs: [OLD] }]);
+    expect((await ledger.getRun(OLD))?.failure?.reason).toMatch(
+      /^stalled: 1 of 1 chunk\(s\) not loaded, no chunk loaded for 30 min/,
+    );
+  });
+
   it('leaves a young run and a finished run alone', async () => {
     // Prepare
     await dispatchedRun(YOUNG, '2026-11-25T06:25:00.000Z', ['2020-03']);

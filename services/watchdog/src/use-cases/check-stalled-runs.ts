@@ -30,7 +30,9 @@ export interface StalledRunsReport {
  * count of loaded chunks: see `lastProgressAt`) and whose planned chunks are not all loaded is
  * finished once as INCOMPLETE with reason "stalled", naming the chunks that did not finish and
  * the queue (or DLQ) where each one is, through the same `EtlRunFailed` event as any failure.
- * A long run that keeps loading (a county backfill of ~3,100 parts) is never stalled.
+ * A long run that keeps loading (a county backfill of ~3,100 parts) is never stalled, nor is a
+ * run started after it whose chunks wait behind its parts in the one loader queue (until the
+ * run ahead finishes or stops loading: then the waiting run has `stallAfterMs` of its own).
  * The ledger's conditional status change makes the report happen exactly once; if the run
  * later completes (after a DLQ replay), the completion is announced normally. Also publishes
  * again any outcome event whose publisher died before marking it published.
@@ -51,10 +53,23 @@ export async function checkStalledRuns(
   const unfinished = onlyRunId
     ? [await deps.ledger.getRun(onlyRunId)].filter((run): run is RunItem => run?.status === 'RUNNING')
     : await deps.ledger.listUnfinishedRuns(new Date(now.getTime() - LOOKBACK_MS).toISOString());
+  // Measured on every check, young runs included, so that a new count is seen when it happens.
+  const progress = new Map<string, number>();
+  for (const run of unfinished) progress.set(run.runId, await lastProgressAt(run, now, deps.ledger));
   for (const run of unfinished) {
     const ageMs = now.getTime() - Date.parse(run.startedAt);
-    // Measured on every check, young runs included, so that a new count is seen when it happens.
-    const idleMs = now.getTime() - (await lastProgressAt(run, now, deps.ledger));
+    const idleMs = now.getTime() - (progress.get(run.runId) as number);
+    // One loader queue serves every run: a run started after another that is still loading (a
+    // county backfill's ~3,100 parts) waits behind it. It is not stalled; its own clock starts
+    // again at every check that sees it waiting, so it gets stallAfterMs once the run ahead is done.
+    if (
+      idleMs > 0 &&
+      run.dispatch === 'SENT' &&
+      loadingAhead(run, unfinished, progress, now.getTime() - deps.stallAfterMs)
+    ) {
+      await deps.ledger.recordProgressSeen(run.runId, { loaded: run.loaded?.size ?? 0, at: now.toISOString() });
+      continue;
+    }
     if (idleMs < deps.stallAfterMs) continue;
     const chunks = await deps.ledger.listChunks(run.runId);
     const undispatched = run.dispatch !== 'SENT';
@@ -79,11 +94,23 @@ export async function checkStalledRuns(
   return report;
 }
 
+/** Whether another dispatched run started before `run` made progress after `since` (ms): `run` waits behind it. */
+function loadingAhead(run: RunItem, runs: readonly RunItem[], progress: ReadonlyMap<string, number>, since: number) {
+  return runs.some(
+    (other) =>
+      other.runId !== run.runId &&
+      other.dispatch === 'SENT' &&
+      other.startedAt < run.startedAt &&
+      (progress.get(other.runId) ?? 0) > since,
+  );
+}
+
 /**
  * When `run` last made progress, in ms: its start, or the time this check first saw its current
- * number of loaded chunks. A new count is recorded on the run (`recordProgressSeen`), so the
- * next checks measure from it: a stall is seen between `stallAfterMs` and `stallAfterMs` plus
- * one check interval after the last load. Only the watchdog's clock is used.
+ * number of loaded chunks (or, for a run waiting behind another, the last check that saw it
+ * waiting). A new count is recorded on the run (`recordProgressSeen`), so the next checks
+ * measure from it: a stall is seen between `stallAfterMs` and `stallAfterMs` plus one check
+ * interval after the last load. Only the watchdog's clock is used.
  */
 export async function lastProgressAt(
   run: RunItem,
@@ -92,9 +119,9 @@ export async function lastProgressAt(
 ): Promise<number> {
   const started = Date.parse(run.startedAt);
   const loaded = run.loaded?.size ?? 0;
-  if (loaded === 0) return started;
   const seen = run.progressSeen;
   if (seen?.loaded === loaded) return Math.max(started, Date.parse(seen.at));
+  if (loaded === 0) return started;
   await ledger.recordProgressSeen(run.runId, { loaded, at: now.toISOString() });
   return now.getTime();
 }
