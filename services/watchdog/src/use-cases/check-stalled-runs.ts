@@ -59,13 +59,13 @@ export async function checkStalledRuns(
   for (const run of unfinished) {
     const ageMs = now.getTime() - Date.parse(run.startedAt);
     const idleMs = now.getTime() - (progress.get(run.runId) as number);
-    // One loader queue serves every run: a run started after another that is still loading (a
+    // One loader queue serves every run: a run started after another that keeps loading (a
     // county backfill's ~3,100 parts) waits behind it. It is not stalled; its own clock starts
     // again at every check that sees it waiting, so it gets stallAfterMs once the run ahead is done.
     if (
       idleMs > 0 &&
       run.dispatch === 'SENT' &&
-      loadingAhead(run, unfinished, progress, now.getTime() - deps.stallAfterMs)
+      loadingAhead(run, unfinished, progress, Math.max(now.getTime() - idleMs, now.getTime() - deps.stallAfterMs))
     ) {
       await deps.ledger.recordProgressSeen(run.runId, { loaded: run.loaded?.size ?? 0, at: now.toISOString() });
       continue;
@@ -94,7 +94,11 @@ export async function checkStalledRuns(
   return report;
 }
 
-/** Whether another dispatched run started before `run` made progress after `since` (ms): `run` waits behind it. */
+/**
+ * Whether another dispatched run started before `run` loaded a chunk after `since` (ms: `run`'s
+ * own last progress, and within the stall window): the loader is busy with that run's work, and
+ * `run` waits behind it. A run ahead that loaded nothing since then does not hold `run` back.
+ */
 function loadingAhead(run: RunItem, runs: readonly RunItem[], progress: ReadonlyMap<string, number>, since: number) {
   return runs.some(
     (other) =>
