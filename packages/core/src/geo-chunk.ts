@@ -65,8 +65,9 @@ export interface GeoChunkPart {
 
 /**
  * Collects the results of {@link extractGeoRows} for one level and groups them into
- * (level, state, month) chunks. Records are held in typed columns (~30 bytes a record, ~100 MB
- * for a 3.5 M-row county file), not as objects; records of a chunk are built only when asked.
+ * (level, state, month) chunks. Records are held in typed columns (17 bytes a record, ~61 MB
+ * for a 3.5 M-row county file; each month's columns are cut to size once the file moves past
+ * it), not as objects; records of a chunk are built only when asked.
  * Rejections go with their chunk when its state and month are readable, else to
  * {@link unplaced}.
  */
@@ -79,6 +80,9 @@ export class GeoChunkPlanner {
   private readonly buckets = new Map<string, Bucket>();
   private readonly geoIds: string[] = [];
   private readonly geoIndex = new Map<string, number>();
+  /** The latest month seen, and the buckets that got rows since their last compaction. */
+  private month = '';
+  private readonly open = new Set<Bucket>();
 
   constructor(level: 'state' | 'county') {
     this.level = level;
@@ -105,8 +109,27 @@ export class GeoChunkPlanner {
       this.geoIndex.set(record.geo, geo);
     }
     const state = record.geo.slice(0, 2);
-    const key = formatChunkKey({ level: this.level, state, month: record.date.slice(0, 7) });
-    this.bucket(key).push(geo, Number(record.date.slice(8, 10)), record.cases, record.deaths, record.line);
+    const month = record.date.slice(0, 7);
+    if (month > this.month) this.closeMonthsBefore(month);
+    const key = formatChunkKey({ level: this.level, state, month });
+    const bucket = this.bucket(key);
+    bucket.push(geo, Number(record.date.slice(8, 10)), record.cases, record.deaths, record.line);
+    this.open.add(bucket);
+  }
+
+  /**
+   * The publisher's files are in date order: once a later month starts, the buckets of earlier
+   * months are complete and their columns are cut to their length (growth by doubling leaves up
+   * to half of each unused). A bucket that gets rows again (a file out of order) just grows again.
+   */
+  private closeMonthsBefore(month: string): void {
+    this.month = month;
+    for (const bucket of this.open) {
+      if (bucket.month < month) {
+        bucket.compact();
+        this.open.delete(bucket);
+      }
+    }
   }
 
   /** Adds every result of an extraction (e.g. `extractGeoRows(...)`). */
@@ -149,7 +172,7 @@ export class GeoChunkPlanner {
         rows.push([
           this.geoIds[bucket.geo[row] as number] as string,
           bucket.cases[row] as number,
-          deathsOf(bucket, row),
+          bucket.deathsAt(row),
         ]);
       }
       const date = `${month}-${pad(day)}`;
@@ -179,7 +202,7 @@ export class GeoChunkPlanner {
           geo: geoIds[bucket.geo[row] as number] as string,
           date: `${month}-${pad(bucket.day[row] as number)}`,
           cases: bucket.cases[row] as number,
-          deaths: deathsOf(bucket, row),
+          deaths: bucket.deathsAt(row),
           line: bucket.line[row] as number,
         })),
     };
@@ -188,7 +211,7 @@ export class GeoChunkPlanner {
   private bucket(key: string): Bucket {
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      bucket = new Bucket();
+      bucket = new Bucket(key.slice(-7));
       this.buckets.set(key, bucket);
     }
     return bucket;
@@ -343,11 +366,6 @@ function recordBytes(record: GeoRecord): number {
   return Buffer.byteLength(JSON.stringify(record), 'utf8') + 1;
 }
 
-function deathsOf(bucket: Bucket, row: number): number | null {
-  const deaths = bucket.deaths[row] as number;
-  return Number.isNaN(deaths) ? null : deaths;
-}
-
 function pad(day: number): string {
   return day < 10 ? `0${day}` : String(day);
 }
@@ -356,32 +374,65 @@ function sha256(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value), 'utf8').digest('hex');
 }
 
-/** The records of one chunk, as typed columns. */
+/** Not reported, in a 32-bit value column (no count reaches it: a larger value switches the column to 64 bits). */
+const NOT_REPORTED = 0xffffffff;
+
+/**
+ * The records of one chunk, as typed columns: 17 bytes a record. Counts are whole numbers below
+ * 2^32 - 1 in 32 bits; a bucket given any other value (larger, or not whole) keeps that column
+ * in 64-bit floats from then on, so no value is ever cut.
+ */
 class Bucket {
   length = 0;
   geo = new Uint32Array(16);
   day = new Uint8Array(16);
-  cases = new Float64Array(16);
-  /** NaN: not reported. */
-  deaths = new Float64Array(16);
+  cases: Uint32Array | Float64Array = new Uint32Array(16);
+  /** {@link NOT_REPORTED} (NaN once 64-bit): not reported. */
+  deaths: Uint32Array | Float64Array = new Uint32Array(16);
   line = new Uint32Array(16);
   readonly rejected: GeoRejectedRow[] = [];
 
+  /** `2020-04`: the month of the chunk. */
+  constructor(readonly month: string) {}
+
   push(geo: number, day: number, cases: number, deaths: number | null, line: number): void {
-    if (this.length === this.geo.length) {
-      const size = this.length * 2;
-      this.geo = grow(this.geo, new Uint32Array(size));
-      this.day = grow(this.day, new Uint8Array(size));
-      this.cases = grow(this.cases, new Float64Array(size));
-      this.deaths = grow(this.deaths, new Float64Array(size));
-      this.line = grow(this.line, new Uint32Array(size));
-    }
+    if (this.length === this.geo.length) this.resize(Math.max(16, this.length * 2));
+    if (this.cases instanceof Uint32Array && !fits32(cases)) this.cases = widen(this.cases, false);
+    if (this.deaths instanceof Uint32Array && deaths !== null && !fits32(deaths))
+      this.deaths = widen(this.deaths, true);
     const at = this.length++;
     this.geo[at] = geo;
     this.day[at] = day;
     this.cases[at] = cases;
-    this.deaths[at] = deaths ?? Number.NaN;
+    this.deaths[at] = deaths ?? (this.deaths instanceof Uint32Array ? NOT_REPORTED : Number.NaN);
     this.line[at] = line;
+  }
+
+  /** Cuts the columns to the records they hold. */
+  compact(): void {
+    if (this.geo.length > this.length) this.resize(this.length);
+  }
+
+  deathsAt(row: number): number | null {
+    const deaths = this.deaths[row] as number;
+    if (this.deaths instanceof Uint32Array) return deaths === NOT_REPORTED ? null : deaths;
+    return Number.isNaN(deaths) ? null : deaths;
+  }
+
+  private resize(size: number): void {
+    this.geo = copy(this.geo, new Uint32Array(size), this.length);
+    this.day = copy(this.day, new Uint8Array(size), this.length);
+    this.cases = copy(
+      this.cases,
+      this.cases instanceof Uint32Array ? new Uint32Array(size) : new Float64Array(size),
+      this.length,
+    );
+    this.deaths = copy(
+      this.deaths,
+      this.deaths instanceof Uint32Array ? new Uint32Array(size) : new Float64Array(size),
+      this.length,
+    );
+    this.line = copy(this.line, new Uint32Array(size), this.length);
   }
 
   /** Row indices sorted by day, then geography id. */
@@ -397,7 +448,19 @@ class Bucket {
   }
 }
 
-function grow<T extends Uint8Array | Uint32Array | Float64Array>(from: T, to: T): T {
-  to.set(from);
+const fits32 = (value: number) => Number.isInteger(value) && value >= 0 && value < NOT_REPORTED;
+
+/** The same values in 64-bit floats (`NOT_REPORTED` becoming NaN for a deaths column). */
+function widen(column: Uint32Array, nullable: boolean): Float64Array {
+  const wide = new Float64Array(column.length);
+  for (let i = 0; i < column.length; i++) {
+    const value = column[i] as number;
+    wide[i] = nullable && value === NOT_REPORTED ? Number.NaN : value;
+  }
+  return wide;
+}
+
+function copy<T extends Uint8Array | Uint32Array | Float64Array>(from: T, to: T, length: number): T {
+  to.set(from.subarray(0, length));
   return to;
 }

@@ -131,6 +131,49 @@ describe('GeoChunkPlanner', () => {
   });
 });
 
+describe('GeoChunkPlanner: compact columns', () => {
+  it('keeps every count exactly, whether it fits in 32 bits or not, and an unreported death stays null', () => {
+    // Arrange: a county whose counts pass 2^32 - 1 (and one not whole) after days that fit.
+    const records: GeoRecord[] = [
+      { geo: '48201', date: '2020-04-01', cases: 5, deaths: null, line: 2 },
+      { geo: '48201', date: '2020-04-02', cases: 4_294_967_294, deaths: 7, line: 3 },
+      { geo: '48201', date: '2020-04-03', cases: 4_294_967_295, deaths: null, line: 4 },
+      { geo: '48201', date: '2020-04-04', cases: 9_007_199_254_740_991, deaths: 4_294_967_295, line: 5 },
+      { geo: '48201', date: '2020-04-05', cases: 12.5, deaths: null, line: 6 },
+      { geo: '48201', date: '2020-04-06', cases: 0, deaths: 0, line: 7 },
+    ];
+
+    // Act
+    const [chunk] = plannerOf(records).chunks();
+
+    // Assert
+    expect(chunk?.records()).toEqual(records);
+  });
+
+  it('gives the same chunks for a file out of date order as for the same rows in order', () => {
+    // Arrange: April, May, then April again (its bucket was cut to size when May began), 40 rows each.
+    const month = (m: string, from: number) =>
+      Array.from({ length: 40 }, (_, i) => ({
+        geo: `48${String((i % 20) * 2 + 1).padStart(3, '0')}`,
+        date: `2020-${m}-${String(Math.floor(i / 20) + from).padStart(2, '0')}`,
+        cases: 1000 + i,
+        deaths: i % 3 === 0 ? null : i,
+        line: 0,
+      }));
+    const rows = [...month('04', 1), ...month('05', 1), ...month('04', 3)].map((r, i) => ({ ...r, line: i + 2 }));
+    const sorted = [...rows].sort((a, b) => a.date.localeCompare(b.date) || a.line - b.line);
+
+    // Act
+    const outOfOrder = plannerOf(rows).chunks();
+    const inOrder = plannerOf(sorted).chunks();
+
+    // Assert
+    expect(outOfOrder.map((c) => [c.key, c.hash, c.rows])).toEqual(inOrder.map((c) => [c.key, c.hash, c.rows]));
+    expect(outOfOrder.map((c) => c.records())).toEqual(inOrder.map((c) => c.records()));
+    expect(outOfOrder.map((c) => c.rows)).toEqual([80, 40]);
+  });
+});
+
 describe('planParts', () => {
   it('cuts a Texas-sized month (254 counties + Unknown, 31 days) into whole-day parts under the message limit', () => {
     // Prepare
