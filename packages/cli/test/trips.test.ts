@@ -28,7 +28,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     runId: RUN,
     status: 'HELD',
     stage: 'gates',
-    trigger: 'scheduled',
+    trigger: 'schedule',
     startedAt: '2021-03-18T00:00:00.000Z',
     finishedAt: '2021-03-18T00:01:00.000Z',
     durationMs: 60_000,
@@ -224,7 +224,7 @@ describe('etl status text of a HELD run', () => {
     // Assess
     expect(text.split('\n')).toEqual([
       `Run ${RUN}: HELD (stage: gates)`,
-      '  trigger    scheduled, started 2021-03-18T00:00:00.000Z, finished 2021-03-18T00:01:00.000Z (1 min 0 s)',
+      '  trigger    schedule, started 2021-03-18T00:00:00.000Z, finished 2021-03-18T00:01:00.000Z (1 min 0 s)',
       '  records    0 inserted, 0 updated, 0 unchanged, 0 rejected',
       '  chunks     0/0 loaded, 0 pending, 0 month(s) unchanged and skipped',
       '  failure    Held: the snapshot tripped 1 data-quality gate(s): … (stage gates)',
