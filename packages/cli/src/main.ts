@@ -116,8 +116,17 @@ export function buildProgram(): Command {
     )
     .argument('<runId>', 'the run id (see etl runs)')
     .addOption(envOption())
+    .option('--trips <n|all>', 'states and counties listed per tripped gate and level (all: every one)', '20')
     .addOption(jsonOption())
-    .addHelpText('after', DEPLOYED_HELP)
+    .addHelpText(
+      'after',
+      '\nA run that tripped data-quality gates on states or counties (HELD, or approved or rejected since) lists,\n' +
+        'under each gate line, the geographies that tripped it, by gate and level, most severe first (the largest\n' +
+        'fall or revision, share revised, dates missing or days behind), one line each with name, id and figures;\n' +
+        '20 per gate and level, then "… and N more" (--trips all lists every one; --json has the full list as\n' +
+        'geoTrips).' +
+        DEPLOYED_HELP,
+    )
     .action(async (runId, options) => {
       process.exitCode = await (await commands.data()).statusCommand(runId, options, { out: new Output() });
     });
@@ -209,9 +218,11 @@ export function buildProgram(): Command {
       .addOption(jsonOption())
       .addHelpText(
         'after',
-        `\nIdempotent: ${action === 'approve' ? 'approving' : 'rejecting'} a run already ${
-          action === 'approve' ? 'approved' : 'rejected'
-        } only shows it. See docs/runbooks/held-run.md.${DEPLOYED_HELP}`,
+        '\nFirst shows (on stderr, not with --json) the gates the HELD run tripped and the states and counties that\n' +
+          'tripped them, 20 per gate and level, most severe first (every one: pnpm etl status <runId> --trips all).\n' +
+          `Idempotent: ${action === 'approve' ? 'approving' : 'rejecting'} a run already ${
+            action === 'approve' ? 'approved' : 'rejected'
+          } only shows it. See docs/runbooks/held-run.md.${DEPLOYED_HELP}`,
       )
       .action(async (runId, options) => {
         process.exitCode = await (await commands.trust()).decideCommand(action, runId, options, {

@@ -5,12 +5,13 @@ import { readGeoSnapshot, sharedDataAvailable, snapshotPath } from '@covid-etl/t
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { emailSubject, freshStateDir, outbox, runCli } from './helpers/cli.js';
 
-/** A CLI call takes seconds (a fresh process, dynalite, ~20k states rows): these tests make seven. */
+/** A CLI call takes seconds (a fresh process, dynalite, ~20k states rows): these tests make eleven. */
 const SLOW = 600_000;
 
 /**
  * End to end on the local stack: a real states file in which one state's cumulative cases fall
- * is HELD as a whole (nothing written), and `etl approve` loads exactly it.
+ * is HELD as a whole (nothing written), `etl status` and `etl approve` list the states that fell,
+ * largest fall first, and `etl approve` loads exactly it.
  */
 const describeReal = sharedDataAvailable() ? describe : describe.skip;
 
@@ -22,17 +23,34 @@ afterAll(() => {
 
 /** The real 2021-03-18 states file with Texas's cases on its last day set to `cases` (written to a temp dir). */
 function lateWithTexasAt(cases: number): { file: string; lastDate: string } {
+  return lateWithCasesAt({ '48': cases });
+}
+
+/**
+ * The real 2021-03-18 states file with the cases of some states (by FIPS) on its last day set
+ * to the given values (written to a temp dir), and each such state's cases the day before.
+ */
+function lateWithCasesAt(cases: Record<string, number>): {
+  file: string;
+  lastDate: string;
+  dayBefore: Map<string, number>;
+} {
   const lines = readFileSync(snapshotPath('statesLate'), 'utf8').trimEnd().split('\n');
   const lastDate = (lines.at(-1) as string).split(',')[0] as string;
+  const dates = [...new Set(lines.slice(1).map((line) => line.split(',')[0] as string))].sort();
+  const previous = dates.at(-2) as string;
+  const dayBefore = new Map<string, number>();
   const edited = lines.map((line) => {
     const cells = line.split(',');
-    return cells[0] === lastDate && cells[2] === '48'
-      ? [cells[0], cells[1], cells[2], String(cases), cells[4]].join(',')
+    const fips = cells[2] as string;
+    if (cells[0] === previous && fips in cases) dayBefore.set(fips, Number(cells[3]));
+    return cells[0] === lastDate && fips in cases
+      ? [cells[0], cells[1], fips, String(cases[fips]), cells[4]].join(',')
       : line;
   });
-  const file = path.join(work, `us-states-texas-${cases}.csv`);
+  const file = path.join(work, `us-states-${Object.entries(cases).flat().join('-')}.csv`);
   writeFileSync(file, `${edited.join('\n')}\n`);
-  return { file, lastDate };
+  return { file, lastDate, dayBefore };
 }
 
 async function runStates(dir: string, file: string) {
@@ -59,7 +77,7 @@ function seriesIn(file: string, geo: string) {
 
 describeReal('a states file in which a state falls', () => {
   it(
-    'is HELD with nothing written and one email naming the state; approve loads exactly it',
+    'is HELD with nothing written and one email naming the state; status and approve list it; approve loads exactly it',
     async () => {
       // Prepare: the 2020-08-13 states file is loaded; the 2021-03-18 one arrives with Texas's
       // cumulative cases on its last day at 1,000 (a fall of ~2.7 million).
@@ -71,7 +89,9 @@ describeReal('a states file in which a state falls', () => {
       // Act
       const held = await runStates(dir, file);
       const texasWhileHeld = await exportedGeo(dir, '48');
-      const approved = await runCli(['approve', held.json.runId, '--json'], { ETL_LOCAL_DIR: dir });
+      const statusWhileHeld = await runCli(['status', held.json.runId], { ETL_LOCAL_DIR: dir });
+      const approved = await runCli(['approve', held.json.runId], { ETL_LOCAL_DIR: dir });
+      const statusAfter = await runCli(['status', held.json.runId, '--json'], { ETL_LOCAL_DIR: dir });
       const texasAfter = await exportedGeo(dir, '48');
       const californiaAfter = await exportedGeo(dir, '06');
 
@@ -90,12 +110,34 @@ describeReal('a states file in which a state falls', () => {
       expect(emailSubject(mails[1] as string)).toMatch(/HELD: Held: the snapshot tripped 1 data-quality gate/);
       expect(readFileSync(mails[1] as string, 'utf8')).toContain('Texas (48)');
 
-      // Assess: approve loads exactly the held snapshot, Texas's fall included.
+      // Assess: etl status lists Texas under its gate, with its figures, one line.
+      const texasTrip = new RegExp(
+        `^ {4}Texas \\(48\\): cases [\\d,]+ on \\d{4}-\\d{2}-\\d{2} → 1,000 on ${lastDate}$`,
+      );
+      const lines = statusWhileHeld.stdout.split('\n');
+      const header = lines.indexOf('  trips      cumulative-fall (states): 1 state, largest fall first');
+      expect(lines[header - 1]).toMatch(/^ {2}gate {7}cumulative-fall: states \(us-states\.csv\): /);
+      expect(lines[header + 1]).toMatch(texasTrip);
+      expect(lines[header + 2]).toBe(`  decide     pnpm etl approve ${held.json.runId}  (load exactly this snapshot)`);
+
+      // Assess: approve shows the gate and Texas before deciding, and loads exactly the held snapshot.
       expect(approved.code).toBe(0);
-      expect(JSON.parse(approved.stdout)).toMatchObject({
+      const brief = approved.stderr.split('\n');
+      expect(brief[0]).toBe(`Run ${held.json.runId} is HELD:`);
+      expect(brief.slice(2, 4)).toEqual([
+        '  trips      cumulative-fall (states): 1 state, largest fall first',
+        expect.stringMatching(texasTrip),
+      ]);
+      expect(approved.stderr.indexOf('is HELD:')).toBeLessThan(approved.stderr.indexOf('Approving'));
+      expect(approved.stdout).toContain(`Run ${held.json.runId}: SUCCEEDED`);
+      // The list is kept after the decision.
+      expect(JSON.parse(statusAfter.stdout)).toMatchObject({
         status: 'SUCCEEDED',
         decision: { action: 'approve' },
         gates: [{ gate: 'cumulative-fall' }],
+        geoTrips: [
+          { gate: 'cumulative-fall', level: 'state', geo: '48', message: expect.stringMatching(/^Texas \(48\): /) },
+        ],
       });
       expect(texasAfter).toEqual(seriesIn(file, '48'));
       expect(texasAfter.at(-1)).toEqual(expect.objectContaining({ date: lastDate, cases: 1_000 }));
@@ -105,18 +147,35 @@ describeReal('a states file in which a state falls', () => {
   );
 
   it(
-    'reject leaves every state as loaded',
+    'status lists every state that fell, largest fall first, bounded by --trips; reject leaves every state as loaded',
     async () => {
       // Prepare
       const dir = freshStateDir();
       const early = snapshotPath('statesEarly');
       await runStates(dir, early);
-      const held = await runStates(dir, lateWithTexasAt(2_000).file);
+      // Four states fall on the last day, each by a different amount.
+      const late = lateWithCasesAt({ '48': 2_000, '06': 1_000, '36': 1_000, '12': 1_000 });
+      const held = await runStates(dir, late.file);
 
       // Act
+      const status = await runCli(['status', held.json.runId, '--trips', '2'], { ETL_LOCAL_DIR: dir });
+      const json = await runCli(['status', held.json.runId, '--json'], { ETL_LOCAL_DIR: dir });
       const rejected = await runCli(['reject', held.json.runId], { ETL_LOCAL_DIR: dir });
 
-      // Assess
+      // Assess: the largest falls first (computed here from the file), two shown, the rest counted.
+      const byFall = [...late.dayBefore]
+        .map(([fips, before]) => ({ fips, fall: before - (fips === '48' ? 2_000 : 1_000) }))
+        .sort((a, b) => b.fall - a.fall)
+        .map(({ fips }) => fips);
+      const lines = status.stdout.split('\n');
+      const header = lines.indexOf('  trips      cumulative-fall (states): 4 states, largest fall first');
+      expect(header).toBeGreaterThan(0);
+      expect(lines.slice(header + 1, header + 3).map((line) => /\((\d{2})\): cases /.exec(line)?.[1])).toEqual(
+        byFall.slice(0, 2),
+      );
+      expect(lines[header + 3]).toBe(`    … and 2 more: pnpm etl status ${held.json.runId} --trips all`);
+      const report = JSON.parse(json.stdout) as { geoTrips: Array<{ geo: string; message: string }> };
+      expect(report.geoTrips.map((trip) => trip.geo)).toEqual(byFall);
       expect(held.json.status).toBe('HELD');
       expect(rejected.code).toBe(0);
       expect(rejected.stdout).toContain(`Run ${held.json.runId}: REJECTED`);

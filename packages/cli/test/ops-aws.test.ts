@@ -19,6 +19,7 @@ import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { exportCommand, runsCommand, statusCommand } from '../src/commands/data.js';
+import { decideCommand } from '../src/commands/trust.js';
 import type { AwsOperatorBackend } from '../src/ops/aws-backend.js';
 import { type OperatorConfig, parseOperatorConfig } from '../src/ops/config.js';
 import { type CommandDeps, dlqListCommand, dlqPeekCommand, dlqReplayCommand } from '../src/ops/dlq.js';
@@ -444,6 +445,104 @@ describe('etl runs / status --env dev', () => {
     expect(stdout()).toContain(`pnpm etl dlq replay covid-etl-dev-loader-dlq --run ${runId} --env dev`);
     // The DLQ was only looked at: the message is still there and visible.
     expect(fake.queue(dlqUrl('loader'))[0]?.visibleAt).toBeLessThanOrEqual(fake.now);
+  });
+
+  it("lists a HELD run's states and counties from the GATES# pages, bounded in text, every one in --json", async () => {
+    // Prepare: 30 counties tripped, kept over several ledger items (pages of 2 in the fake).
+    const runId = 's-20210318T000000Z';
+    tables.putRun(
+      runItem(runId, {
+        status: 'HELD',
+        months: [],
+        failure: { reason: 'Held: the snapshot tripped 1 data-quality gate(s): counties …', stage: 'gates' },
+        gates: [{ gate: 'cumulative-fall', message: 'counties (us-counties.csv): … in 30 counties: …; and 27 more' }],
+      }),
+    );
+    const trips = Array.from({ length: 30 }, (_, i) => ({
+      gate: 'cumulative-fall' as const,
+      level: 'county' as const,
+      geo: String(48_001 + 2 * i),
+      message: `County ${i}, TX (${48_001 + 2 * i}): cases ${(1_000 * (i + 2)).toLocaleString('en-US')} on 2021-03-17 → 1 on 2021-03-18`,
+    }));
+    trips.forEach((trip, page) => {
+      tables.put({ pk: `RUN#${runId}`, sk: `GATES#${String(page).padStart(4, '0')}`, runId, trips: [trip] });
+    });
+    const text = deps();
+    const json = deps();
+
+    // Act
+    const code = await statusCommand(runId, { env: 'dev' }, text.deps);
+    await statusCommand(runId, { env: 'dev', json: true }, json.deps);
+
+    // Assess: the 20 largest falls, then the way to see the rest in the same environment.
+    expect(code).toBe(0);
+    const lines = text.stdout().split('\n');
+    const header = lines.indexOf('  trips      cumulative-fall (counties): 30 counties, largest fall first');
+    expect(header).toBeGreaterThan(lines.findIndex((line) => line.startsWith('  gate       cumulative-fall: ')));
+    expect(lines[header + 1]).toBe('    County 29, TX (48059): cases 31,000 on 2021-03-17 → 1 on 2021-03-18');
+    expect(lines[header + 20]).toBe('    County 10, TX (48021): cases 12,000 on 2021-03-17 → 1 on 2021-03-18');
+    expect(lines[header + 21]).toBe(`    … and 10 more: pnpm etl status ${runId} --trips all --env dev`);
+    expect(lines[header + 22]).toBe(`  decide     pnpm etl approve ${runId} --env dev  (load exactly this snapshot)`);
+    const report = JSON.parse(json.stdout()) as { geoTrips: typeof trips };
+    expect(report.geoTrips).toEqual([...trips].reverse());
+    const tripQueries = ddb
+      .commandCalls(QueryCommand)
+      .filter((call) => call.args[0].input.ExpressionAttributeValues?.[':prefix'] === 'GATES#');
+    expect(tripQueries.length).toBe(2 * 15);
+  });
+
+  it('shows the tripped states and counties before asking to approve in prod, and changes nothing when refused', async () => {
+    // Prepare
+    setUp('prod');
+    const runId = 's-20210318T000000Z';
+    tables.putRun(
+      runItem(runId, {
+        environment: 'prod',
+        status: 'HELD',
+        months: [],
+        gates: [{ gate: 'revised-down', message: 'states (us-states.csv): … in 1 state: Ohio (39): …' }],
+      }),
+    );
+    tables.put({
+      pk: `RUN#${runId}`,
+      sk: 'GATES#0000',
+      runId,
+      trips: [
+        {
+          gate: 'revised-down',
+          level: 'state',
+          geo: '39',
+          message: 'Ohio (39): cases on 2021-02-05 104,000 → 50,000',
+        },
+      ],
+    });
+    const seen: { stderr: string; question: string }[] = [];
+    const captured = deps();
+    const no = {
+      interactive: true,
+      ask: async (question: string) => {
+        seen.push({ stderr: captured.stderr(), question });
+        return 'n';
+      },
+    };
+
+    // Act
+    const refused = decideCommand('approve', runId, { env: 'prod' }, { ...captured.deps, prompt: no });
+
+    // Assess: the gate and its state on stderr before the question; nothing invoked.
+    await expect(refused).rejects.toThrow('Not confirmed: nothing was done');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.stderr.split('\n')).toEqual([
+      `Run ${runId} is HELD:`,
+      '  gate       revised-down: states (us-states.csv): … in 1 state: Ohio (39): …',
+      '  trips      revised-down (states): 1 state, largest revision first',
+      '    Ohio (39): cases on 2021-02-05 104,000 → 50,000',
+      '',
+    ]);
+    expect(seen[0]?.question).toMatch(
+      /^Load the snapshot held by s-20210318T000000Z into prod despite its gates \(revised-down\)\?/,
+    );
+    expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 0);
   });
 
   it('exports the series across pages of the data table', async () => {

@@ -134,6 +134,8 @@ export class LocalPipeline {
   readonly geoLedger: DynamoGeoLedger;
   /** The states' and counties' days as the loader writes them (data table). */
   readonly geoStore: GeoSeriesStore;
+  /** HELD runs' snapshots and per-geography trips (ledger table): the fetcher's, and what `etl status` reads. */
+  readonly held: HeldRunRepository;
   readonly queues: Record<QueueKey, QueuePair>;
   readonly bus: LocalEventBus;
   readonly topic: LocalTopic;
@@ -200,6 +202,7 @@ export class LocalPipeline {
     this.geoSeries = new GeoSeriesReader(doc, this.tables.data);
     this.geoLedger = new DynamoGeoLedger(doc, this.tables.ledger);
     this.geoStore = new GeoSeriesStore(doc, this.tables.data);
+    this.held = new HeldRunRepository(doc, this.tables.ledger);
 
     const stateDir = options.dir;
     const pair = (key: QueueKey): QueuePair =>
@@ -246,7 +249,7 @@ export class LocalPipeline {
         levels: ['nation'],
         geoLedger: this.geoLedger,
         geoSeries: this.geoStore,
-        held: new HeldRunRepository(doc, this.tables.ledger),
+        held: this.held,
         series: this.series,
         gates: qualityGatesFromEnv(),
         transformerQueue: new LocalQueueSender(this.queues.transformer.queue),

@@ -3,6 +3,7 @@ import { seriesAsOf } from '@covid-etl/platform';
 import type { CommandDeps } from '../ops/dlq.js';
 import { withBackend } from '../ops/open.js';
 import { buildRunReport, formatRunReport, formatRunsTable, locateParkedMessages } from '../ops/report.js';
+import { parseTripsShown } from '../trips.js';
 import { withVersionIndex } from './history.js';
 import { UsageError } from './output.js';
 
@@ -116,13 +117,16 @@ export async function runsCommand(
 
 /**
  * `etl status <runId>`: one run in detail: status, stage, counts, pending chunks with their
- * stage, last error and the DLQ that holds them, every rejected row with its reason.
+ * stage, last error and the DLQ that holds them, every rejected row with its reason, and (a run
+ * that tripped gates) the states and counties that tripped, `--trips` per gate and level
+ * (default 20; `--json` has every one).
  */
 export async function statusCommand(
   runId: string,
-  options: { env: string; json?: boolean },
+  options: { env: string; json?: boolean; trips?: string },
   deps: CommandDeps,
 ): Promise<number> {
+  const tripsShown = parseTripsShown(options.trips);
   return withBackend(
     options.env,
     async (backend) => {
@@ -134,7 +138,7 @@ export async function statusCommand(
       }
       const chunks = await backend.ledger.listChunks(runId);
       const report = await buildRunReport(backend, run, await locateParkedMessages(backend), chunks);
-      deps.out.result(options.json ? report : formatRunReport(report, backend.environment));
+      deps.out.result(options.json ? report : formatRunReport(report, backend.environment, undefined, tripsShown));
       return 0;
     },
     deps.open,

@@ -6,7 +6,8 @@ import { confirmChange } from '../ops/confirm.js';
 import type { CommandDeps } from '../ops/dlq.js';
 import { OperatorError } from '../ops/errors.js';
 import { withBackend } from '../ops/open.js';
-import { buildRunReport, formatRunReport, locateParkedMessages } from '../ops/report.js';
+import { buildRunReport, formatGateLines, formatRunReport, locateParkedMessages } from '../ops/report.js';
+import { formatTrips } from '../trips.js';
 import { UsageError } from './output.js';
 import { RUN_EXIT_CODES } from './run.js';
 
@@ -30,7 +31,8 @@ function operatorName(env: Record<string, string | undefined> = process.env): st
  * `etl approve <runId>` / `etl reject <runId>`: an operator's decision on a HELD run, carried
  * out by the fetcher (locally: invoked on the local stack and waited for, so an approved
  * snapshot is loaded when the command returns; deployed: Lambda Invoke, then `etl status` follows).
- * Asks for confirmation in prod unless `--yes`. Idempotent: deciding the same way again only
+ * Of a HELD run it first shows (stderr, not with `--json`) its gates and the states and counties
+ * that tripped them, 20 per gate and level, as `etl status` does. Asks for confirmation in prod unless `--yes`. Idempotent: deciding the same way again only
  * shows the run. Exit code: approve as `etl run` (0 SUCCEEDED, 3 PARTIAL, …, 5 still loading
  * in a deployed environment); reject 0.
  */
@@ -50,7 +52,12 @@ export async function decideCommand(
       const env = backend.environment === 'local' ? '' : ` --env ${backend.environment}`;
       const run = await requireRun(backend, runId);
       if (run.status === 'HELD') {
-        const gates = (run.gates ?? run.summary?.gates ?? []).map((gate) => gate.gate).join(', ');
+        const tripped = run.gates ?? run.summary?.gates ?? [];
+        // What the operator decides on: every gate, and the states and counties that tripped (bounded).
+        const trips = tripped.length ? await backend.held.getTrips(runId) : [];
+        const brief = [...formatGateLines(tripped), ...formatTrips(trips, { runId, environment: backend.environment })];
+        if (brief.length) out.progress([`Run ${runId} is HELD:`, ...brief].join('\n'));
+        const gates = tripped.map((gate) => gate.gate).join(', ');
         await confirmChange(
           backend.environment,
           {

@@ -27,6 +27,7 @@ import {
   DynamoGeoLedger,
   EventBridgePublisher,
   GeoSeriesReader,
+  HeldRunRepository,
   LedgerRepository,
   RunFinalizer,
   type RunItem,
@@ -106,6 +107,7 @@ export class AwsOperatorBackend implements OperatorBackend {
   readonly series: SeriesRepository;
   readonly geoSeries: GeoSeriesReader;
   readonly geoLedger: DynamoGeoLedger;
+  readonly held: HeldRunRepository;
   private readonly closers: Array<() => void> = [];
 
   constructor(
@@ -121,6 +123,7 @@ export class AwsOperatorBackend implements OperatorBackend {
     this.series = new SeriesRepository(clients.doc, config.tables.data);
     this.geoSeries = new GeoSeriesReader(clients.doc, config.tables.data);
     this.geoLedger = new DynamoGeoLedger(clients.doc, config.tables.ledger);
+    this.held = new HeldRunRepository(clients.doc, config.tables.ledger);
   }
 
   listRuns(limit: number): Promise<RunItem[]> {

@@ -9,6 +9,7 @@ import type { DrainProgress } from '@covid-etl/local-stack';
 import type {
   GeoLedger,
   GeoSeriesReader,
+  HeldRunRepository,
   LedgerRepository,
   RunFinalizer,
   RunItem,
@@ -126,6 +127,8 @@ export interface OperatorBackend {
   readonly geoSeries: GeoSeriesReader;
   /** The rows a run's states and counties files rejected (`RUN#<runId>`/`REJECTED#<chunk>`). */
   readonly geoLedger: Pick<GeoLedger, 'listRejections'>;
+  /** Every state and county a HELD run tripped (`RUN#<runId>`/`GATES#<page>`), kept after the decision. */
+  readonly held: Pick<HeldRunRepository, 'getTrips'>;
   /** Human description of where the environment's resources came from. */
   readonly source: string;
 

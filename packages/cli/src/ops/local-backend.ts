@@ -10,6 +10,7 @@ import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-s
 import type {
   GeoLedger,
   GeoSeriesReader,
+  HeldRunRepository,
   LedgerRepository,
   RunFinalizer,
   RunItem,
@@ -60,6 +61,7 @@ export class LocalOperatorBackend implements OperatorBackend {
   readonly series: SeriesRepository;
   readonly geoSeries: GeoSeriesReader;
   readonly geoLedger: Pick<GeoLedger, 'listRejections'>;
+  readonly held: Pick<HeldRunRepository, 'getTrips'>;
   readonly source: string;
   private lastTask: MoveTask | undefined;
 
@@ -68,6 +70,7 @@ export class LocalOperatorBackend implements OperatorBackend {
     this.series = pipeline.series;
     this.geoSeries = pipeline.geoSeries;
     this.geoLedger = pipeline.geoLedger;
+    this.held = pipeline.held;
     this.source = `the local stack in ${pipeline.options.dir}`;
   }
 

@@ -10,8 +10,17 @@ import {
   type RunCounts,
   type RunSummary,
 } from '@covid-etl/contracts';
-import { type ChunkItem, countsByLevel, type RunItem, rejectionsOf, sumCosts, toRunCosts } from '@covid-etl/platform';
+import {
+  type ChunkItem,
+  countsByLevel,
+  type HeldGeoTrip,
+  type RunItem,
+  rejectionsOf,
+  sumCosts,
+  toRunCosts,
+} from '@covid-etl/platform';
 import { formatDuration, formatLevelLines, formatPartialReason, runStatus } from '../format.js';
+import { DEFAULT_TRIPS_SHOWN, formatTrips, sortTrips } from '../trips.js';
 import { describeMessage, type OperatorBackend } from './backend.js';
 
 /** How many messages of one DLQ the run reports read at most. */
@@ -80,6 +89,11 @@ export interface RunReport {
   dateRange: { from: string; to: string } | null;
   /** The data-quality gates the snapshot tripped, and the operator's decision on the HELD run. */
   gates?: NonNullable<RunItem['gates']>;
+  /**
+   * Every state and county that tripped a gate (the run's `gates` name three per gate), by gate
+   * and level, most severe first: the detailed view of a run that tripped gates (absent otherwise).
+   */
+  geoTrips?: HeldGeoTrip[];
   decision?: RunItem['decision'];
   /** The run's cost drivers: its summary's, or what the run and its chunks recorded so far. */
   costs?: RunCosts;
@@ -104,7 +118,8 @@ export function runStage(run: RunItem, chunks: ChunkItem[]): string {
 /**
  * Builds a run's report from its ledger items (chunks read when it is not finished cleanly).
  * Given `chunks` (the detailed view of `etl status` and `etl run --env`), it also lists the rows
- * the run's states and counties files rejected.
+ * the run's states and counties files rejected and, for a run that tripped gates (HELD, or
+ * decided since), every state and county that tripped (one more Query, only for such a run).
  */
 export async function buildRunReport(
   backend: OperatorBackend,
@@ -169,6 +184,8 @@ export async function buildRunReport(
           .flatMap((item) => item.rows)
           .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
       : [];
+  const gates = run.gates ?? summary?.gates;
+  const geoTrips = chunks && gates?.length ? sortTrips(await backend.held.getTrips(run.runId)) : [];
   const failure = run.failure ?? summary?.failure;
   const recorded = items?.reduce((sum, chunk) => sumCosts(sum, chunk.costs), toRunCosts(run.costs));
   const costs = summary?.costs ?? (run.costs || items?.some((chunk) => chunk.costs) ? recorded : undefined);
@@ -197,7 +214,8 @@ export async function buildRunReport(
     ...(run.event ? { event: { detailType: run.event.detailType, state: run.event.state } } : {}),
     ...((run.note ?? summary?.note) ? { note: run.note ?? summary?.note } : {}),
     dateRange: summary?.dateRange ?? null,
-    ...((run.gates ?? summary?.gates)?.length ? { gates: run.gates ?? summary?.gates } : {}),
+    ...(gates?.length ? { gates } : {}),
+    ...(geoTrips.length ? { geoTrips } : {}),
     ...(run.decision ? { decision: run.decision } : {}),
     ...(costs ? { costs } : {}),
   };
@@ -236,8 +254,16 @@ function runRows(r: RunReport): string[] {
   return [total, ...levels];
 }
 
-/** The `etl status` text. */
-export function formatRunReport(r: RunReport, environment: string, maxRejected = 50): string {
+/**
+ * The `etl status` text: `tripsShown` states and counties at most per tripped gate and level
+ * (`Infinity` for every one).
+ */
+export function formatRunReport(
+  r: RunReport,
+  environment: string,
+  maxRejected = 50,
+  tripsShown = DEFAULT_TRIPS_SHOWN,
+): string {
   const lines = [`Run ${r.runId}: ${r.status} (stage: ${r.stage})`];
   lines.push(
     `  trigger    ${r.trigger}, started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}${r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : ''}`,
@@ -252,7 +278,7 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
     lines.push(`  failure    ${printable(r.failure.reason)}${r.failure.stage ? ` (stage ${r.failure.stage})` : ''}`);
   if (r.event) lines.push(`  event      ${r.event.detailType} ${r.event.state}`);
   if (r.costs) lines.push(`  costs      ${describeRunCosts(r.costs)}`);
-  lines.push(...formatGates(r, environment));
+  lines.push(...formatGates(r, environment, tripsShown));
   for (const chunk of r.pendingChunks) {
     const error = chunk.lastError
       ? `; last error (${chunk.lastError.stage}, ${chunk.lastError.at}${chunk.lastError.receiveCount ? `, receive ${chunk.lastError.receiveCount}` : ''}): ${printable(chunk.lastError.message)}`
@@ -294,9 +320,18 @@ export function formatRunReport(r: RunReport, environment: string, maxRejected =
   return lines.join('\n');
 }
 
-/** The gates a run tripped, the decision taken, and (HELD) the two commands that decide. */
-function formatGates(r: RunReport, environment: string): string[] {
-  const lines = (r.gates ?? []).map((gate) => `  gate       ${gate.gate}: ${gate.message}`);
+/** `  gate       cumulative-fall: states (us-states.csv): …`: one line per gate a run tripped. */
+export function formatGateLines(gates: RunReport['gates']): string[] {
+  return (gates ?? []).map((gate) => `  gate       ${gate.gate}: ${gate.message}`);
+}
+
+/**
+ * The gates a run tripped, the states and counties that tripped them, the decision taken, and
+ * (HELD) the two commands that decide.
+ */
+function formatGates(r: RunReport, environment: string, tripsShown: number): string[] {
+  const lines = formatGateLines(r.gates);
+  lines.push(...formatTrips(r.geoTrips ?? [], { shown: tripsShown, runId: r.runId, environment }));
   if (r.decision) {
     lines.push(
       `  decision   ${r.decision.action === 'approve' ? 'approved' : 'rejected'} ${r.decision.at}${r.decision.by ? ` by ${r.decision.by}` : ''}`,
