@@ -1,4 +1,4 @@
-import type { FetcherInput, FetcherResult, LoadChunkMessage, QueueKey } from '@covid-etl/contracts';
+import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
 import {
   LOCAL_ENVIRONMENT,
   LocalPipeline,
@@ -10,6 +10,7 @@ import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-s
 import type {
   GeoLedger,
   GeoSeriesReader,
+  GeoSeriesStore,
   LedgerRepository,
   RunFinalizer,
   RunItem,
@@ -24,6 +25,7 @@ import {
   type OperatorBackend,
   type ProgressLine,
   type ReceivedDlqMessage,
+  type RevertMessage,
 } from './backend.js';
 import { OperatorError } from './errors.js';
 import { describeDrain } from './replay.js';
@@ -59,6 +61,7 @@ export class LocalOperatorBackend implements OperatorBackend {
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
   readonly geoSeries: GeoSeriesReader;
+  readonly geoDays: Pick<GeoSeriesStore, 'getDays'>;
   readonly geoLedger: Pick<GeoLedger, 'listRejections'>;
   readonly source: string;
   private lastTask: MoveTask | undefined;
@@ -67,6 +70,7 @@ export class LocalOperatorBackend implements OperatorBackend {
     this.ledger = pipeline.ledger;
     this.series = pipeline.series;
     this.geoSeries = pipeline.geoSeries;
+    this.geoDays = pipeline.geoStore;
     this.geoLedger = pipeline.geoLedger;
     this.source = `the local stack in ${pipeline.options.dir}`;
   }
@@ -84,7 +88,7 @@ export class LocalOperatorBackend implements OperatorBackend {
     return { runId: run.runId, joined: false, status: run.summary?.status ?? run.status, chunks: run.months.length };
   }
 
-  async sendToLoader(messages: LoadChunkMessage[]): Promise<void> {
+  async sendToLoader(messages: RevertMessage[]): Promise<void> {
     await new LocalQueueSender(this.pipeline.queues.loader.queue).sendAll(chunkMessages(messages));
   }
 
