@@ -181,7 +181,7 @@ export function buildProgram(): Command {
   program
     .command('revert')
     .description(
-      'put every day a run changed back to its value before the run (days it inserted are removed), as a new run (trigger revert)',
+      'put every day a run changed (nation, states, counties) back to its value before the run (days it inserted are removed), as a new run (trigger revert)',
     )
     .argument('<runId>', 'the run to revert (see etl runs, etl diff)')
     .addOption(envOption())
@@ -193,8 +193,9 @@ export function buildProgram(): Command {
       'after',
       '\nThe revert is run r-… (derived from the reverted run id): counted, versioned and announced like any run.\n' +
         'Interrupted, run the command again: it resumes the same run; once it finished, it does nothing.\n' +
-        'The source baselines go back to the last successful run before the reverted one, and the reverted months\n' +
-        'are compared with the table again by the next run. Exit codes: 0 reverted (or nothing to do), 2 the revert\n' +
+        'The source baselines go back to the last successful run before the reverted one, and the reverted months and\n' +
+        'state/county days are compared with the table again by the next run. --json: restored days and removed days\n' +
+        'per level (restored.nation/state/county). Exit codes: 0 reverted (or nothing to do), 2 the revert\n' +
         'run did not succeed, 5 still running (deployed, after --timeout), 1 refused or usage error.' +
         DEPLOYED_HELP,
     )

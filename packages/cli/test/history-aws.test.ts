@@ -1,5 +1,7 @@
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -8,7 +10,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { LoadChunkMessage } from '@covid-etl/contracts';
+import type { GeoChunkMessage, LoadChunkMessage } from '@covid-etl/contracts';
 import { revertRunId } from '@covid-etl/platform';
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -56,17 +58,36 @@ function change(runId: string, at: string, date: string, before: (Values & { run
   });
 }
 
+/** The data table's BatchGetItem (the current state and county days a revert checks), from the fake tables. */
+function answerBatchGets(): void {
+  ddb.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
+    const [table, request] = Object.entries(input.RequestItems ?? {})[0] as [
+      string,
+      { Keys: Record<string, unknown>[] },
+    ];
+    return { Responses: { [table]: request.Keys.flatMap((Key) => tables.get({ TableName: table, Key }).Item ?? []) } };
+  });
+}
+
 function backend(): AwsOperatorBackend {
   return testAwsBackend(config);
 }
 
-/** The "loader": once the revert's chunks are sent, records them and finishes the revert run. */
-function finishRevertOnSend(revert: string, sent: LoadChunkMessage[], startedAt: string): void {
+/** The "loader": once the revert's chunks are sent, records them (and their batch entry ids) and finishes the revert run. */
+function finishRevertOnSend(
+  revert: string,
+  sent: (LoadChunkMessage | GeoChunkMessage)[],
+  startedAt: string,
+  ids: string[] = [],
+): void {
   ddb.on(PutCommand).callsFake((input: PutCommandInput) => tables.put(input.Item as never));
   ddb.on(UpdateCommand).resolves({});
   ddb.on(BatchWriteCommand).resolves({});
   sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
-    for (const entry of input.Entries ?? []) sent.push(JSON.parse(entry.MessageBody as string));
+    for (const entry of input.Entries ?? []) {
+      sent.push(JSON.parse(entry.MessageBody as string));
+      ids.push(String(entry.Id));
+    }
     tables.putRun(runItem(revert, { status: 'SUCCEEDED', trigger: 'revert', startedAt }));
     return {
       Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: 'x' })),
@@ -198,7 +219,7 @@ describe('history commands --env dev', () => {
 
   it('reverts the last run: a revert run in the ledger and its chunks on the loader queue', async () => {
     // Prepare: the "loader" finishes the revert run once its chunk arrives.
-    const sent: LoadChunkMessage[] = [];
+    const sent: (LoadChunkMessage | GeoChunkMessage)[] = [];
     const revert = revertRunId(C);
     finishRevertOnSend(revert, sent, '2026-11-26T00:00:00.000Z');
     const { deps: d, stdout } = deps();
@@ -230,9 +251,9 @@ describe('history commands --env dev', () => {
     ]);
   });
 
-  it('reverts only the nation of a run that also changed counties, saying so; refuses a run that changed only counties', async () => {
+  it('reverts the nation and the counties of a run: geo parts on the loader queue, counted per level; a run of counties alone too', async () => {
     // Prepare: C also inserted and revised days of Harris County (48201), whose version items
-    // share the versionsByRun index (vdate `<date>#48201`); D changed only county days.
+    // share the versionsByRun index (vdate `<date>#48201`); D, later, changed one other county day only.
     const D = 's-20261126T060000Z';
     const county = (runId: string, date: string, before: { cases: number; runId: string } | null) => {
       const at = '2026-11-25T06:02:00.000Z';
@@ -255,30 +276,109 @@ describe('history commands --env dev', () => {
     county(C, '2020-03-05', null);
     county(C, '2020-03-01', { cases: 4, runId: B });
     tables.putRun(
-      runItem(D, { status: 'SUCCEEDED', startedAt: '2026-11-26T06:00:00.000Z', months: ['county/48/2020-03'] }),
+      runItem(D, { status: 'SUCCEEDED', startedAt: '2026-11-26T06:00:00.000Z', months: ['county/48/2020-03#06-06'] }),
     );
     county(D, '2020-03-06', null);
-    const sent: LoadChunkMessage[] = [];
+    answerBatchGets();
+    const sent: (LoadChunkMessage | GeoChunkMessage)[] = [];
+    const ids: string[] = [];
     const revert = revertRunId(C);
-    finishRevertOnSend(revert, sent, '2026-11-27T00:00:00.000Z');
+    finishRevertOnSend(revert, sent, '2026-11-27T00:00:00.000Z', ids);
     const { deps: d, stdout, stderr } = deps();
 
     // Act
     const code = await revertCommand(C, { env: 'dev', yes: true, json: true }, d);
-    const onlyCounties = revertCommand(D, { env: 'dev', yes: true }, deps().deps);
 
-    // Assess: the nation's day goes back, no county day is read as one of the nation's.
+    // Assess: the nation's day and the county's two days go back (one restored, one removed).
     expect(code).toBe(0);
     expect(sent).toEqual([
       expect.objectContaining({ month: '2020-03', records: [{ date: '2020-03-01', ...v(15, 1) }], removed: [] }),
+      expect.objectContaining({
+        runId: revert,
+        level: 'county',
+        chunk: 'county/48/2020-03',
+        part: 'county/48/2020-03#01-05',
+        baseline: true,
+        days: [{ date: '2020-03-01', hash: expect.stringMatching(/^[0-9a-f]{64}$/) }],
+        records: [{ geo: '48201', date: '2020-03-01', cases: 4, deaths: null, line: 1 }],
+        removed: [{ geo: '48201', date: '2020-03-05' }],
+      }),
     ]);
-    expect(JSON.parse(stdout())).toMatchObject({ revertRunId: revert, notReverted: { stateAndCountyDays: 2 } });
-    expect(stderr()).toContain(
-      'Note: 2 state/county day(s) it changed stay as they are: etl revert restores the nation only',
+    // SQS batch entry ids: letters, digits, - and _ only.
+    expect(ids).toEqual(['2020_03', 'county_48_2020_03_01-05']);
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: config.tables.ledger,
+      Item: expect.objectContaining({ runId: revert, months: ['2020-03', 'county/48/2020-03#01-05'] }),
+    });
+    const json = JSON.parse(stdout()) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      revertRunId: revert,
+      restored: {
+        nation: { restored: 1, removed: 0 },
+        state: { restored: 0, removed: 0 },
+        county: { restored: 1, removed: 1 },
+      },
+    });
+    expect(json).not.toHaveProperty('notReverted');
+    expect(stderr()).toContain('nation 1 day(s) back, 0 removed; county 1 day(s) back, 1 removed');
+
+    // Act: the run that changed only a county day is reverted as well.
+    const sentD: (LoadChunkMessage | GeoChunkMessage)[] = [];
+    finishRevertOnSend(revertRunId(D), sentD, '2026-11-27T01:00:00.000Z');
+    const onlyCounties = await revertCommand(D, { env: 'dev', yes: true }, deps().deps);
+
+    // Assess
+    expect(onlyCounties).toBe(0);
+    expect(sentD).toEqual([
+      expect.objectContaining({
+        part: 'county/48/2020-03#06-06',
+        records: [],
+        removed: [{ geo: '48201', date: '2020-03-06' }],
+      }),
+    ]);
+  });
+
+  it('refuses to revert a run whose county day a later run changed, naming the geography', async () => {
+    // Prepare: B inserted a Harris County day, C updated it.
+    for (const [runId, before] of [
+      [B, null],
+      [C, { cases: 5, runId: B }],
+    ] as const) {
+      const at = runId === B ? '2026-11-24T06:02:00.000Z' : '2026-11-25T06:02:00.000Z';
+      tables.put({
+        pk: '48201',
+        sk: '2020-03-09',
+        geo: '48201',
+        date: '2020-03-09',
+        cases: 6,
+        runId,
+        updatedAt: at,
+        before,
+      });
+      tables.put({
+        pk: 'DAY#48201#2020-03-09',
+        sk: `${at}#${runId}`,
+        vrun: runId,
+        vdate: '2020-03-09#48201',
+        geo: '48201',
+        date: '2020-03-09',
+        cases: 6,
+        runId,
+        change: before ? 'updated' : 'inserted',
+        updatedAt: at,
+        before,
+      });
+    }
+    answerBatchGets();
+
+    // Act
+    const refused = revertCommand(B, { env: 'dev', yes: true }, deps().deps);
+
+    // Assess: the nation's day and the county's, each with the run that changed it since.
+    await expect(refused).rejects.toThrow(
+      `2 of its day(s) were changed by a later run since: 2020-03-01 (${C}), 48201 2020-03-09 (${C})`,
     );
-    await expect(onlyCounties).rejects.toThrow(
-      `Run ${D} changed no day of the nation, only 1 state/county day(s): etl revert restores the nation only, so it cannot revert this run`,
-    );
+    expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
   });
 
   it('resumes an interrupted revert (same run, chunks sent again) and does nothing once it finished', async () => {

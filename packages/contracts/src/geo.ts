@@ -330,6 +330,11 @@ export const GeoChunkMessage = z.object({
    * from messages sent before names were carried (the catalogue then keeps a default name).
    */
   names: z.record(GeoId, z.string().min(1).max(MAX_GEO_NAME_CHARS)).optional(),
+  /**
+   * Days to remove (a revert removes the days the reverted run inserted): kept as tombstones
+   * (`removed`), counted `deleted`. Only `etl revert` sends them.
+   */
+  removed: z.array(z.object({ geo: GeoId, date: IsoDate })).optional(),
 });
 export type GeoChunkMessage = z.infer<typeof GeoChunkMessage>;
 

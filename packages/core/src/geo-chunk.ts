@@ -315,6 +315,103 @@ export function assertGeoPartSize(chunk: GeoChunk, part: GeoChunkPart): number {
   return bytes;
 }
 
+/** One day of one geography a revert puts back: its values before the reverted run, or null to remove it. */
+export interface RevertGeoDay {
+  geo: string;
+  date: string;
+  before: { cases: number; deaths: number | null } | null;
+}
+
+/** One message of a revert for a (level, state, month) chunk: values to restore and days to remove. */
+export interface RevertGeoPart {
+  /** `county/48/2020-04#01-08`: the chunk key, then the first and last day of the part. */
+  key: string;
+  chunk: string;
+  /** The dates of the part that keep at least one day, each with the hash `hashOf` gives it. */
+  days: GeoDayHash[];
+  /** The restored days (`line` 1: they come from the table's versions, not from a file line). */
+  records: GeoRecord[];
+  /** The days to remove (the reverted run inserted them). */
+  removed: { geo: string; date: string }[];
+}
+
+/**
+ * Cuts what a revert puts back in one (level, state, month) chunk into message parts, as
+ * {@link planParts} cuts a file's chunk: whole dates in date order, as many per part as fit in
+ * {@link GEO_PART_RECORD_BYTES} (restored records and removed days both counted), each message
+ * measured against {@link MAX_CHUNK_BYTES}. `hashOf(date)` is the day hash a restored date is
+ * given (a revert's own: no file day has it, so the next run compares the day again).
+ */
+export function planRevertParts(
+  chunk: GeoChunkId,
+  days: readonly RevertGeoDay[],
+  hashOf: (date: string) => string,
+): RevertGeoPart[] {
+  const key = formatChunkKey(chunk);
+  const byDate = new Map<string, RevertGeoDay[]>();
+  for (const day of days) {
+    if (day.date.slice(0, 7) !== chunk.month || !day.geo.startsWith(chunk.state)) {
+      throw new RangeError(`day ${day.geo} ${day.date} is not in chunk ${key}`);
+    }
+    byDate.set(day.date, [...(byDate.get(day.date) ?? []), day]);
+  }
+  const parts: RevertGeoPart[] = [];
+  let current = {
+    dates: [] as string[],
+    records: [] as GeoRecord[],
+    removed: [] as RevertGeoPart['removed'],
+    bytes: 0,
+  };
+  const flush = () => {
+    if (current.dates.length === 0) return;
+    const restored = new Set(current.records.map((record) => record.date));
+    parts.push({
+      key: `${key}#${(current.dates[0] as string).slice(8)}-${(current.dates.at(-1) as string).slice(8)}`,
+      chunk: key,
+      days: current.dates.filter((date) => restored.has(date)).map((date) => ({ date, hash: hashOf(date) })),
+      records: current.records,
+      removed: current.removed,
+    });
+    current = { dates: [], records: [], removed: [], bytes: 0 };
+  };
+  for (const date of [...byDate.keys()].sort()) {
+    const entries = [...(byDate.get(date) ?? [])].sort((a, b) => (a.geo < b.geo ? -1 : a.geo > b.geo ? 1 : 0));
+    const records: GeoRecord[] = [];
+    const removed: RevertGeoPart['removed'] = [];
+    for (const entry of entries) {
+      if (entry.before)
+        records.push({ geo: entry.geo, date, cases: entry.before.cases, deaths: entry.before.deaths, line: 1 });
+      else removed.push({ geo: entry.geo, date });
+    }
+    const bytes =
+      records.reduce((sum, record) => sum + recordBytes(record), 0) +
+      removed.reduce((sum, day) => sum + Buffer.byteLength(JSON.stringify(day), 'utf8') + 1, 0);
+    if (current.bytes + bytes > GEO_PART_RECORD_BYTES) flush();
+    current.dates.push(date);
+    current.records.push(...records);
+    current.removed.push(...removed);
+    current.bytes += bytes;
+  }
+  flush();
+  for (const part of parts) {
+    const message: GeoChunkMessage = {
+      version: 1,
+      runId: LONGEST_RUN_ID,
+      level: chunk.level,
+      chunk: key,
+      part: part.key,
+      hash: '0'.repeat(64),
+      days: part.days,
+      baseline: true,
+      records: part.records,
+      removed: part.removed,
+    };
+    const size = Buffer.byteLength(JSON.stringify(message), 'utf8');
+    if (size > MAX_CHUNK_BYTES) throw new ChunkTooLargeError(part.key, size, MAX_CHUNK_BYTES);
+  }
+  return parts;
+}
+
 /**
  * The days of a chunk whose content differs from what was last loaded (`loaded`: date → day
  * hash), in date order: new days and revised days. Days `loaded` has and the chunk does not

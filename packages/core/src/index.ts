@@ -17,6 +17,9 @@ export {
   type GeoChunkPart,
   GeoChunkPlanner,
   planParts,
+  planRevertParts,
+  type RevertGeoDay,
+  type RevertGeoPart,
 } from './geo-chunk.js';
 export {
   COUNTIES_COLUMNS,

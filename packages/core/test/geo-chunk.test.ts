@@ -5,10 +5,13 @@ import {
   ChunkTooLargeError,
   changedDays,
   chunksCoveredBy,
+  GEO_PART_RECORD_BYTES,
   GeoChunkPlanner,
   type GeoRowResult,
   MAX_CHUNK_BYTES,
   planParts,
+  planRevertParts,
+  type RevertGeoDay,
 } from '../src/index.js';
 
 function ok(record: GeoRecord): GeoRowResult {
@@ -279,5 +282,70 @@ describe('chunksCoveredBy', () => {
       'state/48/2021-01',
     ]);
     expect(() => chunksCoveredBy('county', '2021-03-17', '2021-02-16')).toThrow('expected from <= to');
+  });
+});
+
+describe('planRevertParts', () => {
+  const TEXAS_APRIL = { level: 'county' as const, state: '48', month: '2020-04' };
+  /** Texas-sized: 254 counties + Unknown, every day of April; even days restored, odd days removed. */
+  function texasRevert(): RevertGeoDay[] {
+    const days: RevertGeoDay[] = [];
+    for (let day = 1; day <= 30; day++) {
+      const date = `2020-04-${String(day).padStart(2, '0')}`;
+      for (let county = 1; county <= 507; county += 2) {
+        const geo = `48${String(county).padStart(3, '0')}`;
+        days.push({ geo, date, before: day % 2 === 0 ? { cases: 1_000_000 + county, deaths: null } : null });
+      }
+      days.push({ geo: '48-unknown', date, before: { cases: 12, deaths: 0 } });
+    }
+    return days;
+  }
+
+  it('cuts a Texas-sized revert into whole-day parts under the size limit, restored and removed days both counted', () => {
+    // Prepare
+    const days = texasRevert();
+
+    // Act
+    const parts = planRevertParts(TEXAS_APRIL, days, (date) => `${date}`.padEnd(64, '0'));
+
+    // Assess: every day is in exactly one part, whole, in date order, and every part is under the limits.
+    expect(parts.length).toBeGreaterThan(1);
+    const entries = parts.flatMap((part) => [...part.records, ...part.removed]);
+    expect(entries).toHaveLength(days.length);
+    const dates = parts.flatMap((part) => [...new Set([...part.records, ...part.removed].map((entry) => entry.date))]);
+    expect(dates).toEqual([...new Set(days.map((day) => day.date))].sort());
+    for (const part of parts) {
+      const bytes = Buffer.byteLength(JSON.stringify([part.records, part.removed]), 'utf8');
+      expect(bytes).toBeLessThanOrEqual(GEO_PART_RECORD_BYTES + 10);
+      expect(part.chunk).toBe('county/48/2020-04');
+      expect(part.key.startsWith('county/48/2020-04#')).toBe(true);
+    }
+    // Only dates that keep a day carry a hash (every date here keeps Unknown's).
+    expect(parts.flatMap((part) => part.days.map((day) => day.date))).toEqual(dates);
+    const first = parts[0];
+    expect(first?.records[0]).toEqual({ geo: '48-unknown', date: '2020-04-01', cases: 12, deaths: 0, line: 1 });
+    expect(first?.removed[0]).toEqual({ geo: '48001', date: '2020-04-01' });
+  });
+
+  it('gives no hash to a date whose days are all removed', () => {
+    // Act
+    const [part] = planRevertParts(TEXAS_APRIL, [{ geo: '48201', date: '2020-04-03', before: null }], () =>
+      'h'.repeat(64),
+    );
+
+    // Assess
+    expect(part).toEqual({
+      key: 'county/48/2020-04#03-03',
+      chunk: 'county/48/2020-04',
+      days: [],
+      records: [],
+      removed: [{ geo: '48201', date: '2020-04-03' }],
+    });
+  });
+
+  it('refuses a day of another chunk', () => {
+    expect(() => planRevertParts(TEXAS_APRIL, [{ geo: '06037', date: '2020-04-03', before: null }], () => 'h')).toThrow(
+      'day 06037 2020-04-03 is not in chunk county/48/2020-04',
+    );
   });
 });

@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { LoadChunkMessage, SeriesRecord, SourceIdentity } from '@covid-etl/contracts';
+import {
+  formatChunkKey,
+  type GeoChunkMessage,
+  type GeoLevel,
+  type LoadChunkMessage,
+  parseGeoId,
+  type SeriesRecord,
+  type SourceIdentity,
+} from '@covid-etl/contracts';
+import { planRevertParts } from '@covid-etl/core';
+import type { GeoSeriesStore } from './dynamo/geo-series.js';
 import type { LedgerRepository, RunItem } from './dynamo/ledger-repository.js';
 import type { SeriesRepository } from './dynamo/series-repository.js';
-import type { DayValues, DayVersion } from './dynamo/version-repository.js';
+import type { DayValues, DayVersion, GeoDayVersion } from './dynamo/version-repository.js';
 
 const FIELDS = ['cases', 'deaths', 'recovered'] as const;
 
@@ -88,15 +98,23 @@ export interface RevertPlan {
   existing?: RunItem;
   /** The days of the nation the target changed, as `etl diff` lists them. */
   changes: DayVersion[];
+  /** The days of the states and counties the target changed (its versions of every other geography). */
+  geoChanges: GeoDayVersion[];
   /**
-   * Days of states and counties the target changed: a revert leaves them (and the geography
-   * catalogue, which follows them) as they are. It restores the nation only.
+   * Days a later run changed since the target (not the revert itself): the nation's by date,
+   * then the states' and counties' by geography (`geo`) and date.
    */
-  otherSeriesChanges: number;
-  /** Days a later run changed since the target (not the revert itself), by date. */
-  conflicts: { date: string; runId: string }[];
+  conflicts: { date: string; runId: string; geo?: string }[];
   /** One chunk per month for the loader: the values before the target, and the days to remove. */
   chunks: LoadChunkMessage[];
+  /**
+   * The states' and counties' parts for the loader: per (level, state, month) chunk, cut as the
+   * fetcher cuts a file's chunk (`planRevertParts`), the values before the target and the days
+   * to remove. Their day hashes are the revert's own, so the next run compares these days again.
+   */
+  geoParts: GeoChunkMessage[];
+  /** Per level, the days that get their values back (`restored`) and those removed. */
+  levels: Record<GeoLevel, { restored: number; removed: number }>;
   /**
    * The source baselines to restore: those of the last successful run before the target, and,
    * for each other URL the target read, one that matches no download.
@@ -108,6 +126,10 @@ export interface RevertPlan {
 const revertHash = (runId: string, month: string) =>
   createHash('sha256').update(`revert:${runId}:${month}`).digest('hex');
 
+/** A day hash no file day can have (see `revertHash`): the next run compares the day with the table again. */
+const revertDayHash = (runId: string, chunk: string, date: string) =>
+  createHash('sha256').update(`revert:${runId}:${chunk}:${date}`).digest('hex');
+
 /** Baselines that match no download: the next run compares every month with the table again. */
 const NO_BASELINE = (id: SourceIdentity['id']): SourceIdentity => ({
   id,
@@ -117,14 +139,15 @@ const NO_BASELINE = (id: SourceIdentity['id']): SourceIdentity => ({
 });
 
 /**
- * Plans the revert of `runId`: every day of the nation it changed goes back to its value
- * before the run (days it inserted are removed), as chunks for the loader. Days of states and
- * counties are not reverted (only counted, `otherSeriesChanges`). Reads the run's versions (one
- * Query on the index), the current days of the months involved, and the last successful run
- * before it (for the source baselines).
+ * Plans the revert of `runId`: every day it changed, of the nation, the states and the
+ * counties, goes back to its value before the run (days it inserted are removed), as month
+ * chunks (nation) and parts of (level, state, month) chunks (states, counties) for the loader.
+ * Reads the run's versions (one Query on the index each for the nation and the others), the
+ * current days of the months involved (one Query per month; BatchGetItem of exactly the
+ * changed state and county days), and the last successful run before it (source baselines).
  */
 export async function planRevert(
-  deps: { ledger: LedgerRepository; series: SeriesRepository },
+  deps: { ledger: LedgerRepository; series: SeriesRepository; geoSeries: Pick<GeoSeriesStore, 'getDays'> },
   runId: string,
 ): Promise<RevertPlan> {
   const target = await requireRun(deps.ledger, runId);
@@ -134,7 +157,7 @@ export async function planRevert(
   const id = revertRunId(runId);
   const existing = await deps.ledger.getRun(id);
   const changes = await deps.series.versions.changesOf(runId);
-  const otherSeriesChanges = await deps.series.versions.otherSeriesChangeCount(runId);
+  const geoChanges = await deps.series.versions.geoChangesOf(runId);
   const byMonth = new Map<string, DayVersion[]>();
   for (const change of changes) {
     const month = change.date.slice(0, 7);
@@ -161,6 +184,18 @@ export async function planRevert(
       removed: sorted.filter((v) => !v.before).map((v) => v.date),
     });
   }
+  const geo = await planGeoRevert(deps.geoSeries, geoChanges, { runId, revertRunId: id });
+  conflicts.push(...geo.conflicts);
+  const levels: RevertPlan['levels'] = {
+    nation: { restored: changes.filter((v) => v.before).length, removed: changes.filter((v) => !v.before).length },
+    state: { restored: 0, removed: 0 },
+    county: { restored: 0, removed: 0 },
+  };
+  for (const version of geoChanges) {
+    const counts = levels[parseGeoId(version.geo).level];
+    if (version.before) counts.restored += 1;
+    else counts.removed += 1;
+  }
   const previous = await deps.ledger.findRunBefore(target, 'SUCCEEDED');
   const ids = new Set([...(target.sources ?? []), ...(previous?.sources ?? [])].map((s) => s.id));
   const restored = [...ids]
@@ -178,11 +213,60 @@ export async function planRevert(
     revertRunId: id,
     ...(existing ? { existing } : {}),
     changes,
-    otherSeriesChanges,
+    geoChanges,
     conflicts,
     chunks,
+    geoParts: geo.parts,
+    levels,
     sources,
   };
+}
+
+/** The states' and counties' side of {@link planRevert}: conflicts and parts. */
+async function planGeoRevert(
+  store: Pick<GeoSeriesStore, 'getDays'>,
+  versions: readonly GeoDayVersion[],
+  ids: { runId: string; revertRunId: string },
+): Promise<{ conflicts: RevertPlan['conflicts']; parts: GeoChunkMessage[] }> {
+  if (versions.length === 0) return { conflicts: [], parts: [] };
+  const stored = await store.getDays(versions, { removed: true });
+  const conflicts: RevertPlan['conflicts'] = [];
+  const byChunk = new Map<string, GeoDayVersion[]>();
+  for (const version of versions) {
+    const current = stored.get(`${version.geo}|${version.date}`);
+    if (current && current.runId !== ids.runId && current.runId !== ids.revertRunId) {
+      conflicts.push({ geo: version.geo, date: version.date, runId: current.runId });
+    }
+    const level = parseGeoId(version.geo).level;
+    if (level === 'nation') continue;
+    const key = formatChunkKey({ level, state: version.geo.slice(0, 2), month: version.date.slice(0, 7) });
+    byChunk.set(key, [...(byChunk.get(key) ?? []), version]);
+  }
+  conflicts.sort((a, b) => (a.geo ?? '').localeCompare(b.geo ?? '') || a.date.localeCompare(b.date));
+  const parts: GeoChunkMessage[] = [];
+  for (const [key, changes] of [...byChunk].sort(([a], [b]) => a.localeCompare(b))) {
+    const [level, state, month] = key.split('/') as ['state' | 'county', string, string];
+    const days = changes.map((v) => ({
+      geo: v.geo,
+      date: v.date,
+      before: v.before ? { cases: v.before.cases, deaths: v.before.deaths } : null,
+    }));
+    for (const part of planRevertParts({ level, state, month }, days, (date) => revertDayHash(ids.runId, key, date))) {
+      parts.push({
+        version: 1,
+        runId: ids.revertRunId,
+        level,
+        chunk: key,
+        part: part.key,
+        hash: revertHash(ids.runId, key),
+        days: part.days,
+        baseline: true,
+        records: part.records,
+        removed: part.removed,
+      });
+    }
+  }
+  return { conflicts, parts };
 }
 
 /** The run item that starts a revert (RUNNING, trigger `revert`, the plan's months and baselines). */
@@ -195,8 +279,13 @@ export function revertRunItem(plan: RevertPlan, environment: string, now: Date):
     startedAt: now.toISOString(),
     dispatch: 'PENDING',
     sources: plan.sources,
-    months: plan.chunks.map((chunk) => chunk.month),
+    months: revertChunkKeys(plan),
     skipped: { months: 0, records: 0 },
     note: `revert of run ${plan.target.runId}`,
   };
+}
+
+/** The keys of a revert's chunks, as the ledger counts them: the nation's months, then the geo part keys. */
+export function revertChunkKeys(plan: Pick<RevertPlan, 'chunks' | 'geoParts'>): string[] {
+  return [...plan.chunks.map((chunk) => chunk.month), ...plan.geoParts.map((part) => part.part)];
 }

@@ -111,20 +111,22 @@ export function buildRunSummary(
 }
 
 /**
- * The counts per geography level of a run that read the states or counties (undefined for a
- * run of the nation alone, whose summary stays as it was): loaded chunks grouped by the level
+ * The counts per geography level of a run that read the states or counties, or loaded parts of
+ * them (a revert) (undefined for a run of the nation alone, whose summary stays as it was): loaded chunks grouped by the level
  * of their key, the days skipped by hash counted unchanged, and each level's rejected rows
  * (kept by the fetcher, see `GeoLedger`).
  */
 export function countsByLevel(run: RunItem, chunks: readonly ChunkItem[]): RunSummary['levels'] {
-  if (!run.geo || Object.keys(run.geo).length === 0) return undefined;
+  // A revert has no plan per level, but its parts of states and counties are counted per level too.
+  const geoChunks = chunks.some((chunk) => levelOfChunkKey(chunk.month) !== 'nation');
+  if ((!run.geo || Object.keys(run.geo).length === 0) && !geoChunks) return undefined;
   const levels: NonNullable<RunSummary['levels']> = {};
   const of = (level: GeoLevel) => {
     levels[level] ??= { inserted: 0, updated: 0, unchanged: 0, rejected: 0 };
     return levels[level];
   };
   if (run.sources.some((source) => source.id === 'nyt')) of('nation').unchanged += run.skipped?.records ?? 0;
-  for (const [level, plan] of Object.entries(run.geo) as [GeoLevel, GeoLevelPlan][]) {
+  for (const [level, plan] of Object.entries(run.geo ?? {}) as [GeoLevel, GeoLevelPlan][]) {
     const counts = of(level);
     counts.unchanged += plan.skippedRecords ?? 0;
     counts.rejected += plan.rejected;

@@ -157,6 +157,34 @@ describe('GeoCatalogRepository.applyLoaded', () => {
     ]);
   });
 
+  it('follows a revert: a county whose last days were removed gets its earlier latest values, one left empty leaves', async () => {
+    // Prepare: two counties of Los Angeles' state loaded for 12 days; then a revert removes
+    // 06037's last 3 days (tombstones) and every day of 06001.
+    const la = county('06037', 50, 0, 11);
+    const alameda = county('06001', 5, 0, 11);
+    await storeDays([...la, ...alameda]);
+    await catalog.applyLoaded({ records: [...la, ...alameda] });
+    const removed = [...la.slice(9), ...alameda].map(({ geo, date }) => ({ geo, date }));
+    for (const day of removed) {
+      await local.doc.send(
+        new PutCommand({
+          TableName: dataTable,
+          Item: { pk: day.geo, sk: day.date, cases: 1, runId: 'r2', change: 'deleted', removed: true },
+        }),
+      );
+    }
+
+    // Act
+    await catalog.applyLoaded({ records: [], removed });
+
+    // Assess: the catalogue and the county table hold 06037 as of its day 8, and no 06001.
+    const entry = await catalog.getGeo('06037');
+    expect(entry).toMatchObject({ lastDate: date(8), cases: 100 + 50 * 8, firstDate: date(0) });
+    expect(await catalog.getGeo('06001')).toBeUndefined();
+    const summaries = await catalog.listCounties('06');
+    expect(summaries.map((s) => [s.id, s.date, s.cases, s.newCases7d])).toEqual([['06037', date(8), 500, 50]]);
+  });
+
   it('keeps unreported deaths unreported, and leaves the summary alone for a revision older than its window', async () => {
     // Prepare
     const municipio = county('72001', 3, 0, 9).map((day) => ({ ...day, deaths: null }));

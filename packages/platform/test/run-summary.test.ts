@@ -117,4 +117,26 @@ describe('buildRunSummary', () => {
     expect(summary.counts).toEqual({ inserted: 0, updated: 0, unchanged: 0, rejected: 0 });
     expect(summary.note).toBe('Both sources are unchanged');
   });
+
+  it('counts a revert per level from its chunk keys (a revert has no plan per level)', () => {
+    // Prepare: a revert of the nation's April and two parts of Texas (the state and its counties).
+    const parts = ['2020-04', 'state/48/2020-04#01-30', 'county/48/2020-04#01-12'];
+    const run = runItem({ runId: RUN, trigger: 'revert', months: parts });
+    const chunks = [
+      loaded('2020-04', { inserted: 0, updated: 2, unchanged: 0, deleted: 1 }),
+      loaded('state/48/2020-04#01-30', { inserted: 0, updated: 30, unchanged: 0 }),
+      loaded('county/48/2020-04#01-12', { inserted: 0, updated: 7, unchanged: 0, deleted: 900 }),
+    ];
+
+    // Act
+    const summary = buildRunSummary(run, chunks, { status: 'SUCCEEDED', now });
+
+    // Assess
+    expect(summary.counts).toEqual({ inserted: 0, updated: 39, unchanged: 0, rejected: 0, deleted: 901 });
+    expect(summary.levels).toEqual({
+      nation: { inserted: 0, updated: 2, unchanged: 0, rejected: 0, deleted: 1 },
+      state: { inserted: 0, updated: 30, unchanged: 0, rejected: 0 },
+      county: { inserted: 0, updated: 7, unchanged: 0, rejected: 0, deleted: 900 },
+    });
+  });
 });

@@ -230,35 +230,114 @@ describe('RunFinalizer with versions', () => {
 });
 
 describe('versions of one series among the geographies', () => {
-  it("gives the nation's diff, revert and time travel only the nation's days of a run that also loaded counties", async () => {
+  const county = (
+    geo: string,
+    date: string,
+    cases: number,
+    before: GeoStoredDay['before'],
+    runId = R2,
+    at = t2,
+  ): GeoStoredDay => ({
+    geo,
+    date,
+    cases,
+    deaths: null,
+    runId,
+    change: before ? 'updated' : 'inserted',
+    updatedAt: at.toISOString(),
+    before,
+  });
+
+  it("gives the nation's diff and time travel only the nation's days of a run that also loaded counties", async () => {
     // Prepare: run R2 changes one nation day and two days of Harris County (48201), whose
     // versions share the versionsByRun index (vdate `<date>#48201`).
     await series.writeChanges([dayWritten(day('2020-04-01', 100), undefined, meta(R2, t2))]);
-    const county = (date: string, cases: number, before: GeoStoredDay['before']): GeoStoredDay => ({
-      geo: '48201',
-      date,
-      cases,
-      deaths: null,
-      runId: R2,
-      change: before ? 'updated' : 'inserted',
-      updatedAt: t2.toISOString(),
-      before,
-    });
     await new GeoSeriesStore(local.doc, dataTable).writeChanges([
-      county('2020-04-01', 7, null),
-      county('2020-04-02', 9, { cases: 8, deaths: null, runId: R1 }),
+      county('48201', '2020-04-01', 7, null),
+      county('48201', '2020-04-02', 9, { cases: 8, deaths: null, runId: R1 }),
     ]);
-    await ledger.createRun(runItem({ runId: R2, status: 'SUCCEEDED', startedAt: t2.toISOString() }));
 
     // Act
     const changes = await series.versions.changesOf(R2);
-    const plan = await planRevert({ ledger, series }, R2);
+    const geoChanges = await series.versions.geoChangesOf(R2);
 
     // Assess
     expect(changes.map((c) => c.date)).toEqual(['2020-04-01']);
     expect(changes[0]?.after).toEqual({ cases: 100, deaths: 1, recovered: 0 });
-    expect(plan.otherSeriesChanges).toBe(2);
+    expect(geoChanges).toEqual([
+      {
+        geo: '48201',
+        date: '2020-04-01',
+        runId: R2,
+        change: 'inserted',
+        before: null,
+        after: { cases: 7, deaths: null },
+      },
+      {
+        geo: '48201',
+        date: '2020-04-02',
+        runId: R2,
+        change: 'updated',
+        before: { cases: 8, deaths: null, runId: R1 },
+        after: { cases: 9, deaths: null },
+      },
+    ]);
+  });
+
+  it('plans the states and counties a run changed as loader parts per (level, state, month): values before, days to remove', async () => {
+    // Prepare: R2 changed one nation day, two Harris County days (one inserted, one updated,
+    // in April), one in May, and one day of Texas (the state, updated; deaths reported).
+    const geo = new GeoSeriesStore(local.doc, dataTable);
+    await series.writeChanges([dayWritten(day('2020-04-01', 100), undefined, meta(R2, t2))]);
+    await geo.writeChanges([
+      county('48201', '2020-04-01', 7, null),
+      county('48201', '2020-04-02', 9, { cases: 8, deaths: null, runId: R1 }),
+      county('48201', '2020-05-01', 20, { cases: 19, deaths: null, runId: R1 }),
+      { ...county('48', '2020-04-02', 900, { cases: 800, deaths: 10, runId: R1 }), deaths: 12 },
+    ]);
+    await ledger.createRun(runItem({ runId: R2, status: 'SUCCEEDED', startedAt: t2.toISOString() }));
+
+    // Act
+    const plan = await planRevert({ ledger, series, geoSeries: geo }, R2);
+
+    // Assess: one part per (level, state, month), the revert's run id, no conflict.
     expect(plan.chunks).toEqual([expect.objectContaining({ month: '2020-04', records: [], removed: ['2020-04-01'] })]);
     expect(plan.conflicts).toEqual([]);
+    expect(plan.levels).toEqual({
+      nation: { restored: 0, removed: 1 },
+      state: { restored: 1, removed: 0 },
+      county: { restored: 2, removed: 1 },
+    });
+    expect(plan.geoParts.map((part) => [part.part, part.runId, part.level])).toEqual([
+      ['county/48/2020-04#01-02', plan.revertRunId, 'county'],
+      ['county/48/2020-05#01-01', plan.revertRunId, 'county'],
+      ['state/48/2020-04#02-02', plan.revertRunId, 'state'],
+    ]);
+    const [april, may, state] = plan.geoParts;
+    expect(april?.records).toEqual([{ geo: '48201', date: '2020-04-02', cases: 8, deaths: null, line: 1 }]);
+    expect(april?.removed).toEqual([{ geo: '48201', date: '2020-04-01' }]);
+    // Only the dates that keep a day get a hash; it is the revert's own, never the file's.
+    expect(april?.days.map((d) => d.date)).toEqual(['2020-04-02']);
+    expect(april?.baseline).toBe(true);
+    expect(may?.records).toEqual([{ geo: '48201', date: '2020-05-01', cases: 19, deaths: null, line: 1 }]);
+    expect(state?.records).toEqual([{ geo: '48', date: '2020-04-02', cases: 800, deaths: 10, line: 1 }]);
+    const hashes = plan.geoParts.flatMap((part) => part.days.map((d) => d.hash));
+    expect(new Set(hashes).size).toBe(hashes.length);
+  });
+
+  it('reports a state or county day a later run changed as a conflict, as for the nation', async () => {
+    // Prepare: R2 updated a Harris County day, then R3 changed it again.
+    const R3 = 's-20261126T060000Z';
+    const t3 = new Date('2026-11-26T06:01:00.000Z');
+    const geo = new GeoSeriesStore(local.doc, dataTable);
+    await geo.writeChanges([county('48201', '2020-04-02', 9, { cases: 8, deaths: null, runId: R1 })]);
+    await geo.writeChanges([county('48201', '2020-04-02', 10, { cases: 9, deaths: null, runId: R2 }, R3, t3)]);
+    await ledger.createRun(runItem({ runId: R2, status: 'SUCCEEDED', startedAt: t2.toISOString() }));
+
+    // Act
+    const plan = await planRevert({ ledger, series, geoSeries: geo }, R2);
+
+    // Assess
+    expect(plan.conflicts).toEqual([{ geo: '48201', date: '2020-04-02', runId: R3 }]);
   });
 });

@@ -433,3 +433,50 @@ describe('loadGeoPart: the chunk lease', () => {
     expect([whileLive, afterRunOut]).toEqual(['held', 'taken']);
   });
 });
+
+describe("loadGeoPart: a revert's part", () => {
+  it('restores values, removes days as tombstones counted deleted, forgets emptied dates, and counts a redelivery once', async () => {
+    // Arrange: R1 loaded Harris County's April 1-8; a revert puts April 7 back and removes April 8.
+    const revertRun = 'r-20261125T060000-abcdef';
+    const key = 'county/48/2020-04#07-08';
+    await dispatchedRun(R1, [COUNTY_PART]);
+    await loadGeoPart(part(R1, COUNTY_PART, harris), deps);
+    await dispatchedRun(revertRun, [key]);
+    const revert: GeoPartMessage = {
+      ...part(revertRun, key, [{ geo: '48201', date: '2020-04-07', cases: 150, deaths: 6 }]),
+      removed: [{ geo: '48201', date: '2020-04-08' }],
+    };
+    const geoLedger = deps.geoLedger as DynamoGeoLedger;
+
+    // Act: delivered twice.
+    await loadGeoPart(revert, deps);
+    await loadGeoPart(revert, deps);
+
+    // Assert: the day is a tombstone with its version, the counts are exact, the run finished.
+    const stored = await deps.geoSeries.getDays(
+      [
+        { geo: '48201', date: '2020-04-07' },
+        { geo: '48201', date: '2020-04-08' },
+      ],
+      { removed: true },
+    );
+    expect(stored.get('48201|2020-04-07')).toMatchObject({ cases: 150, deaths: 6, change: 'updated' });
+    expect(stored.get('48201|2020-04-08')).toMatchObject({ change: 'deleted', removed: true, runId: revertRun });
+    expect(await deps.geoSeries.getDays([{ geo: '48201', date: '2020-04-08' }])).toEqual(new Map());
+    const versions = (await versionsOf('48201', '2020-04-08')).map((v) => [v.runId, v.change]);
+    expect(versions.sort()).toEqual([
+      [revertRun, 'deleted'],
+      [R1, 'inserted'],
+    ]);
+    const chunk = await ledger.getChunk(revertRun, key);
+    expect(chunk?.counts).toEqual({ inserted: 0, updated: 1, unchanged: 0, deleted: 1 });
+    expect((await ledger.getRun(revertRun))?.summary?.levels?.county).toMatchObject({ updated: 1, deleted: 1 });
+    // April 8 is no longer loaded: its hash is gone; April 7 has the revert's.
+    const hashes = (await geoLedger.getDayHashes(['county/48/2020-04'])).get('county/48/2020-04');
+    expect(hashes?.has('2020-04-08')).toBe(false);
+    expect(hashes?.get('2020-04-07')).toBe(HASH);
+    // The catalogue and the county table follow: the latest day is April 7 again.
+    expect(await catalog.getGeo('48201')).toMatchObject({ lastDate: '2020-04-07', cases: 150, deaths: 6 });
+    expect(await catalog.listCounties('48')).toEqual([expect.objectContaining({ id: '48201', date: '2020-04-07' })]);
+  });
+});

@@ -8,6 +8,7 @@ import {
   type RevertPlan,
   type RunItem,
   requireRun,
+  revertChunkKeys,
   revertRunItem,
 } from '@covid-etl/platform';
 import { formatRunSummary, runStatus } from '../format.js';
@@ -143,14 +144,22 @@ export interface RevertOptions {
 /** How many conflicting days a refusal names (the count is always exact). */
 const MAX_CONFLICTS_NAMED = 20;
 
+/** "nation 3 day(s) back, 1 removed; state 55 back, 0 removed" for the levels the run changed. */
+function describeLevels(levels: RevertPlan['levels']): string {
+  return (['nation', 'state', 'county'] as const)
+    .filter((level) => levels[level].restored + levels[level].removed > 0)
+    .map((level) => `${level} ${number(levels[level].restored)} day(s) back, ${number(levels[level].removed)} removed`)
+    .join('; ');
+}
+
 /**
- * `etl revert <runId>`: puts every day of the nation the run changed back to its value before
- * the run (removing the days it inserted), as a run of its own (`r-…`, trigger `revert`) whose chunks
- * the loader writes, counts and versions like any other, and whose outcome is announced as
- * usual. Re-running it resumes an interrupted revert (same run id) or, once finished, does
- * nothing. Refused when a later run changed the same days, unless `--force`. Days of states
- * and counties are not reverted (said in one line; a run that changed only those is refused),
- * so the geography catalogue, which follows them, stays true.
+ * `etl revert <runId>`: puts every day the run changed, of the nation, the states and the
+ * counties, back to its value before the run (removing the days it inserted), as a run of its
+ * own (`r-…`, trigger `revert`) whose chunks and parts the loader writes, counts (per level) and
+ * versions like any other, and whose outcome is announced as usual. The loader keeps the
+ * geography catalogue and the county summaries in step. Re-running it resumes an interrupted
+ * revert (same run id) or, once finished, does nothing. Refused when a later run changed the
+ * same days (of any geography), unless `--force`.
  */
 export async function revertCommand(runId: string, options: RevertOptions, deps: CommandDeps): Promise<number> {
   const timeoutMinutes = options.timeout === undefined ? 15 : Number(options.timeout);
@@ -161,17 +170,13 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
     options.env,
     async (backend) => {
       const { out } = deps;
-      const plan = await withVersionIndex(() => planRevert(backend, runId));
+      const plan = await withVersionIndex(() =>
+        planRevert({ ledger: backend.ledger, series: backend.series, geoSeries: backend.geoDays }, runId),
+      );
       const env = envFlag(backend.environment);
       const done = plan.existing && ['SUCCEEDED', 'PARTIAL'].includes(plan.existing.status);
-      const geoLeft = plan.otherSeriesChanges;
-      const geoNote = `${geoLeft} state/county day(s) it changed stay as they are: etl revert restores the nation only`;
-      if (!done && plan.changes.length === 0 && geoLeft > 0) {
-        throw new OperatorError(
-          `Run ${runId} changed no day of the nation, only ${geoLeft} state/county day(s): etl revert restores the nation only, so it cannot revert this run`,
-        );
-      }
-      if (done || plan.changes.length === 0) {
+      const changed = plan.changes.length + plan.geoChanges.length;
+      if (done || changed === 0) {
         const message = done
           ? `Run ${runId} was already reverted by run ${plan.revertRunId} (${plan.existing?.status}): nothing to do`
           : `Run ${runId} changed no day: nothing to revert`;
@@ -179,24 +184,23 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
         return 0;
       }
       if (plan.conflicts.length > 0 && !options.force) throw new OperatorError(conflictMessage(plan, env));
-      const removed = plan.chunks.reduce((n, chunk) => n + (chunk.removed?.length ?? 0), 0);
       await confirmChange(
         backend.environment,
         {
           yes: options.yes,
           what: `revert run ${runId}`,
-          question: `Revert run ${runId} in ${backend.environment}: ${plan.changes.length - removed} day(s) of the nation back to their values before it, ${removed} removed${geoLeft > 0 ? ` (${geoNote})` : ''}?`,
+          question: `Revert run ${runId} in ${backend.environment} (days back to their values before it): ${describeLevels(plan.levels)}?`,
         },
         deps.prompt,
       );
       out.progress(
         plan.existing
           ? `Resuming revert run ${plan.revertRunId} (${plan.existing.status})`
-          : `Reverting run ${runId} as run ${plan.revertRunId}: ${plan.chunks.length} month chunk(s)`,
+          : `Reverting run ${runId} as run ${plan.revertRunId}: ${describeLevels(plan.levels)} ` +
+              `(${plan.chunks.length} month chunk(s), ${plan.geoParts.length} state/county part(s))`,
       );
-      if (geoLeft > 0) out.progress(`Note: ${geoNote}`);
       await startOrResume(backend, plan);
-      await backend.sendToLoader(plan.chunks);
+      await backend.sendToLoader([...plan.chunks, ...plan.geoParts]);
       await backend.settle();
       let run = await requireRun(backend.ledger, plan.revertRunId);
       if (backend.kind === 'aws' && !TERMINAL_STATUSES.includes(run.status)) {
@@ -208,7 +212,7 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
           revertRunId: run.runId,
           status: runStatus(run),
           summary: run.summary ?? null,
-          notReverted: { stateAndCountyDays: geoLeft },
+          restored: plan.levels,
         });
       } else {
         out.result(formatRunSummary(run));
@@ -223,7 +227,7 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
 function conflictMessage(plan: RevertPlan, env: string): string {
   const named = plan.conflicts
     .slice(0, MAX_CONFLICTS_NAMED)
-    .map((c) => `${c.date} (${c.runId})`)
+    .map((c) => `${c.geo ? `${c.geo} ` : ''}${c.date} (${c.runId})`)
     .join(', ');
   const more =
     plan.conflicts.length > MAX_CONFLICTS_NAMED ? ` and ${plan.conflicts.length - MAX_CONFLICTS_NAMED} more` : '';
@@ -245,8 +249,11 @@ async function startOrResume(backend: OperatorBackend, plan: RevertPlan) {
   if (!existing) await backend.ledger.createRun(revertRunItem(plan, backend.environment, new Date()));
   await backend.ledger.recordDispatchPlan(plan.revertRunId, {
     sources: plan.sources,
-    months: plan.chunks.map((chunk) => chunk.month),
-    hashes: Object.fromEntries(plan.chunks.map((chunk) => [chunk.month, chunk.hash])),
+    months: revertChunkKeys(plan),
+    hashes: Object.fromEntries([
+      ...plan.chunks.map((chunk) => [chunk.month, chunk.hash]),
+      ...plan.geoParts.map((part) => [part.part, part.hash]),
+    ]),
     skipped: { months: 0, records: 0 },
   });
   await backend.ledger.markDispatched(plan.revertRunId);

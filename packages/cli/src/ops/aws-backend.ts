@@ -15,18 +15,13 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  type FetcherInput,
-  type FetcherResult,
-  type LoadChunkMessage,
-  QUEUES,
-  type QueueKey,
-} from '@covid-etl/contracts';
+import { type FetcherInput, type FetcherResult, QUEUES, type QueueKey } from '@covid-etl/contracts';
 import {
   createLogger,
   DynamoGeoLedger,
   EventBridgePublisher,
   GeoSeriesReader,
+  GeoSeriesStore,
   HeldRunRepository,
   LedgerRepository,
   RunFinalizer,
@@ -44,6 +39,7 @@ import {
   type MoveTaskStatus,
   type OperatorBackend,
   type ReceivedDlqMessage,
+  type RevertMessage,
   STANDALONE_DLQS,
 } from './backend.js';
 import { type OperatorConfig, REPLAY_TO } from './config.js';
@@ -106,6 +102,7 @@ export class AwsOperatorBackend implements OperatorBackend {
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
   readonly geoSeries: GeoSeriesReader;
+  readonly geoDays: GeoSeriesStore;
   readonly geoLedger: DynamoGeoLedger;
   readonly held: HeldRunRepository;
   private readonly closers: Array<() => void> = [];
@@ -122,6 +119,7 @@ export class AwsOperatorBackend implements OperatorBackend {
     this.ledger = new LedgerRepository(clients.doc, config.tables.ledger);
     this.series = new SeriesRepository(clients.doc, config.tables.data);
     this.geoSeries = new GeoSeriesReader(clients.doc, config.tables.data);
+    this.geoDays = new GeoSeriesStore(clients.doc, config.tables.data);
     this.geoLedger = new DynamoGeoLedger(clients.doc, config.tables.ledger);
     this.held = new HeldRunRepository(clients.doc, config.tables.ledger);
   }
@@ -140,7 +138,7 @@ export class AwsOperatorBackend implements OperatorBackend {
     return result as FetcherResult;
   }
 
-  async sendToLoader(messages: LoadChunkMessage[]): Promise<void> {
+  async sendToLoader(messages: RevertMessage[]): Promise<void> {
     const queue = this.config.queues.loader;
     const sender = new SqsMessageSender(this.clients.sqs, queue.url);
     await this.call('sqs:SendMessageBatch', nameOfUrl(queue.url), () => sender.sendAll(chunkMessages(messages)));

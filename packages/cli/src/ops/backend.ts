@@ -1,6 +1,7 @@
 import {
   type FetcherInput,
   type FetcherResult,
+  type GeoChunkMessage,
   type LoadChunkMessage,
   type QueueKey,
   scheduledRunId,
@@ -9,6 +10,7 @@ import type { DrainProgress } from '@covid-etl/local-stack';
 import type {
   GeoLedger,
   GeoSeriesReader,
+  GeoSeriesStore,
   HeldRunRepository,
   LedgerRepository,
   RunFinalizer,
@@ -125,6 +127,8 @@ export interface OperatorBackend {
   readonly series: SeriesRepository;
   /** Any one geography's series (`pk = <geo id>`): states and counties. */
   readonly geoSeries: GeoSeriesReader;
+  /** The stored days of exactly some (geography, date) pairs (a revert's conflict check). */
+  readonly geoDays: Pick<GeoSeriesStore, 'getDays'>;
   /** The rows a run's states and counties files rejected (`RUN#<runId>`/`REJECTED#<chunk>`). */
   readonly geoLedger: Pick<GeoLedger, 'listRejections'>;
   /** Every state and county a HELD run tripped (`RUN#<runId>`/`GATES#<page>`), kept after the decision. */
@@ -137,8 +141,8 @@ export interface OperatorBackend {
   /** Starts a run (the fetcher, as a manual trigger) and answers the fetcher's result. */
   startRun(input: FetcherInput, onProgress?: (progress: DrainProgress) => void): Promise<FetcherResult>;
 
-  /** Sends month chunks to the loader queue (a revert's chunks), every one or an error. */
-  sendToLoader(messages: LoadChunkMessage[]): Promise<void>;
+  /** Sends month chunks and geo parts to the loader queue (a revert's), every one or an error. */
+  sendToLoader(messages: RevertMessage[]): Promise<void>;
 
   deadLetterQueues(): DeadLetterQueue[];
   /** Depth and (with `age`, the default) the age of the oldest message. */
@@ -220,9 +224,18 @@ function runIdOfSchedule(time: string, backfill: 'counties' | undefined): string
   }
 }
 
-/** The queue messages of month chunks (ids unique within a call: one chunk per month). */
-export function chunkMessages(messages: LoadChunkMessage[]): { id: string; body: string }[] {
-  return messages.map((message) => ({ id: message.month.replace('-', '_'), body: JSON.stringify(message) }));
+/** What a revert sends the loader: a month of the nation or a part of a states or counties chunk. */
+export type RevertMessage = LoadChunkMessage | GeoChunkMessage;
+
+/**
+ * The queue messages of month chunks and geo parts (ids unique within a call: one chunk per
+ * month, one part per key; SQS batch entry ids take letters, digits, `-` and `_`).
+ */
+export function chunkMessages(messages: RevertMessage[]): { id: string; body: string }[] {
+  return messages.map((message) => ({
+    id: ('part' in message ? message.part : message.month).replace(/[^A-Za-z0-9_-]/g, '_').replace('-', '_'),
+    body: JSON.stringify(message),
+  }));
 }
 
 /**

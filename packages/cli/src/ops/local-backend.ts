@@ -1,4 +1,4 @@
-import type { FetcherInput, FetcherResult, LoadChunkMessage, QueueKey } from '@covid-etl/contracts';
+import type { FetcherInput, FetcherResult, QueueKey } from '@covid-etl/contracts';
 import {
   LOCAL_ENVIRONMENT,
   LocalPipeline,
@@ -10,6 +10,7 @@ import type { DrainProgress, LocalQueue, QueueMessage } from '@covid-etl/local-s
 import type {
   GeoLedger,
   GeoSeriesReader,
+  GeoSeriesStore,
   HeldRunRepository,
   LedgerRepository,
   RunFinalizer,
@@ -25,6 +26,7 @@ import {
   type OperatorBackend,
   type ProgressLine,
   type ReceivedDlqMessage,
+  type RevertMessage,
 } from './backend.js';
 import { OperatorError } from './errors.js';
 import { describeDrain } from './replay.js';
@@ -60,6 +62,7 @@ export class LocalOperatorBackend implements OperatorBackend {
   readonly ledger: LedgerRepository;
   readonly series: SeriesRepository;
   readonly geoSeries: GeoSeriesReader;
+  readonly geoDays: Pick<GeoSeriesStore, 'getDays'>;
   readonly geoLedger: Pick<GeoLedger, 'listRejections'>;
   readonly held: Pick<HeldRunRepository, 'getTrips'>;
   readonly source: string;
@@ -69,6 +72,7 @@ export class LocalOperatorBackend implements OperatorBackend {
     this.ledger = pipeline.ledger;
     this.series = pipeline.series;
     this.geoSeries = pipeline.geoSeries;
+    this.geoDays = pipeline.geoStore;
     this.geoLedger = pipeline.geoLedger;
     this.held = pipeline.held;
     this.source = `the local stack in ${pipeline.options.dir}`;
@@ -87,7 +91,7 @@ export class LocalOperatorBackend implements OperatorBackend {
     return { runId: run.runId, joined: false, status: run.summary?.status ?? run.status, chunks: run.months.length };
   }
 
-  async sendToLoader(messages: LoadChunkMessage[]): Promise<void> {
+  async sendToLoader(messages: RevertMessage[]): Promise<void> {
     await new LocalQueueSender(this.pipeline.queues.loader.queue).sendAll(chunkMessages(messages));
   }
 

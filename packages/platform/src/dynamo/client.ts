@@ -59,13 +59,45 @@ export async function batchPutAll(
   doc: DynamoDBDocumentClient,
   tableName: string,
   items: readonly Record<string, unknown>[],
-  { what = 'table', onRequest }: BatchPutOptions = {},
+  options: BatchPutOptions = {},
 ): Promise<number> {
-  const batches = chunksOf(items, BATCH_WRITE_ITEMS);
+  return batchWriteAll(
+    doc,
+    tableName,
+    items.map((Item) => ({ PutRequest: { Item } })),
+    options,
+  );
+}
+
+/** Deletes the items of `keys` as {@link batchPutAll} puts items (25 a request, unprocessed ones retried). */
+export async function batchDeleteAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+  options: BatchPutOptions = {},
+): Promise<number> {
+  return batchWriteAll(
+    doc,
+    tableName,
+    keys.map((Key) => ({ DeleteRequest: { Key } })),
+    options,
+  );
+}
+
+type WriteRequest =
+  | { PutRequest: { Item: Record<string, unknown> } }
+  | { DeleteRequest: { Key: Record<string, unknown> } };
+
+async function batchWriteAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  { what = 'table', onRequest }: BatchPutOptions,
+): Promise<number> {
+  const batches = chunksOf(requests, BATCH_WRITE_ITEMS);
   for (const batch of batches) {
-    const requests = batch.map((Item) => ({ PutRequest: { Item } }));
     const left = await retryPending(
-      requests,
+      batch,
       async (pending) => {
         onRequest?.();
         const response = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type GeoLevel, parseGeoId, SPECIAL_COUNTIES, stateByFips } from '@covid-etl/contracts';
-import { batchPutAll, queryAllItems } from './client.js';
+import { batchDeleteAll, batchPutAll, queryAllItems } from './client.js';
 import { geoDayValues } from './geo-series.js';
 
 /**
@@ -156,16 +156,21 @@ export class GeoCatalogRepository implements GeoCatalogReader {
    * Brings the catalogue and the county summaries up to date with days the loader just wrote
    * (`records`, any geographies, any days). `known`: other stored days the caller read (they
    * spare a series Query when they fill the 8-day window); `names`: the publisher's names of
-   * the geographies (`Harris`), kept once given. Safe to repeat; see the class for the cost.
+   * the geographies (`Harris`), kept once given. `removed`: days a revert just removed; each
+   * geography with one is rebuilt from its stored series (one strongly consistent Query of it),
+   * so its latest values never stay those of a removed day, and a geography left with no day
+   * leaves the catalogue (and its state's county table). Safe to repeat; see the class for the cost.
    */
   async applyLoaded({
     records,
     known = [],
     names = new Map(),
+    removed = [],
   }: {
     records: readonly GeoDayOf[];
     known?: readonly GeoDayOf[];
     names?: ReadonlyMap<string, string>;
+    removed?: readonly { geo: string; date: string }[];
   }): Promise<CatalogUpdateCounts> {
     const counts: CatalogUpdateCounts = { partitionQueries: 0, seriesQueries: 0, itemsWritten: 0, batchRequests: 0 };
     const byGroup = new Map<string, Map<string, GeoDay[]>>();
@@ -178,6 +183,15 @@ export class GeoCatalogRepository implements GeoCatalogReader {
       geos.set(geo.id, days);
       byGroup.set(group, geos);
     }
+    const rebuilt = new Set<string>();
+    for (const day of removed) {
+      const geo = parseGeoId(day.geo);
+      const group = geo.level === 'nation' ? geo.id : geo.state;
+      const geos = byGroup.get(group) ?? new Map<string, GeoDay[]>();
+      geos.set(geo.id, geos.get(geo.id) ?? []);
+      byGroup.set(group, geos);
+      rebuilt.add(geo.id);
+    }
     const knownByGeo = new Map<string, Map<string, GeoDay>>();
     for (const day of known) {
       const days = knownByGeo.get(day.geo) ?? new Map<string, GeoDay>();
@@ -186,6 +200,7 @@ export class GeoCatalogRepository implements GeoCatalogReader {
     }
 
     const puts: Record<string, unknown>[] = [];
+    const deletes: { pk: string; sk: string }[] = [];
     for (const [group, geos] of byGroup) {
       const catalogue = new Map(
         (
@@ -214,6 +229,34 @@ export class GeoCatalogRepository implements GeoCatalogReader {
       for (const [id, days] of geos) {
         const geo = parseGeoId(id);
         const before = catalogue.get(id);
+        if (rebuilt.has(id)) {
+          counts.seriesQueries += 1;
+          const series = await this.storedSeries(id);
+          const first = series[0];
+          const last = series.at(-1);
+          if (!first || !last) {
+            if (before) deletes.push({ pk: GEOS_PARTITION, sk: id });
+            if (summaries.has(id)) deletes.push({ pk: countiesPartitionKey(group), sk: id });
+            continue;
+          }
+          const entry: GeoCatalogEntry = {
+            id,
+            name: names.get(id) ?? before?.name ?? defaultGeoName(id),
+            level: geo.level,
+            state: geo.level === 'nation' ? null : geo.state,
+            firstDate: first.date,
+            lastDate: last.date,
+            cases: last.cases,
+            deaths: last.deaths,
+          };
+          if (!before || !sameEntry(before, entry)) puts.push(entryItem(entry));
+          if (geo.level !== 'county') continue;
+          const window = windowDates(entry.lastDate);
+          const summary = summarize(entry, window, new Map(series.map((day) => [day.date, day])));
+          const stored = summaries.get(id);
+          if (!stored || !sameSummary(stored, summary)) puts.push(summaryItem(group, summary));
+          continue;
+        }
         const entry = nextEntry(id, geo.level, days, before, names.get(id));
         if (!before || !sameEntry(before, entry)) puts.push(entryItem(entry));
         if (geo.level !== 'county') continue;
@@ -254,7 +297,26 @@ export class GeoCatalogRepository implements GeoCatalogReader {
       },
     });
     counts.itemsWritten += puts.length;
+    // A geography a revert emptied leaves the picker and its state's county table.
+    await batchDeleteAll(this.doc, this.tableName, deletes, {
+      what: 'catalogue',
+      onRequest: () => {
+        counts.batchRequests += 1;
+      },
+    });
+    counts.itemsWritten += deletes.length;
     return counts;
+  }
+
+  /** A geography's stored days in date order, removed days left out (strongly consistent, paginated). */
+  private async storedSeries(id: string): Promise<GeoDay[]> {
+    const items = await this.query({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': id },
+      ConsistentRead: true,
+    });
+    return items.filter((item) => item.removed !== true).map(geoDayValues);
   }
 
   private query(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

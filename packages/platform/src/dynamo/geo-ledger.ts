@@ -23,6 +23,11 @@ export interface GeoLedger {
   getDayHashes(chunkKeys: readonly string[]): Promise<Map<string, Map<string, string>>>;
   /** Records the hashes of days just loaded (idempotent: the same part recorded twice is the same item). */
   putDayHashes(chunkKey: string, days: readonly GeoDayHash[], runId: string): Promise<void>;
+  /**
+   * Drops the hashes of dates no longer loaded (a revert removed every day the chunk had on them):
+   * the next run compares them as new days. Idempotent; a chunk without hashes is left absent.
+   */
+  forgetDays(chunkKey: string, dates: readonly string[]): Promise<void>;
   /** Keeps a chunk's rejected rows with the run (`RUN#<runId>`/`REJECTED#<chunk key>`), capped, with the exact count. */
   putRejections(runId: string, chunkKey: string, rows: readonly GeoRejectedRow[]): Promise<void>;
   /** Every rejection item of a run: chunk key → rows kept and exact count. */
@@ -93,6 +98,28 @@ export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       await this.putDayHashes(chunkKey, days, runId);
+    }
+  }
+
+  async forgetDays(chunkKey: string, dates: readonly string[]): Promise<void> {
+    if (dates.length === 0) return;
+    const names: Record<string, string> = { '#days': 'days' };
+    const removes = dates.map((date, index) => {
+      names[`#d${index}`] = date;
+      return `#days.#d${index}`;
+    });
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: DAYS_PARTITION, sk: chunkKey },
+          UpdateExpression: `REMOVE ${removes.join(', ')}`,
+          ConditionExpression: 'attribute_exists(#days)',
+          ExpressionAttributeNames: names,
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 

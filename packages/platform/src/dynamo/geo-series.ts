@@ -11,10 +11,13 @@ export interface GeoStoredDay {
   cases: number;
   deaths: number | null;
   runId: string;
-  change: 'inserted' | 'updated';
+  /** `deleted`: a revert removed the day (its run had inserted it). */
+  change: 'inserted' | 'updated' | 'deleted';
   updatedAt: string;
   /** What the day held before that change (null: it did not exist). */
   before: { cases: number; deaths: number | null; runId: string } | null;
+  /** A removed day: kept as a tombstone (so its removal is versioned), left out of every read of the series. */
+  removed?: boolean;
 }
 
 /**
@@ -31,8 +34,14 @@ export class GeoSeriesStore {
     private readonly tableName: string,
   ) {}
 
-  /** The stored days of these (geography, date) pairs, keyed `<geo>|<date>`. */
-  async getDays(keys: readonly { geo: string; date: string }[]): Promise<Map<string, GeoStoredDay>> {
+  /**
+   * The stored days of these (geography, date) pairs, keyed `<geo>|<date>`. Removed days
+   * (a revert's tombstones) are left out unless `removed` is true (the loader's read).
+   */
+  async getDays(
+    keys: readonly { geo: string; date: string }[],
+    { removed = false }: { removed?: boolean } = {},
+  ): Promise<Map<string, GeoStoredDay>> {
     const out = new Map<string, GeoStoredDay>();
     const requests = keys.map((key) => ({ pk: dataPartitionKey(key.geo), sk: key.date }));
     for (const batch of chunksOf(requests, 100)) {
@@ -42,6 +51,7 @@ export class GeoSeriesStore {
         );
         for (const item of response.Responses?.[this.tableName] ?? []) {
           const day = fromItem(item);
+          if (day.removed && !removed) continue;
           out.set(`${day.geo}|${day.date}`, day);
         }
         return (response.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof pending;
@@ -58,12 +68,13 @@ export class GeoSeriesStore {
   }
 }
 
-/** The day a record makes over `previous`: inserted, or updated with what it replaces. */
+/** The day a record makes over `previous`: inserted, or updated with what it replaces (a tombstone counts as absent). */
 export function geoDayWritten(
   record: GeoRecord,
-  previous: GeoStoredDay | undefined,
+  stored: GeoStoredDay | undefined,
   meta: { runId: string; now: Date },
 ): GeoStoredDay {
+  const previous = stored && !stored.removed ? stored : undefined;
   return {
     geo: record.geo,
     date: record.date,
@@ -73,6 +84,24 @@ export function geoDayWritten(
     change: previous ? 'updated' : 'inserted',
     updatedAt: meta.now.toISOString(),
     before: previous ? { cases: previous.cases, deaths: previous.deaths, runId: previous.runId } : null,
+  };
+}
+
+/**
+ * The tombstone that removing `previous` makes (a revert of the run that inserted it): it keeps
+ * the values it replaced in `before`, so the removal has a version like any other change.
+ */
+export function geoDayRemoved(previous: GeoStoredDay, meta: { runId: string; now: Date }): GeoStoredDay {
+  return {
+    geo: previous.geo,
+    date: previous.date,
+    cases: previous.cases,
+    deaths: previous.deaths,
+    runId: meta.runId,
+    change: 'deleted',
+    updatedAt: meta.now.toISOString(),
+    before: { cases: previous.cases, deaths: previous.deaths, runId: previous.runId },
+    removed: true,
   };
 }
 
@@ -123,8 +152,9 @@ function fromItem(item: Record<string, unknown>): GeoStoredDay {
     geo: String(item.geo),
     ...geoDayValues(item),
     runId: String(item.runId),
-    change: item.change === 'updated' ? 'updated' : 'inserted',
+    change: item.change === 'updated' ? 'updated' : item.change === 'deleted' ? 'deleted' : 'inserted',
     updatedAt: String(item.updatedAt),
     before: before ? { cases: before.cases, deaths: before.deaths ?? null, runId: before.runId } : null,
+    ...(item.removed === true ? { removed: true } : {}),
   };
 }

@@ -115,16 +115,21 @@ export class VersionRepository {
     return items.filter((item) => this.ownsIndexDate(String(item.vdate))).map(toVersion);
   }
 
-  /** Runs that changed days of other series too: how many days of theirs `runId` changed. */
-  async otherSeriesChangeCount(runId: string): Promise<number> {
+  /**
+   * Every day of the states and counties one run changed (one Query on the index, paginated;
+   * only on the nation's repository, whose index Query sees every geography): each with its
+   * values before the run (null: the run inserted it) and after (null: the run removed it).
+   */
+  async geoChangesOf(runId: string): Promise<GeoDayVersion[]> {
+    if (this.series !== NATIONAL_SERIES)
+      throw new RangeError('geoChangesOf reads every geography: call it on the nation');
     const items = await queryAllItems(this.doc, {
       TableName: this.tableName,
       IndexName: VERSIONS_BY_RUN_INDEX,
       KeyConditionExpression: 'vrun = :run',
       ExpressionAttributeValues: { ':run': runId },
-      ProjectionExpression: 'vdate',
     });
-    return items.filter((item) => !this.ownsIndexDate(String(item.vdate))).length;
+    return items.filter((item) => !this.ownsIndexDate(String(item.vdate))).map(toGeoVersion);
   }
 
   /** `vdate` of this series' versions: the date for the nation, `<date>#<series>` otherwise. */
@@ -136,6 +141,32 @@ export class VersionRepository {
   private async queryAll(input: QueryCommandInput): Promise<DayVersion[]> {
     return (await queryAllItems(this.doc, input)).map(toVersion);
   }
+}
+
+/** One change of one day of a state or county (`deaths` null: not reported). */
+export interface GeoDayVersion {
+  geo: string;
+  date: string;
+  runId: string;
+  change: RecordChange;
+  before: { cases: number; deaths: number | null; runId: string } | null;
+  after: { cases: number; deaths: number | null } | null;
+}
+
+function toGeoVersion(item: Record<string, unknown>): GeoDayVersion {
+  const deathsOf = (value: unknown) => (typeof value === 'number' ? value : null);
+  const before = item.before as Record<string, unknown> | null | undefined;
+  const change = item.change === 'updated' ? 'updated' : item.change === 'deleted' ? 'deleted' : 'inserted';
+  return {
+    geo: String(item.vdate).split('#', 2)[1] as string,
+    date: String(item.date),
+    runId: String(item.runId),
+    change,
+    before: before
+      ? { cases: Number(before.cases), deaths: deathsOf(before.deaths), runId: String(before.runId) }
+      : null,
+    after: change === 'deleted' ? null : { cases: Number(item.cases), deaths: deathsOf(item.deaths) },
+  };
 }
 
 function toVersion(item: Record<string, unknown>): DayVersion {

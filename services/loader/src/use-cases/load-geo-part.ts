@@ -7,6 +7,7 @@ import {
   type GeoLedger,
   type GeoSeriesStore,
   type GeoStoredDay,
+  geoDayRemoved,
   geoDayWritten,
   type Logger,
   PermanentError,
@@ -19,7 +20,7 @@ import type { LoadChunkDeps } from './load-chunk.js';
 
 export interface LoadGeoPartDeps {
   ledger: RunLedger & ChunkLedger;
-  geoLedger: Pick<GeoLedger, 'putDayHashes'>;
+  geoLedger: Pick<GeoLedger, 'putDayHashes' | 'forgetDays'>;
   geoSeries: Pick<GeoSeriesStore, 'getDays' | 'writeChanges'>;
   /** The geography catalogue (`pk = GEOS`) and the county summaries (`pk = COUNTIES#<state>`). */
   geoCatalog: Pick<GeoCatalogRepository, 'applyLoaded'>;
@@ -85,12 +86,14 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
         `Chunk ${message.chunk} is being loaded by another run; the part ${part} will be retried`,
       );
     }
-    const counts = { inserted: 0, updated: 0, unchanged: 0 };
-    const stored = await deps.geoSeries.getDays(message.records);
+    const counts = { inserted: 0, updated: 0, unchanged: 0, deleted: 0 };
+    const removed = message.removed ?? [];
+    const stored = await deps.geoSeries.getDays([...message.records, ...removed], { removed: true });
     const changed: GeoStoredDay[] = [];
     const versionsOnly: GeoStoredDay[] = [];
     for (const record of message.records) {
-      const previous = stored.get(`${record.geo}|${record.date}`);
+      const found = stored.get(`${record.geo}|${record.date}`);
+      const previous = found && !found.removed ? found : undefined;
       if (previous && previous.cases === record.cases && previous.deaths === record.deaths) {
         // Already holds these values: written by an earlier delivery of this run, or unchanged.
         if (previous.runId === runId) {
@@ -99,9 +102,23 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
         } else counts.unchanged += 1;
         continue;
       }
-      const day = geoDayWritten(record, previous, { runId, now });
+      const day = geoDayWritten(record, found, { runId, now });
       changed.push(day);
       counts[day.change] += 1;
+    }
+    // A revert's removals: the day becomes a tombstone (as the nation's), counted `deleted`.
+    for (const key of removed) {
+      const previous = stored.get(`${key.geo}|${key.date}`);
+      if (!previous || previous.removed) {
+        // Already gone: removed by an earlier delivery of this run, or never there.
+        if (previous?.runId === runId) {
+          versionsOnly.push(previous);
+          counts.deleted += 1;
+        } else counts.unchanged += 1;
+        continue;
+      }
+      changed.push(geoDayRemoved(previous, { runId, now }));
+      counts.deleted += 1;
     }
     await deps.geoSeries.writeChanges(changed, versionsOnly);
     // Every day of the part is now stored with these values: the picker and county tables follow,
@@ -109,14 +126,23 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
     await withCatalogueLock(message, deps, () =>
       deps.geoCatalog.applyLoaded({
         records: message.records.map(geoDay),
-        known: [...stored.values()].map(geoDay),
+        known: [...stored.values()].filter((day) => !day.removed).map(geoDay),
         names: new Map(Object.entries(message.names ?? {})),
+        removed,
       }),
     );
     if (message.baseline) await deps.geoLedger.putDayHashes(message.chunk, message.days, runId);
-    const dates = message.days.map((day) => day.date).sort();
+    const kept = new Set(message.days.map((day) => day.date));
+    const gone = [...new Set(removed.map((day) => day.date))].filter((date) => !kept.has(date));
+    // A date a revert emptied is no longer loaded: its day hash goes (the next run compares it as new).
+    if (gone.length > 0) await deps.geoLedger.forgetDays(message.chunk, gone);
+    const dates = [...new Set([...message.days.map((day) => day.date), ...removed.map((day) => day.date)])].sort();
     const marked = await deps.ledger.markChunkLoaded(runId, part, {
-      counts,
+      // `deleted` only for a revert's parts, as for the nation's chunks.
+      counts:
+        counts.deleted > 0
+          ? counts
+          : { inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged },
       rejected: [],
       dateRange: dates.length ? { from: dates[0] as string, to: dates.at(-1) as string } : null,
       costs: takeCostsForWrite(),
