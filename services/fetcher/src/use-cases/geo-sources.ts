@@ -41,7 +41,8 @@ export interface GeoLevelWork {
 
 export interface PlanGeoLevelDeps {
   downloader: SourceDownloader;
-  geoLedger: Pick<GeoLedger, 'getDayHashes'>;
+  /** `getDayGeos` is read for counties only, for the chunks with a changed day that was loaded before. */
+  geoLedger: Pick<GeoLedger, 'getDayHashes' | 'getDayGeos'>;
   getSourceBaseline(id: GeoSourceId, urlKey: string): Promise<SourceBaseline | undefined>;
   /** The data-quality gate thresholds (the nation's). */
   thresholds: QualityGates;
@@ -170,7 +171,11 @@ export async function planGeoLevel(
       messages.push({ key: part.key, hash: chunk.hash, body: JSON.stringify(message) });
     }
   }
-  const trips = await gates.finish(deps.readStoredDays);
+  // A state's chunk holds only that state: a state missing on a day is a missing date, not a missing geography.
+  const trips = await gates.finish(
+    deps.readStoredDays,
+    level === 'county' ? (chunkKeys) => deps.geoLedger.getDayGeos(chunkKeys) : undefined,
+  );
   // The same file from the same URL as the last successful load, but ending earlier: a stale copy.
   if (plan.changedChunks > 0 && baseline?.lastDate && lastDate && lastDate < baseline.lastDate) {
     trips.unshift({
