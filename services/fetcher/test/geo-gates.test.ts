@@ -64,6 +64,9 @@ async function gates(
     const hashes = stored.get(chunk.key);
     collector.addChunk(chunk, hashes, new Set(changedDays(chunk, hashes ?? new Map())));
   }
+  const fileKeys = new Set(chunks.map((chunk) => chunk.key));
+  for (const [key, hashes] of stored)
+    if (!fileKeys.has(key)) collector.addAbsentChunk(key.split('/')[1] as string, hashes);
   const dayGeos = new Map(
     before.map((chunk) => {
       const days = new Map<string, string[]>();
@@ -222,6 +225,26 @@ describe('the data-quality gates of the states and counties', () => {
     ]);
     expect(missing.trips.map((t) => [t.gate, t.message])).toEqual([
       ['missing-dates', 'Texas (48): 1 loaded date(s) missing (2021-02-20)'],
+    ]);
+  });
+
+  it('names loaded dates missing from a state with no changed day, and a whole month of a state the file lacks', async () => {
+    // Prepare: 40 days (2021-02-01..03-12) of Texas and Ohio loaded; the next file adds a day to
+    // Texas, lacks Ohio's March entirely (Ohio's February unchanged); another lacks Ohio's 02-20 only.
+    const loaded = [...texas(40), ...ohio(40)];
+    const noMarch = [...texas(41), ...ohio(28)];
+    const gap = [...texas(41), ...ohio(40).filter((r) => r.date !== '2021-02-20')];
+
+    // Act
+    const month = await gates(loaded, noMarch);
+    const day = await gates(loaded, gap);
+
+    // Assess
+    expect(month.trips.map((t) => [t.gate, t.message])).toEqual([
+      ['missing-dates', 'Ohio (39): 12 loaded date(s) missing (2021-03-01 to 2021-03-12)'],
+    ]);
+    expect(day.trips.map((t) => [t.gate, t.message])).toEqual([
+      ['missing-dates', 'Ohio (39): 1 loaded date(s) missing (2021-02-20)'],
     ]);
   });
 

@@ -388,6 +388,39 @@ describe('a county missing from the real rolling file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('holds the run when every county of a state vanishes (its chunks are read though the file lacks them)', async () => {
+    // Prepare: the real rolling file loaded; the same file without any Delaware row, and Providence,
+    // RI (44007) revised up by 5 cases on its last day (a daily file always changes something).
+    await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });
+    await loadDayHashes(sender.take());
+    const lines = readFileSync(snapshotPath('countiesRecent'), 'utf8').split('\n');
+    const target = path.join(dir, 'no-delaware.csv');
+    const edited = lines
+      .filter((line) => line.split(',')[2] !== 'Delaware')
+      .map((line) => {
+        const cells = line.split(',');
+        if (cells[0] !== '2021-03-17' || cells[3] !== '44007') return line;
+        cells[4] = String(Number(cells[4]) + 5);
+        return cells.join(',');
+      });
+    writeFileSync(target, edited.join('\n'));
+
+    // Act
+    const result = await run(['county'], { 'counties-recent': pathToFileURL(target).href });
+
+    // Assess: Delaware's chunks are not in the file; their loaded dates are missing.
+    expect(result.status).toBe('HELD');
+    expect((await ledger.getRun(result.runId))?.summary?.gates).toEqual([
+      {
+        gate: 'missing-dates',
+        message:
+          'counties (us-counties-recent.csv): loaded dates are missing from the file in 1 state: ' +
+          'Delaware (10) counties: 30 loaded date(s) missing (2021-02-16 to 2021-03-17)',
+      },
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('loads the same file over a ledger from before the counties of each day were recorded (no trip)', async () => {
     // Prepare
     await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });

@@ -107,7 +107,8 @@ function cumulativeValues(day: Pick<GeoRecord, 'cases' | 'deaths'>): [string, nu
  *   dates in the file change value;
  * - `last-date` and `missing-dates`, per state of the level (the day hashes are per state): for a
  *   state with changed days, its last date in the file is earlier than its loaded last date
- *   among the chunks read, or loaded dates between the file's first and last date are absent;
+ *   among the chunks read; for any state, loaded dates between the file's first and last date
+ *   are absent, a whole chunk the file lacks included (`addAbsentChunk`);
  * - `missing-geographies`, per geography: a changed day that was loaded before lacks a
  *   geography loaded that day (the ledger's `getDayGeos`, read in `finish` for the chunks with
  *   such a day only; a day loaded before they were recorded is not compared). A geography that
@@ -175,6 +176,21 @@ export class GeoGateCollector {
   }
 
   /**
+   * Adds a (level, state, month) chunk the file lacks entirely, by its stored day hashes: its
+   * loaded dates between the file's first and last date are missing (`missing-dates`), whether
+   * or not another day of the state changes.
+   */
+  addAbsentChunk(stateFips: string, stored: ReadonlyMap<string, string>): void {
+    const { from, to } = this.options;
+    const state = this.states.get(stateFips) ?? { changed: false, missing: [] };
+    this.states.set(stateFips, state);
+    for (const date of stored.keys()) {
+      if (!state.storedLast || date > state.storedLast) state.storedLast = date;
+      if (date >= from && date <= to) state.missing.push(date);
+    }
+  }
+
+  /**
    * Reads the loaded values of the revised days (nothing when none: an unchanged re-run reads
    * nothing) and the geographies loaded on them (`readGeos`: one item per chunk with such a
    * day), and returns every trip, in gate order then geography order.
@@ -231,7 +247,8 @@ export class GeoGateCollector {
         });
       }
     }
-    for (const [fips, s] of sortedStates) {
+    // Loaded dates the file lacks, in any state: an unchanged state can lose dates too.
+    for (const [fips, s] of [...this.states].sort(([a], [b]) => a.localeCompare(b))) {
       if (s.missing.length > t.maxMissingDates) {
         const dates = [...s.missing].sort();
         const first = dates[0];
