@@ -11,7 +11,8 @@ const SLOW = 600_000;
 /**
  * End to end on the local stack: a real states file in which one state's cumulative cases fall
  * is HELD as a whole (nothing written), `etl status` and `etl approve` list the states that fell,
- * largest fall first, and `etl approve` loads exactly it.
+ * largest fall first, and `etl approve` loads exactly it; a real rolling counties file from
+ * which a county vanishes is HELD naming it.
  */
 const describeReal = sharedDataAvailable() ? describe : describe.skip;
 
@@ -181,6 +182,87 @@ describeReal('a states file in which a state falls', () => {
       expect(rejected.stdout).toContain(`Run ${held.json.runId}: REJECTED`);
       expect(await exportedGeo(dir, '48')).toEqual(seriesIn(early, '48'));
       expect(await exportedGeo(dir, '06')).toEqual(seriesIn(early, '06'));
+    },
+    SLOW,
+  );
+});
+
+/**
+ * Delaware's rows of the real rolling counties file (2021-02-16..2021-03-17: Kent, New Castle,
+ * Sussex, Unknown), written to a temp dir; `without` drops a county's rows; `raise` adds 5 cases
+ * to New Castle's (10003) last day.
+ */
+function delawareCounties(name: string, without?: string, raise = false): string {
+  const lines = readFileSync(snapshotPath('countiesRecent'), 'utf8').trimEnd().split('\n');
+  const kept = lines.flatMap((line, i) => {
+    const cells = line.split(',');
+    if (i === 0) return [line];
+    if (cells[2] !== 'Delaware' || cells[3] === without) return [];
+    if (raise && cells[0] === '2021-03-17' && cells[3] === '10003') cells[4] = String(Number(cells[4]) + 5);
+    return [cells.join(',')];
+  });
+  const file = path.join(work, name);
+  writeFileSync(file, `${kept.join('\n')}\n`);
+  return file;
+}
+
+async function runCounties(dir: string, file: string) {
+  const result = await runCli(['run', '--json', '--levels', 'county', '--counties-recent-url', file], {
+    ETL_LOCAL_DIR: dir,
+  });
+  return { ...result, json: JSON.parse(result.stdout || '{}') as Record<string, unknown> & { runId: string } };
+}
+
+describeReal('a rolling counties file from which a county vanishes', () => {
+  it(
+    'is HELD naming the county and its dates; reject leaves the table as it was; approve loads, keeping its values',
+    async () => {
+      // Prepare: Delaware's counties loaded; the next file lacks Kent (10001) on all its 30 loaded dates.
+      const dir = freshStateDir();
+      const full = delawareCounties('de.csv');
+      expect((await runCounties(dir, full)).code).toBe(0);
+      const vanished = delawareCounties('de-without-kent.csv', '10001');
+      const kentLoaded = await exportedGeo(dir, '10001');
+
+      // Act: held, rejected; held again by the next run, approved; then New Castle's last day revised.
+      const held = await runCounties(dir, vanished);
+      const rejected = await runCli(['reject', held.json.runId], { ETL_LOCAL_DIR: dir });
+      const kentAfterReject = await exportedGeo(dir, '10001');
+      const heldAgain = await runCounties(dir, vanished);
+      const approved = await runCli(['approve', heldAgain.json.runId, '--json'], { ETL_LOCAL_DIR: dir });
+      const kentAfterApprove = await exportedGeo(dir, '10001');
+      const newCastleAfterApprove = await exportedGeo(dir, '10003');
+      const revised = await runCounties(dir, delawareCounties('de-without-kent-revised.csv', '10001', true));
+
+      // Assess: held, the county named with its dates and the file in one line.
+      expect(kentLoaded).toEqual(seriesIn(full, '10001'));
+      expect(kentLoaded).toHaveLength(30);
+      expect(held.code).toBe(6);
+      expect(held.json).toMatchObject({ status: 'HELD', inserted: 0, updated: 0 });
+      const reason = String((held.json.failure as { reason: string }).reason);
+      expect(reason).toBe(
+        'Held: the snapshot tripped 1 data-quality gate(s): counties (us-counties-recent.csv): geographies loaded on a date ' +
+          'are missing from the file on that date in 1 county: County 10001, Delaware (10001): absent on 30 loaded date(s) ' +
+          `(2021-02-16 to 2021-03-17). Nothing was loaded. Load it anyway with \`pnpm etl approve ${held.json.runId}\`, ` +
+          `or end it with \`pnpm etl reject ${held.json.runId}\`.`,
+      );
+
+      // Assess: reject changes nothing; the next run is held again.
+      expect(rejected.code).toBe(0);
+      expect(kentAfterReject).toEqual(kentLoaded);
+      expect(heldAgain.json.status).toBe('HELD');
+
+      // Assess: approve loads the file and Kent's loaded values stay; a later revision of a day
+      // Kent is absent from is not held again (the day's counties were recorded without it).
+      expect(approved.code).toBe(0);
+      expect(JSON.parse(approved.stdout)).toMatchObject({
+        status: 'SUCCEEDED',
+        decision: { action: 'approve' },
+        gates: [{ gate: 'missing-geographies' }],
+      });
+      expect(kentAfterApprove).toEqual(kentLoaded);
+      expect(newCastleAfterApprove).toEqual(seriesIn(vanished, '10003'));
+      expect(revised.json).toMatchObject({ status: 'SUCCEEDED', updated: 1 });
     },
     SLOW,
   );

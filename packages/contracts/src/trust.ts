@@ -65,8 +65,15 @@ export const DEFAULT_QUALITY_GATES: QualityGates = {
   maxRevisedShare: 0.75,
 };
 
-/** The gates a snapshot can trip. */
-export const GateName = z.enum(['last-date', 'missing-dates', 'cumulative-fall', 'revised-down', 'revised-share']);
+/** The gates a snapshot can trip (`missing-geographies`: states and counties only). */
+export const GateName = z.enum([
+  'last-date',
+  'missing-dates',
+  'missing-geographies',
+  'cumulative-fall',
+  'revised-down',
+  'revised-share',
+]);
 export type GateName = z.infer<typeof GateName>;
 
 /** One tripped gate, with the figures a person needs to decide. */

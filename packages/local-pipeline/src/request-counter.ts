@@ -9,6 +9,7 @@ export type ItemKind =
   | 'run'
   | 'chunk'
   | 'day-hashes'
+  | 'day-geographies'
   | 'month-state'
   | 'other';
 
@@ -137,6 +138,7 @@ export function kindOf(key: unknown): ItemKind {
   if (pk.startsWith('COUNTIES#')) return 'county-summary';
   if (pk.startsWith('DAY#')) return 'version';
   if (pk === 'DAYS') return 'day-hashes';
+  if (pk === 'DAYGEOS') return 'day-geographies';
   if (pk === 'MONTH') return 'month-state';
   if (pk.startsWith('RUN#')) return sk === 'RUN' ? 'run' : sk?.startsWith('CHUNK#') ? 'chunk' : 'other';
   if (pk === 'US' || /^\d{2}/.test(pk)) return 'day';

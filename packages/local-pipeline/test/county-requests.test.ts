@@ -76,6 +76,8 @@ describeReal('the DynamoDB requests of a daily county run (real files, counted b
       expect(daily.table(data).written.version).toBe(recent.rows);
       expect([...daily.table(data).monthsRead].every((month) => recent.months.includes(month))).toBe(true);
       expect([...daily.table(ledger).monthsRead].sort()).toEqual(recent.months);
+      // The counties of each loaded day are recorded beside its hash (one item per chunk, set per part).
+      expect(daily.table(ledger).written['day-geographies']).toBe(daily.table(ledger).written['day-hashes']);
 
       // The unchanged re-run: no data-table write of any kind, no day read, and of the ledger's
       // day hashes only chunks of the recent file's months (the (county, state, month) chunks
@@ -94,6 +96,8 @@ describeReal('the DynamoDB requests of a daily county run (real files, counted b
       expect(chunks.filter((chunk) => !recent.months.includes(chunk.split('/').at(-1) as string))).toEqual([]);
       expect(chunks).toEqual(expect.arrayContaining(['county/10/2021-02', 'county/44/2021-03']));
       expect(ledgerAgain.written['day-hashes'] ?? 0).toBe(0);
+      expect(ledgerAgain.read['day-geographies'] ?? 0).toBe(0);
+      expect(ledgerAgain.written['day-geographies'] ?? 0).toBe(0);
     } finally {
       await pipeline.close();
       rmSync(dir, { recursive: true, force: true });

@@ -37,7 +37,13 @@ async function planned(rows: readonly Row[], level: Level) {
 async function gates(
   loaded: readonly Row[],
   next: readonly Row[],
-  { level = 'state' as Level, rolling = false, thresholds = DEFAULT_QUALITY_GATES } = {},
+  {
+    level = 'state' as Level,
+    rolling = false,
+    thresholds = DEFAULT_QUALITY_GATES,
+    /** A ledger from before the geographies of each day were recorded. */
+    noDayGeos = false,
+  } = {},
 ) {
   const before = loaded.length ? (await planned(loaded, level)).chunks() : [];
   const stored = new Map(before.map((chunk) => [chunk.key, new Map(chunk.days.map((d) => [d.date, d.hash]))]));
@@ -58,12 +64,30 @@ async function gates(
     const hashes = stored.get(chunk.key);
     collector.addChunk(chunk, hashes, new Set(changedDays(chunk, hashes ?? new Map())));
   }
+  const fileKeys = new Set(chunks.map((chunk) => chunk.key));
+  for (const [key, hashes] of stored)
+    if (!fileKeys.has(key)) collector.addAbsentChunk(key.split('/')[1] as string, hashes);
+  const dayGeos = new Map(
+    before.map((chunk) => {
+      const days = new Map<string, string[]>();
+      for (const r of chunk.records()) days.set(r.date, [...(days.get(r.date) ?? []), r.geo]);
+      return [chunk.key, days] as const;
+    }),
+  );
   const reads: string[] = [];
-  const trips = await collector.finish(async (keys) => {
-    reads.push(...keys.map((k) => `${k.geo}|${k.date}`));
-    return new Map(keys.flatMap((k) => values.get(`${k.geo}|${k.date}`) ?? []).map((r) => [`${r.geo}|${r.date}`, r]));
-  });
-  return { trips, reads };
+  const geoReads: string[] = [];
+  const trips = await collector.finish(
+    async (keys) => {
+      reads.push(...keys.map((k) => `${k.geo}|${k.date}`));
+      return new Map(keys.flatMap((k) => values.get(`${k.geo}|${k.date}`) ?? []).map((r) => [`${r.geo}|${r.date}`, r]));
+    },
+    async (keys) => {
+      geoReads.push(...keys);
+      if (noDayGeos) return new Map();
+      return new Map(keys.flatMap((key) => (dayGeos.has(key) ? [[key, dayGeos.get(key) ?? new Map()] as const] : [])));
+    },
+  );
+  return { trips, reads, geoReads };
 }
 
 /** `count` days of a state from 2021-02-01, rising; `change` edits a day. */
@@ -204,6 +228,26 @@ describe('the data-quality gates of the states and counties', () => {
     ]);
   });
 
+  it('names loaded dates missing from a state with no changed day, and a whole month of a state the file lacks', async () => {
+    // Prepare: 40 days (2021-02-01..03-12) of Texas and Ohio loaded; the next file adds a day to
+    // Texas, lacks Ohio's March entirely (Ohio's February unchanged); another lacks Ohio's 02-20 only.
+    const loaded = [...texas(40), ...ohio(40)];
+    const noMarch = [...texas(41), ...ohio(28)];
+    const gap = [...texas(41), ...ohio(40).filter((r) => r.date !== '2021-02-20')];
+
+    // Act
+    const month = await gates(loaded, noMarch);
+    const day = await gates(loaded, gap);
+
+    // Assess
+    expect(month.trips.map((t) => [t.gate, t.message])).toEqual([
+      ['missing-dates', 'Ohio (39): 12 loaded date(s) missing (2021-03-01 to 2021-03-12)'],
+    ]);
+    expect(day.trips.map((t) => [t.gate, t.message])).toEqual([
+      ['missing-dates', 'Ohio (39): 1 loaded date(s) missing (2021-02-20)'],
+    ]);
+  });
+
   it("leaves out a state's Unknown county (cases not yet placed fall) and labels counties by name and state", async () => {
     // Prepare: Iowa's Unknown and Harris both fall by 5,000 (50%) on their new day.
     const rows = (count: number, fall: boolean): Row[] =>
@@ -222,6 +266,115 @@ describe('the data-quality gates of the states and counties', () => {
     expect(trips.map((t) => t.message)).toEqual([
       'Harris, TX (48201): cases 10,009 on 2021-02-10 → 5,000 on 2021-02-11',
     ]);
+  });
+});
+
+describe('the missing-geographies gate', () => {
+  /** Texas counties on `count` days from 2021-02-01, rising; `keep` drops a row when false. */
+  const counties = (count: number, keep: (geo: string, date: string) => boolean = () => true): Row[] =>
+    dateRange('2021-02-01', count).flatMap((date, i) =>
+      [
+        ['48-unknown', 'Unknown'],
+        ['48029', 'Bexar'],
+        ['48113', 'Dallas'],
+        ['48201', 'Harris'],
+      ]
+        .filter(([geo]) => keep(geo as string, date))
+        .map(([geo, name]) => ({
+          date,
+          geo: geo as string,
+          name: name as string,
+          state: 'Texas',
+          cases: 1000 + i,
+          deaths: 10,
+        })),
+    );
+
+  it('names a county absent from loaded dates the file still has rows for, with its dates, and one absent from the whole file', async () => {
+    // Prepare: 10 days loaded; the next file adds a day, lacks Dallas on 02-03..02-05 and Bexar on every day.
+    const next = counties(
+      11,
+      (geo, date) => geo !== '48029' && !(geo === '48113' && date >= '2021-02-03' && date <= '2021-02-05'),
+    );
+
+    // Act
+    const { trips, geoReads } = await gates(counties(10), next, { level: 'county', rolling: true });
+
+    // Assess: Bexar, named by its catalogue default (the file has no row of it), and Dallas by the file's name.
+    expect(trips).toEqual([
+      {
+        gate: 'missing-geographies',
+        level: 'county',
+        geo: '48029',
+        message: 'County 48029, Texas (48029): absent on 10 loaded date(s) (2021-02-01 to 2021-02-10)',
+      },
+      {
+        gate: 'missing-geographies',
+        level: 'county',
+        geo: '48113',
+        message: 'Dallas, TX (48113): absent on 3 loaded date(s) (2021-02-03 to 2021-02-05)',
+      },
+    ]);
+    expect(geoReads).toEqual(['county/48/2021-02']);
+    expect(summarizeGeoTrips('county', 'us-counties-recent.csv', trips, DEFAULT_QUALITY_GATES)).toEqual([
+      {
+        gate: 'missing-geographies',
+        message:
+          'counties (us-counties-recent.csv): geographies loaded on a date are missing from the file on that date in 2 counties: ' +
+          'County 48029, Texas (48029): absent on 10 loaded date(s) (2021-02-01 to 2021-02-10); ' +
+          'Dallas, TX (48113): absent on 3 loaded date(s) (2021-02-03 to 2021-02-05)',
+      },
+    ]);
+  });
+
+  it('reads no day geographies for an unchanged file or a new day, and ignores a county absent from a new day', async () => {
+    // Prepare / Act: the same file again; a file adding a day without Dallas.
+    const same = await gates(counties(10), counties(10), { level: 'county' });
+    const added = await gates(
+      counties(10),
+      counties(11, (geo, date) => !(geo === '48113' && date === '2021-02-11')),
+      {
+        level: 'county',
+      },
+    );
+
+    // Assess
+    expect(same.trips).toEqual([]);
+    expect(same.geoReads).toEqual([]);
+    expect(added.trips).toEqual([]);
+    expect(added.geoReads).toEqual([]);
+  });
+
+  it('passes a ledger from before the day geographies were recorded (nothing to compare with)', async () => {
+    // Prepare / Act
+    const { trips, geoReads } = await gates(
+      counties(10),
+      counties(10, (geo) => geo !== '48113'),
+      {
+        level: 'county',
+        noDayGeos: true,
+      },
+    );
+
+    // Assess
+    expect(geoReads).toEqual(['county/48/2021-02']);
+    expect(trips).toEqual([]);
+  });
+
+  it('allows as many absent dates per geography as maxMissingDates', async () => {
+    // Prepare: Dallas absent on one loaded date.
+    const next = counties(10, (geo, date) => !(geo === '48113' && date === '2021-02-04'));
+
+    // Act
+    const strict = await gates(counties(10), next, { level: 'county' });
+    const lenient = await gates(counties(10), next, {
+      level: 'county',
+      thresholds: { ...DEFAULT_QUALITY_GATES, maxMissingDates: 1 },
+    });
+
+    // Assess
+    expect(strict.trips.map((t) => t.message)).toEqual(['Dallas, TX (48113): absent on 1 loaded date(s) (2021-02-04)']);
+    expect(lenient.trips).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -55,12 +55,17 @@ class CapturingSender implements MessageSender {
   }
 }
 
-/** Counts the chunk keys whose day hashes were read. */
+/** Counts the chunk keys whose day hashes (`read`) and day geographies (`geosRead`) were read. */
 class CountingGeoLedger extends DynamoGeoLedger {
   read: string[] = [];
+  geosRead: string[] = [];
   override async getDayHashes(keys: readonly string[]) {
     this.read.push(...keys);
     return super.getDayHashes(keys);
+  }
+  override async getDayGeos(keys: readonly string[]) {
+    this.geosRead.push(...keys);
+    return super.getDayGeos(keys);
   }
 }
 
@@ -89,10 +94,23 @@ function nextSchedule(): string {
   return new Date(Date.UTC(2026, 10, 25, 6, scheduled)).toISOString();
 }
 
-/** What the loader does once a part is loaded: record its day hashes (when `baseline`). */
-async function loadDayHashes(messages: readonly GeoChunkMessage[]): Promise<void> {
+/**
+ * What the loader does once a part is loaded: record the counties of each day, then its day
+ * hashes (when `baseline`). `dayGeos: false`: a ledger from before the counties were recorded.
+ */
+async function loadDayHashes(messages: readonly GeoChunkMessage[], { dayGeos = true } = {}): Promise<void> {
   for (const message of messages) {
-    if (message.baseline) await geoLedger.putDayHashes(message.chunk, message.days, message.runId);
+    if (!message.baseline) continue;
+    if (dayGeos && message.level === 'county') {
+      const byDate = new Map<string, string[]>();
+      for (const r of message.records) byDate.set(r.date, [...(byDate.get(r.date) ?? []), r.geo]);
+      await geoLedger.putDayGeos(
+        message.chunk,
+        [...byDate].map(([date, geos]) => ({ date, geos })),
+        message.runId,
+      );
+    }
+    await geoLedger.putDayHashes(message.chunk, message.days, message.runId);
   }
 }
 
@@ -323,10 +341,100 @@ describeReal('states and counties in the fetcher (real files)', () => {
     const covered = new Set(chunksCoveredBy('county', '2021-02-16', '2021-03-17').map((chunk) => chunk.key));
     expect(geoLedger.read.length).toBeGreaterThan(0);
     expect(geoSeries.read).toEqual([]);
+    expect(geoLedger.geosRead).toEqual([]);
     for (const key of geoLedger.read) expect(covered.has(key)).toBe(true);
     const rerun = await ledger.getRun(again.runId);
     expect(rerun?.status).toBe('SUCCEEDED');
     expect(rerun?.geo?.county).toEqual(expect.objectContaining({ parts: 0, skippedDays: expect.any(Number) }));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('a county missing from the real rolling file', () => {
+  /** A copy of the rolling file without the rows of `fips`. */
+  function without(fips: string, name: string): string {
+    const lines = readFileSync(snapshotPath('countiesRecent'), 'utf8').split('\n');
+    const kept = lines.filter((line) => line.split(',')[3] !== fips);
+    expect(kept.length).toBeLessThan(lines.length);
+    const target = path.join(dir, name);
+    writeFileSync(target, kept.join('\n'));
+    return pathToFileURL(target).href;
+  }
+
+  it('holds the run naming the county, its dates and the file, reading one day-geographies item per changed chunk', async () => {
+    // Prepare: the real rolling file loaded; the same file without Kent County, DE (10001).
+    await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });
+    await loadDayHashes(sender.take());
+
+    // Act
+    const result = await run(['county'], { 'counties-recent': without('10001', 'b.csv') });
+
+    // Assess
+    expect(result.status).toBe('HELD');
+    expect(sender.sent).toEqual([]);
+    expect(geoLedger.geosRead).toEqual(['county/10/2021-02', 'county/10/2021-03']);
+    const heldRun = await ledger.getRun(result.runId);
+    expect(heldRun?.summary?.gates).toEqual([
+      {
+        gate: 'missing-geographies',
+        message:
+          'counties (us-counties-recent.csv): geographies loaded on a date are missing from the file on that date in 1 county: ' +
+          'County 10001, Delaware (10001): absent on 30 loaded date(s) (2021-02-16 to 2021-03-17)',
+      },
+    ]);
+    expect(await held.getTrips(result.runId)).toEqual([
+      expect.objectContaining({ gate: 'missing-geographies', level: 'county', geo: '10001' }),
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds the run when every county of a state vanishes (its chunks are read though the file lacks them)', async () => {
+    // Prepare: the real rolling file loaded; the same file without any Delaware row, and Providence,
+    // RI (44007) revised up by 5 cases on its last day (a daily file always changes something).
+    await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });
+    await loadDayHashes(sender.take());
+    const lines = readFileSync(snapshotPath('countiesRecent'), 'utf8').split('\n');
+    const target = path.join(dir, 'no-delaware.csv');
+    const edited = lines
+      .filter((line) => line.split(',')[2] !== 'Delaware')
+      .map((line) => {
+        const cells = line.split(',');
+        if (cells[0] !== '2021-03-17' || cells[3] !== '44007') return line;
+        cells[4] = String(Number(cells[4]) + 5);
+        return cells.join(',');
+      });
+    writeFileSync(target, edited.join('\n'));
+
+    // Act
+    const result = await run(['county'], { 'counties-recent': pathToFileURL(target).href });
+
+    // Assess: Delaware's chunks are not in the file; their loaded dates are missing.
+    expect(result.status).toBe('HELD');
+    expect((await ledger.getRun(result.runId))?.summary?.gates).toEqual([
+      {
+        gate: 'missing-dates',
+        message:
+          'counties (us-counties-recent.csv): loaded dates are missing from the file in 1 state: ' +
+          'Delaware (10) counties: 30 loaded date(s) missing (2021-02-16 to 2021-03-17)',
+      },
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads the same file over a ledger from before the counties of each day were recorded (no trip)', async () => {
+    // Prepare
+    await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });
+    await loadDayHashes(sender.take(), { dayGeos: false });
+
+    // Act
+    const result = await run(['county'], { 'counties-recent': without('10001', 'b.csv') });
+
+    // Assess: Delaware's 30 days are sent without Kent.
+    expect(result.status).toBe('RUNNING');
+    const parts = sender.geo();
+    expect(new Set(parts.map((part) => part.chunk))).toEqual(new Set(['county/10/2021-02', 'county/10/2021-03']));
+    expect(parts.flatMap((part) => part.records).filter((r) => r.geo === '10001')).toEqual([]);
+    expect(parts.flatMap((part) => part.days)).toHaveLength(30);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -330,6 +330,36 @@ describe("loadGeoPart: the publisher's names", () => {
   });
 });
 
+describe('loadGeoPart: the geographies of each day', () => {
+  it("records, with a county part's day hashes, the counties each day has; not for a state part nor a part that is no baseline", async () => {
+    // Arrange: Harris on 8 days, the Unknown county of Texas on the first two only.
+    await dispatchedRun(R1, [STATE_PART, COUNTY_PART, 'county/06/2020-04#01-01']);
+    const unknown = harris.slice(0, 2).map((day) => ({ ...day, geo: '48-unknown', cases: 5 }));
+    const geoLedger = deps.geoLedger as DynamoGeoLedger;
+
+    // Act
+    await loadGeoPart(part(R1, STATE_PART, texas), deps);
+    await loadGeoPart(part(R1, COUNTY_PART, [...harris, ...unknown]), deps);
+    await loadGeoPart(
+      {
+        ...part(R1, 'county/06/2020-04#01-01', [{ geo: '06037', date: '2020-04-01', cases: 1, deaths: 0 }]),
+        baseline: false,
+      },
+      deps,
+    );
+
+    // Assert
+    const recorded = await geoLedger.getDayGeos(['state/48/2020-04', 'county/48/2020-04', 'county/06/2020-04']);
+    expect([...recorded.keys()]).toEqual(['county/48/2020-04']);
+    const days = recorded.get('county/48/2020-04');
+    expect(days?.size).toBe(8);
+    expect(days?.get('2020-04-01')).toEqual(['48-unknown', '48201']);
+    expect(days?.get('2020-04-02')).toEqual(['48-unknown', '48201']);
+    expect(days?.get('2020-04-03')).toEqual(['48201']);
+    expect((await geoLedger.getDayHashes(['county/48/2020-04'])).get('county/48/2020-04')?.size).toBe(8);
+  });
+});
+
 describe('loadGeoPart: the chunk lease', () => {
   it('two runs loading the same chunk at once give exact counts and one version per change', async () => {
     // Arrange: runs 1 and 2 deliver the same Harris days; each run's read completes before the

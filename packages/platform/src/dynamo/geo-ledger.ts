@@ -5,6 +5,7 @@ import {
   type GeoLevelPlan,
   type GeoRejectedRow,
   MAX_REJECTED_IN_SUMMARY,
+  parseChunkKey,
 } from '@covid-etl/contracts';
 import { TransientError } from '../errors.js';
 import { chunksOf, retryPending } from '../retry.js';
@@ -13,6 +14,18 @@ import { LedgerTable, runKey } from './ledger-items.js';
 
 /** The ledger's partition of the day hashes of the states and counties (one item per chunk key). */
 export const DAYS_PARTITION = 'DAYS';
+
+/**
+ * The ledger's partition of the geographies loaded on each day of a county chunk (one item per
+ * chunk key, beside its day hashes): what the `missing-geographies` gate compares a changed day with.
+ */
+export const DAY_GEOS_PARTITION = 'DAYGEOS';
+
+/** The geographies loaded on one day of a chunk: every geography id of the chunk's state that had a row. */
+export interface GeoDayGeos {
+  date: string;
+  geos: readonly string[];
+}
 
 /** Most rejected rows kept per chunk (the count is always exact). */
 export const MAX_REJECTED_PER_CHUNK = MAX_REJECTED_IN_SUMMARY;
@@ -28,6 +41,13 @@ export interface GeoLedger {
    * the next run compares them as new days. Idempotent; a chunk without hashes is left absent.
    */
   forgetDays(chunkKey: string, dates: readonly string[]): Promise<void>;
+  /**
+   * The geographies loaded on each day of these chunks (`putDayGeos`): chunk key → (date → geo
+   * ids). Chunks and days loaded before they were recorded are absent.
+   */
+  getDayGeos(chunkKeys: readonly string[]): Promise<Map<string, Map<string, string[]>>>;
+  /** Records the geographies of days just loaded (idempotent; a day recorded again is replaced). */
+  putDayGeos(chunkKey: string, days: readonly GeoDayGeos[], runId: string): Promise<void>;
   /** Keeps a chunk's rejected rows with the run (`RUN#<runId>`/`REJECTED#<chunk key>`), capped, with the exact count. */
   putRejections(runId: string, chunkKey: string, rows: readonly GeoRejectedRow[]): Promise<void>;
   /** Every rejection item of a run: chunk key → rows kept and exact count. */
@@ -39,45 +59,107 @@ export interface GeoLedger {
 /**
  * The ledger's geography items (see docs/architecture.md, Geographies): `DAYS`/`<chunk key>`
  * holds date → day hash of the last successful load of each day of a (level, state, month);
+ * `DAYGEOS`/`<chunk key>` the geographies loaded on each of those days (counties);
  * `RUN#<runId>`/`REJECTED#<chunk key>` the rows of a chunk the fetcher rejected.
  */
 export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
   async getDayHashes(chunkKeys: readonly string[]): Promise<Map<string, Map<string, string>>> {
     const out = new Map<string, Map<string, string>>();
-    const keys = [...new Set(chunkKeys)].map((key) => ({ pk: DAYS_PARTITION, sk: key }));
+    for (const [key, days] of await this.getDayMaps(DAYS_PARTITION, 'days', chunkKeys)) {
+      out.set(key, new Map(Object.entries(days)));
+    }
+    return out;
+  }
+
+  async putDayHashes(chunkKey: string, days: readonly GeoDayHash[], runId: string): Promise<void> {
+    await this.setDayMap(
+      DAYS_PARTITION,
+      'days',
+      chunkKey,
+      days.map((day) => [day.date, day.hash]),
+      runId,
+    );
+  }
+
+  /**
+   * Kept as one string per day, the ids without the state's two digits, space-separated
+   * (`"001 003 … -unknown"`): Texas's 255 series are ~1 KB a day, ~31 KB a month item. Read
+   * only for chunks with a changed day that was loaded before, so an unchanged re-run never reads it.
+   */
+  async getDayGeos(chunkKeys: readonly string[]): Promise<Map<string, Map<string, string[]>>> {
+    const out = new Map<string, Map<string, string[]>>();
+    for (const [key, days] of await this.getDayMaps(DAY_GEOS_PARTITION, 'geos', chunkKeys)) {
+      const state = parseChunkKey(key).state;
+      out.set(
+        key,
+        new Map(Object.entries(days).map(([date, list]) => [date, list.split(' ').map((rest) => `${state}${rest}`)])),
+      );
+    }
+    return out;
+  }
+
+  async putDayGeos(chunkKey: string, days: readonly GeoDayGeos[], runId: string): Promise<void> {
+    const state = parseChunkKey(chunkKey).state;
+    const entries = days.map((day): [string, string] => {
+      const rest = [...new Set(day.geos)].sort().map((geo) => {
+        if (!geo.startsWith(state)) throw new RangeError(`geography ${geo} is not of the state of chunk ${chunkKey}`);
+        return geo.slice(state.length);
+      });
+      return [day.date, rest.join(' ')];
+    });
+    await this.setDayMap(DAY_GEOS_PARTITION, 'geos', chunkKey, entries, runId);
+  }
+
+  /** Reads `<partition>`/`<chunk key>` items (BatchGetItem, 100 keys a request): chunk key → the map in `attribute`. */
+  private async getDayMaps(
+    partition: string,
+    attribute: string,
+    chunkKeys: readonly string[],
+  ): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    const keys = [...new Set(chunkKeys)].map((key) => ({ pk: partition, sk: key }));
     for (const batch of chunksOf(keys, 100)) {
       const left = await retryPending(batch, async (pending) => {
         const response = await this.doc.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
         );
         for (const item of response.Responses?.[this.tableName] ?? []) {
-          const days = (item.days ?? {}) as Record<string, string>;
-          out.set(String(item.sk), new Map(Object.entries(days)));
+          out.set(String(item.sk), (item[attribute] ?? {}) as Record<string, string>);
         }
         return (response.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof pending;
       });
-      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} day-hash reads unprocessed`);
+      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} ${partition} reads unprocessed`);
     }
     return out;
   }
 
-  async putDayHashes(chunkKey: string, days: readonly GeoDayHash[], runId: string): Promise<void> {
-    if (days.length === 0) return;
-    const names: Record<string, string> = { '#days': 'days', '#runId': 'runId' };
+  /**
+   * Sets date entries of the map `attribute` of `<partition>`/`<chunk key>`, one `SET` per date,
+   * so parts of one chunk (whole days each) recorded at the same moment never overwrite each other.
+   */
+  private async setDayMap(
+    partition: string,
+    attribute: string,
+    chunkKey: string,
+    entries: readonly (readonly [string, string])[],
+    runId: string,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    const names: Record<string, string> = { '#map': attribute, '#runId': 'runId' };
     const values: Record<string, string> = { ':runId': runId };
-    const sets = days.map((day, index) => {
-      names[`#d${index}`] = day.date;
-      values[`:h${index}`] = day.hash;
-      return `#days.#d${index} = :h${index}`;
+    const sets = entries.map(([date, value], index) => {
+      names[`#d${index}`] = date;
+      values[`:v${index}`] = value;
+      return `#map.#d${index} = :v${index}`;
     });
-    const key = { pk: DAYS_PARTITION, sk: chunkKey };
+    const key = { pk: partition, sk: chunkKey };
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
           UpdateExpression: `SET ${sets.join(', ')}, #runId = :runId`,
-          ConditionExpression: 'attribute_exists(#days)',
+          ConditionExpression: 'attribute_exists(#map)',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -91,13 +173,13 @@ export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, runId, days: Object.fromEntries(days.map((day) => [day.date, day.hash])) },
+          Item: { ...key, runId, [attribute]: Object.fromEntries(entries) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      await this.putDayHashes(chunkKey, days, runId);
+      await this.setDayMap(partition, attribute, chunkKey, entries, runId);
     }
   }
 

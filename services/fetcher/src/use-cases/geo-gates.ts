@@ -1,6 +1,6 @@
 import { type GateName, type GateTrip, type GeoRecord, type QualityGates, stateByFips } from '@covid-etl/contracts';
 import type { GeoChunk } from '@covid-etl/core';
-import type { GeoStoredDay } from '@covid-etl/platform';
+import { defaultGeoName, type GeoStoredDay } from '@covid-etl/platform';
 import { fallsTooFar, fmt, pct } from './gates.js';
 
 /** A level of geography other than the nation. */
@@ -18,6 +18,11 @@ export interface GeoGateTrip {
   /** One line naming the geography and its figures, e.g. `Texas (48): cases 12,345 on … → …`. */
   message: string;
 }
+
+/** Reads the geographies loaded on each day of chunks: `GeoLedger.getDayGeos` (chunk key → date → ids). */
+export type DayGeosReader = (
+  chunkKeys: readonly string[],
+) => Promise<ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>>;
 
 /** Reads the stored days of (geography, date) pairs: `GeoSeriesStore.getDays`. */
 export type StoredDaysReader = (
@@ -56,6 +61,19 @@ export function geoLabel(level: Level, geo: string, names?: ReadonlyMap<string, 
   return name ? `${name}${state ? `, ${state.abbr}` : ''} (${geo})` : geo;
 }
 
+/**
+ * A county the file does not name (it has no row of it at all): `Unknown, Texas (48-unknown)`,
+ * `County 48201, Texas (48201)` (the catalogue's default name; the publisher's is not read).
+ */
+function absentLabel(geo: string, names?: ReadonlyMap<string, string>): string {
+  if (names?.has(geo)) return geoLabel('county', geo, names);
+  try {
+    return `${defaultGeoName(geo)} (${geo})`;
+  } catch {
+    return geo;
+  }
+}
+
 interface Example {
   count: number;
   first: string;
@@ -89,9 +107,14 @@ function cumulativeValues(day: Pick<GeoRecord, 'cases' | 'deaths'>): [string, nu
  *   dates in the file change value;
  * - `last-date` and `missing-dates`, per state of the level (the day hashes are per state): for a
  *   state with changed days, its last date in the file is earlier than its loaded last date
- *   among the chunks read, or loaded dates between the file's first and last date are absent.
+ *   among the chunks read; for any state, loaded dates between the file's first and last date
+ *   are absent, a whole chunk the file lacks included (`addAbsentChunk`);
+ * - `missing-geographies`, per geography: a changed day that was loaded before lacks a
+ *   geography loaded that day (the ledger's `getDayGeos`, read in `finish` for the chunks with
+ *   such a day only; a day loaded before they were recorded is not compared). A geography that
+ *   vanishes changes its day's hash, so an unchanged day never needs the read.
  *
- * Pure apart from the `read` passed to `finish`; records of unchanged chunks are not kept.
+ * Pure apart from the readers passed to `finish`; records of unchanged chunks are not kept.
  */
 export class GeoGateCollector {
   private readonly falls = new Map<string, Example>();
@@ -105,6 +128,8 @@ export class GeoGateCollector {
     string,
     { changed: boolean; fileLast?: string; storedLast?: string; missing: string[] }
   >();
+  /** Changed days that were loaded before: chunk key → date → the geographies the file has that day. */
+  private readonly present = new Map<string, Map<string, Set<string>>>();
   private previous:
     | { state: string; last: Map<string, { record: GeoRecord; changed: boolean; loaded: boolean }> }
     | undefined;
@@ -139,17 +164,55 @@ export class GeoGateCollector {
         this.checkFall(before.record, record);
       }
       if (!isLoaded) continue;
-      if (isChanged) this.revisions.set(`${record.geo}|${record.date}`, record);
-      else this.share(record.geo, 0, 1);
+      if (isChanged) {
+        this.revisions.set(`${record.geo}|${record.date}`, record);
+        const days = this.present.get(chunk.key) ?? new Map<string, Set<string>>();
+        this.present.set(chunk.key, days);
+        const geos = days.get(record.date) ?? new Set<string>();
+        days.set(record.date, geos);
+        geos.add(record.geo);
+      } else this.share(record.geo, 0, 1);
+    }
+  }
+
+  /**
+   * Adds a (level, state, month) chunk the file lacks entirely, by its stored day hashes: its
+   * loaded dates between the file's first and last date are missing (`missing-dates`), whether
+   * or not another day of the state changes.
+   */
+  addAbsentChunk(stateFips: string, stored: ReadonlyMap<string, string>): void {
+    const { from, to } = this.options;
+    const state = this.states.get(stateFips) ?? { changed: false, missing: [] };
+    this.states.set(stateFips, state);
+    for (const date of stored.keys()) {
+      if (!state.storedLast || date > state.storedLast) state.storedLast = date;
+      if (date >= from && date <= to) state.missing.push(date);
     }
   }
 
   /**
    * Reads the loaded values of the revised days (nothing when none: an unchanged re-run reads
-   * nothing) and returns every trip, in gate order then geography order.
+   * nothing) and the geographies loaded on them (`readGeos`: one item per chunk with such a
+   * day), and returns every trip, in gate order then geography order.
    */
-  async finish(read: StoredDaysReader | undefined): Promise<GeoGateTrip[]> {
+  async finish(read: StoredDaysReader | undefined, readGeos?: DayGeosReader): Promise<GeoGateTrip[]> {
     const { level, thresholds: t, rolling } = this.options;
+    /** geo → the loaded dates the file lacks it on (while its state has rows those days). */
+    const vanished = new Map<string, string[]>();
+    if (this.present.size > 0 && readGeos) {
+      const loadedGeos = await readGeos([...this.present.keys()]);
+      for (const [chunk, days] of this.present) {
+        const loadedDays = loadedGeos.get(chunk);
+        for (const [date, geos] of days) {
+          for (const geo of loadedDays?.get(date) ?? []) {
+            if (geos.has(geo)) continue;
+            const dates = vanished.get(geo) ?? [];
+            dates.push(date);
+            vanished.set(geo, dates);
+          }
+        }
+      }
+    }
     if (this.revisions.size > 0) {
       if (!read) throw new Error('the fetcher has revised states or counties to check but no data table reader');
       const keys = [...this.revisions.values()].map(({ geo, date }) => ({ geo, date }));
@@ -184,7 +247,8 @@ export class GeoGateCollector {
         });
       }
     }
-    for (const [fips, s] of sortedStates) {
+    // Loaded dates the file lacks, in any state: an unchanged state can lose dates too.
+    for (const [fips, s] of [...this.states].sort(([a], [b]) => a.localeCompare(b))) {
       if (s.missing.length > t.maxMissingDates) {
         const dates = [...s.missing].sort();
         const first = dates[0];
@@ -198,6 +262,20 @@ export class GeoGateCollector {
           })`,
         });
       }
+    }
+    for (const [geo, dates] of [...vanished].sort(([a], [b]) => a.localeCompare(b))) {
+      if (dates.length <= t.maxMissingDates) continue;
+      dates.sort();
+      const first = dates[0];
+      const lastMissing = dates.at(-1);
+      trips.push({
+        gate: 'missing-geographies',
+        level,
+        geo,
+        message: `${absentLabel(geo, this.options.names)}: absent on ${fmt(dates.length)} loaded date(s) (${first}${
+          lastMissing !== first ? ` to ${lastMissing}` : ''
+        })`,
+      });
     }
     const examples = (gate: GateName, map: Map<string, Example>, kind: string) => {
       for (const [geo, example] of [...map].sort(([a], [b]) => a.localeCompare(b))) {
@@ -264,6 +342,8 @@ function gateWhat(gate: GateName, t: QualityGates): string {
       return 'the file ends before the loaded series';
     case 'missing-dates':
       return 'loaded dates are missing from the file';
+    case 'missing-geographies':
+      return 'geographies loaded on a date are missing from the file on that date';
     case 'cumulative-fall':
       return `a cumulative count falls from one day to the next beyond ${pct(t.cumulativeFallRatio)} and ${fmt(
         t.cumulativeFallAbsolute,
@@ -293,7 +373,14 @@ export function summarizeGeoTrips(
     list.push(trip);
     byGate.set(trip.gate, list);
   }
-  const order: GateName[] = ['last-date', 'missing-dates', 'cumulative-fall', 'revised-down', 'revised-share'];
+  const order: GateName[] = [
+    'last-date',
+    'missing-dates',
+    'missing-geographies',
+    'cumulative-fall',
+    'revised-down',
+    'revised-share',
+  ];
   return order.flatMap((gate) => {
     const list = byGate.get(gate);
     if (!list) return [];

@@ -41,7 +41,8 @@ export interface GeoLevelWork {
 
 export interface PlanGeoLevelDeps {
   downloader: SourceDownloader;
-  geoLedger: Pick<GeoLedger, 'getDayHashes'>;
+  /** `getDayGeos` is read for counties only, for the chunks with a changed day that was loaded before. */
+  geoLedger: Pick<GeoLedger, 'getDayHashes' | 'getDayGeos'>;
   getSourceBaseline(id: GeoSourceId, urlKey: string): Promise<SourceBaseline | undefined>;
   /** The data-quality gate thresholds (the nation's). */
   thresholds: QualityGates;
@@ -56,7 +57,8 @@ export interface PlanGeoLevelDeps {
  * run fails, naming the file), grouped by `GeoChunkPlanner` into (level, state, month) chunks,
  * compared day by day with the stored day hashes and cut into `planParts` messages of the
  * changed days. For the rolling counties file only the chunks `chunksCoveredBy` its first..last
- * date are read from the ledger: no other month is read or compared. Rejected rows are kept by
+ * date are read from the ledger: no other month is read or compared. Those the file lacks
+ * entirely are read too (a full file's as well): their loaded dates are missing dates. Rejected rows are kept by
  * chunk; a chunk with any sends its parts with `baseline: false`. The data-quality gates are
  * evaluated per geography over the changed days (`GeoGateCollector`); the data table is read
  * only for the loaded values of revised days, so an unchanged re-run reads nothing from it.
@@ -121,11 +123,16 @@ export async function planGeoLevel(
   const rejected = planner.rejected;
 
   // Which stored day hashes to read: the recent file can only have changed the chunks its dates cover.
-  let keys = chunks.map((chunk) => chunk.key);
+  // Every chunk its dates cover is read, those the file lacks too: their loaded dates are missing.
+  const fileKeys = new Set(chunks.map((chunk) => chunk.key));
+  let keys = [...fileKeys];
   let covered: Map<string, Set<string>> | undefined;
-  if (sourceId === 'counties-recent' && firstDate && lastDate) {
-    covered = new Map(chunksCoveredBy(level, firstDate, lastDate).map((c) => [c.key, new Set(c.dates)]));
-    keys = keys.filter((key) => covered?.has(key));
+  if (firstDate && lastDate) {
+    const coveredChunks = chunksCoveredBy(level, firstDate, lastDate);
+    if (sourceId === 'counties-recent') {
+      covered = new Map(coveredChunks.map((c) => [c.key, new Set(c.dates)]));
+      keys = [...covered.keys()];
+    } else keys = [...new Set([...keys, ...coveredChunks.map((c) => c.key)])];
   }
   const stored = keys.length ? await deps.geoLedger.getDayHashes(keys) : new Map<string, Map<string, string>>();
 
@@ -170,7 +177,14 @@ export async function planGeoLevel(
       messages.push({ key: part.key, hash: chunk.hash, body: JSON.stringify(message) });
     }
   }
-  const trips = await gates.finish(deps.readStoredDays);
+  for (const [key, days] of stored) {
+    if (!fileKeys.has(key) && days.size > 0) gates.addAbsentChunk(parseChunkKey(key).state, days);
+  }
+  // A state's chunk holds only that state: a state missing on a day is a missing date, not a missing geography.
+  const trips = await gates.finish(
+    deps.readStoredDays,
+    level === 'county' ? (chunkKeys) => deps.geoLedger.getDayGeos(chunkKeys) : undefined,
+  );
   // The same file from the same URL as the last successful load, but ending earlier: a stale copy.
   if (plan.changedChunks > 0 && baseline?.lastDate && lastDate && lastDate < baseline.lastDate) {
     trips.unshift({

@@ -20,7 +20,7 @@ import type { LoadChunkDeps } from './load-chunk.js';
 
 export interface LoadGeoPartDeps {
   ledger: RunLedger & ChunkLedger;
-  geoLedger: Pick<GeoLedger, 'putDayHashes' | 'forgetDays'>;
+  geoLedger: Pick<GeoLedger, 'putDayHashes' | 'forgetDays' | 'putDayGeos'>;
   geoSeries: Pick<GeoSeriesStore, 'getDays' | 'writeChanges'>;
   /** The geography catalogue (`pk = GEOS`) and the county summaries (`pk = COUNTIES#<state>`). */
   geoCatalog: Pick<GeoCatalogRepository, 'applyLoaded'>;
@@ -52,7 +52,8 @@ const CATALOGUE_WAIT_MS = 30_000;
  *
  * Reads exactly the part's (geography, date) days (BatchGetItem), writes the new and changed
  * ones with one version each (BatchWriteItem), then, when `baseline` is true, records the
- * part's day hashes: a later run skips these days. Counts are exact under redelivery and a
+ * part's day hashes (and, for counties, first the geographies each day has: what the fetcher's
+ * `missing-geographies` gate compares a revised day with): a later run skips these days. Counts are exact under redelivery and a
  * crash mid-batch: a stored day that already holds the part's values counts as what this run
  * did to it (inserted/updated, its version written again, same key) if this run wrote it, else
  * as unchanged. After the days are written and before the part is marked loaded, it brings the
@@ -131,7 +132,11 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
         removed,
       }),
     );
-    if (message.baseline) await deps.geoLedger.putDayHashes(message.chunk, message.days, runId);
+    if (message.baseline) {
+      // The counties each day had, before its hash: a later run that lacks one of them on a loaded day is held.
+      if (message.level === 'county') await deps.geoLedger.putDayGeos(message.chunk, dayGeos(message), runId);
+      await deps.geoLedger.putDayHashes(message.chunk, message.days, runId);
+    }
     const kept = new Set(message.days.map((day) => day.date));
     const gone = [...new Set(removed.map((day) => day.date))].filter((date) => !kept.has(date));
     // A date a revert emptied is no longer loaded: its day hash goes (the next run compares it as new).
@@ -193,6 +198,17 @@ async function withCatalogueLock<T>(
 }
 
 const defaultSleep = (ms: number) => sleep(ms);
+
+/** The geographies each day of the part has rows for. */
+function dayGeos(message: GeoPartMessage): { date: string; geos: string[] }[] {
+  const byDate = new Map<string, Set<string>>();
+  for (const record of message.records) {
+    const geos = byDate.get(record.date) ?? new Set();
+    geos.add(record.geo);
+    byDate.set(record.date, geos);
+  }
+  return [...byDate].map(([date, geos]) => ({ date, geos: [...geos] }));
+}
 
 function geoDay(day: { geo: string; date: string; cases: number; deaths: number | null }) {
   return { geo: day.geo, date: day.date, cases: day.cases, deaths: day.deaths };
