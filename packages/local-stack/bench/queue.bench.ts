@@ -4,12 +4,13 @@
  * 1. The cost of one change as the queue grows. For each queue length it fills a queue in a
  *    temporary folder with 1 KB messages, then times send + receive + delete cycles (3 changes
  *    each) and prints min/median microseconds per change over BENCH_REPEATS rounds, and the
- *    bytes written per change (file growth and rewrites).
+ *    bytes written per change (what the process passed to write(), Linux `/proc/self/io` wchar:
+ *    log appends, snapshot rewrites and body files alike).
  * 2. Large bodies, as in a county backfill: BENCH_BODY_MESSAGES messages of BENCH_BODY_BYTES
  *    each are sent, received once and deleted. It prints the heap the queue holds (heapUsed
  *    after a full GC, minus the same before the queue existed) when all are queued and when all
  *    are in flight, and the bytes the process passed to write() in each phase (Linux
- *    `/proc/self/io` wchar: log appends, snapshot rewrites and body files alike).
+ *    wchar, as above).
  *
  *   pnpm --filter @covid-etl/local-stack bench [--json]
  *   (BENCH_QUEUE_LENGTHS=100,1000,5000, empty to skip; BENCH_BODY_MESSAGES=3000, 0 to skip;
@@ -36,17 +37,13 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-/** Bytes of the queue's files on disk (a rewrite shows as the whole file again, see below). */
-function fileBytes(queue: LocalQueue): number {
-  let bytes = 0;
-  for (const file of [queue.statePath, queue.logPath]) {
-    try {
-      bytes += statSync(file ?? '').size;
-    } catch {
-      // not written yet
-    }
+/** Bytes this process has passed to write() so far (Linux), or NaN where /proc is missing. */
+function bytesWritten(): number {
+  try {
+    return Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
   }
-  return bytes;
 }
 
 const rows = [];
@@ -65,15 +62,11 @@ for (const length of LENGTHS) {
     for (let repeat = 0; repeat < REPEATS; repeat++) {
       const start = performance.now();
       for (let cycle = 0; cycle < CYCLES; cycle++) {
-        const before = fileBytes(queue);
-        const snapshotBefore = queue.statePath ? statSync(queue.statePath).mtimeMs : 0;
+        const before = bytesWritten();
         queue.send(BODY);
         const [message] = queue.receive();
         queue.deleteMessage(message?.receiptHandle ?? '');
-        const after = fileBytes(queue);
-        // A rewritten snapshot counts whole; an appended log counts by its growth.
-        const rewritten = queue.statePath && statSync(queue.statePath).mtimeMs !== snapshotBefore;
-        written += rewritten ? after : Math.max(0, after - before);
+        written += bytesWritten() - before;
         changes += 3;
       }
       perChange.push(((performance.now() - start) * 1000) / (CYCLES * 3));
@@ -90,15 +83,6 @@ for (const length of LENGTHS) {
   }
 }
 if (rows.length > 0) console.table(rows);
-
-/** Bytes this process has passed to write() so far (Linux), or NaN where /proc is missing. */
-function bytesWritten(): number {
-  try {
-    return Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** Heap in use after a full collection (needs --expose-gc, which the bench script passes). */
 function heapAfterGc(): number {
@@ -174,4 +158,5 @@ if (BODY_MESSAGES > 0) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-if (process.argv.includes('--json')) console.log(JSON.stringify({ benchmark: 'queue', repeats: REPEATS, rows, bodies }));
+if (process.argv.includes('--json'))
+  console.log(JSON.stringify({ benchmark: 'queue', repeats: REPEATS, rows, bodies }));
