@@ -4,9 +4,11 @@ import {
   closeSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -27,11 +29,17 @@ export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 export const DEFAULT_MESSAGE_RETENTION_SECONDS = 345_600;
 
 const STATE_FORMAT = 'covid-etl-local-queue';
-/** v2: the snapshot has a `generation`, and `<name>.log` holds the changes since (v1 files are read too). */
-const STATE_VERSION = 2;
+/**
+ * v3: message bodies are files in `<name>.bodies/`, the snapshot and log hold metadata only.
+ * v2: the snapshot has a `generation`, and `<name>.log` holds the changes since. v1 and v2 files
+ * (bodies inline) are read and migrated when the queue is opened.
+ */
+const STATE_VERSION = 3;
 /** The change log is folded into a new snapshot once it is larger than this and the snapshot. */
 const COMPACT_MIN_LOG_BYTES = 256 * 1024;
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+/** Message ids are UUIDs; anything else in a state file must not become a file name. */
+const MESSAGE_ID = /^[A-Za-z0-9-]{1,100}$/;
 const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
 // The characters SQS accepts in a message: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
@@ -80,7 +88,10 @@ export interface RedrivePolicy {
 export interface LocalQueueOptions {
   /** The queue name (1 to 80 of `A-Za-z0-9_-`); also the state file name. */
   readonly name: string;
-  /** When given, the queue lives in `<stateDir>/queues/<name>.json` and `<name>.log`; in memory otherwise. */
+  /**
+   * When given, the queue lives in `<stateDir>/queues/<name>.json` and `<name>.log` (metadata)
+   * and `<name>.bodies/<messageId>` (one file per body); in memory otherwise.
+   */
   readonly stateDir?: string;
   /** Default visibility timeout in AWS seconds (before scaling), 0 to 43200; default 30. */
   readonly visibilityTimeoutSeconds?: number;
@@ -134,30 +145,42 @@ export interface QueueStats {
 }
 
 type MutableMessage = { -readonly [K in keyof QueueMessage]: QueueMessage[K] };
+/**
+ * A message as the queue holds it in memory and in its snapshot and log: a persisted queue
+ * keeps the body in its own file (`body` absent); an in-memory queue, and a v1/v2 file being
+ * migrated, has it inline.
+ */
+type StoredMessage = Omit<MutableMessage, 'body'> & { body?: string };
 
 interface StateFile {
   format: typeof STATE_FORMAT;
-  version: 1 | typeof STATE_VERSION;
+  version: 1 | 2 | typeof STATE_VERSION;
   name: string;
   /** The change log whose first line names this generation continues this snapshot. */
   generation?: number;
-  messages: MutableMessage[];
+  messages: StoredMessage[];
 }
 
-/** One line of the change log: a message's whole new state, or its removal. */
-type LogEntry = { put: MutableMessage } | { del: string };
+/** One line of the change log: a message's whole new state (body excepted), or its removal. */
+type LogEntry = { put: StoredMessage } | { del: string };
 
 /**
  * An SQS standard queue in this process, optionally persisted to disk.
  *
  * Guarantees: every mutation is on disk before the call returns, at a cost that does not
- * grow with the queue: each call appends the messages it changed (their whole new state, or
- * their removal) as JSON lines to `<stateDir>/queues/<name>.log`. The log is folded into the
- * snapshot `<name>.json` at construction and whenever it outgrows both 256 KiB and the
- * snapshot (amortized: O(1) rewrites per queue length of changes). Snapshot and log are each
- * replaced by temp file + rename, and the log's first line names the snapshot generation it
- * continues, so a crash at any point leaves a state that loads: a torn last log line (a crash
- * mid-append) is dropped, as its call never returned. One process at a time may use a state
+ * grow with the queue: each call appends the messages it changed (their whole new state, body
+ * excepted, or their removal) as JSON lines to `<stateDir>/queues/<name>.log`. The log is
+ * folded into the snapshot `<name>.json` at construction and whenever it outgrows both 256 KiB
+ * and the snapshot (amortized: O(1) rewrites per queue length of changes). Snapshot and log are
+ * each replaced by temp file + rename, and the log's first line names the snapshot generation
+ * it continues, so a crash at any point leaves a state that loads: a torn last log line (a crash
+ * mid-append) is dropped, as its call never returned.
+ * Bodies: a persisted queue keeps each body in `<name>.bodies/<messageId>`, written once, before
+ * the log line that adds the message, and removed after the line that removes it; in memory it
+ * holds metadata only, whatever the body sizes. Receive, visibility changes, hold/release and
+ * delete write no body; receive, peek and moves read them. At load, body files no state
+ * references (a send or a removal torn by a crash) are removed, and a referenced body that is
+ * missing is a `QueueStateError` naming the file. One process at a time may use a state
  * directory. Visibility timeouts are multiplied by `timeScale`; retention is not.
  * Differences from SQS: delivery order is the send order, and a receive returns as many
  * visible messages as asked for (SQS may return fewer).
@@ -175,11 +198,16 @@ export class LocalQueue {
   readonly statePath: string | undefined;
   /** The change log that continues the snapshot, or `undefined` for an in-memory queue. */
   readonly logPath: string | undefined;
+  /** The folder of the message bodies (one file per message id), or `undefined` for an in-memory queue. */
+  readonly bodiesDir: string | undefined;
   readonly stats: QueueStats = { sent: 0, received: 0, deleted: 0, movedToDeadLetterQueue: 0, movedOut: 0 };
 
-  #messages: MutableMessage[] = [];
+  #messages: StoredMessage[] = [];
   /** Changes not yet on disk: messages to write whole (by reference) or ids removed. */
   #changes: LogEntry[] = [];
+  /** Ids of removed messages whose body files go once their removal is on disk. */
+  #bodiesToRemove: string[] = [];
+  #bodiesDirMade = false;
   /** The next write folds everything into a new snapshot (a purge, or no log yet). */
   #compactNext = true;
   #generation = 0;
@@ -222,6 +250,7 @@ export class LocalQueue {
     this.redrive = options.redrive;
     this.statePath = options.stateDir ? path.join(options.stateDir, 'queues', `${options.name}.json`) : undefined;
     this.logPath = options.stateDir ? path.join(options.stateDir, 'queues', `${options.name}.log`) : undefined;
+    this.bodiesDir = options.stateDir ? path.join(options.stateDir, 'queues', `${options.name}.bodies`) : undefined;
     this.#load();
   }
 
@@ -316,8 +345,8 @@ export class LocalQueue {
     assertVisibilityTimeout(visibilitySeconds);
     let changed = this.#expire();
     const now = this.clock.now().getTime();
-    const received: ReceivedMessage[] = [];
-    const toDeadLetter: MutableMessage[] = [];
+    const received: StoredMessage[] = [];
+    const toDeadLetter: StoredMessage[] = [];
     for (const message of this.#messages) {
       if (received.length >= maxMessages) break;
       if (!this.#isVisible(message, now)) continue;
@@ -329,20 +358,21 @@ export class LocalQueue {
       message.approximateFirstReceiveTimestamp ??= now;
       message.receiptHandle = newReceiptHandle();
       message.visibleAt = now + this.scaledMs(visibilitySeconds);
-      received.push({ ...message, receiptHandle: message.receiptHandle });
+      received.push(message);
       this.#changes.push({ put: message });
       changed = true;
     }
     if (toDeadLetter.length > 0 && this.redrive) {
       // The DLQ is written first: a crash in between duplicates a message rather than losing it.
-      this.redrive.deadLetterQueue.#acceptDeadLetters(toDeadLetter, this.arn);
+      this.redrive.deadLetterQueue.#acceptDeadLetters(toDeadLetter, this);
       this.#remove(toDeadLetter);
       this.stats.movedToDeadLetterQueue += toDeadLetter.length;
       changed = true;
     }
     this.stats.received += received.length;
     if (changed) this.#persist();
-    return received;
+    // Bodies are read once the receive is on disk (they are not part of what it changed).
+    return received.map((message) => ({ ...this.#withBody(message), receiptHandle: message.receiptHandle as string }));
   }
 
   /**
@@ -353,7 +383,10 @@ export class LocalQueue {
     const index = this.#messages.findIndex((m) => m.receiptHandle === receiptHandle);
     if (index < 0) return false;
     const [deleted] = this.#messages.splice(index, 1);
-    if (deleted) this.#changes.push({ del: deleted.messageId });
+    if (deleted) {
+      this.#changes.push({ del: deleted.messageId });
+      this.#bodiesToRemove.push(deleted.messageId);
+    }
     this.#held.delete(receiptHandle);
     this.stats.deleted += 1;
     this.#persist();
@@ -408,7 +441,7 @@ export class LocalQueue {
   /** Every message with its state, without receiving anything. */
   peek(): QueueMessage[] {
     if (this.#expire()) this.#persist();
-    return this.#messages.map((m) => ({ ...m }));
+    return this.#messages.map((m) => this.#withBody(m));
   }
 
   /** Messages available for retrieval (ApproximateNumberOfMessages). */
@@ -449,6 +482,7 @@ export class LocalQueue {
   /** Deletes every message (PurgeQueue). Returns how many were deleted. */
   purge(): number {
     const count = this.#messages.length;
+    for (const m of this.#messages) this.#bodiesToRemove.push(m.messageId);
     this.#messages = [];
     this.#held.clear();
     this.#compactNext = true;
@@ -469,7 +503,8 @@ export class LocalQueue {
     const now = this.clock.now().getTime();
     const moving = this.#messages.filter((m) => this.#isVisible(m, now));
     if (moving.length === 0) return { moved: 0 };
-    for (const m of moving) target.#append(m.body, m.messageAttributes);
+    // One body at a time: read from this queue, written to the target's (before its log line).
+    for (const m of moving) target.#append(this.#bodyOf(m), m.messageAttributes);
     target.#persist();
     this.#remove(moving);
     this.stats.movedOut += moving.length;
@@ -488,11 +523,14 @@ export class LocalQueue {
     return () => this.#listeners.delete(listener);
   }
 
-  #append(body: string, attributes: MessageAttributes): MutableMessage {
+  #append(body: string, attributes: MessageAttributes): StoredMessage {
     const now = this.clock.now().getTime();
-    const message: MutableMessage = {
-      messageId: randomUUID(),
-      body,
+    const messageId = randomUUID();
+    // The body file is written before any log line names the message (see #persist).
+    if (this.bodiesDir) this.#writeBody(messageId, body);
+    const message: StoredMessage = {
+      messageId,
+      ...(this.bodiesDir ? {} : { body }),
       messageAttributes: structuredClone(attributes),
       md5OfBody: md5(body),
       sentTimestamp: now,
@@ -509,34 +547,66 @@ export class LocalQueue {
   }
 
   /** Removes these messages (by identity) and records their removal. */
-  #remove(messages: readonly MutableMessage[]): void {
+  #remove(messages: readonly StoredMessage[]): void {
     const removed = new Set(messages);
     this.#messages = this.#messages.filter((m) => !removed.has(m));
-    for (const m of messages) this.#changes.push({ del: m.messageId });
+    for (const m of messages) {
+      this.#changes.push({ del: m.messageId });
+      this.#bodiesToRemove.push(m.messageId);
+    }
   }
 
-  #isHeld(message: MutableMessage): boolean {
+  /** The message's body: inline in memory, or read from its file. */
+  #bodyOf(message: StoredMessage): string {
+    if (message.body !== undefined || !this.bodiesDir) return message.body ?? '';
+    return readBody(this.name, this.bodiesDir, message.messageId);
+  }
+
+  /** A copy of the message, with its body. */
+  #withBody(message: StoredMessage): MutableMessage {
+    return { ...message, body: this.#bodyOf(message) };
+  }
+
+  #writeBody(messageId: string, body: string): void {
+    const dir = this.bodiesDir as string;
+    const file = bodyPath(dir, messageId);
+    try {
+      if (!this.#bodiesDirMade) mkdirSync(dir, { recursive: true });
+      this.#bodiesDirMade = true;
+      // Written in place: until the log line that names it is appended, a torn file is an orphan.
+      writeFileSync(file, body, 'utf8');
+    } catch (error) {
+      throw new QueueStateError(file, `Cannot write message body ${file}`, { cause: error });
+    }
+  }
+
+  #isHeld(message: StoredMessage): boolean {
     return message.receiptHandle !== null && this.#held.has(message.receiptHandle);
   }
 
-  #isVisible(message: MutableMessage, now: number): boolean {
+  #isVisible(message: StoredMessage, now: number): boolean {
     return message.visibleAt <= now && !this.#isHeld(message);
   }
 
-  #acceptDeadLetters(messages: readonly MutableMessage[], sourceArn: string): void {
+  #acceptDeadLetters(messages: readonly StoredMessage[], source: LocalQueue): void {
     const now = this.clock.now().getTime();
     const present = new Set(this.#messages.map((m) => m.messageId));
     for (const m of messages) {
       // Already here: a crash between writing the DLQ and the source queue redrove it twice.
       if (present.has(m.messageId)) continue;
       // SQS keeps the message id, body, attributes and (standard queues) the original sent timestamp.
-      const parked: MutableMessage = {
+      // The body is copied to this queue's own file, one message at a time, before this queue's log line.
+      const body = source.#bodyOf(m);
+      if (this.bodiesDir) this.#writeBody(m.messageId, body);
+      const parked: StoredMessage = {
         ...m,
         enqueuedTimestamp: now,
         receiptHandle: null,
         visibleAt: now,
-        deadLetterQueueSourceArn: sourceArn,
+        deadLetterQueueSourceArn: source.arn,
       };
+      if (this.bodiesDir) delete parked.body;
+      else parked.body = body;
       this.#messages.push(parked);
       this.#changes.push({ put: parked });
     }
@@ -556,22 +626,61 @@ export class LocalQueue {
     for (const listener of this.#listeners) listener();
   }
 
-  /** Loads the snapshot and replays the log that continues it, then folds both into a new snapshot. */
+  /**
+   * Loads the snapshot and replays the log that continues it, moves inline (v1/v2) bodies to
+   * their files, folds all into a new snapshot, then removes body files nothing references.
+   */
   #load(): void {
-    if (!this.statePath || !this.logPath) return;
+    if (!this.statePath || !this.logPath || !this.bodiesDir) return;
     const loaded = loadQueueState(this.statePath, this.logPath);
-    if (!loaded) return; // a new queue: files come with the first change
-    this.#messages = loaded.messages;
-    this.#generation = loaded.generation;
-    this.#compactNext = true;
-    this.#persist();
+    const files = listBodyFiles(this.bodiesDir);
+    if (loaded) {
+      // Nothing is written before every referenced body is known to be there.
+      for (const m of loaded.messages) {
+        if (m.body === undefined && !files.has(m.messageId))
+          throw missingBodyError(this.name, this.bodiesDir, m.messageId);
+      }
+      for (const m of loaded.messages) {
+        if (m.body === undefined) continue;
+        // Migration: the v1/v2 files keep the body until the new snapshot below replaces them.
+        this.#writeBody(m.messageId, m.body);
+        delete m.body;
+      }
+      this.#messages = loaded.messages;
+      this.#generation = loaded.generation;
+      this.#compactNext = true;
+      this.#persist();
+    }
+    // Files of a send whose log line was never written, or of a removal whose unlink never ran.
+    const referenced = new Set(this.#messages.map((m) => m.messageId));
+    for (const file of files) {
+      if (!referenced.has(file)) rmSync(path.join(this.bodiesDir, file), { force: true, recursive: true });
+    }
+  }
+
+  /**
+   * Writes the pending changes (see #writeChanges), then removes the body files of the
+   * messages whose removal is now on disk.
+   */
+  #persist(): void {
+    this.#writeChanges();
+    const removed = this.#bodiesToRemove;
+    this.#bodiesToRemove = [];
+    if (!this.bodiesDir) return;
+    for (const messageId of removed) {
+      try {
+        unlinkSync(bodyPath(this.bodiesDir, messageId));
+      } catch {
+        // Already gone, or left as an orphan that the next load removes.
+      }
+    }
   }
 
   /**
    * Writes the pending changes: appended to the log, or, at construction, after a purge or once
    * the log outgrows the snapshot, folded into a new snapshot that a fresh log then continues.
    */
-  #persist(): void {
+  #writeChanges(): void {
     const changes = this.#changes;
     this.#changes = [];
     if (!this.statePath || !this.logPath) return;
@@ -620,25 +729,68 @@ export class LocalQueue {
 }
 
 /**
- * The messages a persisted queue holds, read from `<stateDir>/queues/<name>.json` and `.log`
- * without writing anything (for tests and tools; a running queue may be appending meanwhile).
- * An empty list when the queue has no files yet. Throws `QueueStateError` for corrupt files.
+ * The messages a persisted queue holds, bodies included, read from `<stateDir>/queues/<name>.json`,
+ * `.log` and `.bodies/` without writing anything (for tests and tools; a running queue may be
+ * appending meanwhile; a message it removes between the two reads is reported as a missing
+ * body: read again). An empty list when the queue has no files yet. Throws `QueueStateError`
+ * for corrupt files or a missing body.
  */
 export function readLocalQueueMessages(stateDir: string, name: string): QueueMessage[] {
   const dir = path.join(stateDir, 'queues');
-  return loadQueueState(path.join(dir, `${name}.json`), path.join(dir, `${name}.log`))?.messages ?? [];
+  const bodiesDir = path.join(dir, `${name}.bodies`);
+  const loaded = loadQueueState(path.join(dir, `${name}.json`), path.join(dir, `${name}.log`));
+  return (loaded?.messages ?? []).map((m) => ({ ...m, body: m.body ?? readBody(name, bodiesDir, m.messageId) }));
+}
+
+/** `<bodiesDir>/<messageId>`; refuses an id that is not a plain name (state files are input). */
+function bodyPath(bodiesDir: string, messageId: string): string {
+  if (!MESSAGE_ID.test(messageId)) {
+    throw new QueueStateError(
+      bodiesDir,
+      `Queue state names a message id that is not valid: ${JSON.stringify(messageId)}`,
+    );
+  }
+  return path.join(bodiesDir, messageId);
+}
+
+function missingBodyError(queue: string, bodiesDir: string, messageId: string): QueueStateError {
+  const file = bodyPath(bodiesDir, messageId);
+  return new QueueStateError(
+    file,
+    `Queue ${queue}: the body of message ${messageId} is missing (${file}): restore the file, or delete the queue's files in ${path.dirname(bodiesDir)} (its messages are then lost)`,
+  );
+}
+
+function readBody(queue: string, bodiesDir: string, messageId: string): string {
+  const file = bodyPath(bodiesDir, messageId);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missingBodyError(queue, bodiesDir, messageId);
+    throw new QueueStateError(file, `Cannot read message body ${file}`, { cause: error });
+  }
+}
+
+/** The names in a queue's body folder (empty when it does not exist yet). */
+function listBodyFiles(bodiesDir: string): Set<string> {
+  try {
+    return new Set(readdirSync(bodiesDir));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
+    throw new QueueStateError(bodiesDir, `Cannot read queue bodies folder ${bodiesDir}`, { cause: error });
+  }
 }
 
 /** The snapshot with the log that continues it replayed, or undefined when neither file exists. */
 function loadQueueState(
   statePath: string,
   logPath: string,
-): { messages: MutableMessage[]; generation: number } | undefined {
+): { messages: StoredMessage[]; generation: number } | undefined {
   const snapshot = readStateFile(statePath);
   const log = readStateFile(logPath);
   if (snapshot === undefined && log === undefined) return undefined;
   let generation = 0;
-  const messages = new Map<string, MutableMessage>();
+  const messages = new Map<string, StoredMessage>();
   if (snapshot !== undefined) {
     let state: StateFile;
     try {
@@ -652,12 +804,12 @@ function loadQueueState(
     }
     if (
       state?.format !== STATE_FORMAT ||
-      (state.version !== 1 && state.version !== STATE_VERSION) ||
+      ![1, 2, STATE_VERSION].includes(state.version) ||
       !Array.isArray(state.messages)
     ) {
       throw new QueueStateError(
         statePath,
-        `Queue state ${statePath} is not a ${STATE_FORMAT} v1 or v${STATE_VERSION} file: delete it or point the stack at another directory`,
+        `Queue state ${statePath} is not a ${STATE_FORMAT} v1 to v${STATE_VERSION} file: delete it or point the stack at another directory`,
       );
     }
     generation = state.generation ?? 0;
@@ -680,7 +832,7 @@ function readStateFile(file: string): string | undefined {
  * Applies the log to `messages` when it continues snapshot `generation` (a log of another
  * generation was already folded in by a compaction that crashed before replacing it).
  */
-function replayLog(logPath: string, log: string, generation: number, messages: Map<string, MutableMessage>): void {
+function replayLog(logPath: string, log: string, generation: number, messages: Map<string, StoredMessage>): void {
   const lines = log.split('\n');
   // The text after the last line break is a line whose append never finished: its call never returned.
   lines.pop();
@@ -699,7 +851,7 @@ function replayLog(logPath: string, log: string, generation: number, messages: M
   if (lines.length === 0 || header.generation !== generation) return;
   if (header.format !== STATE_FORMAT) throw corrupt(1);
   for (let index = 1; index < lines.length; index++) {
-    let entry: Partial<{ put: MutableMessage; del: string }>;
+    let entry: Partial<{ put: StoredMessage; del: string }>;
     try {
       entry = JSON.parse(lines[index] as string) as typeof entry;
     } catch (error) {

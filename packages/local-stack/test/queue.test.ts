@@ -1,4 +1,14 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MAX_MESSAGE_BYTES, QUEUES } from '@covid-etl/contracts';
@@ -35,6 +45,23 @@ function queuePair(maxReceiveCount = 3) {
     redrive: { deadLetterQueue, maxReceiveCount },
   });
   return { queue, deadLetterQueue };
+}
+
+/** A message as a v1 or v2 state file holds it (body inline), sent now and never received. */
+function fileMessage(messageId: string, body: string) {
+  const now = clock.now().getTime();
+  return {
+    messageId,
+    body,
+    messageAttributes: {},
+    md5OfBody: 'x',
+    sentTimestamp: now,
+    enqueuedTimestamp: now,
+    approximateReceiveCount: 0,
+    approximateFirstReceiveTimestamp: null,
+    receiptHandle: null,
+    visibleAt: now,
+  };
 }
 
 describe('LocalQueue: visibility and receive counts', () => {
@@ -265,8 +292,8 @@ describe('LocalQueue: the change log', () => {
     queue.changeVisibility(received?.receiptHandle ?? '', 60);
     queue.deleteMessage(received?.receiptHandle ?? '');
 
-    // Assess: the snapshot (~100 KB) was not rewritten; the log grew by about three messages.
-    expect(snapshotBefore.size).toBeGreaterThan(100_000);
+    // Assess: the snapshot (~90 KB of metadata) was not rewritten; the log grew by about three messages.
+    expect(snapshotBefore.size).toBeGreaterThan(50_000);
     const snapshotAfter = statSync(queue.statePath ?? '');
     expect([snapshotAfter.ino, snapshotAfter.size, snapshotAfter.mtimeMs]).toEqual([
       snapshotBefore.ino,
@@ -317,7 +344,7 @@ describe('LocalQueue: the change log', () => {
     // Prepare: the log holding "a" (the first change goes to the snapshot), then a purge folds it.
     const queue = new LocalQueue({ name: 'work', stateDir, clock });
     queue.send('first');
-    queue.send('a');
+    const { MessageId } = queue.send('a');
     const oldLog = readFileSync(queue.logPath ?? '', 'utf8');
     queue.purge();
     writeFileSync(queue.logPath ?? '', oldLog);
@@ -326,7 +353,7 @@ describe('LocalQueue: the change log', () => {
     const reopened = new LocalQueue({ name: 'work', stateDir, clock });
 
     // Assess
-    expect(oldLog).toContain('"body":"a"');
+    expect(oldLog).toContain(MessageId);
     expect(reopened.peek()).toEqual([]);
   });
 
@@ -347,18 +374,7 @@ describe('LocalQueue: the change log', () => {
 
   it('reads a version 1 state file (one JSON file, no log)', () => {
     // Prepare
-    const message = {
-      messageId: 'm-1',
-      body: 'from v1',
-      messageAttributes: {},
-      md5OfBody: 'x',
-      sentTimestamp: clock.now().getTime(),
-      enqueuedTimestamp: clock.now().getTime(),
-      approximateReceiveCount: 0,
-      approximateFirstReceiveTimestamp: null,
-      receiptHandle: null,
-      visibleAt: clock.now().getTime(),
-    };
+    const message = fileMessage('m-1', 'from v1');
     const queue = new LocalQueue({ name: 'work', stateDir, clock });
     queue.send('to be replaced');
     rmSync(queue.logPath ?? '');
@@ -372,6 +388,153 @@ describe('LocalQueue: the change log', () => {
 
     // Assess
     expect(reopened.peek()).toEqual([message]);
+  });
+});
+
+describe('LocalQueue: message bodies on disk', () => {
+  const marker = (name: string) => `${name}-${'b'.repeat(500)}`;
+  const bodyFile = (queue: LocalQueue, messageId: string) => path.join(queue.bodiesDir ?? '', messageId);
+  const queueFiles = (queue: LocalQueue) =>
+    `${readFileSync(queue.statePath ?? '', 'utf8')}${readFileSync(queue.logPath ?? '', 'utf8')}`;
+
+  it('writes no body on receive, visibility change, hold/release or delete: the log holds metadata only', () => {
+    // Prepare
+    const { queue } = queuePair();
+    const { MessageId } = queue.send(marker('big'));
+    const fileBefore = statSync(bodyFile(queue, MessageId));
+
+    // Act
+    const [received] = queue.receive();
+    const handle = received?.receiptHandle ?? '';
+    queue.changeVisibility(handle, 1);
+    queue.hold(handle);
+    clock.advance(10_000);
+    queue.release(handle);
+    const fileAfter = statSync(bodyFile(queue, MessageId));
+    const filesBeforeDelete = queueFiles(queue);
+    queue.deleteMessage(handle);
+
+    // Assess: the body came back from its file, which none of these calls rewrote, and no
+    // snapshot or log line holds it; the delete removed the file.
+    expect(received?.body).toBe(marker('big'));
+    expect([fileAfter.ino, fileAfter.mtimeMs, fileAfter.size]).toEqual([
+      fileBefore.ino,
+      fileBefore.mtimeMs,
+      fileBefore.size,
+    ]);
+    expect(filesBeforeDelete).toContain(MessageId);
+    expect(filesBeforeDelete).not.toContain('big-');
+    expect(readdirSync(queue.bodiesDir ?? '')).toEqual([]);
+  });
+
+  it('reads a body from its file at each receive and peek, not from memory', () => {
+    // Prepare
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, visibilityTimeoutSeconds: 0 });
+    const { MessageId } = queue.send('as sent');
+    writeFileSync(bodyFile(queue, MessageId), 'as on disk');
+
+    // Act
+    const [received] = queue.receive();
+
+    // Assess
+    expect(received?.body).toBe('as on disk');
+    expect(queue.peek().map((m) => m.body)).toEqual(['as on disk']);
+    expect(readLocalQueueMessages(stateDir, 'work').map((m) => m.body)).toEqual(['as on disk']);
+  });
+
+  it('loses nothing and keeps no orphan after a crash between a body write and its log line, or a log line and an unlink', () => {
+    // Prepare: a torn send (body file written, log line not) and a delete whose unlink never ran.
+    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    const kept = queue.send(marker('kept'));
+    const deleted = queue.send(marker('deleted'));
+    const copy = path.join(stateDir, 'deleted-body');
+    copyFileSync(bodyFile(queue, deleted.MessageId), copy);
+    const received = queue.receive({ maxMessages: 2 });
+    queue.deleteMessage(received[1]?.receiptHandle ?? '');
+    copyFileSync(copy, bodyFile(queue, deleted.MessageId));
+    const torn = '0f0e0d0c-0b0a-4908-8706-050403020100';
+    writeFileSync(bodyFile(queue, torn), marker('torn'));
+    appendFileSync(queue.logPath ?? '', `{"put":{"messageId":"${torn}","messageAttri`);
+
+    // Act
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock });
+
+    // Assess
+    expect(reopened.peek().map((m) => [m.messageId, m.body])).toEqual([[kept.MessageId, marker('kept')]]);
+    expect(readdirSync(reopened.bodiesDir ?? '')).toEqual([kept.MessageId]);
+  });
+
+  it('copies the body of a redriven message to the DLQ before removing it from the source', () => {
+    // Prepare
+    const { queue, deadLetterQueue } = queuePair(1);
+    const { MessageId } = queue.send(marker('poison'));
+    queue.receive();
+    clock.advance(1_000);
+
+    // Act
+    queue.receive();
+
+    // Assess
+    expect(readdirSync(queue.bodiesDir ?? '')).toEqual([]);
+    expect(readFileSync(bodyFile(deadLetterQueue, MessageId), 'utf8')).toBe(marker('poison'));
+    expect(queueFiles(deadLetterQueue)).not.toContain('poison-');
+    expect(deadLetterQueue.peek().map((m) => m.body)).toEqual([marker('poison')]);
+  });
+
+  it('migrates version 2 files: bodies move to their files, the new snapshot and log hold none', () => {
+    // Prepare: a v2 snapshot (generation 4) and the log that continues it, bodies inline.
+    const dir = path.join(stateDir, 'queues');
+    mkdirSync(dir, { recursive: true });
+    const snapshot = { format: 'covid-etl-local-queue', version: 2, name: 'work', generation: 4 };
+    writeFileSync(
+      path.join(dir, 'work.json'),
+      JSON.stringify({ ...snapshot, messages: [fileMessage('m-1', marker('one'))] }),
+    );
+    writeFileSync(
+      path.join(dir, 'work.log'),
+      `${JSON.stringify({ format: 'covid-etl-local-queue', generation: 4 })}\n${JSON.stringify({ put: fileMessage('m-2', marker('two')) })}\n`,
+    );
+    const readBefore = readLocalQueueMessages(stateDir, 'work').map((m) => m.body);
+
+    // Act
+    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+
+    // Assess
+    expect(readBefore).toEqual([marker('one'), marker('two')]);
+    expect(queue.peek().map((m) => m.body)).toEqual([marker('one'), marker('two')]);
+    expect(JSON.parse(readFileSync(queue.statePath ?? '', 'utf8')).version).toBe(3);
+    expect(queueFiles(queue)).not.toContain('"body"');
+    expect(readdirSync(queue.bodiesDir ?? '').sort()).toEqual(['m-1', 'm-2']);
+    expect(readLocalQueueMessages(stateDir, 'work').map((m) => m.body)).toEqual([marker('one'), marker('two')]);
+  });
+
+  it('refuses to load a queue whose message has lost its body file, naming the file in one line', () => {
+    // Prepare
+    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    queue.send('kept');
+    const { MessageId } = queue.send('lost');
+    rmSync(bodyFile(queue, MessageId));
+    const stateBefore = queueFiles(queue);
+
+    // Act
+    const reopen = () => new LocalQueue({ name: 'work', stateDir, clock });
+    const read = () => readLocalQueueMessages(stateDir, 'work');
+
+    // Assess
+    const expected = `Queue work: the body of message ${MessageId} is missing (${bodyFile(queue, MessageId)})`;
+    expect(reopen).toThrow(QueueStateError);
+    expect(reopen).toThrow(expected);
+    expect(read).toThrow(expected);
+    const message = (() => {
+      try {
+        reopen();
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message.split('\n')).toHaveLength(1);
+    expect(queueFiles(queue)).toBe(stateBefore);
   });
 });
 
