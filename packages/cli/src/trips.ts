@@ -31,6 +31,7 @@ const LEVEL_NAMES: Record<Level, string> = { state: 'states', county: 'counties'
 const ORDER_NAMES: Record<GateName, string> = {
   'last-date': 'most days behind first',
   'missing-dates': 'most dates missing first',
+  'missing-geographies': 'most dates absent first',
   'cumulative-fall': 'largest fall first',
   'revised-down': 'largest revision first',
   'revised-share': 'largest share first',
@@ -44,7 +45,8 @@ const DAY_MS = 86_400_000;
  * How severe one trip is, read from the figures of its message (the fetcher's `GeoGateTrip`
  * wording, after the geography's label): the count lost for `cumulative-fall` and
  * `revised-down` (`cases 129,000 on … → 1,000 on …`), the share revised for `revised-share`,
- * the number of dates for `missing-dates`, the days behind for `last-date`. Undefined when the
+ * the number of dates for `missing-dates` and `missing-geographies` (`absent on 30 loaded
+ * date(s)`), the days behind for `last-date`. Undefined when the
  * message has no such figure (it then sorts after the others, in the order kept).
  */
 export function tripSeverity(trip: HeldGeoTrip): number | undefined {
@@ -61,6 +63,7 @@ export function tripSeverity(trip: HeldGeoTrip): number | undefined {
       match = figures.match(/\((\d+(?:\.\d+)?)%\)/);
       return match ? Number(match[1]) : undefined;
     case 'missing-dates':
+    case 'missing-geographies':
       match = figures.match(/([\d,]+) loaded date/);
       return match ? count(match[1] as string) : undefined;
     case 'last-date':

@@ -44,7 +44,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
 }
 
 describe('tripSeverity: how much, from the figures of each gate', () => {
-  it('reads the count lost, the share, the dates missing and the days behind', () => {
+  it('reads the count lost, the share, the dates missing, the days behind and the dates a county is absent', () => {
     // Prepare
     const trips: HeldGeoTrip[] = [
       countyFall('48201', 'Harris', 300_000, 1_000),
@@ -72,6 +72,12 @@ describe('tripSeverity: how much, from the figures of each gate', () => {
         geo: '06',
         message: 'California (06): last date 2021-03-10 is earlier than the loaded 2021-03-18',
       },
+      {
+        gate: 'missing-geographies',
+        level: 'county',
+        geo: '10001',
+        message: 'Kent, Delaware (10001): absent on 30 loaded date(s) (2021-02-16 to 2021-03-17)',
+      },
       { gate: 'cumulative-fall', level: 'state', geo: '48', message: 'Texas (48): no figures here' },
     ];
 
@@ -79,7 +85,7 @@ describe('tripSeverity: how much, from the figures of each gate', () => {
     const severities = trips.map(tripSeverity);
 
     // Assess
-    expect(severities).toEqual([299_000, 54_000, 40, 1_204, 8, undefined]);
+    expect(severities).toEqual([299_000, 54_000, 40, 1_204, 8, 30, undefined]);
   });
 
   it('ignores digits in the name: only the figures after the label count', () => {
