@@ -293,14 +293,15 @@ export function planParts(chunk: GeoChunk, days?: ReadonlySet<string>): GeoChunk
   return parts;
 }
 
-/**
- * The size in bytes of a part as a {@link GeoChunkMessage} (JSON, UTF-8, longest run id);
- * throws {@link ChunkTooLargeError} above {@link MAX_CHUNK_BYTES}.
- */
-export function assertGeoPartSize(chunk: GeoChunk, part: GeoChunkPart): number {
-  const message: GeoChunkMessage = {
+/** The transformer message of one part of a chunk, for a run. */
+export function geoPartMessage(
+  runId: string,
+  chunk: Pick<GeoChunk, 'level' | 'key' | 'hash'>,
+  part: GeoChunkPart,
+): GeoChunkMessage {
+  return {
     version: 1,
-    runId: LONGEST_RUN_ID,
+    runId,
     level: chunk.level,
     chunk: chunk.key,
     part: part.key,
@@ -310,7 +311,14 @@ export function assertGeoPartSize(chunk: GeoChunk, part: GeoChunkPart): number {
     records: part.records,
     names: part.names,
   };
-  const bytes = Buffer.byteLength(JSON.stringify(message), 'utf8');
+}
+
+/**
+ * The size in bytes of a part as a {@link GeoChunkMessage} (JSON, UTF-8, longest run id);
+ * throws {@link ChunkTooLargeError} above {@link MAX_CHUNK_BYTES}.
+ */
+export function assertGeoPartSize(chunk: GeoChunk, part: GeoChunkPart): number {
+  const bytes = Buffer.byteLength(JSON.stringify(geoPartMessage(LONGEST_RUN_ID, chunk, part)), 'utf8');
   if (bytes > MAX_CHUNK_BYTES) throw new ChunkTooLargeError(part.key, bytes, MAX_CHUNK_BYTES);
   return bytes;
 }

@@ -16,6 +16,7 @@ export {
   type GeoChunk,
   type GeoChunkPart,
   GeoChunkPlanner,
+  geoPartMessage,
   planParts,
   planRevertParts,
   type RevertGeoDay,

@@ -11,6 +11,7 @@ import {
   type GeoChunk,
   GeoChunkPlanner,
   type GeoFileKind,
+  geoPartMessage,
   MAX_CHUNK_BYTES,
   planParts,
 } from '../src/index.js';
@@ -132,19 +133,7 @@ describeReal('the real states and counties snapshots', () => {
       expect(special.length).toBeGreaterThan(4);
       const invalid = special.flatMap((chunk) =>
         planParts(chunk).flatMap((part) => {
-          const message = {
-            version: 1,
-            runId: 's-20210318T000000Z',
-            level: chunk.level,
-            chunk: chunk.key,
-            part: part.key,
-            hash: chunk.hash,
-            days: part.days,
-            baseline: part.baseline,
-            records: part.records,
-            names: part.names,
-          };
-          const parsed = GeoChunkMessage.safeParse(message);
+          const parsed = GeoChunkMessage.safeParse(geoPartMessage('s-20210318T000000Z', chunk, part));
           return parsed.success ? [] : [`${part.key}: ${parsed.error.issues[0]?.message}`];
         }),
       );

@@ -25,7 +25,7 @@ import {
 export class LocalQueueSender implements MessageSender {
   constructor(private readonly queue: LocalQueue) {}
 
-  async sendAll(messages: OutgoingMessage[]): Promise<void> {
+  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
     for (const batch of sqsBatches(messages)) {
       const result = this.queue.sendBatch(batch.map((message) => ({ Id: message.id, MessageBody: message.body })));
       recordCosts({ sqsSendRequests: 1, sqsMessagesSent: result.Successful.length });

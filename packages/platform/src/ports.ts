@@ -6,9 +6,13 @@ export interface OutgoingMessage {
   body: string;
 }
 
-/** Sends messages to one queue. Implementations batch, retry failed entries and never drop one silently. */
+/**
+ * Sends messages to one queue. Implementations batch, retry failed entries and never drop one
+ * silently. `messages` may be a generator: it is read a batch at a time (10 messages at most),
+ * each batch sent before the next is built, so its bodies need not all exist at once.
+ */
 export interface MessageSender {
-  sendAll(messages: OutgoingMessage[]): Promise<void>;
+  sendAll(messages: Iterable<OutgoingMessage>): Promise<void>;
 }
 
 export interface DomainEvent {

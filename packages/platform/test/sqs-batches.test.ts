@@ -9,7 +9,7 @@ describe('sqsBatches', () => {
     const small = Array.from({ length: 25 }, (_, i) => ({ id: `m${i}`, body: '{}' }));
 
     // Act
-    const batches = sqsBatches([...big, ...small]);
+    const batches = [...sqsBatches([...big, ...small])];
 
     // Assess
     for (const batch of batches) {
@@ -18,5 +18,27 @@ describe('sqsBatches', () => {
     }
     expect(batches.flat().map((m) => m.id)).toEqual([...big, ...small].map((m) => m.id));
     expect(batches.map((batch) => batch.length)).toEqual([2, 2, 2, 2, 10, 10, 7]);
+  });
+
+  it('yields each batch before reading the messages after it (a generator is built a batch at a time)', () => {
+    // Prepare: a generator of 25 messages that counts how many were built.
+    let built = 0;
+    function* messages() {
+      for (let i = 0; i < 25; i++) {
+        built += 1;
+        yield { id: `m${i}`, body: '{}' };
+      }
+    }
+
+    // Act: note how many were built when each batch comes out.
+    const seen: [number, number][] = [];
+    for (const batch of sqsBatches(messages())) seen.push([batch.length, built]);
+
+    // Assess: each batch comes out as soon as it has 10 entries, before the next is built.
+    expect(seen).toEqual([
+      [10, 10],
+      [10, 20],
+      [5, 25],
+    ]);
   });
 });

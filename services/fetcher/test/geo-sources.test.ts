@@ -20,6 +20,7 @@ import {
   type OutgoingMessage,
   RunFinalizer,
   silentLogger,
+  sqsBatches,
 } from '@covid-etl/platform';
 import {
   dateRange,
@@ -31,7 +32,7 @@ import {
   snapshotPath,
 } from '@covid-etl/testing';
 import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/testing/platform';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { type FetcherDeps, HttpSourceDownloader } from '../src/app.js';
 import { startRun } from '../src/use-cases/start-run.js';
 
@@ -39,7 +40,7 @@ const describeReal = sharedDataAvailable() ? describe : describe.skip;
 
 class CapturingSender implements MessageSender {
   sent: OutgoingMessage[] = [];
-  async sendAll(messages: OutgoingMessage[]): Promise<void> {
+  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
     this.sent.push(...messages);
   }
   geo(): GeoChunkMessage[] {
@@ -268,6 +269,51 @@ describe('states and counties in the fetcher (synthetic files)', () => {
     const stored = await ledger.getRun(result.runId);
     expect(stored?.months).toEqual(['2020-03', '2020-04', 'state/39/2020-03#01-31', 'state/39/2020-04#01-09']);
     expect(stored?.sources.map((source) => source.id)).toEqual(['nyt', 'jhu', 'states']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('builds the parts as they are sent, a batch at a time, after recording the whole plan', async () => {
+    // Prepare: 25 months of Ohio (25 parts); a queue that sends 10 at a time as SQS does and
+    // notes, at each batch, the part bodies built so far (JSON.stringify of a part message).
+    const file = path.join(dir, 'states.csv');
+    const days = dateRange('2020-01-01', 761);
+    writeFileSync(file, `date,state,fips,cases,deaths\n${days.map((d, i) => `${d},Ohio,39,${i},0`).join('\n')}\n`);
+    let built = 0;
+    const stringify = JSON.stringify;
+    const spy = jest.spyOn(JSON, 'stringify').mockImplementation((value: unknown, ...rest: unknown[]) => {
+      const message = value as { part?: unknown; runId?: string } | null;
+      if (message?.part !== undefined && message.runId?.startsWith('s-')) built += 1;
+      return (stringify as (...args: unknown[]) => string)(value, ...rest);
+    });
+    const batches: { built: number; sent: number; planned: number }[] = [];
+    let sent = 0;
+    deps.transformerQueue = {
+      async sendAll(messages: Iterable<OutgoingMessage>) {
+        for (const batch of sqsBatches(messages)) {
+          const runId = (JSON.parse(batch[0]?.body ?? '{}') as { runId: string }).runId;
+          const planned = (await ledger.getRun(runId))?.months.length ?? 0;
+          batches.push({ built, sent, planned });
+          sent += batch.length;
+        }
+      },
+    };
+
+    // Act
+    let result: Awaited<ReturnType<typeof run>>;
+    try {
+      result = await run(['state'], { states: pathToFileURL(file).href });
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Assess: every batch built just before it was sent (10 bodies at most waiting), the 25 keys recorded first.
+    expect(result.status).toBe('RUNNING');
+    expect(sent).toBe(25);
+    expect(batches).toEqual([
+      { built: 10, sent: 0, planned: 25 },
+      { built: 20, sent: 10, planned: 25 },
+      { built: 25, sent: 20, planned: 25 },
+    ]);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -30,7 +30,7 @@ import { startRun } from '../src/use-cases/start-run.js';
 
 class CapturingSender implements MessageSender {
   readonly sent: OutgoingMessage[] = [];
-  async sendAll(messages: OutgoingMessage[]): Promise<void> {
+  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
     this.sent.push(...messages);
   }
 }

@@ -72,7 +72,8 @@ class CapturingSender implements MessageSender {
   readonly sent: OutgoingMessage[] = [];
   failAfter: number | undefined;
   crashAfter: number | undefined;
-  async sendAll(messages: OutgoingMessage[]): Promise<void> {
+  async sendAll(iterable: Iterable<OutgoingMessage>): Promise<void> {
+    const messages = [...iterable];
     if (this.crashAfter !== undefined) {
       this.sent.push(...messages.slice(0, this.crashAfter));
       this.crashAfter = undefined;

@@ -14,7 +14,7 @@ const HASH = 'd'.repeat(64);
 class CapturingSender implements MessageSender {
   readonly sent: OutgoingMessage[] = [];
   constructor(private readonly failFor: string[] = []) {}
-  async sendAll(messages: OutgoingMessage[]): Promise<void> {
+  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
     for (const message of messages) {
       if (this.failFor.some((month) => message.body.includes(`"month":"${month}"`))) {
         throw new Error('SendMessageBatch timed out');

@@ -8,8 +8,9 @@ import { sqsBatches } from '../sqs-batches.js';
 /**
  * Sends to one SQS queue with SendMessageBatch: at most 10 entries a call, every `Failed`
  * entry retried with backoff (the call can succeed while entries fail), sender faults
- * (`SenderFault: true`, e.g. an invalid body) thrown as permanent. Bodies over 256 KiB are
- * refused before anything is sent. Throws if any message is still unsent after the retries.
+ * (`SenderFault: true`, e.g. an invalid body) thrown as permanent. A body over 256 KiB is
+ * refused before its batch is sent (the batches before it have gone: messages are read a batch
+ * at a time, see `MessageSender`). Throws if any message is still unsent after the retries.
  */
 export class SqsMessageSender implements MessageSender {
   constructor(
@@ -18,14 +19,14 @@ export class SqsMessageSender implements MessageSender {
     private readonly options: { maxAttempts?: number; baseDelayMs?: number } = {},
   ) {}
 
-  async sendAll(messages: OutgoingMessage[]): Promise<void> {
-    for (const message of messages) {
-      const bytes = Buffer.byteLength(message.body, 'utf8');
-      if (bytes > MAX_MESSAGE_BYTES) {
-        throw new PermanentError(`Message ${message.id} is ${bytes} bytes; SQS takes at most ${MAX_MESSAGE_BYTES}`);
-      }
-    }
+  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
     for (const batch of sqsBatches(messages)) {
+      for (const message of batch) {
+        const bytes = Buffer.byteLength(message.body, 'utf8');
+        if (bytes > MAX_MESSAGE_BYTES) {
+          throw new PermanentError(`Message ${message.id} is ${bytes} bytes; SQS takes at most ${MAX_MESSAGE_BYTES}`);
+        }
+      }
       const unsent = await retryPending(batch, (pending) => this.sendBatch(pending), this.options);
       if (unsent.length > 0) {
         throw new TransientError(

@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GateName, GateTrip, GeoLevel, RunSummary } from '@covid-etl/contracts';
-import { batchPutAll, isConditionalCheckFailed } from './client.js';
+import { BATCH_WRITE_ITEMS, batchPutAll, isConditionalCheckFailed } from './client.js';
 import { LedgerTable, runKey } from './ledger-items.js';
 
 /**
@@ -36,11 +36,21 @@ const TRIPS_PAGE_BYTES = 300_000;
  * REJECTED (reject), both conditional, so a decision is taken once.
  */
 export class HeldRunRepository extends LedgerTable {
-  /** Stores the snapshot's chunks (idempotent: the same run id holds the same snapshot). BatchWriteItem, 25 a request. */
-  async putChunks(runId: string, chunks: HeldChunk[]): Promise<void> {
-    await this.putAll(
-      chunks.map((chunk) => ({ pk: `RUN#${runId}`, sk: `${HELD_PREFIX}${chunk.month}`, runId, ...chunk })),
-    );
+  /**
+   * Stores the snapshot's chunks (idempotent: the same run id holds the same snapshot).
+   * BatchWriteItem, 25 a request; `chunks` may be a generator, read 25 at a time, each request
+   * written before the next 25 are built (a county backfill's parts are ~420 MB of bodies).
+   */
+  async putChunks(runId: string, chunks: Iterable<HeldChunk>): Promise<void> {
+    let batch: Record<string, unknown>[] = [];
+    for (const chunk of chunks) {
+      batch.push({ pk: `RUN#${runId}`, sk: `${HELD_PREFIX}${chunk.month}`, runId, ...chunk });
+      if (batch.length === BATCH_WRITE_ITEMS) {
+        await this.putAll(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await this.putAll(batch);
   }
 
   /** The held snapshot's chunks in key order: the nation's months, then the states' and counties' parts (strongly consistent). */

@@ -1,6 +1,7 @@
 import { type FetcherResult, GeoChunkMessage, type RunDecision, TransformChunkMessage } from '@covid-etl/contracts';
 import { PermanentError } from '@covid-etl/platform';
 import { dispatchSnapshot } from './dispatch.js';
+import type { GeoPartMessage } from './geo-sources.js';
 import type { StartRunDeps } from './start-run.js';
 
 /** A decision that cannot apply: unknown run, not HELD, or already decided the other way. */
@@ -59,7 +60,7 @@ export async function decideRun(decision: RunDecision, deps: StartRunDeps): Prom
   const held = await deps.held.getChunks(runId);
   if (held.length === 0) throw new RunDecisionError(`Run ${runId} holds no snapshot to load`);
   const chunks = [];
-  const parts = [];
+  const parts: GeoPartMessage[] = [];
   for (const chunk of held) {
     const body = JSON.parse(chunk.body) as { part?: unknown };
     if (body.part === undefined) {
@@ -71,6 +72,6 @@ export async function decideRun(decision: RunDecision, deps: StartRunDeps): Prom
       parts.push({ key: message.part, hash: message.hash, body: chunk.body });
     }
   }
-  const dispatched = await dispatchSnapshot(runId, chunks, run.sources, deps, log, parts);
+  const dispatched = await dispatchSnapshot(runId, chunks, run.sources, deps, log, [{ parts, messages: () => parts }]);
   return { runId, joined: false, status: dispatched.status, chunks: dispatched.chunks };
 }

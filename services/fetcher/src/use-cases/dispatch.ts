@@ -5,10 +5,11 @@ import {
   type LedgerRepository,
   type Logger,
   type MessageSender,
+  type OutgoingMessage,
   type RunFinalizer,
   takeCostsForWrite,
 } from '@covid-etl/platform';
-import type { GeoLevelWork } from './geo-sources.js';
+import type { GeoLevelWork, GeoPartKey, GeoPartMessage } from './geo-sources.js';
 
 export interface DispatchDeps {
   ledger: LedgerRepository;
@@ -33,13 +34,22 @@ export function chunkMessages(runId: string, chunks: readonly RawMonthChunk[]): 
   });
 }
 
+/** The states' or counties' parts of a dispatch: their keys and hashes, and their messages, built when read. */
+export interface GeoParts {
+  parts: readonly GeoPartKey[];
+  /** The parts' messages in the order of `parts` (a generator: the bodies are built as they are sent). */
+  messages(): Iterable<GeoPartMessage>;
+}
+
 /**
  * Loads a verified snapshot: skips the months whose content equals the last successful load,
- * adds the states' and counties' `parts` (their plan and rejections recorded by the caller),
- * records the dispatch plan (sources, months, hashes) before anything is sent, sends one
- * message per changed month to the transformer queue and marks the run dispatched. Idempotent
- * per run id (a re-dispatch sends the same months again; the loader counts them exactly).
- * Returns the status the run reached if every chunk was already loaded, else RUNNING.
+ * adds the states' and counties' parts (their plan and rejections recorded by the caller),
+ * records the dispatch plan (sources, months and part keys, hashes) before anything is sent,
+ * sends one message per changed month and per part to the transformer queue and marks the run
+ * dispatched. The parts' bodies are built as they are sent, 10 at most at a time (`sqsBatches`),
+ * never all at once. Idempotent per run id (a re-dispatch sends the same messages again, the
+ * same bodies; the loader counts them exactly). Returns the status the run reached if every
+ * chunk was already loaded, else RUNNING.
  */
 export async function dispatchSnapshot(
   runId: string,
@@ -47,7 +57,7 @@ export async function dispatchSnapshot(
   sources: SourceIdentity[],
   deps: DispatchDeps,
   log: Logger,
-  parts: readonly { key: string; hash: string; body: string }[] = [],
+  geo: readonly GeoParts[] = [],
 ): Promise<{ status: RunStatus; chunks: number }> {
   const monthStates = await deps.ledger.getMonthStates();
   // A month state written by this very run (an earlier, interrupted dispatch of it) is not a
@@ -62,22 +72,29 @@ export async function dispatchSnapshot(
     months: skippedMonths.length,
     records: skippedMonths.reduce((sum, chunk) => sum + (monthStates.get(chunk.month)?.records ?? 0), 0),
   };
-  const messages = chunkMessages(runId, changed).map(({ month, body }) => ({ id: month.replace('-', '_'), body }));
+  const months = chunkMessages(runId, changed).map(({ month, body }) => ({ id: month.replace('-', '_'), body }));
   const hashes: Record<string, string> = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
   const keys = changed.map((c) => c.month);
   // The states and counties: one chunk item per part (its key names the level), sent after the nation's months.
-  for (const message of parts) {
-    messages.push({ id: message.key.replace(/[^A-Za-z0-9]/g, '_'), body: message.body });
-    hashes[message.key] = message.hash;
-    keys.push(message.key);
+  for (const work of geo) {
+    for (const part of work.parts) {
+      hashes[part.key] = part.hash;
+      keys.push(part.key);
+    }
   }
   await deps.ledger.recordDispatchPlan(runId, { sources, months: keys, hashes, skipped });
-  await deps.transformerQueue.sendAll(messages);
+  function* messages(): Generator<OutgoingMessage> {
+    yield* months;
+    for (const work of geo) {
+      for (const part of work.messages()) yield { id: part.key.replace(/[^A-Za-z0-9]/g, '_'), body: part.body };
+    }
+  }
+  await deps.transformerQueue.sendAll(messages());
   await deps.ledger.markDispatched(runId, takeCostsForWrite());
-  log.info({ chunks: messages.length, skippedMonths: skipped.months }, 'chunks sent to the transformer');
+  log.info({ chunks: keys.length, skippedMonths: skipped.months }, 'chunks sent to the transformer');
   // Every chunk may already be loaded (or there were none): finishing is idempotent.
   const finished = await deps.finalizer.finishIfComplete(runId);
-  return { status: finished ?? 'RUNNING', chunks: messages.length };
+  return { status: finished ?? 'RUNNING', chunks: keys.length };
 }
 
 /** Keeps each level's rejected rows with the run and records the plan per level (before anything is sent). */

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import {
   GEO_SOURCE_FILES,
-  type GeoChunkMessage,
   type GeoLevel,
   type GeoLevelPlan,
   type GeoRejectedRow,
@@ -11,7 +10,15 @@ import {
   redactUrl,
   type SourceIdentity,
 } from '@covid-etl/contracts';
-import { changedDays, chunksCoveredBy, extractGeoRows, GeoChunkPlanner, planParts } from '@covid-etl/core';
+import {
+  changedDays,
+  chunksCoveredBy,
+  extractGeoRows,
+  type GeoChunk,
+  GeoChunkPlanner,
+  geoPartMessage,
+  planParts,
+} from '@covid-etl/core';
 import type { GeoLedger, SourceBaseline } from '@covid-etl/platform';
 import type { DownloadedSource, SourceDownloader } from '../source-downloader.js';
 import { GeoGateCollector, type GeoGateTrip, type StoredDaysReader } from './geo-gates.js';
@@ -25,13 +32,30 @@ export function geoSourceOf(level: SubNationalLevel, backfill: 'counties' | unde
   return backfill === 'counties' ? 'counties' : 'counties-recent';
 }
 
+/** A part of the plan: its key and its chunk's hash. */
+export interface GeoPartKey {
+  key: string;
+  hash: string;
+}
+
+/** A part's transformer message (a `GeoChunkMessage` as JSON). */
+export interface GeoPartMessage extends GeoPartKey {
+  body: string;
+}
+
 /** One level's work for a run: its source, its plan, the messages to send and the rejections to keep. */
 export interface GeoLevelWork {
   level: SubNationalLevel;
   source: SourceIdentity;
   plan: GeoLevelPlan;
-  /** One message per part (key = part key), in key order. */
-  messages: { key: string; hash: string; body: string }[];
+  /** The parts to send (key = part key, hash = its chunk's), in key order: the dispatch plan. */
+  parts: GeoPartKey[];
+  /**
+   * Builds the parts' messages, in the order of `parts`, one changed chunk at a time (its few
+   * parts), as they are read: the bodies of a county backfill (~420 MB) never exist all at once.
+   * Deterministic: every call builds the same bodies (a re-dispatch or a held run sends exactly these).
+   */
+  messages(): Generator<GeoPartMessage>;
   /** Rejected rows by chunk key (`<level>` for rows whose state or month is unreadable). */
   rejections: Map<string, GeoRejectedRow[]>;
   /** Every data-quality gate the level trips, per geography (empty: it may be loaded). */
@@ -55,13 +79,16 @@ export interface PlanGeoLevelDeps {
  * very URL's baseline only); the same bytes as the baseline, or a 304, send nothing and parse
  * nothing. Otherwise the file is parsed with `extractGeoRows` (a structural error throws: the
  * run fails, naming the file), grouped by `GeoChunkPlanner` into (level, state, month) chunks,
- * compared day by day with the stored day hashes and cut into `planParts` messages of the
- * changed days. For the rolling counties file only the chunks `chunksCoveredBy` its first..last
- * date are read from the ledger: no other month is read or compared. Those the file lacks
- * entirely are read too (a full file's as well): their loaded dates are missing dates. Rejected rows are kept by
- * chunk; a chunk with any sends its parts with `baseline: false`. The data-quality gates are
- * evaluated per geography over the changed days (`GeoGateCollector`); the data table is read
- * only for the loaded values of revised days, so an unchanged re-run reads nothing from it.
+ * compared day by day with the stored day hashes and cut into `planParts` parts of the
+ * changed days: the plan keeps their keys and, per changed chunk, what rebuilds them (the
+ * chunk, its changed days); the message bodies are built by `messages()` as they are sent,
+ * never all at once. For the rolling counties file only the chunks `chunksCoveredBy` its
+ * first..last date are read from the ledger: no other month is read or compared. Those the
+ * file lacks entirely are read too (a full file's as well): their loaded dates are missing
+ * dates. Rejected rows are kept by chunk; a chunk with any sends its parts with `baseline:
+ * false`. The data-quality gates are evaluated per geography over the changed days
+ * (`GeoGateCollector`); the data table is read only for the loaded values of revised days, so
+ * an unchanged re-run reads nothing from it.
  */
 export async function planGeoLevel(
   runId: string,
@@ -84,7 +111,8 @@ export async function planGeoLevel(
     level,
     source,
     plan: emptyPlan(sourceId, true),
-    messages: [],
+    parts: [],
+    messages: function* () {},
     rejections: new Map(),
     trips: [],
   });
@@ -148,7 +176,10 @@ export async function planGeoLevel(
   const plan = emptyPlan(sourceId, false);
   plan.chunks = chunks.length;
   plan.rejected = rejected.length;
-  const messages: GeoLevelWork['messages'] = [];
+  // Per changed chunk, what rebuilds its parts when they are sent: the chunk (typed columns and
+  // day hashes, not records), its changed days and the part keys planned (checked on rebuild).
+  const changedChunks: { chunk: GeoChunk; days: Set<string>; keys: string[] }[] = [];
+  const parts: GeoPartKey[] = [];
   for (const chunk of chunks) {
     if (covered && !covered.has(chunk.key)) continue;
     const changed = new Set(changedDays(chunk, stored.get(chunk.key) ?? new Map()));
@@ -158,23 +189,25 @@ export async function planGeoLevel(
       if (!changed.has(day.date)) plan.skippedRecords = (plan.skippedRecords ?? 0) + day.rows;
     if (changed.size === 0) continue;
     plan.changedChunks += 1;
+    const keys: string[] = [];
     for (const part of planParts(chunk, changed)) {
-      const message: GeoChunkMessage = {
-        version: 1,
-        runId,
-        level,
-        chunk: chunk.key,
-        part: part.key,
-        hash: chunk.hash,
-        days: part.days,
-        baseline: part.baseline,
-        records: part.records,
-        names: part.names,
-      };
       plan.parts += 1;
       plan.days += part.days.length;
       plan.records += part.records.length;
-      messages.push({ key: part.key, hash: chunk.hash, body: JSON.stringify(message) });
+      keys.push(part.key);
+      parts.push({ key: part.key, hash: chunk.hash });
+    }
+    changedChunks.push({ chunk, days: changed, keys });
+  }
+  function* messages(): Generator<GeoPartMessage> {
+    for (const { chunk, days, keys } of changedChunks) {
+      const rebuilt = planParts(chunk, days);
+      if (rebuilt.map((part) => part.key).join() !== keys.join()) {
+        throw new Error(`${chunk.key}: its parts differ from those planned (${keys.join(', ')})`);
+      }
+      for (const part of rebuilt) {
+        yield { key: part.key, hash: chunk.hash, body: JSON.stringify(geoPartMessage(runId, chunk, part)) };
+      }
     }
   }
   for (const [key, days] of stored) {
@@ -210,6 +243,7 @@ export async function planGeoLevel(
       ...(lastDate ? { lastDate } : {}),
     },
     plan,
+    parts,
     messages,
     rejections,
     trips,

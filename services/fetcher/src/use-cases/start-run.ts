@@ -35,6 +35,7 @@ import {
   describeError,
   type GeoLedger,
   type GeoSeriesStore,
+  type HeldChunk,
   type HeldRunRepository,
   type LedgerRepository,
   type Logger,
@@ -219,7 +220,7 @@ export async function startRun(
       assertBeforeDeadline(deadline, `planning the ${level} level`);
     }
     const geoSources = geo.map((work) => work.source);
-    const geoMessages = geo.reduce((sum, work) => sum + work.messages.length, 0);
+    const geoMessages = geo.reduce((sum, work) => sum + work.parts.length, 0);
 
     if (nation?.kind !== 'changed' && geoMessages === 0) {
       const known = nation?.sources ?? [];
@@ -245,8 +246,7 @@ export async function startRun(
 
     assertBeforeDeadline(deadline, 'planning the chunks');
     if (geo.length > 0) await recordGeoWork(runId, geo, deps);
-    const parts = geo.flatMap((work) => work.messages);
-    const dispatched = await dispatchSnapshot(runId, chunks, sources, deps, log, parts);
+    const dispatched = await dispatchSnapshot(runId, chunks, sources, deps, log, geo);
     return { runId, joined: !created, status: dispatched.status, chunks: dispatched.chunks };
   } catch (error) {
     const reason = describeFetchFailure(error);
@@ -364,8 +364,12 @@ async function holdRun(
   deps: StartRunDeps,
   log: Logger,
 ): Promise<FetcherResult> {
-  const parts = geo.flatMap((work) => work.messages.map((message) => ({ month: message.key, body: message.body })));
-  await deps.held.putChunks(run.runId, [...chunkMessages(run.runId, chunks), ...parts]);
+  // The parts' bodies are built as they are stored, 25 at a time (as `dispatchSnapshot` sends them).
+  function* held(): Generator<HeldChunk> {
+    yield* chunkMessages(run.runId, chunks);
+    for (const work of geo) for (const part of work.messages()) yield { month: part.key, body: part.body };
+  }
+  await deps.held.putChunks(run.runId, held());
   const geoTrips: GeoGateTrip[] = geo.flatMap((work) => work.trips);
   if (geoTrips.length > 0) await deps.held.putTrips(run.runId, geoTrips);
   if (geo.length > 0) await recordGeoWork(run.runId, geo, deps);
