@@ -18,7 +18,7 @@ import {
   TestClock,
 } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type LoadGeoPartDeps, loadGeoPart } from '../src/use-cases/load-geo-part.js';
+import { CatalogueMutexes, type LoadGeoPartDeps, loadGeoPart } from '../src/use-cases/load-geo-part.js';
 
 let local: LocalTables;
 let ledger: LedgerRepository;
@@ -229,9 +229,14 @@ describe("loadGeoPart: a state's catalogue lock", () => {
       resume = resolve;
     });
     const paused = pausingAfterCatalogueRead(resumed);
-    const depsA: LoadGeoPartDeps = { ...deps, geoCatalog: new GeoCatalogRepository(paused.doc, dataTable) };
+    // A and B as two Lambda instances (each its own process mutexes).
+    const depsA: LoadGeoPartDeps = {
+      ...deps,
+      geoCatalog: new GeoCatalogRepository(paused.doc, dataTable),
+      catalogueMutexes: new CatalogueMutexes(),
+    };
     // B waiting for the lock lets A go on (without the lock B never waits: A goes on after B).
-    const depsB: LoadGeoPartDeps = { ...deps, sleep: async () => resume() };
+    const depsB: LoadGeoPartDeps = { ...deps, sleep: async () => resume(), catalogueMutexes: new CatalogueMutexes() };
 
     // Act
     const a = loadGeoPart(part(R1, COUNTY_PART, harris), depsA);
@@ -249,6 +254,44 @@ describe("loadGeoPart: a state's catalogue lock", () => {
     expect(await catalog.listCounties('48')).toEqual([
       expect.objectContaining({ id: '48201', date: '2020-05-08', cases: 370, deaths: 27, newCases7d: 10 }),
     ]);
+    expect((await ledger.getRun(R1))?.status).toBe('SUCCEEDED');
+  });
+
+  it('parts of one state in one process take turns without polling the ledger lock', async () => {
+    // Arrange: four parts of Texas (two months, two days each) loaded at once by one instance.
+    const keys = [
+      'county/48/2020-04#01-02',
+      'county/48/2020-04#03-04',
+      'county/48/2020-05#01-02',
+      'county/48/2020-05#03-04',
+    ];
+    await dispatchedRun(R1, keys);
+    const days = (month: string, from: number) =>
+      [from, from + 1].map((day) => ({ geo: '48201', date: `2020-${month}-0${day}`, cases: 100 * day, deaths: day }));
+    let pauses = 0;
+    const oneInstance: LoadGeoPartDeps = {
+      ...deps,
+      catalogueMutexes: new CatalogueMutexes(),
+      sleep: async () => {
+        pauses += 1;
+      },
+    };
+
+    // Act
+    await Promise.all([
+      loadGeoPart(part(R1, keys[0] as string, days('04', 1)), oneInstance),
+      loadGeoPart(part(R1, keys[1] as string, days('04', 3)), oneInstance),
+      loadGeoPart(part(R1, keys[2] as string, days('05', 1)), oneInstance),
+      loadGeoPart(part(R1, keys[3] as string, days('05', 3)), oneInstance),
+    ]);
+
+    // Assert
+    expect(pauses).toBe(0);
+    expect(await catalog.getGeo('48201')).toMatchObject({
+      firstDate: '2020-04-01',
+      lastDate: '2020-05-04',
+      cases: 400,
+    });
     expect((await ledger.getRun(R1))?.status).toBe('SUCCEEDED');
   });
 

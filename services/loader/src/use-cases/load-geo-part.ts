@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Mutex } from 'async-mutex';
 import { type GeoPartMessage, parseChunkKey } from '@covid-etl/contracts';
 import {
   type ChunkLedger,
@@ -31,7 +32,29 @@ export interface LoadGeoPartDeps {
   monthLeaseMs?: LoadChunkDeps['monthLeaseMs'];
   /** Waits between two tries of a state's catalogue lock (real time). Default: `setTimeout`. */
   sleep?: (ms: number) => Promise<unknown>;
+  /**
+   * Where the parts of one state in this process wait for each other before they take the
+   * ledger's catalogue lock (a batch often holds several parts of one state): default, one per
+   * process. The ledger lock is between processes (Lambda instances).
+   */
+  catalogueMutexes?: CatalogueMutexes;
 }
+
+/** One mutex per state, for the parts of this process. */
+export class CatalogueMutexes {
+  readonly #mutexes = new Map<string, Mutex>();
+
+  of(state: string): Mutex {
+    let mutex = this.#mutexes.get(state);
+    if (!mutex) {
+      mutex = new Mutex();
+      this.#mutexes.set(state, mutex);
+    }
+    return mutex;
+  }
+}
+
+const processMutexes = new CatalogueMutexes();
 
 const DEFAULT_LEASE_MS = 120_000;
 /** A state's catalogue lock lasts this long (one `applyLoaded` of Texas takes well under a second). */
@@ -163,18 +186,31 @@ export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps
 /**
  * Runs `update` holding the lock of the part's state's catalogue and county summaries (in the
  * ledger, per state): their update reads, computes and puts without a condition, so two parts
- * of one state (other months, or other days of the same chunk) must not interleave. Waits for
- * the lock with growing pauses (50 ms to 1 s, jittered) up to 30 s, then throws a
+ * of one state (other months, or other days of the same chunk) must not interleave. Parts of
+ * one process take turns on a mutex first (no polling among them); for the ledger lock it waits
+ * with growing pauses (50 ms to 1 s, jittered) up to 30 s, then throws a
  * `TransientError` (the part is delivered again; its days are already written and count as
  * this run's). A crashed holder's lock runs out after 60 s; the same part delivered again takes
  * its own lock back at once.
  */
 async function withCatalogueLock<T>(
   message: GeoPartMessage,
-  deps: Pick<LoadGeoPartDeps, 'ledger' | 'clock' | 'sleep'>,
+  deps: Pick<LoadGeoPartDeps, 'ledger' | 'clock' | 'sleep' | 'catalogueMutexes'>,
   update: () => Promise<T>,
 ): Promise<T> {
   const { state } = parseChunkKey(message.chunk);
+  // Parts of this process queue here, so only parts of other processes are polled for.
+  return (deps.catalogueMutexes ?? processMutexes)
+    .of(state)
+    .runExclusive(() => withLedgerLock(message, state, deps, update));
+}
+
+async function withLedgerLock<T>(
+  message: GeoPartMessage,
+  state: string,
+  deps: Pick<LoadGeoPartDeps, 'ledger' | 'clock' | 'sleep'>,
+  update: () => Promise<T>,
+): Promise<T> {
   const holder = `${message.runId}|${message.part}`;
   const sleep = deps.sleep ?? defaultSleep;
   let waited = 0;
