@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Mutex } from 'async-mutex';
 import { type GeoPartMessage, parseChunkKey } from '@covid-etl/contracts';
 import {
   type ChunkLedger,
@@ -17,6 +16,7 @@ import {
   TransientError,
   takeCostsForWrite,
 } from '@covid-etl/platform';
+import { Mutex } from 'async-mutex';
 import type { LoadChunkDeps } from './load-chunk.js';
 
 export interface LoadGeoPartDeps {
