@@ -18,7 +18,13 @@ import {
   TestClock,
 } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { CatalogueMutexes, type LoadGeoPartDeps, loadGeoPart } from '../src/use-cases/load-geo-part.js';
+import { Semaphore } from 'async-mutex';
+import {
+  CatalogueMutexes,
+  GEO_PARTS_AT_ONCE,
+  type LoadGeoPartDeps,
+  loadGeoPart,
+} from '../src/use-cases/load-geo-part.js';
 
 let local: LocalTables;
 let ledger: LedgerRepository;
@@ -292,6 +298,44 @@ describe("loadGeoPart: a state's catalogue lock", () => {
       lastDate: '2020-05-04',
       cases: 400,
     });
+    expect((await ledger.getRun(R1))?.status).toBe('SUCCEEDED');
+  });
+
+  it('loads at most GEO_PARTS_AT_ONCE parts of a batch at a time, and every one of them', async () => {
+    // Arrange: ten parts of ten states delivered together, a store that counts reads in flight.
+    const states = ['01', '04', '05', '06', '08', '09', '10', '12', '13', '48'];
+    const keys = states.map((state) => `county/${state}/2020-04#01-01`);
+    await dispatchedRun(R1, keys);
+    let inFlight = 0;
+    let most = 0;
+    const store = deps.geoSeries;
+    const counting: LoadGeoPartDeps = {
+      ...deps,
+      partSlots: new Semaphore(GEO_PARTS_AT_ONCE),
+      geoSeries: {
+        getDays: async (...args: Parameters<typeof store.getDays>) => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          inFlight -= 1;
+          return store.getDays(...args);
+        },
+        writeChanges: (...args: Parameters<typeof store.writeChanges>) => store.writeChanges(...args),
+      },
+    };
+
+    // Act
+    await Promise.all(
+      states.map((state, i) =>
+        loadGeoPart(
+          part(R1, keys[i] as string, [{ geo: `${state}001`, date: '2020-04-01', cases: 10, deaths: 1 }]),
+          counting,
+        ),
+      ),
+    );
+
+    // Assert
+    expect(most).toBe(GEO_PARTS_AT_ONCE);
     expect((await ledger.getRun(R1))?.status).toBe('SUCCEEDED');
   });
 

@@ -16,7 +16,7 @@ import {
   TransientError,
   takeCostsForWrite,
 } from '@covid-etl/platform';
-import { Mutex } from 'async-mutex';
+import { Mutex, Semaphore } from 'async-mutex';
 import type { LoadChunkDeps } from './load-chunk.js';
 
 export interface LoadGeoPartDeps {
@@ -38,7 +38,18 @@ export interface LoadGeoPartDeps {
    * process. The ledger lock is between processes (Lambda instances).
    */
   catalogueMutexes?: CatalogueMutexes;
+  /** How many parts of this process load at once (default: one {@link GEO_PARTS_AT_ONCE} semaphore per process). */
+  partSlots?: Semaphore;
 }
+
+/**
+ * Parts of one process that load at once. A batch brings up to 10 parts (~1,150 days each);
+ * loading all of them together held ~11,500 days with their reads, items and versions in
+ * memory at the same moment. Three at a time keeps each part's own requests busy: a local
+ * county backfill of 127k rows peaked at 404 MB instead of 455 MB, with less CPU (98 s, not 107).
+ */
+export const GEO_PARTS_AT_ONCE = 3;
+const processSlots = new Semaphore(GEO_PARTS_AT_ONCE);
 
 /** One mutex per state, for the parts of this process. */
 export class CatalogueMutexes {
@@ -85,6 +96,11 @@ const CATALOGUE_WAIT_MS = 30_000;
  * duplicate delivery cannot count twice. `deaths` null (not reported) is stored as absent.
  */
 export async function loadGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps): Promise<void> {
+  // At most GEO_PARTS_AT_ONCE parts of this process at a time (the others of the batch wait here).
+  return (deps.partSlots ?? processSlots).runExclusive(() => loadOneGeoPart(message, deps));
+}
+
+async function loadOneGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps): Promise<void> {
   const { runId, part } = message;
   const log = deps.logger.child({ runId, part });
   const run = await deps.ledger.getRun(runId);
