@@ -135,7 +135,7 @@ const queue = run(
   'local queue changes',
   'packages/local-stack',
   'pnpm',
-  ['exec', 'tsx', 'bench/queue.bench.ts', '--json'],
+  ['exec', 'tsx', '--expose-gc', 'bench/queue.bench.ts', '--json'],
   small ? { BENCH_QUEUE_LENGTHS: '100', BENCH_REPEATS: '1' } : {},
 );
 for (const row of queue?.rows ?? []) {
