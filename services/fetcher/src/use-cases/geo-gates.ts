@@ -1,4 +1,4 @@
-import { type GateName, type GateTrip, type GeoRecord, type QualityGates, stateByFips } from '@covid-etl/contracts';
+import { GateName, type GateTrip, type GeoRecord, type QualityGates, stateByFips } from '@covid-etl/contracts';
 import type { GeoChunk } from '@covid-etl/core';
 import { defaultGeoName, type GeoStoredDay } from '@covid-etl/platform';
 import { fallsTooFar, fmt, pct } from './gates.js';
@@ -373,15 +373,8 @@ export function summarizeGeoTrips(
     list.push(trip);
     byGate.set(trip.gate, list);
   }
-  const order: GateName[] = [
-    'last-date',
-    'missing-dates',
-    'missing-geographies',
-    'cumulative-fall',
-    'revised-down',
-    'revised-share',
-  ];
-  return order.flatMap((gate) => {
+  // In the gates' declared order (the CLI's trip list uses the same).
+  return GateName.options.flatMap((gate) => {
     const list = byGate.get(gate);
     if (!list) return [];
     const perState = gate === 'last-date' || gate === 'missing-dates' || level === 'state';
