@@ -257,8 +257,8 @@ export class LocalPipeline {
           timeoutMs: 15_000,
           maxAttempts: 3,
           baseDelayMs: 200,
-          // The body cap of the deployed fetcher (`MAX_SOURCE_BYTES`, default 64 MiB): the full
-          // county file needs more, locally as in AWS (docs/runbooks/county-backfill.md).
+          // The body cap of the deployed fetcher (`MAX_SOURCE_BYTES`, default 256 MiB, as the
+          // Terraform module's): the full county file fits, locally as in AWS.
           maxBytes: maxSourceBytesFromEnv(),
           policy: new UrlPolicy({ environment: LOCAL_ENVIRONMENT, allowedHosts: allowedHostsFromEnv() }),
         }),

@@ -122,7 +122,7 @@ describeReal('the DynamoDB requests of a daily county run (real files, counted b
 
       // Assess
       expect(run.status).toBe('FAILED');
-      expect(run.summary?.failure?.reason).toMatch(/the limit is 1024/);
+      expect(run.summary?.failure?.reason).toMatch(/the limit is 1024 \(MAX_SOURCE_BYTES\)/);
     } finally {
       if (previous === undefined) delete process.env.MAX_SOURCE_BYTES;
       else process.env.MAX_SOURCE_BYTES = previous;

@@ -178,7 +178,7 @@ export class HttpSourceDownloader implements SourceDownloader {
       await response.body.cancel();
       throw new SourceUnavailableError(
         request.id,
-        `${redactUrl(url)} is ${declared} bytes; the limit is ${this.maxBytes}`,
+        `${redactUrl(url)} is ${declared} bytes; the limit is ${this.maxBytes} (MAX_SOURCE_BYTES)`,
       );
     }
     const dir = await mkdtemp(path.join(tmpdir(), `covid-etl-${request.id}-`));
@@ -255,7 +255,10 @@ export class HttpSourceDownloader implements SourceDownloader {
       });
     }
     if (size > this.maxBytes) {
-      throw new SourceUnavailableError(request.id, `${file} is ${size} bytes; the limit is ${this.maxBytes}`);
+      throw new SourceUnavailableError(
+        request.id,
+        `${file} is ${size} bytes; the limit is ${this.maxBytes} (MAX_SOURCE_BYTES)`,
+      );
     }
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);

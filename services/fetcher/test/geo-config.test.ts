@@ -27,6 +27,9 @@ describe('geography configuration', () => {
   it('reads the body cap strictly', () => {
     // Act / Assess
     expect(maxSourceBytesFromEnv({})).toBe(DEFAULT_MAX_SOURCE_BYTES);
+    // The Terraform module's default (terraform/modules/pipeline/variables.tf): the real full county
+    // file (~100 MB) fits, locally as deployed.
+    expect(DEFAULT_MAX_SOURCE_BYTES).toBe(268435456);
     expect(maxSourceBytesFromEnv({ MAX_SOURCE_BYTES: '268435456' })).toBe(268435456);
     expect(() => maxSourceBytesFromEnv({ MAX_SOURCE_BYTES: '1500.5' })).toThrow('whole number of bytes');
     expect(() => maxSourceBytesFromEnv({ MAX_SOURCE_BYTES: '12' })).toThrow('from 1024');

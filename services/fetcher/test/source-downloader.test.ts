@@ -120,7 +120,7 @@ describe('HttpSourceDownloader over HTTP', () => {
 
     // Assess
     await expect(download).rejects.toThrow(SourceUnavailableError);
-    await expect(download).rejects.toThrow(`${url} is 1000 bytes; the limit is 100`);
+    await expect(download).rejects.toThrow(`${url} is 1000 bytes; the limit is 100 (MAX_SOURCE_BYTES)`);
     expect(requests).toHaveLength(1);
   });
 
