@@ -5,6 +5,7 @@
  *
  *   node ../../scripts/bundle.mjs [--entry src/handler.ts] [--name <service>]   (a service folder)
  *   node ../../scripts/bundle.mjs --cli                                         (packages/cli)
+ *   node ../../scripts/bundle.mjs --script bench/x.ts                           (a benchmark)
  *
  * Run from the package folder (its `build` script does). esbuild bundles the entry with every
  * dependency, `@aws-sdk/*` included (the runtime's copy is not pinned), as ESM for Node 22,
@@ -31,6 +32,10 @@
  * sha256, which `bin/etl.mjs` checks to rebuild a stale bundle (see packages/cli/README.md).
  * Dynalite stays external: its storage (`classic-level`) loads a native addon from its own
  * folder, so it is loaded from node_modules (a dependency of @covid-etl/cli for that reason).
+ *
+ * `--script <file>` writes `dist/scripts/<name>.mjs`, one file built as the `etl` command is (the
+ * same options, dynalite external): a benchmark runs its measured child processes from it, so
+ * they measure what `node` runs for `pnpm etl`, not tsx transpiling at start.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -46,14 +51,17 @@ const { values } = parseArgs({
     entry: { type: 'string', default: 'src/handler.ts' },
     name: { type: 'string' },
     cli: { type: 'boolean', default: false },
+    script: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log(
     'Usage: node scripts/bundle.mjs [--entry src/handler.ts] [--name <service>]\n' +
-      '       node scripts/bundle.mjs --cli\n\n' +
-      'Run in a service folder (writes dist/<name>.zip) or in packages/cli (writes dist/etl.mjs).',
+      '       node scripts/bundle.mjs --cli\n' +
+      '       node scripts/bundle.mjs --script <file.ts>\n\n' +
+      'Run in a service folder (writes dist/<name>.zip), in packages/cli (writes dist/etl.mjs), or\n' +
+      'with --script in any package (writes dist/scripts/<name>.mjs, a benchmark child).',
   );
   process.exit(0);
 }
@@ -130,6 +138,13 @@ const packageDir = process.cwd();
 const outDir = path.join(packageDir, 'dist');
 if (values.cli) {
   await buildCli();
+  process.exit(0);
+}
+if (values.script) {
+  const entry = path.resolve(packageDir, values.script);
+  const out = path.join(outDir, 'scripts', `${path.basename(entry).replace(/\.[cm]?[jt]s$/, '')}.mjs`);
+  await build({ ...common, entryPoints: [entry], outfile: out, external: ['dynalite'] });
+  console.log(`script: ${path.relative(packageDir, out)}`);
   process.exit(0);
 }
 

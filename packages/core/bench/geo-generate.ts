@@ -209,7 +209,8 @@ function positive(name: string, text: string | undefined): number | undefined {
   return value;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a command (not imported, nor bundled into another script, whose own file is argv[1]).
+if (import.meta.url === `file://${process.argv[1]}` && /geo-generate\.[jt]s$/.test(process.argv[1] ?? '')) {
   const { values } = parseArgs({
     options: {
       out: { type: 'string' },

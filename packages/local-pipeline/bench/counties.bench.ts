@@ -34,6 +34,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   readSync,
   rmSync,
   statSync,
@@ -140,6 +141,8 @@ async function parent(size: Size): Promise<void> {
       `==> ${data.rows.toLocaleString('en-US')} rows (${data.series} series x ${days} days, ${(data.bytes / 1e6).toFixed(1)} MB); ` +
         `recent file: ${data.recentRows.toLocaleString('en-US')} rows, ${data.newDays} new + ${data.revised} revised (${data.recentMonths.join(', ')})`,
     );
+    const script = bundleChild();
+    console.error(`==> children: node ${[...etlNodeFlags(), path.relative(process.cwd(), script)].join(' ')}`);
     const results: PhaseResult[] = [];
     for (const engine of ['pipeline', 'monolith'] as const) {
       const dir = path.join(work, engine);
@@ -147,7 +150,7 @@ async function parent(size: Size): Promise<void> {
       for (const phase of PHASES) {
         const file = phase === 'backfill' ? data.full : phase === 'daily' ? data.recent : data.recentCopy;
         console.error(`==> ${engine}: ${phase}`);
-        results.push(runChild(phase, engine, dir, file));
+        results.push(runChild(script, phase, engine, dir, file));
       }
     }
     const failures = check(results, data);
@@ -254,11 +257,42 @@ function dropLastDay(file: string): string {
   return lastDate;
 }
 
-function runChild(phase: Phase, engine: Engine, dir: string, file: string): PhaseResult {
-  const script = fileURLToPath(import.meta.url);
+/** packages/local-pipeline (a function: the parent runs before this module's later constants exist). */
+function packageDir(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+}
+
+/**
+ * This file bundled as the `etl` command is (`scripts/bundle.mjs --script`): the children run
+ * it with plain `node`, so a phase measures what `pnpm etl run` runs (no tsx transpiling at
+ * start, none of its memory).
+ */
+function bundleChild(): string {
+  const built = spawnSync(process.execPath, ['../../scripts/bundle.mjs', '--script', 'bench/counties.bench.ts'], {
+    cwd: packageDir(),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (built.status !== 0) throw new Error(`bundling the bench child failed (exit ${built.status})`);
+  return path.join(packageDir(), 'dist/scripts/counties.bench.mjs');
+}
+
+/**
+ * The Node flags of the root `etl` script (package.json): every child runs with them, as
+ * `pnpm etl run` does, the monolith's too (one process setting for both engines).
+ */
+function etlNodeFlags(): string[] {
+  const root = JSON.parse(readFileSync(path.join(packageDir(), '../../package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const etl = root.scripts.etl ?? '';
+  return etl.split(/\s+/).filter((token) => token.startsWith('--'));
+}
+
+function runChild(script: string, phase: Phase, engine: Engine, dir: string, file: string): PhaseResult {
   const child = spawnSync(
     process.execPath,
-    [...process.execArgv, script, '--phase', phase, '--engine', engine, '--dir', dir, '--file', file],
+    [...etlNodeFlags(), script, '--phase', phase, '--engine', engine, '--dir', dir, '--file', file],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * MB },
   );
   const line = (child.stdout ?? '').split('\n').findLast((text) => text.startsWith('{'));
@@ -373,7 +407,7 @@ async function child(phase: Phase, engine: Engine, dir: string, file: string): P
     phase,
     ms,
     cpuMs: (used.user + used.system) / 1000,
-    // resourceUsage().maxRSS is in KiB: the peak of this process, Node and tsx included.
+    // resourceUsage().maxRSS is in KiB: the peak of this process (a bundle run by node: no tsx).
     maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     ...measured,
   };
@@ -382,8 +416,6 @@ async function child(phase: Phase, engine: Engine, dir: string, file: string): P
 type Measured = Omit<PhaseResult, 'engine' | 'phase' | 'ms' | 'cpuMs' | 'maxRssMb'>;
 
 async function pipeline(phase: Phase, dir: string, file: string): Promise<Measured> {
-  // The full synthetic file is 160 MB: over the default 64 MiB body cap (as the real ~100 MB one).
-  process.env.MAX_SOURCE_BYTES ??= String(512 * MB);
   const counter = new DynamoRequestCounter();
   const local = await LocalPipeline.open({ dir, onDynamoRequest: counter.record });
   try {
