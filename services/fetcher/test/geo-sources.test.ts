@@ -467,6 +467,49 @@ describe('a county missing from the real rolling file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('holds the run when a whole state vanishes from a file that changes nothing else', async () => {
+    // Prepare: the real rolling file loaded; the same file without any Delaware row, every other
+    // row as loaded (so the run has no part to send).
+    await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });
+    await loadDayHashes(sender.take());
+    const lines = readFileSync(snapshotPath('countiesRecent'), 'utf8').split('\n');
+    const target = path.join(dir, 'only-no-delaware.csv');
+    writeFileSync(target, lines.filter((line) => line.split(',')[2] !== 'Delaware').join('\n'));
+
+    // Act
+    const result = await run(['county'], { 'counties-recent': pathToFileURL(target).href });
+
+    // Assess: held (not SUCCEEDED with nothing to do), Delaware named, nothing sent.
+    expect(result.status).toBe('HELD');
+    expect(sender.sent).toEqual([]);
+    const heldRun = await ledger.getRun(result.runId);
+    expect(heldRun?.summary?.gates).toEqual([
+      {
+        gate: 'missing-dates',
+        message:
+          'counties (us-counties-recent.csv): loaded dates are missing from the file in 1 state: ' +
+          'Delaware (10) counties: 30 loaded date(s) missing (2021-02-16 to 2021-03-17)',
+      },
+    ]);
+    expect(await held.getChunks(result.runId)).toEqual([]);
+
+    // Act / Assess: rejecting it changes nothing, so the same file is held again; approving that
+    // loads nothing, keeps the values and ends the run SUCCEEDED; the approved file is then the
+    // baseline (the same bytes again: unchanged).
+    const rejected = await startRun({ trigger: 'manual', decision: { runId: result.runId, action: 'reject' } }, deps);
+    expect(rejected.status).toBe('REJECTED');
+    const again = await run(['county'], { 'counties-recent': pathToFileURL(target).href });
+    expect(again.status).toBe('HELD');
+    const approved = await startRun({ trigger: 'manual', decision: { runId: again.runId, action: 'approve' } }, deps);
+    expect(approved.status).toBe('SUCCEEDED');
+    expect(sender.sent).toEqual([]);
+    expect((await ledger.getRun(again.runId))?.summary).toEqual(
+      expect.objectContaining({ status: 'SUCCEEDED', counts: expect.objectContaining({ inserted: 0, updated: 0 }) }),
+    );
+    expect((await run(['county'], { 'counties-recent': pathToFileURL(target).href })).status).toBe('SUCCEEDED');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('loads the same file over a ledger from before the counties of each day were recorded (no trip)', async () => {
     // Prepare
     await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });

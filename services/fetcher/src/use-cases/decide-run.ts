@@ -16,7 +16,8 @@ export class RunDecisionError extends PermanentError {
  * Carries out an operator's decision on a HELD run.
  *
  * - approve: moves the run HELD → RUNNING and loads exactly the snapshot it holds (its stored
- *   month chunks and states' and counties' parts), as if the gates had passed: months equal to
+ *   month chunks and states' and counties' parts; none when the file only lost geographies), as
+ *   if the gates had passed: months equal to
  *   the last successful load are skipped and counted unchanged, the others and every held part
  *   go to the transformer, and the run finishes and
  *   is announced like any other. Idempotent: approving an approved run joins it (and finishes
@@ -58,7 +59,12 @@ export async function decideRun(decision: RunDecision, deps: StartRunDeps): Prom
   }
 
   const held = await deps.held.getChunks(runId);
-  if (held.length === 0) throw new RunDecisionError(`Run ${runId} holds no snapshot to load`);
+  // A snapshot is held empty when its only trips are geographies missing from a file that
+  // changes no day (every level planned no part): approving it loads nothing and keeps the values.
+  const plannedParts = Object.values(run.geo ?? {}).reduce((sum, plan) => sum + (plan?.parts ?? 0), 0);
+  if (held.length === 0 && (run.geo === undefined || plannedParts > 0)) {
+    throw new RunDecisionError(`Run ${runId} holds no snapshot to load`);
+  }
   const chunks = [];
   const parts: GeoPartMessage[] = [];
   for (const chunk of held) {

@@ -221,8 +221,14 @@ export async function startRun(
     }
     const geoSources = geo.map((work) => work.source);
     const geoMessages = geo.reduce((sum, work) => sum + work.parts.length, 0);
+    const thresholds = deps.gates ?? DEFAULT_QUALITY_GATES;
+    // Judged before "nothing to send": a file that only lost geographies (a state's months, a
+    // county) changes no day, yet must be held, not finished as if nothing happened.
+    const geoTrips = geo.flatMap((work) =>
+      summarizeGeoTrips(work.level, GEO_SOURCE_FILES[work.plan.source], work.trips, thresholds),
+    );
 
-    if (nation?.kind !== 'changed' && geoMessages === 0) {
+    if (nation?.kind !== 'changed' && geoMessages === 0 && geoTrips.length === 0) {
       const known = nation?.sources ?? [];
       if (geo.length > 0) await recordGeoWork(runId, geo, deps);
       return await finishUnchanged(
@@ -237,10 +243,7 @@ export async function startRun(
     const chunks = nation?.kind === 'changed' ? nation.chunks : [];
     const sources = [...(nation?.sources ?? []), ...geoSources];
     const trips = nation?.kind === 'changed' ? await checkGates(chunks, deps) : [];
-    const thresholds = deps.gates ?? DEFAULT_QUALITY_GATES;
-    for (const work of geo) {
-      trips.push(...summarizeGeoTrips(work.level, GEO_SOURCE_FILES[work.plan.source], work.trips, thresholds));
-    }
+    trips.push(...geoTrips);
     // One decision per run: a trip anywhere holds the whole snapshot, nation, states and counties.
     if (trips.length > 0) return await holdRun(run, sources, chunks, geo, trips, deps, log);
 
