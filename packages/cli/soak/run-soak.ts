@@ -147,7 +147,7 @@ export async function runSoak({ runs, seed, log = () => undefined }: SoakOptions
         if (emails !== 1) fail(`${emails} email(s), expected 1`);
         for (const { queue, deadLetterQueue } of Object.values(pipeline.queues)) {
           for (const q of [queue, deadLetterQueue]) {
-            const left = q.peek().length;
+            const left = q.size;
             if (left > 0) fail(`${left} message(s) stranded in ${q.name}`);
           }
         }

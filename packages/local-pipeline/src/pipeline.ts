@@ -462,7 +462,7 @@ export class LocalPipeline {
     const location = new Map<string, { dlq: string; key: QueueKey }>();
     for (const key of Object.keys(this.queues) as QueueKey[]) {
       const { deadLetterQueue } = this.queues[key];
-      for (const message of deadLetterQueue.peek()) {
+      for (const message of deadLetterQueue.scan()) {
         const body = safeJson(message.body) as { runId?: string; month?: string } | undefined;
         if (body?.runId === run.runId && body.month) location.set(body.month, { dlq: deadLetterQueue.name, key });
       }

@@ -438,10 +438,19 @@ export class LocalQueue {
     this.#persist();
   }
 
-  /** Every message with its state, without receiving anything. */
-  peek(): QueueMessage[] {
+  /**
+   * The first `max` messages (default all) with their state, without receiving anything. Each
+   * body is read from disk: pass `max`, or use `scan()` or `size`, on a long queue.
+   */
+  peek(max = Number.POSITIVE_INFINITY): QueueMessage[] {
     if (this.#expire()) this.#persist();
-    return this.#messages.map((m) => this.#withBody(m));
+    return this.#messages.slice(0, max).map((m) => this.#withBody(m));
+  }
+
+  /** Every message with its state, one body read at a time (a long queue's bodies are never all held). */
+  *scan(): Generator<QueueMessage> {
+    if (this.#expire()) this.#persist();
+    for (const m of [...this.#messages]) yield this.#withBody(m);
   }
 
   /** Messages available for retrieval (ApproximateNumberOfMessages). */

@@ -442,6 +442,27 @@ describe('LocalQueue: message bodies on disk', () => {
     expect(readLocalQueueMessages(stateDir, 'work').map((m) => m.body)).toEqual(['as on disk']);
   });
 
+  it('reads only the bodies peek(max) returns, and scan() one body at a time', () => {
+    // Prepare: three messages; the third one's body file is gone, so reading it would throw.
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, visibilityTimeoutSeconds: 0 });
+    const ids = ['a', 'b', 'c'].map((body) => queue.send(body).MessageId);
+    rmSync(bodyFile(queue, ids[2] as string));
+
+    // Act
+    const firstTwo = queue.peek(2).map((m) => m.body);
+    const scanned: string[] = [];
+    for (const message of queue.scan()) {
+      scanned.push(message.body);
+      if (scanned.length === 2) break;
+    }
+
+    // Assess
+    expect(firstTwo).toEqual(['a', 'b']);
+    expect(scanned).toEqual(['a', 'b']);
+    expect(() => queue.peek()).toThrow();
+    expect(queue.size).toBe(3);
+  });
+
   it('loses nothing and keeps no orphan after a crash between a body write and its log line, or a log line and an unlink', () => {
     // Prepare: a torn send (body file written, log line not) and a delete whose unlink never ran.
     const queue = new LocalQueue({ name: 'work', stateDir, clock });

@@ -121,8 +121,7 @@ export class LocalOperatorBackend implements OperatorBackend {
 
   async peek(dlq: DeadLetterQueue, max: number): Promise<DlqMessage[]> {
     return this.dlq(dlq)
-      .peek()
-      .slice(0, max)
+      .peek(max)
       .map((message) => toDlqMessage(message));
   }
 
