@@ -8,7 +8,7 @@ import {
   type MessageSender,
   type Notification,
   type NotificationPublisher,
-  type OutgoingMessage,
+  type OutgoingMessages,
   PermanentError,
   recordCosts,
   type SecretReader,
@@ -25,8 +25,8 @@ import {
 export class LocalQueueSender implements MessageSender {
   constructor(private readonly queue: LocalQueue) {}
 
-  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
-    for (const batch of sqsBatches(messages)) {
+  async sendAll(messages: OutgoingMessages): Promise<void> {
+    for await (const batch of sqsBatches(messages)) {
       const result = this.queue.sendBatch(batch.map((message) => ({ Id: message.id, MessageBody: message.body })));
       recordCosts({ sqsSendRequests: 1, sqsMessagesSent: result.Successful.length });
       const failed = result.Failed[0];

@@ -6,13 +6,17 @@ export interface OutgoingMessage {
   body: string;
 }
 
+/** Messages to send: an array, a generator, or an async generator (bodies read from a table page by page). */
+export type OutgoingMessages = Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>;
+
 /**
  * Sends messages to one queue. Implementations batch, retry failed entries and never drop one
- * silently. `messages` may be a generator: it is read a batch at a time (10 messages at most),
- * each batch sent before the next is built, so its bodies need not all exist at once.
+ * silently. `messages` may be a generator, sync or async: it is read a batch at a time (10
+ * messages at most), each batch sent before the next is built or read, so its bodies need not
+ * all exist at once.
  */
 export interface MessageSender {
-  sendAll(messages: Iterable<OutgoingMessage>): Promise<void>;
+  sendAll(messages: OutgoingMessages): Promise<void>;
 }
 
 export interface DomainEvent {

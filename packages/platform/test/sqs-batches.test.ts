@@ -41,4 +41,31 @@ describe('sqsBatches', () => {
       [5, 25],
     ]);
   });
+
+  it('batches an async iterable the same way, each batch before the messages after it are read', async () => {
+    // Prepare: 25 messages read in pages of 4 (as from a table), counting the pages read.
+    let pages = 0;
+    async function* messages() {
+      for (let start = 0; start < 25; start += 4) {
+        pages += 1;
+        for (let i = start; i < Math.min(start + 4, 25); i++) yield { id: `m${i}`, body: '{}' };
+      }
+    }
+
+    // Act
+    const seen: [number, number][] = [];
+    const ids: string[] = [];
+    for await (const batch of sqsBatches(messages())) {
+      seen.push([batch.length, pages]);
+      ids.push(...batch.map((m) => m.id));
+    }
+
+    // Assess: the first batch comes out after 3 pages of 7, all 25 in order.
+    expect(seen).toEqual([
+      [10, 3],
+      [10, 5],
+      [5, 7],
+    ]);
+    expect(ids).toEqual(Array.from({ length: 25 }, (_, i) => `m${i}`));
+  });
 });

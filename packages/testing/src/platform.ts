@@ -94,6 +94,13 @@ export function runItem(overrides: Partial<RunItem> = {}): RunItem {
 export const SHA_A = 'a'.repeat(64);
 export const SHA_B = 'b'.repeat(64);
 
+/** Every item of an iterable, sync or async (what a fake `MessageSender` was given). */
+export async function collect<T>(items: Iterable<T> | AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
 /** DynamoDB requests by table and operation, and the items each table's reads returned. */
 export interface RequestCount {
   /** `requests[table][operation]`, e.g. `requests['data-1'].BatchWriteItem`. */

@@ -18,6 +18,7 @@ import {
   type LedgerRepository,
   type MessageSender,
   type OutgoingMessage,
+  type OutgoingMessages,
   RunFinalizer,
   silentLogger,
   sqsBatches,
@@ -31,7 +32,13 @@ import {
   sharedDataAvailable,
   snapshotPath,
 } from '@covid-etl/testing';
-import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/testing/platform';
+import {
+  CapturingPublisher,
+  collect,
+  type LocalTables,
+  startLocalTables,
+  TestClock,
+} from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { type FetcherDeps, HttpSourceDownloader } from '../src/app.js';
 import { startRun } from '../src/use-cases/start-run.js';
@@ -40,8 +47,8 @@ const describeReal = sharedDataAvailable() ? describe : describe.skip;
 
 class CapturingSender implements MessageSender {
   sent: OutgoingMessage[] = [];
-  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
-    this.sent.push(...messages);
+  async sendAll(messages: OutgoingMessages): Promise<void> {
+    this.sent.push(...(await collect(messages)));
   }
   geo(): GeoChunkMessage[] {
     return this.sent
@@ -491,7 +498,7 @@ describe('a county missing from the real rolling file', () => {
           'Delaware (10) counties: 30 loaded date(s) missing (2021-02-16 to 2021-03-17)',
       },
     ]);
-    expect(await held.getChunks(result.runId)).toEqual([]);
+    expect(await held.getChunkKeys(result.runId)).toEqual([]);
 
     // Act / Assess: rejecting it changes nothing, so the same file is held again; approving that
     // loads nothing, keeps the values and ends the run SUCCEEDED; the approved file is then the

@@ -19,19 +19,26 @@ import {
   type LedgerRepository,
   type MessageSender,
   type OutgoingMessage,
+  type OutgoingMessages,
   RunFinalizer,
   type SeriesRepository,
 } from '@covid-etl/platform';
 import { dateRange, jhuCsv, nytCsv, type SourceServer, startSourceServer } from '@covid-etl/testing';
-import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/testing/platform';
+import {
+  CapturingPublisher,
+  collect,
+  type LocalTables,
+  startLocalTables,
+  TestClock,
+} from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { type FetcherDeps, HttpSourceDownloader, UrlPolicy } from '../src/app.js';
 import { startRun } from '../src/use-cases/start-run.js';
 
 class CapturingSender implements MessageSender {
   readonly sent: OutgoingMessage[] = [];
-  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
-    this.sent.push(...messages);
+  async sendAll(messages: OutgoingMessages): Promise<void> {
+    this.sent.push(...(await collect(messages)));
   }
 }
 

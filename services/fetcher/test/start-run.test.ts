@@ -9,11 +9,18 @@ import {
   type LedgerRepository,
   type MessageSender,
   type OutgoingMessage,
+  type OutgoingMessages,
   RunFinalizer,
   silentLogger,
 } from '@covid-etl/platform';
 import { dateRange, jhuCsv, lambdaContext, nytCsv } from '@covid-etl/testing';
-import { CapturingPublisher, type LocalTables, startLocalTables, TestClock } from '@covid-etl/testing/platform';
+import {
+  CapturingPublisher,
+  collect,
+  type LocalTables,
+  startLocalTables,
+  TestClock,
+} from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   createHandler,
@@ -72,8 +79,8 @@ class CapturingSender implements MessageSender {
   readonly sent: OutgoingMessage[] = [];
   failAfter: number | undefined;
   crashAfter: number | undefined;
-  async sendAll(iterable: Iterable<OutgoingMessage>): Promise<void> {
-    const messages = [...iterable];
+  async sendAll(iterable: OutgoingMessages): Promise<void> {
+    const messages = await collect(iterable);
     if (this.crashAfter !== undefined) {
       this.sent.push(...messages.slice(0, this.crashAfter));
       this.crashAfter = undefined;

@@ -1,8 +1,8 @@
 import { LoadChunkMessage, type TransformChunkMessage } from '@covid-etl/contracts';
-import type { LedgerRepository, MessageSender, OutgoingMessage } from '@covid-etl/platform';
+import type { LedgerRepository, MessageSender, OutgoingMessage, OutgoingMessages } from '@covid-etl/platform';
 import { buildRunSummary, silentLogger } from '@covid-etl/platform';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
-import { type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
+import { collect, type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHandler } from '../src/app.js';
 import { transformMonthChunk } from '../src/use-cases/transform-chunk.js';
@@ -14,7 +14,8 @@ const HASH = 'd'.repeat(64);
 class CapturingSender implements MessageSender {
   readonly sent: OutgoingMessage[] = [];
   constructor(private readonly failFor: string[] = []) {}
-  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
+  async sendAll(iterable: OutgoingMessages): Promise<void> {
+    const messages = await collect(iterable);
     for (const message of messages) {
       if (this.failFor.some((month) => message.body.includes(`"month":"${month}"`))) {
         throw new Error('SendMessageBatch timed out');

@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_MESSAGE_BYTES } from '@covid-etl/contracts';
 import { PermanentError, TransientError } from '../errors.js';
-import type { MessageSender, OutgoingMessage } from '../ports.js';
+import type { MessageSender, OutgoingMessage, OutgoingMessages } from '../ports.js';
 import { retryPending } from '../retry.js';
 import { sqsBatches } from '../sqs-batches.js';
 
@@ -19,8 +19,8 @@ export class SqsMessageSender implements MessageSender {
     private readonly options: { maxAttempts?: number; baseDelayMs?: number } = {},
   ) {}
 
-  async sendAll(messages: Iterable<OutgoingMessage>): Promise<void> {
-    for (const batch of sqsBatches(messages)) {
+  async sendAll(messages: OutgoingMessages): Promise<void> {
+    for await (const batch of sqsBatches(messages)) {
       for (const message of batch) {
         const bytes = Buffer.byteLength(message.body, 'utf8');
         if (bytes > MAX_MESSAGE_BYTES) {

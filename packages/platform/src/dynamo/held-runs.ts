@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GateName, GateTrip, GeoLevel, RunSummary } from '@covid-etl/contracts';
 import { BATCH_WRITE_ITEMS, batchPutAll, isConditionalCheckFailed } from './client.js';
 import { LedgerTable, runKey } from './ledger-items.js';
@@ -10,8 +10,29 @@ import { LedgerTable, runKey } from './ledger-items.js';
  */
 export interface HeldChunk {
   month: string;
+  /** The message's `hash` (its month's or its chunk's), kept beside the body so a plan is read without the bodies. */
+  hash: string;
   /** The message as JSON (at most 256 KiB: the SQS limit, under DynamoDB's 400 KB item). */
   body: string;
+}
+
+/**
+ * A held chunk as read back: `hash` is absent on items held before hashes were kept beside the
+ * bodies (the hash is then the body's own `hash`).
+ */
+export interface StoredHeldChunk {
+  month: string;
+  hash?: string;
+  body: string;
+}
+
+/** A held chunk's key and hash, read without its body (`hash`: see {@link StoredHeldChunk}). */
+export type HeldChunkKey = Omit<StoredHeldChunk, 'body'>;
+
+/** Options of {@link HeldRunRepository}. */
+export interface HeldRunOptions {
+  /** At most this many held chunks per Query page of bodies (default: DynamoDB's 1 MB pages). */
+  pageItems?: number;
 }
 
 /** One geography's tripped gate, as a HELD run keeps the full list (its `gates` has one line per gate). */
@@ -36,10 +57,19 @@ const TRIPS_PAGE_BYTES = 300_000;
  * REJECTED (reject), both conditional, so a decision is taken once.
  */
 export class HeldRunRepository extends LedgerTable {
+  constructor(
+    doc: DynamoDBDocumentClient,
+    tableName: string,
+    private readonly options: HeldRunOptions = {},
+  ) {
+    super(doc, tableName);
+  }
+
   /**
-   * Stores the snapshot's chunks (idempotent: the same run id holds the same snapshot).
-   * BatchWriteItem, 25 a request; `chunks` may be a generator, read 25 at a time, each request
-   * written before the next 25 are built (a county backfill's parts are ~420 MB of bodies).
+   * Stores the snapshot's chunks, each with its key (`month`) and hash beside its body
+   * (idempotent: the same run id holds the same snapshot). BatchWriteItem, 25 a request;
+   * `chunks` may be a generator, read 25 at a time, each request written before the next 25 are
+   * built (a county backfill's parts are ~420 MB of bodies).
    */
   async putChunks(runId: string, chunks: Iterable<HeldChunk>): Promise<void> {
     let batch: Record<string, unknown>[] = [];
@@ -53,12 +83,47 @@ export class HeldRunRepository extends LedgerTable {
     if (batch.length > 0) await this.putAll(batch);
   }
 
-  /** The held snapshot's chunks in key order: the nation's months, then the states' and counties' parts (strongly consistent). */
-  async getChunks(runId: string): Promise<HeldChunk[]> {
-    const items = await this.itemsOf(runId, HELD_PREFIX);
-    return items
-      .map((item) => ({ month: String(item.month), body: String(item.body) }))
-      .sort((a, b) => a.month.localeCompare(b.month));
+  /**
+   * The held snapshot's keys and hashes, without the bodies (a Query whose projection leaves the
+   * body out, every page), in key order: the nation's months, then the counties' and the states'
+   * parts. Strongly consistent. A county backfill's ~3,100 keys are a few hundred KB.
+   */
+  async getChunkKeys(runId: string): Promise<HeldChunkKey[]> {
+    const items = await this.queryAll({
+      ...this.queryOf(runId, HELD_PREFIX),
+      ProjectionExpression: '#month, #hash',
+      ExpressionAttributeNames: { '#month': 'month', '#hash': 'hash' },
+    });
+    return items.map(heldKey);
+  }
+
+  /** One held chunk with its body (strongly consistent), or undefined. */
+  async getChunk(runId: string, month: string): Promise<StoredHeldChunk | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `RUN#${runId}`, sk: `${HELD_PREFIX}${month}` },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? { ...heldKey(Item), body: String(Item.body) } : undefined;
+  }
+
+  /**
+   * The held snapshot's chunks with their bodies, a Query page at a time (at most 1 MB, or
+   * `pageItems` chunks), in the key order of {@link getChunkKeys}, strongly consistent: each page
+   * is read when the one before it has been consumed, so the bodies never all exist at once.
+   */
+  async *chunkPages(runId: string): AsyncGenerator<StoredHeldChunk[]> {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({ ...this.queryOf(runId, HELD_PREFIX), Limit: this.options.pageItems, ExclusiveStartKey }),
+      );
+      const items = page.Items ?? [];
+      if (items.length > 0) yield items.map((item) => ({ ...heldKey(item), body: String(item.body) }));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
   }
 
   /**
@@ -98,12 +163,17 @@ export class HeldRunRepository extends LedgerTable {
 
   /** The run's items whose sort key starts with `prefix` (strongly consistent). */
   private itemsOf(runId: string, prefix: string): Promise<Record<string, unknown>[]> {
-    return this.queryAll({
+    return this.queryAll(this.queryOf(runId, prefix));
+  }
+
+  /** The Query of the run's items whose sort key starts with `prefix`, in key order (strongly consistent). */
+  private queryOf(runId: string, prefix: string) {
+    return {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': prefix },
       ConsistentRead: true,
-    });
+    };
   }
 
   private async putAll(items: Record<string, unknown>[]): Promise<void> {
@@ -162,4 +232,8 @@ export class HeldRunRepository extends LedgerTable {
       throw error;
     }
   }
+}
+
+function heldKey(item: Record<string, unknown>): HeldChunkKey {
+  return typeof item.hash === 'string' ? { month: String(item.month), hash: item.hash } : { month: String(item.month) };
 }

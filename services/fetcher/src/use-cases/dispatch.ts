@@ -5,7 +5,7 @@ import {
   type LedgerRepository,
   type Logger,
   type MessageSender,
-  type OutgoingMessage,
+  type OutgoingMessages,
   type RunFinalizer,
   takeCostsForWrite,
 } from '@covid-etl/platform';
@@ -18,8 +18,11 @@ export interface DispatchDeps {
   finalizer: RunFinalizer;
 }
 
-/** One transformer message per chunk of a run. */
-export function chunkMessages(runId: string, chunks: readonly RawMonthChunk[]): { month: string; body: string }[] {
+/** One transformer message per chunk of a run, with its key and hash. */
+export function chunkMessages(
+  runId: string,
+  chunks: readonly RawMonthChunk[],
+): { month: string; hash: string; body: string }[] {
   return chunks.map((chunk) => {
     const message: TransformChunkMessage = {
       version: 1,
@@ -30,9 +33,14 @@ export function chunkMessages(runId: string, chunks: readonly RawMonthChunk[]): 
       jhu: chunk.jhu,
     };
     assertChunkSize(message);
-    return { month: chunk.month, body: JSON.stringify(message) };
+    return { month: chunk.month, hash: chunk.hash, body: JSON.stringify(message) };
   });
 }
+
+/** The queue message id of a month of the nation (`2020_04`). */
+export const monthMessageId = (month: string) => month.replace('-', '_');
+/** The queue message id of a part of the states or counties (`county_48_2020_04_01_08`). */
+export const partMessageId = (key: string) => key.replace(/[^A-Za-z0-9]/g, '_');
 
 /** The states' or counties' parts of a dispatch: their keys and hashes, and their messages, built when read. */
 export interface GeoParts {
@@ -41,55 +49,90 @@ export interface GeoParts {
   messages(): Iterable<GeoPartMessage>;
 }
 
+/** A month of the nation in a dispatch: its key and hash (equal hash, equal month). */
+export interface MonthKey {
+  month: string;
+  hash: string;
+}
+
+/**
+ * What a dispatch loads: the keys and hashes it records as its plan, and the messages it
+ * sends, built or read only as they are sent (a run just read builds them from its chunks,
+ * `etl approve` reads them from the held snapshot a page at a time).
+ */
+export interface DispatchSnapshot {
+  /** The nation's months, in month order (those equal to the last successful load are skipped). */
+  months: readonly MonthKey[];
+  /** The states' and counties' parts, in the order they are sent (every one is sent). */
+  parts: readonly GeoPartKey[];
+  /**
+   * The messages of the months in `send` (in the order of `months`), then of every part (in
+   * the order of `parts`): a generator, sync or async, read a batch at a time as it is sent.
+   */
+  messages(send: ReadonlySet<string>): OutgoingMessages;
+}
+
+/** The snapshot of a run that has just read its sources: its months' messages built from `chunks`, its parts' by `geo`. */
+export function builtSnapshot(
+  runId: string,
+  chunks: readonly RawMonthChunk[],
+  geo: readonly GeoParts[] = [],
+): DispatchSnapshot {
+  return {
+    months: chunks.map(({ month, hash }) => ({ month, hash })),
+    parts: geo.flatMap((work) => work.parts),
+    *messages(send) {
+      const months = chunkMessages(
+        runId,
+        chunks.filter((chunk) => send.has(chunk.month)),
+      );
+      for (const { month, body } of months) yield { id: monthMessageId(month), body };
+      for (const work of geo) {
+        for (const part of work.messages()) yield { id: partMessageId(part.key), body: part.body };
+      }
+    },
+  };
+}
+
 /**
  * Loads a verified snapshot: skips the months whose content equals the last successful load,
- * adds the states' and counties' parts (their plan and rejections recorded by the caller),
- * records the dispatch plan (sources, months and part keys, hashes) before anything is sent,
- * sends one message per changed month and per part to the transformer queue and marks the run
- * dispatched. The parts' bodies are built as they are sent, 10 at most at a time (`sqsBatches`),
- * never all at once. Idempotent per run id (a re-dispatch sends the same messages again, the
- * same bodies; the loader counts them exactly). Returns the status the run reached if every
- * chunk was already loaded, else RUNNING.
+ * records the dispatch plan (sources, months and part keys, hashes: read from `snapshot`
+ * without any body) before anything is sent, sends one message per changed month and per part
+ * of the states and counties (their plan and rejections recorded by the caller) to the
+ * transformer queue and marks the run dispatched. The messages are built or read as they are
+ * sent, 10 at most at a time (`sqsBatches`), never all at once. Idempotent per run id (a
+ * re-dispatch sends the same messages again, the same bodies; the loader counts them exactly).
+ * Returns the status the run reached if every chunk was already loaded, else RUNNING.
  */
 export async function dispatchSnapshot(
   runId: string,
-  chunks: readonly RawMonthChunk[],
+  snapshot: DispatchSnapshot,
   sources: SourceIdentity[],
   deps: DispatchDeps,
   log: Logger,
-  geo: readonly GeoParts[] = [],
 ): Promise<{ status: RunStatus; chunks: number }> {
   const monthStates = await deps.ledger.getMonthStates();
   // A month state written by this very run (an earlier, interrupted dispatch of it) is not a
   // baseline: skipping that month would leave its chunk item outside the plan and finish the run early.
-  const unchanged = (chunk: { month: string; hash: string }) => {
+  const unchanged = (chunk: MonthKey) => {
     const state = monthStates.get(chunk.month);
     return state?.hash === chunk.hash && state.runId !== runId;
   };
-  const changed = chunks.filter((chunk) => !unchanged(chunk));
-  const skippedMonths = chunks.filter(unchanged);
+  const changed = snapshot.months.filter((chunk) => !unchanged(chunk));
+  const skippedMonths = snapshot.months.filter(unchanged);
   const skipped = {
     months: skippedMonths.length,
     records: skippedMonths.reduce((sum, chunk) => sum + (monthStates.get(chunk.month)?.records ?? 0), 0),
   };
-  const months = chunkMessages(runId, changed).map(({ month, body }) => ({ id: month.replace('-', '_'), body }));
   const hashes: Record<string, string> = Object.fromEntries(changed.map((chunk) => [chunk.month, chunk.hash]));
   const keys = changed.map((c) => c.month);
   // The states and counties: one chunk item per part (its key names the level), sent after the nation's months.
-  for (const work of geo) {
-    for (const part of work.parts) {
-      hashes[part.key] = part.hash;
-      keys.push(part.key);
-    }
+  for (const part of snapshot.parts) {
+    hashes[part.key] = part.hash;
+    keys.push(part.key);
   }
   await deps.ledger.recordDispatchPlan(runId, { sources, months: keys, hashes, skipped });
-  function* messages(): Generator<OutgoingMessage> {
-    yield* months;
-    for (const work of geo) {
-      for (const part of work.messages()) yield { id: part.key.replace(/[^A-Za-z0-9]/g, '_'), body: part.body };
-    }
-  }
-  await deps.transformerQueue.sendAll(messages());
+  await deps.transformerQueue.sendAll(snapshot.messages(new Set(changed.map((chunk) => chunk.month))));
   await deps.ledger.markDispatched(runId, takeCostsForWrite());
   log.info({ chunks: keys.length, skippedMonths: skipped.months }, 'chunks sent to the transformer');
   // Every chunk may already be loaded (or there were none): finishing is idempotent.

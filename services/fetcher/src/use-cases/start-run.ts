@@ -56,7 +56,7 @@ import {
 } from '../source-downloader.js';
 import { SourceUrlRefusedError, UrlPolicy } from '../url-policy.js';
 import { decideRun } from './decide-run.js';
-import { chunkMessages, dispatchSnapshot, recordGeoWork } from './dispatch.js';
+import { builtSnapshot, chunkMessages, dispatchSnapshot, recordGeoWork } from './dispatch.js';
 import { evaluateGates } from './gates.js';
 import { type GeoGateTrip, summarizeGeoTrips } from './geo-gates.js';
 import { type GeoLevelWork, geoSourceOf, planGeoLevel, type SubNationalLevel } from './geo-sources.js';
@@ -249,7 +249,7 @@ export async function startRun(
 
     assertBeforeDeadline(deadline, 'planning the chunks');
     if (geo.length > 0) await recordGeoWork(runId, geo, deps);
-    const dispatched = await dispatchSnapshot(runId, chunks, sources, deps, log, geo);
+    const dispatched = await dispatchSnapshot(runId, builtSnapshot(runId, chunks, geo), sources, deps, log);
     return { runId, joined: !created, status: dispatched.status, chunks: dispatched.chunks };
   } catch (error) {
     const reason = describeFetchFailure(error);
@@ -367,10 +367,13 @@ async function holdRun(
   deps: StartRunDeps,
   log: Logger,
 ): Promise<FetcherResult> {
-  // The parts' bodies are built as they are stored, 25 at a time (as `dispatchSnapshot` sends them).
+  // The parts' bodies are built as they are stored, 25 at a time (as `dispatchSnapshot` sends them),
+  // each with its key and hash beside it: approve records its plan without reading a body.
   function* held(): Generator<HeldChunk> {
     yield* chunkMessages(run.runId, chunks);
-    for (const work of geo) for (const part of work.messages()) yield { month: part.key, body: part.body };
+    for (const work of geo) {
+      for (const part of work.messages()) yield { month: part.key, hash: part.hash, body: part.body };
+    }
   }
   await deps.held.putChunks(run.runId, held());
   const geoTrips: GeoGateTrip[] = geo.flatMap((work) => work.trips);
