@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DEFAULT_SOURCE_URLS,
   GeoChunkMessage,
@@ -91,6 +92,7 @@ let ledger: LedgerRepository;
 let geoLedger: CountingGeoLedger;
 let geoSeries: CountingGeoSeries;
 let held: HeldRunRepository;
+let ledgerTable: string;
 let sender: CapturingSender;
 let deps: FetcherDeps;
 let dir: string;
@@ -157,7 +159,8 @@ beforeEach(async () => {
   ({ ledger } = tables);
   geoLedger = new CountingGeoLedger(local.doc, tables.ledgerTable);
   geoSeries = new CountingGeoSeries(local.doc, tables.dataTable);
-  held = new HeldRunRepository(local.doc, tables.ledgerTable);
+  ledgerTable = tables.ledgerTable;
+  held = new HeldRunRepository(local.doc, ledgerTable);
   sender = new CapturingSender();
   dir = mkdtempSync(path.join(tmpdir(), 'fetcher-geo-'));
   const logger = silentLogger();
@@ -629,6 +632,165 @@ describe('the data-quality gates of the states (synthetic files)', () => {
       'state/39/2021-03#03-03',
       'state/48/2021-03#03-03',
     ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A held repository reading one chunk per page, noting in `events` every read of keys, page and single body. */
+  function countingHeld(events: string[]): HeldRunRepository {
+    const counting = new (class extends HeldRunRepository {
+      override async getChunkKeys(runId: string) {
+        events.push('keys');
+        return super.getChunkKeys(runId);
+      }
+      override async getChunk(runId: string, month: string) {
+        events.push(`body ${month}`);
+        return super.getChunk(runId, month);
+      }
+      override async *chunkPages(runId: string) {
+        for await (const page of super.chunkPages(runId)) {
+          events.push(`page ${page.map((chunk) => chunk.month).join()}`);
+          yield page;
+        }
+      }
+    })(local.doc, ledgerTable, { pageItems: 1 });
+    return counting;
+  }
+
+  /** Notes `plan` in `events` when the dispatch plan is recorded, and `send <id>` as each message is read. */
+  function noteDispatch(events: string[]): void {
+    const recordDispatchPlan = ledger.recordDispatchPlan.bind(ledger);
+    deps.ledger = Object.assign(Object.create(ledger) as LedgerRepository, {
+      recordDispatchPlan: async (...args: Parameters<LedgerRepository['recordDispatchPlan']>) => {
+        events.push('plan');
+        return recordDispatchPlan(...args);
+      },
+    });
+    deps.transformerQueue = {
+      async sendAll(messages: OutgoingMessages) {
+        for await (const message of messages) {
+          events.push(`send ${message.id}`);
+          sender.sent.push(message);
+        }
+      },
+    };
+  }
+
+  it('approve records the plan without reading a body, then sends each held chunk as its page is read', async () => {
+    // Prepare: a run held by Texas (2 months of the nation, 3 parts); a held repository with pages of one chunk.
+    const sources = await loadThenServe((fips, i, cases) =>
+      fips === '48' && i === 30 ? 1_000 : fips === '39' && i === 4 ? 50_000 : cases,
+    );
+    const result = await run(['nation', 'state'], sources);
+    const events: string[] = [];
+    deps.held = countingHeld(events);
+    noteDispatch(events);
+
+    // Act
+    const approved = await startRun({ trigger: 'manual', decision: { runId: result.runId, action: 'approve' } }, deps);
+
+    // Assess: keys, then the plan, then each page followed by its message: the first message
+    // goes before the last page is read, and no body is read to record the plan.
+    expect(approved.status).toBe('RUNNING');
+    expect(events).toEqual([
+      'keys',
+      'plan',
+      'page 2021-02',
+      'send 2021_02',
+      'page 2021-03',
+      'send 2021_03',
+      'page state/39/2021-02#05-05',
+      'send state_39_2021_02_05_05',
+      'page state/39/2021-03#03-03',
+      'send state_39_2021_03_03_03',
+      'page state/48/2021-03#03-03',
+      'send state_48_2021_03_03_03',
+    ]);
+    // The parts go as held, byte for byte; the plan holds every key with its hash.
+    const heldBodies = new Map<string, string>();
+    for await (const page of held.chunkPages(result.runId)) for (const c of page) heldBodies.set(c.month, c.body);
+    for (const part of sender.geo()) {
+      const message = sender.sent.find((m) => m.id === part.part.replace(/[^A-Za-z0-9]/g, '_'));
+      expect(message?.body).toBe(heldBodies.get(part.part));
+    }
+    const chunks = await ledger.listChunks(result.runId);
+    expect(chunks.map((chunk) => [chunk.month, chunk.hash])).toEqual(
+      (await held.getChunkKeys(result.runId)).map((key) => [key.month, key.hash]),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('approves a snapshot held before hashes were kept beside the bodies: the same plan and messages', async () => {
+    // Prepare: two identical held runs; one's held items lose their hash (as written before).
+    const sources = await loadThenServe((fips, i, cases) => (fips === '48' && i === 30 ? 1_000 : cases));
+    const current = await run(['nation', 'state'], sources);
+    const legacy = await run(['nation', 'state'], sources);
+    const legacyKeys = await held.getChunkKeys(legacy.runId);
+    for (const key of legacyKeys) {
+      await local.doc.send(
+        new UpdateCommand({
+          TableName: ledgerTable,
+          Key: { pk: `RUN#${legacy.runId}`, sk: `HELD#${key.month}` },
+          UpdateExpression: 'REMOVE #hash',
+          ExpressionAttributeNames: { '#hash': 'hash' },
+        }),
+      );
+    }
+    const approve = async (runId: string) => {
+      sender.sent = [];
+      const result = await startRun({ trigger: 'manual', decision: { runId, action: 'approve' } }, deps);
+      const sent = sender.sent.map((m) => ({ id: m.id, body: m.body.replaceAll(runId, '<run>') }));
+      const plan = (await ledger.listChunks(runId)).map((chunk) => [chunk.month, chunk.hash]);
+      return { status: result.status, sent, plan, months: (await ledger.getRun(runId))?.months };
+    };
+    const events: string[] = [];
+
+    // Act
+    const expected = await approve(current.runId);
+    deps.held = countingHeld(events);
+    const approved = await approve(legacy.runId);
+
+    // Assess: the hashes come from the old items' bodies, one read each; then the same dispatch.
+    expect(legacyKeys.map((key) => key.hash)).toEqual(legacyKeys.map(() => expect.any(String)));
+    expect(await held.getChunkKeys(legacy.runId)).toEqual(legacyKeys.map((key) => ({ month: key.month })));
+    expect(events.filter((event) => event.startsWith('body '))).toEqual(legacyKeys.map((key) => `body ${key.month}`));
+    expect(expected.sent.length).toBeGreaterThan(2);
+    expect(approved).toEqual(expected);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an approve whose dispatch is interrupted finishes it when approved again, sending every held chunk', async () => {
+    // Prepare: a held run; a queue that fails after the first message.
+    const sources = await loadThenServe((fips, i, cases) => (fips === '48' && i === 30 ? 1_000 : cases));
+    const result = await run(['nation', 'state'], sources);
+    const decision = { trigger: 'manual' as const, decision: { runId: result.runId, action: 'approve' as const } };
+    const capturing = deps.transformerQueue;
+    deps.transformerQueue = {
+      async sendAll(messages: OutgoingMessages) {
+        for await (const message of messages) {
+          sender.sent.push(message);
+          throw new Error('SendMessageBatch to the transformer queue still failing after retries');
+        }
+      },
+    };
+
+    // Act
+    const interrupted = await startRun(decision, deps).catch((error: Error) => error.message);
+    const afterInterruption = (await ledger.getRun(result.runId))?.dispatch;
+    deps.transformerQueue = capturing;
+    sender.sent = [];
+    const resumed = await startRun(decision, deps);
+    const again = await startRun(decision, deps);
+
+    // Assess: the second approve sends the whole plan; the third joins.
+    expect(afterInterruption).toBe('PENDING');
+    expect(interrupted).toBe('SendMessageBatch to the transformer queue still failing after retries');
+    expect(resumed).toMatchObject({ joined: false, status: 'RUNNING' });
+    const resumedRun = await ledger.getRun(result.runId);
+    expect(resumedRun?.dispatch).toBe('SENT');
+    expect(sender.sent.map((m) => m.id)).toEqual(
+      (resumedRun?.months ?? []).map((key) => key.replace(/[^A-Za-z0-9]/g, '_')),
+    );
+    expect(again).toMatchObject({ joined: true, status: 'RUNNING' });
     rmSync(dir, { recursive: true, force: true });
   });
 
