@@ -52,7 +52,8 @@ const TRIPS_PAGE_BYTES = 300_000;
 /**
  * What a HELD run keeps so that `etl approve` loads exactly its snapshot: every month chunk of
  * the nation and every part of the states and counties, in the ledger table beside the run
- * (`RUN#<runId>` / `HELD#<month or part key>`), and every geography's trip (`GATES#<page>`),
+ * (`RUN#<runId>` / `HELD#<month or part key>`, its key and hash beside its body, so the plan is
+ * read without the bodies and the bodies a page at a time), and every geography's trip (`GATES#<page>`),
  * the same locally and in AWS. And the decision transitions: HELD → RUNNING (approve) and HELD →
  * REJECTED (reject), both conditional, so a decision is taken once.
  */
