@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CapturingPublisher, type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
@@ -13,6 +13,7 @@ import {
   SeriesRepository,
   silentLogger,
   summarizeRevisions,
+  VERSIONS_BY_RUN_INDEX,
 } from '../src/index.js';
 
 let local: LocalTables;
@@ -281,6 +282,59 @@ describe('versions of one series among the geographies', () => {
         before: { cases: 8, deaths: null, runId: R1 },
         after: { cases: 9, deaths: null },
       },
+    ]);
+  });
+
+  it("keys the counties' versions apart on the index: the nation's Query of a run reads none of them (a county backfill has ~3.6 M)", async () => {
+    // Prepare: R2 changes one nation day and 300 county days; one more county version as written
+    // before the key existed (vrun = the bare run id).
+    await series.writeChanges([dayWritten(day('2020-04-01', 100), undefined, meta(R2, t2))]);
+    const dates = Array.from({ length: 300 }, (_, i) =>
+      new Date(Date.UTC(2020, 3, 1) + i * 86_400_000).toISOString().slice(0, 10),
+    );
+    await new GeoSeriesStore(local.doc, dataTable).writeChanges(dates.map((date) => county('48201', date, 7, null)));
+    await local.doc.send(
+      new PutCommand({
+        TableName: dataTable,
+        Item: {
+          pk: 'DAY#48113#2020-04-01',
+          sk: `${t2.toISOString()}#${R2}`,
+          vrun: R2,
+          vdate: '2020-04-01#48113',
+          geo: '48113',
+          date: '2020-04-01',
+          cases: 5,
+          runId: R2,
+          change: 'inserted',
+          updatedAt: t2.toISOString(),
+          before: null,
+        },
+      }),
+    );
+
+    // Act: the index partition the nation's changes are read from, and both readers.
+    const nationPartition = await local.doc.send(
+      new QueryCommand({
+        TableName: dataTable,
+        IndexName: VERSIONS_BY_RUN_INDEX,
+        KeyConditionExpression: 'vrun = :run',
+        ExpressionAttributeValues: { ':run': R2 },
+      }),
+    );
+    const changes = await series.versions.changesOf(R2);
+    const geoChanges = await series.versions.geoChangesOf(R2);
+
+    // Assess: the nation's partition holds its day and the one legacy county version only.
+    expect((nationPartition.Items ?? []).map((item) => item.vdate).sort()).toEqual(['2020-04-01', '2020-04-01#48113']);
+    expect(changes.map((c) => c.date)).toEqual(['2020-04-01']);
+    expect(geoChanges).toHaveLength(301);
+    expect(geoChanges.filter((c) => c.geo === '48113')).toEqual([
+      expect.objectContaining({
+        geo: '48113',
+        date: '2020-04-01',
+        change: 'inserted',
+        after: { cases: 5, deaths: null },
+      }),
     ]);
   });
 

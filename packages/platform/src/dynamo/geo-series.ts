@@ -3,6 +3,7 @@ import { dataPartitionKey, type GeoRecord, versionPartitionKey } from '@covid-et
 import { TransientError } from '../errors.js';
 import { chunksOf, retryPending } from '../retry.js';
 import { batchPutAll } from './client.js';
+import { geoVersionRun } from './tables.js';
 
 /** A stored day of a state or county, with the run that last changed it and how (`deaths` absent: not reported). */
 export interface GeoStoredDay {
@@ -121,7 +122,7 @@ function versionItem(day: GeoStoredDay): Record<string, unknown> {
   return {
     pk: versionPartitionKey(day.geo, day.date),
     sk: `${day.updatedAt}#${day.runId}`,
-    vrun: day.runId,
+    vrun: geoVersionRun(day.runId),
     vdate: `${day.date}#${day.geo}`,
     ...rest,
     ...(deaths === null ? {} : { deaths }),

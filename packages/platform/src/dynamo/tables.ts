@@ -7,6 +7,14 @@ export const NATIONAL_SERIES = NATION_GEO_ID;
 /** The data table's index of version items by run (`vrun` = run id, `vdate` = date). */
 export const VERSIONS_BY_RUN_INDEX = 'versionsByRun';
 
+/**
+ * `vrun` of a state's or county's version item: the run id with `#geo`. The nation's versions
+ * keep the bare run id, so the Query of the nation's changes of a run (the finalizer's revised
+ * days, `etl diff`, time travel) reads the nation's items only, never the ~3.6 M versions of a
+ * county backfill. Versions written before this suffix carry the bare run id (read as legacy).
+ */
+export const geoVersionRun = (runId: string): string => `${runId}#geo`;
+
 /** The ledger's index of runs by start time (`gsi1pk` = RUNS, `gsi1sk` = startedAt). */
 export const RUNS_INDEX = 'byStartedAt';
 export const RUNS_PARTITION = 'RUNS';

@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dyn
 import { versionPartitionKey } from '@covid-etl/contracts';
 import { queryAllItems } from './client.js';
 import type { RecordChange, StoredRecord } from './series-repository.js';
-import { NATIONAL_SERIES, VERSIONS_BY_RUN_INDEX } from './tables.js';
+import { geoVersionRun, NATIONAL_SERIES, VERSIONS_BY_RUN_INDEX } from './tables.js';
 
 /** The values of a day. */
 export interface DayValues {
@@ -61,7 +61,7 @@ export function versionItem(day: StoredRecord, series: string = NATIONAL_SERIES)
   return {
     pk: versionPartition(day.date, series),
     sk: `${day.runStartedAt ?? day.updatedAt}#${day.runId}`,
-    vrun: version.runId,
+    vrun: series === NATIONAL_SERIES ? version.runId : geoVersionRun(version.runId),
     // A run's changes read by date on the index; other geographies' dates carry their id.
     vdate: series === NATIONAL_SERIES ? version.date : `${version.date}#${series}`,
     ...version,
@@ -123,13 +123,17 @@ export class VersionRepository {
   async geoChangesOf(runId: string): Promise<GeoDayVersion[]> {
     if (this.series !== NATIONAL_SERIES)
       throw new RangeError('geoChangesOf reads every geography: call it on the nation');
-    const items = await queryAllItems(this.doc, {
-      TableName: this.tableName,
-      IndexName: VERSIONS_BY_RUN_INDEX,
-      KeyConditionExpression: 'vrun = :run',
-      ExpressionAttributeValues: { ':run': runId },
-    });
-    return items.filter((item) => !this.ownsIndexDate(String(item.vdate))).map(toGeoVersion);
+    const query = (run: string) =>
+      queryAllItems(this.doc, {
+        TableName: this.tableName,
+        IndexName: VERSIONS_BY_RUN_INDEX,
+        KeyConditionExpression: 'vrun = :run',
+        ExpressionAttributeValues: { ':run': run },
+      });
+    // Its own key (`geoVersionRun`), then the bare run id: versions written before that key
+    // existed, beside the nation's (at most its ~1,100 days).
+    const legacy = (await query(runId)).filter((item) => !this.ownsIndexDate(String(item.vdate)));
+    return [...(await query(geoVersionRun(runId))), ...legacy].map(toGeoVersion);
   }
 
   /** `vdate` of this series' versions: the date for the nation, `<date>#<series>` otherwise. */
