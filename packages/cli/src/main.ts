@@ -155,8 +155,17 @@ export function buildProgram(): Command {
     .description('every version of one day, oldest first, with the run that wrote it')
     .argument('<date>', 'the day, YYYY-MM-DD')
     .addOption(envOption())
+    .option(
+      '--geo <id>',
+      "one geography's day: US (default), a state FIPS (48), a county FIPS (48201) or 36-nyc, 29-kansas-city, 29-joplin, <state>-unknown",
+    )
     .addOption(jsonOption())
-    .addHelpText('after', DEPLOYED_HELP)
+    .addHelpText(
+      'after',
+      '\nA state or county prints cases and deaths (deaths "not reported" where the publisher gave none); with --json,\n' +
+        'one object per version, {geo, date, runId, at, change, before, after} (deaths null: not reported).' +
+        DEPLOYED_HELP,
+    )
     .action(async (date, options) => {
       process.exitCode = await (await commands.history()).historyCommand(date, options, { out: new Output() });
     });

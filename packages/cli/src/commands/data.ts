@@ -1,10 +1,10 @@
-import { type Geo, GeoIdError, parseGeoId } from '@covid-etl/contracts';
+import type { Geo } from '@covid-etl/contracts';
 import { seriesAsOf } from '@covid-etl/platform';
 import type { CommandDeps } from '../ops/dlq.js';
 import { withBackend } from '../ops/open.js';
 import { buildRunReport, formatRunReport, formatRunsTable, locateParkedMessages } from '../ops/report.js';
 import { parseTripsShown } from '../trips.js';
-import { withVersionIndex } from './history.js';
+import { parseGeoOption, withVersionIndex } from './history.js';
 import { UsageError } from './output.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -30,13 +30,7 @@ export async function exportCommand(
   if (format !== 'csv' && format !== 'json') {
     throw new UsageError(`--format ${options.format}: expected csv or json`);
   }
-  let geo: Geo | undefined;
-  try {
-    geo = options.geo === undefined ? undefined : parseGeoId(options.geo);
-  } catch (error) {
-    if (error instanceof GeoIdError) throw new UsageError(`--geo: ${error.message}`);
-    throw error;
-  }
+  const geo = options.geo === undefined ? undefined : parseGeoOption(options.geo);
   if (geo && geo.level !== 'nation' && options.asOf !== undefined) {
     throw new UsageError(`--as-of works for the nation only: drop --geo ${geo.id} or --as-of`);
   }

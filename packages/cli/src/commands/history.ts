@@ -1,9 +1,10 @@
-import { TERMINAL_STATUSES } from '@covid-etl/contracts';
+import { type Geo, GeoIdError, parseGeoId, TERMINAL_STATUSES } from '@covid-etl/contracts';
 import {
   type DayValues,
   type DayVersion,
   type DiffRow,
   diffOfRun,
+  type GeoDayVersion,
   planRevert,
   type RevertPlan,
   type RunItem,
@@ -44,6 +45,38 @@ export function formatChange(before: DayValues | null, after: DayValues | null):
   return changed.length ? changed.join('; ') : 'no value changed';
 }
 
+/** A state's or county's values: deaths null is "not reported". */
+type GeoValues = { cases: number; deaths: number | null };
+const GEO_FIELDS = ['cases', 'deaths'] as const;
+const reported = (n: number | null) => (n === null ? 'not reported' : number(n));
+
+/** "cases 1,000, deaths 20" (deaths "not reported" where the publisher gave none), or "(none)". */
+function formatGeoValues(values: GeoValues | null): string {
+  return values ? GEO_FIELDS.map((f) => `${f} ${reported(values[f])}`).join(', ') : '(none)';
+}
+
+/** {@link formatChange} of a state's or county's day: the values that changed, old → new. */
+export function formatGeoChange(before: GeoValues | null, after: GeoValues | null): string {
+  if (!before) return formatGeoValues(after);
+  if (!after) return `was ${formatGeoValues(before)}`;
+  const changed = GEO_FIELDS.filter((f) => before[f] !== after[f]).map((f) => {
+    const [b, a] = [before[f], after[f]];
+    const delta = a !== null && b !== null ? ` (${signed(a - b)})` : '';
+    return `${f} ${reported(b)} → ${reported(a)}${delta}`;
+  });
+  return changed.length ? changed.join('; ') : 'no value changed';
+}
+
+/** `--geo <id>` parsed (US, a state or county id), or a one-line usage error. */
+export function parseGeoOption(value: string): Geo {
+  try {
+    return parseGeoId(value);
+  } catch (error) {
+    if (error instanceof GeoIdError) throw new UsageError(`--geo: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Reads the versions index; a local state made before it existed gets a one-line way out. */
 export async function withVersionIndex<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -60,13 +93,18 @@ export async function withVersionIndex<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `etl history <date>`: every version of one day, oldest first, with the run that wrote it. */
+/**
+ * `etl history <date>`: every version of one day, oldest first, with the run that wrote it; with
+ * `geo` (a state or county id), that geography's day (`--geo US` is the nation).
+ */
 export async function historyCommand(
   date: string,
-  options: { env: string; json?: boolean },
+  options: { env: string; json?: boolean; geo?: string },
   deps: CommandDeps,
 ): Promise<number> {
   if (!ISO_DATE.test(date)) throw new UsageError(`${date}: expected a date as YYYY-MM-DD`);
+  const geo = options.geo === undefined ? undefined : parseGeoOption(options.geo);
+  if (geo && geo.level !== 'nation') return geoHistoryCommand(geo, date, options, deps);
   return withBackend(
     options.env,
     async (backend) => {
@@ -86,6 +124,38 @@ export async function historyCommand(
     },
     deps.open,
   );
+}
+
+async function geoHistoryCommand(
+  geo: Geo,
+  date: string,
+  options: { env: string; json?: boolean },
+  deps: CommandDeps,
+): Promise<number> {
+  return withBackend(
+    options.env,
+    async (backend) => {
+      const versions = await backend.series.versions.geoHistory(geo.id, date);
+      if (options.json) {
+        deps.out.result(versions);
+        return 0;
+      }
+      if (versions.length === 0) {
+        deps.out.result(`${geo.id} ${date}: no version in ${backend.environment} (never loaded)`);
+        return 0;
+      }
+      const lines = [`${geo.id} ${date}: ${versions.length} version(s), oldest first`];
+      for (const v of versions) lines.push(`  ${v.at}  ${v.runId.padEnd(26)} ${v.change.padEnd(8)} ${describeGeo(v)}`);
+      deps.out.result(lines.join('\n'));
+      return 0;
+    },
+    deps.open,
+  );
+}
+
+function describeGeo(version: GeoDayVersion): string {
+  if (version.change === 'updated') return formatGeoChange(version.before, version.after);
+  return version.change === 'inserted' ? formatGeoValues(version.after) : `was ${formatGeoValues(version.before)}`;
 }
 
 function describe(version: DayVersion): string {

@@ -132,6 +132,20 @@ export class VersionRepository {
     return items.filter((item) => !this.ownsIndexDate(String(item.vdate))).map(toGeoVersion);
   }
 
+  /**
+   * Every version of one day of a state or county (`geo`, a parsed id), oldest first (one Query
+   * on its partition `versionPartitionKey(geo, date)`, paginated), in the order they were written.
+   */
+  async geoHistory(geo: string, date: string): Promise<GeoDayVersion[]> {
+    const items = await queryAllItems(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': versionPartition(date, geo) },
+      ConsistentRead: true,
+    });
+    return items.map(toGeoVersion).sort((a, b) => a.at.localeCompare(b.at));
+  }
+
   /** `vdate` of this series' versions: the date for the nation, `<date>#<series>` otherwise. */
   private ownsIndexDate(vdate: string): boolean {
     const [, suffix] = vdate.split('#', 2);
@@ -148,6 +162,8 @@ export interface GeoDayVersion {
   geo: string;
   date: string;
   runId: string;
+  /** When the day item was written (its `updatedAt`). */
+  at: string;
   change: RecordChange;
   before: { cases: number; deaths: number | null; runId: string } | null;
   after: { cases: number; deaths: number | null } | null;
@@ -161,6 +177,7 @@ function toGeoVersion(item: Record<string, unknown>): GeoDayVersion {
     geo: String(item.vdate).split('#', 2)[1] as string,
     date: String(item.date),
     runId: String(item.runId),
+    at: String(item.updatedAt),
     change,
     before: before
       ? { cases: Number(before.cases), deaths: deathsOf(before.deaths), runId: String(before.runId) }
