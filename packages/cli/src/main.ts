@@ -172,15 +172,19 @@ export function buildProgram(): Command {
 
   program
     .command('diff')
-    .description('the days one run inserted or updated, old → new with the change in each value, largest changes first')
+    .description(
+      'the days one run inserted or updated (the nation, the states, the counties), old → new with the change in each value, largest changes first',
+    )
     .argument('<runId>', 'the run id (see etl runs)')
     .addOption(envOption())
-    .option('--limit <n>', 'show only the n largest changes')
+    .option('--limit <n>', 'show only the n largest changes (of each level)')
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nWith --json: one object per day, {date, change: inserted|updated|deleted, before, after} (before is null\n' +
-        'for an insert, after for a day a revert removed).' +
+      '\nA run that changed states or counties lists them after the nation, one group per level (--limit applies to each).\n' +
+        'With --json: one object per day, {date, change: inserted|updated|deleted, before, after} (before is null\n' +
+        "for an insert, after for a day a revert removed); a state's or county's day also has geo and level (state,\n" +
+        'county), and deaths null where not reported.' +
         DEPLOYED_HELP,
     )
     .action(async (runId, options) => {

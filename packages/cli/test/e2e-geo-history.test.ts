@@ -74,6 +74,55 @@ describeReal('the history of the states from the CLI', () => {
     expect(never.stdout).toBe(`${geo} 2019-01-01: no version in local (never loaded)\n`);
   });
 
+  it("etl diff of the second run lists exactly the states' days the second file inserted or revised, old → new", async () => {
+    // Prepare: the independent diff of the two files.
+    const before = readGeoSnapshot(early);
+    const after = readGeoSnapshot(late);
+    const diff = diffGeoSnapshots(early, late);
+    const expected = [
+      ...diff.inserted.map((key) => ({ key, change: 'inserted', before: null, after: after.get(key) })),
+      ...diff.revised.map((key) => ({ key, change: 'updated', before: before.get(key), after: after.get(key) })),
+    ].sort((a, b) => a.key.localeCompare(b.key));
+
+    // Act
+    const json = await cli(['diff', runs[1]?.runId as string, '--json']);
+    const text = await cli(['diff', runs[1]?.runId as string, '--limit', '3']);
+
+    // Assess: every row a state's, with geo and level, and exactly the changed days with their values.
+    expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: '' });
+    const rows = JSON.parse(json.stdout) as {
+      geo: string;
+      level: string;
+      date: string;
+      change: string;
+      before: GeoValues | null;
+      after: GeoValues | null;
+    }[];
+    expect(new Set(rows.map((row) => row.level))).toEqual(new Set(['state']));
+    expect(
+      rows
+        .map(({ geo, date, change, before: b, after: a }) => ({ key: `${geo}|${date}`, change, before: b, after: a }))
+        .sort((a, b) => a.key.localeCompare(b.key)),
+    ).toEqual(expected);
+    const size = (row: (typeof rows)[number]) =>
+      Math.max(
+        Math.abs((row.after?.cases ?? 0) - (row.before?.cases ?? 0)),
+        Math.abs((row.after?.deaths ?? 0) - (row.before?.deaths ?? 0)),
+      );
+    const sizes = rows.map(size);
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+    const n = (count: number) => count.toLocaleString('en-US');
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 2)).toEqual([
+      `Run ${runs[1]?.runId} (manual, SUCCEEDED): ${n(rows.length)} day(s) changed: nation 0, state ${n(rows.length)}, county 0`,
+      `States: ${n(rows.length)} day(s) changed: ${n(diff.inserted.length)} inserted, ${n(diff.revised.length)} updated`,
+    ]);
+    expect(lines.slice(2, 5).map((line) => line.split(/ +/).slice(1, 3).join('|'))).toEqual(
+      rows.slice(0, 3).map((row) => `${row.geo}|${row.date}`),
+    );
+    expect(lines[5]).toBe(`  … and ${n(rows.length - 3)} more (--limit)`);
+  });
+
   it('etl history refuses a geography id that is not one, in one line with exit 1', async () => {
     // Act
     const bad = await cli(['history', '--geo', 'TX', '2020-08-01']);

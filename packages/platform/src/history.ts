@@ -52,6 +52,38 @@ export function diffOfRun(versions: readonly DayVersion[]): DiffRow[] {
     .sort((x, y) => magnitude(y) - magnitude(x) || x.date.localeCompare(y.date));
 }
 
+/** One day of a state or county a run changed (`deaths` null: not reported; counts as 0 in `delta`). */
+export interface GeoDiffRow {
+  geo: string;
+  level: Exclude<GeoLevel, 'nation'>;
+  date: string;
+  change: GeoDayVersion['change'];
+  before: { cases: number; deaths: number | null } | null;
+  after: { cases: number; deaths: number | null } | null;
+  delta: { cases: number; deaths: number };
+}
+
+/**
+ * The states' and counties' days a run changed, largest change first (the larger absolute
+ * change of cases and deaths), then by geography and date. A not reported value counts as 0.
+ */
+export function geoDiffOfRun(versions: readonly GeoDayVersion[]): GeoDiffRow[] {
+  const size = (row: GeoDiffRow) => Math.max(Math.abs(row.delta.cases), Math.abs(row.delta.deaths));
+  return versions
+    .flatMap((version): GeoDiffRow[] => {
+      const level = parseGeoId(version.geo).level;
+      if (level === 'nation') return [];
+      const before = version.before ? { cases: version.before.cases, deaths: version.before.deaths } : null;
+      const after = version.after ? { cases: version.after.cases, deaths: version.after.deaths } : null;
+      const delta = {
+        cases: (after?.cases ?? 0) - (before?.cases ?? 0),
+        deaths: (after?.deaths ?? 0) - (before?.deaths ?? 0),
+      };
+      return [{ geo: version.geo, level, date: version.date, change: version.change, before, after, delta }];
+    })
+    .sort((x, y) => size(y) - size(x) || x.geo.localeCompare(y.geo) || x.date.localeCompare(y.date));
+}
+
 /** Reads a run from the ledger or says, in one line, that it is unknown. */
 export async function requireRun(ledger: LedgerRepository, runId: string): Promise<RunItem> {
   const run = await ledger.getRun(runId);

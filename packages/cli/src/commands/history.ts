@@ -5,6 +5,8 @@ import {
   type DiffRow,
   diffOfRun,
   type GeoDayVersion,
+  type GeoDiffRow,
+  geoDiffOfRun,
   planRevert,
   type RevertPlan,
   type RunItem,
@@ -163,7 +165,11 @@ function describe(version: DayVersion): string {
   return version.change === 'inserted' ? formatValues(version.after) : `was ${formatValues(version.before)}`;
 }
 
-/** `etl diff <runId>`: the days a run inserted, updated (or removed), largest change first. */
+/**
+ * `etl diff <runId>`: the days a run inserted, updated (or removed), largest change first: the
+ * nation's, then (a run that changed them) the states' and the counties', one group per level,
+ * `limit` applying per level. One Query on the versions index.
+ */
 export async function diffCommand(
   runId: string,
   options: { env: string; json?: boolean; limit?: string },
@@ -177,18 +183,40 @@ export async function diffCommand(
     options.env,
     async (backend) => {
       const run = await requireRun(backend.ledger, runId);
-      const rows = diffOfRun(await withVersionIndex(() => backend.series.versions.changesOf(runId)));
-      const shown = limit === undefined ? rows : rows.slice(0, limit);
+      const changes = await withVersionIndex(() => backend.series.versions.everyChangeOf(runId));
+      const rows = diffOfRun(changes.nation);
+      const geoRows = geoDiffOfRun(changes.geo);
+      const levels = GEO_LEVELS.map((level) => geoRows.filter((row) => row.level === level));
+      const top = <T>(list: T[]) => (limit === undefined ? list : list.slice(0, limit));
+      const shown = top(rows);
       if (options.json) {
-        deps.out.result(shown.map(({ date, change, before, after }) => ({ date, change, before, after })));
+        deps.out.result([
+          ...shown.map(({ date, change, before, after }) => ({ date, change, before, after })),
+          ...levels.flatMap((list) =>
+            top(list).map(({ geo, level, date, change, before, after }) => ({
+              geo,
+              level,
+              date,
+              change,
+              before,
+              after,
+            })),
+          ),
+        ]);
         return 0;
       }
-      deps.out.result(formatDiff(run, rows, shown));
+      if (geoRows.length === 0) {
+        deps.out.result(formatDiff(run, rows, shown));
+        return 0;
+      }
+      deps.out.result(formatLevelsDiff(run, rows, shown, levels, top));
       return 0;
     },
     deps.open,
   );
 }
+
+const nationLine = (row: DiffRow) => `  ${row.date}  ${row.change.padEnd(8)} ${formatChange(row.before, row.after)}`;
 
 function formatDiff(run: RunItem, rows: DiffRow[], shown: DiffRow[]): string {
   const count = (change: DiffRow['change']) => rows.filter((row) => row.change === change).length;
@@ -197,8 +225,65 @@ function formatDiff(run: RunItem, rows: DiffRow[], shown: DiffRow[]): string {
     `Run ${run.runId} (${run.trigger}, ${runStatus(run)}): ${rows.length} day(s) changed: ` +
       `${count('inserted')} inserted, ${count('updated')} updated${deleted ? `, ${deleted} removed` : ''}`,
   ];
-  for (const row of shown) lines.push(`  ${row.date}  ${row.change.padEnd(8)} ${formatChange(row.before, row.after)}`);
+  for (const row of shown) lines.push(nationLine(row));
   if (shown.length < rows.length) lines.push(`  … and ${rows.length - shown.length} more (--limit)`);
+  return lines.join('\n');
+}
+
+const GEO_LEVELS = ['state', 'county'] as const;
+const LEVEL_TITLES = { nation: 'Nation', state: 'States', county: 'Counties' } as const;
+
+/** "12 day(s) changed: 3 inserted, 9 updated[, 1 removed]" of some rows. */
+function changeCounts(rows: readonly { change: DiffRow['change'] }[]): string {
+  const count = (change: DiffRow['change']) => number(rows.filter((row) => row.change === change).length);
+  const deleted = rows.filter((row) => row.change === 'deleted').length;
+  return (
+    `${number(rows.length)} day(s) changed: ${count('inserted')} inserted, ${count('updated')} updated` +
+    (deleted ? `, ${number(deleted)} removed` : '')
+  );
+}
+
+/**
+ * The diff of a run that changed states or counties: a header with the days per level, then one
+ * group per level that changed (the nation, the states, the counties), largest change first.
+ */
+function formatLevelsDiff(
+  run: RunItem,
+  rows: DiffRow[],
+  shown: DiffRow[],
+  levels: GeoDiffRow[][],
+  top: <T>(list: T[]) => T[],
+): string {
+  const total = rows.length + levels.reduce((sum, list) => sum + list.length, 0);
+  const perLevel = [
+    ['nation', rows.length],
+    ...GEO_LEVELS.map((level, k) => [level, levels[k]?.length ?? 0] as const),
+  ] as const;
+  const lines = [
+    `Run ${run.runId} (${run.trigger}, ${runStatus(run)}): ${number(total)} day(s) changed: ` +
+      perLevel.map(([level, n]) => `${level} ${number(n)}`).join(', '),
+  ];
+  const more = (all: number, listed: number) => {
+    if (listed < all) lines.push(`  … and ${number(all - listed)} more (--limit)`);
+  };
+  if (rows.length > 0) {
+    lines.push(`${LEVEL_TITLES.nation}: ${changeCounts(rows)}`);
+    for (const row of shown) lines.push(nationLine(row));
+    more(rows.length, shown.length);
+  }
+  GEO_LEVELS.forEach((level, k) => {
+    const list = levels[k] ?? [];
+    if (list.length === 0) return;
+    const listed = top(list);
+    const width = Math.max(...listed.map((row) => row.geo.length));
+    lines.push(`${LEVEL_TITLES[level]}: ${changeCounts(list)}`);
+    for (const row of listed) {
+      lines.push(
+        `  ${row.geo.padEnd(width)}  ${row.date}  ${row.change.padEnd(8)} ${formatGeoChange(row.before, row.after)}`,
+      );
+    }
+    more(list.length, listed.length);
+  });
   return lines.join('\n');
 }
 

@@ -106,12 +106,7 @@ export class VersionRepository {
    * travel never read a county's day as one of theirs.
    */
   async changesOf(runId: string): Promise<DayVersion[]> {
-    const items = await queryAllItems(this.doc, {
-      TableName: this.tableName,
-      IndexName: VERSIONS_BY_RUN_INDEX,
-      KeyConditionExpression: 'vrun = :run',
-      ExpressionAttributeValues: { ':run': runId },
-    });
+    const items = await this.runItems(runId);
     return items.filter((item) => this.ownsIndexDate(String(item.vdate))).map(toVersion);
   }
 
@@ -121,15 +116,32 @@ export class VersionRepository {
    * values before the run (null: the run inserted it) and after (null: the run removed it).
    */
   async geoChangesOf(runId: string): Promise<GeoDayVersion[]> {
+    return (await this.everyChangeOf(runId)).geo;
+  }
+
+  /**
+   * Every day of every geography one run changed, from the one Query of {@link geoChangesOf}:
+   * the nation's (as {@link changesOf}) and the states' and counties' (as `geoChangesOf`).
+   */
+  async everyChangeOf(runId: string): Promise<{ nation: DayVersion[]; geo: GeoDayVersion[] }> {
     if (this.series !== NATIONAL_SERIES)
       throw new RangeError('geoChangesOf reads every geography: call it on the nation');
-    const items = await queryAllItems(this.doc, {
+    const items = await this.runItems(runId);
+    const own = (item: Record<string, unknown>) => this.ownsIndexDate(String(item.vdate));
+    return {
+      nation: items.filter(own).map(toVersion),
+      geo: items.filter((item) => !own(item)).map(toGeoVersion),
+    };
+  }
+
+  /** The version items of one run, of every geography (one Query on the index, paginated). */
+  private runItems(runId: string): Promise<Record<string, unknown>[]> {
+    return queryAllItems(this.doc, {
       TableName: this.tableName,
       IndexName: VERSIONS_BY_RUN_INDEX,
       KeyConditionExpression: 'vrun = :run',
       ExpressionAttributeValues: { ':run': runId },
     });
-    return items.filter((item) => !this.ownsIndexDate(String(item.vdate))).map(toGeoVersion);
   }
 
   /**
