@@ -92,7 +92,10 @@ export function buildProgram(): Command {
       '--geo <id>',
       'one geography: US (default), a state FIPS (48), a county FIPS (48201) or 36-nyc, 29-kansas-city, 29-joplin, <state>-unknown; states and counties print date,cases,deaths (deaths empty where not reported)',
     )
-    .option('--as-of <runId>', 'the series as it stood right after this run finished (time travel; the nation only)')
+    .option(
+      '--as-of <runId>',
+      'the series (of the nation, or of the --geo state or county) as it stood right after this run finished (time travel)',
+    )
     .addOption(new Option('--json', 'the same as --format json'))
     .action(async (options) => {
       process.exitCode = await (await commands.data()).exportCommand(options, { out: new Output() });

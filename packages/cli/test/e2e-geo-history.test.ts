@@ -123,6 +123,31 @@ describeReal('the history of the states from the CLI', () => {
     expect(lines[5]).toBe(`  … and ${n(rows.length - 3)} more (--limit)`);
   });
 
+  it("etl export --geo --as-of the first run prints that state's series as the first file had it", async () => {
+    // Prepare: a state the second file revised and extended, and its series in each file.
+    const diff = diffGeoSnapshots(early, late);
+    const geo = (diff.revised[0] ?? '').split('|')[0] as string;
+    const csvOf = (file: string) =>
+      [
+        'date,cases,deaths',
+        ...[...readGeoSnapshot(file)]
+          .filter(([key]) => key.startsWith(`${geo}|`))
+          .map(([key, values]) => ({ date: key.split('|')[1] as string, ...values }))
+          .sort((a, b) => a.date.localeCompare(b.date))
+          .map((day) => `${day.date},${day.cases},${day.deaths ?? ''}`),
+      ].join('\n');
+    expect(diff.inserted.some((key) => key.startsWith(`${geo}|`))).toBe(true);
+
+    // Act
+    const first = await cli(['export', '--geo', geo, '--as-of', runs[0]?.runId as string]);
+    const second = await cli(['export', '--geo', geo, '--as-of', runs[1]?.runId as string]);
+
+    // Assess
+    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(first.stdout.trimEnd()).toBe(csvOf(early));
+    expect(second.stdout.trimEnd()).toBe(csvOf(late));
+  });
+
   it('etl history refuses a geography id that is not one, in one line with exit 1', async () => {
     // Act
     const bad = await cli(['history', '--geo', 'TX', '2020-08-01']);
