@@ -4,8 +4,8 @@ import {
   type DayVersion,
   type DiffRow,
   diffOfRun,
-  type GeoDayVersion,
   type GeoDiffRow,
+  type GeoHistoryVersion,
   geoDiffOfRun,
   planRevert,
   type RevertPlan,
@@ -155,7 +155,7 @@ async function geoHistoryCommand(
   );
 }
 
-function describeGeo(version: GeoDayVersion): string {
+function describeGeo(version: GeoHistoryVersion): string {
   if (version.change === 'updated') return formatGeoChange(version.before, version.after);
   return version.change === 'inserted' ? formatGeoValues(version.after) : `was ${formatGeoValues(version.before)}`;
 }

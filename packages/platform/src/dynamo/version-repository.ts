@@ -148,14 +148,16 @@ export class VersionRepository {
    * Every version of one day of a state or county (`geo`, a parsed id), oldest first (one Query
    * on its partition `versionPartitionKey(geo, date)`, paginated), in the order they were written.
    */
-  async geoHistory(geo: string, date: string): Promise<GeoDayVersion[]> {
+  async geoHistory(geo: string, date: string): Promise<GeoHistoryVersion[]> {
     const items = await queryAllItems(this.doc, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': versionPartition(date, geo) },
       ConsistentRead: true,
     });
-    return items.map(toGeoVersion).sort((a, b) => a.at.localeCompare(b.at));
+    return items
+      .map((item) => ({ ...toGeoVersion(item), at: String(item.updatedAt) }))
+      .sort((a, b) => a.at.localeCompare(b.at));
   }
 
   /** `vdate` of this series' versions: the date for the nation, `<date>#<series>` otherwise. */
@@ -174,12 +176,13 @@ export interface GeoDayVersion {
   geo: string;
   date: string;
   runId: string;
-  /** When the day item was written (its `updatedAt`). */
-  at: string;
   change: RecordChange;
   before: { cases: number; deaths: number | null; runId: string } | null;
   after: { cases: number; deaths: number | null } | null;
 }
+
+/** A version of a state's or county's day with when it was written (`at`, the day item's `updatedAt`). */
+export type GeoHistoryVersion = GeoDayVersion & { at: string };
 
 function toGeoVersion(item: Record<string, unknown>): GeoDayVersion {
   const deathsOf = (value: unknown) => (typeof value === 'number' ? value : null);
@@ -189,7 +192,6 @@ function toGeoVersion(item: Record<string, unknown>): GeoDayVersion {
     geo: String(item.vdate).split('#', 2)[1] as string,
     date: String(item.date),
     runId: String(item.runId),
-    at: String(item.updatedAt),
     change,
     before: before
       ? { cases: Number(before.cases), deaths: deathsOf(before.deaths), runId: String(before.runId) }
