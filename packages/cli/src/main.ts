@@ -92,7 +92,10 @@ export function buildProgram(): Command {
       '--geo <id>',
       'one geography: US (default), a state FIPS (48), a county FIPS (48201) or 36-nyc, 29-kansas-city, 29-joplin, <state>-unknown; states and counties print date,cases,deaths (deaths empty where not reported)',
     )
-    .option('--as-of <runId>', 'the series as it stood right after this run finished (time travel; the nation only)')
+    .option(
+      '--as-of <runId>',
+      'the series (of the nation, or of the --geo state or county) as it stood right after this run finished (time travel)',
+    )
     .addOption(new Option('--json', 'the same as --format json'))
     .action(async (options) => {
       process.exitCode = await (await commands.data()).exportCommand(options, { out: new Output() });
@@ -155,23 +158,36 @@ export function buildProgram(): Command {
     .description('every version of one day, oldest first, with the run that wrote it')
     .argument('<date>', 'the day, YYYY-MM-DD')
     .addOption(envOption())
+    .option(
+      '--geo <id>',
+      "one geography's day: US (default), a state FIPS (48), a county FIPS (48201) or 36-nyc, 29-kansas-city, 29-joplin, <state>-unknown",
+    )
     .addOption(jsonOption())
-    .addHelpText('after', DEPLOYED_HELP)
+    .addHelpText(
+      'after',
+      '\nA state or county prints cases and deaths (deaths "not reported" where the publisher gave none); with --json,\n' +
+        'one object per version, {geo, date, runId, at, change, before, after} (deaths null: not reported).' +
+        DEPLOYED_HELP,
+    )
     .action(async (date, options) => {
       process.exitCode = await (await commands.history()).historyCommand(date, options, { out: new Output() });
     });
 
   program
     .command('diff')
-    .description('the days one run inserted or updated, old → new with the change in each value, largest changes first')
+    .description(
+      'the days one run inserted or updated (the nation, the states, the counties), old → new with the change in each value, largest changes first',
+    )
     .argument('<runId>', 'the run id (see etl runs)')
     .addOption(envOption())
-    .option('--limit <n>', 'show only the n largest changes')
+    .option('--limit <n>', 'show only the n largest changes (of each level)')
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nWith --json: one object per day, {date, change: inserted|updated|deleted, before, after} (before is null\n' +
-        'for an insert, after for a day a revert removed).' +
+      '\nA run that changed states or counties lists them after the nation, one group per level (--limit applies to each).\n' +
+        'With --json: one object per day, {date, change: inserted|updated|deleted, before, after} (before is null\n' +
+        "for an insert, after for a day a revert removed); a state's or county's day also has geo and level (state,\n" +
+        'county), and deaths null where not reported.' +
         DEPLOYED_HELP,
     )
     .action(async (runId, options) => {

@@ -5,7 +5,7 @@ import 'aws-sdk-client-mock-jest';
 import { exportCommand } from '../src/commands/data.js';
 import type { CommandDeps } from '../src/ops/dlq.js';
 import { testAwsBackend } from './ops-helpers/aws-backend.js';
-import { FakeTables } from './ops-helpers/fake-ledger.js';
+import { FakeTables, runItem } from './ops-helpers/fake-ledger.js';
 import { captureOutput, operatorConfig } from './ops-helpers/fake-sqs.js';
 
 /**
@@ -105,11 +105,56 @@ describe('etl export --geo --env dev', () => {
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
   });
 
-  it('refuses --as-of with a state or county (time travel is the nation only)', async () => {
+  it('prints a county as it stood right after a run: later updates undone, later inserts gone, a later removal back', async () => {
+    // Prepare: R1 loaded 48201 (the days above); R2 revised 03-01 and added 03-04; R3 (a revert) removed 03-02.
+    const [R1, R2, R3] = ['s-20261125T060000Z', 's-20261126T060000Z', 'r-20261127T060000-abcdef'];
+    tables.putRun(runItem(R1, { status: 'SUCCEEDED', startedAt: '2026-11-25T06:00:00.000Z' }));
+    tables.putRun(runItem(R2, { status: 'SUCCEEDED', startedAt: '2026-11-26T06:00:00.000Z' }));
+    tables.putRun(runItem(R3, { status: 'SUCCEEDED', startedAt: '2026-11-27T06:00:00.000Z', trigger: 'revert' }));
+    const write = (date: string, runId: string, at: string, values: object, before: object | null, extra = {}) => {
+      const change = before ? 'updated' : 'inserted';
+      const day = { geo: '48201', date, runId, updatedAt: at, change, before, ...values, ...extra };
+      tables.put({ pk: '48201', sk: date, ...day });
+      tables.put({ pk: `DAY#48201#${date}`, sk: `${at}#${runId}`, vrun: runId, vdate: `${date}#48201`, ...day });
+    };
+    for (const day of DAYS.filter((d) => d.pk === '48201')) {
+      write(day.sk, R1, '2026-11-25T06:01:00Z', { cases: day.cases, deaths: day.deaths }, null);
+    }
+    write('2021-03-01', R2, '2026-11-26T06:01:00Z', { cases: 105, deaths: 1 }, { cases: 100, deaths: 1, runId: R1 });
+    write('2021-03-04', R2, '2026-11-26T06:01:00Z', { cases: 150, deaths: 3 }, null);
+    write(
+      '2021-03-02',
+      R3,
+      '2026-11-27T06:01:00Z',
+      { cases: 110, deaths: 2 },
+      { cases: 110, deaths: 2, runId: R1 },
+      {
+        change: 'deleted',
+        removed: true,
+      },
+    );
+    const [afterR1, afterR2, now] = [deps(), deps(), deps()];
+
+    // Act
+    await exportCommand({ env: 'dev', format: 'csv', geo: '48201', asOf: R1 }, afterR1.deps);
+    await exportCommand({ env: 'dev', format: 'json', geo: '48201', asOf: R2, from: '2021-03-02' }, afterR2.deps);
+    await exportCommand({ env: 'dev', format: 'csv', geo: '48201' }, now.deps);
+
+    // Assess
+    expect(afterR1.stdout()).toBe('date,cases,deaths\n2021-03-01,100,1\n2021-03-02,110,2\n2021-03-03,130,2\n');
+    expect(JSON.parse(afterR2.stdout())).toEqual([
+      { date: '2021-03-02', cases: 110, deaths: 2 },
+      { date: '2021-03-03', cases: 130, deaths: 2 },
+      { date: '2021-03-04', cases: 150, deaths: 3 },
+    ]);
+    expect(now.stdout()).toBe('date,cases,deaths\n2021-03-01,105,1\n2021-03-03,130,2\n2021-03-04,150,3\n');
+  });
+
+  it('refuses --as-of a run the ledger does not know, with --geo too', async () => {
     // Act
     const refused = exportCommand({ env: 'dev', format: 'csv', geo: '48', asOf: 's-20261125T060000Z' }, deps().deps);
 
     // Assess
-    await expect(refused).rejects.toThrow('--as-of works for the nation only: drop --geo 48 or --as-of');
+    await expect(refused).rejects.toThrow('No run s-20261125T060000Z in the ledger (see etl runs)');
   });
 });

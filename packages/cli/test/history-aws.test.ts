@@ -58,6 +58,27 @@ function change(runId: string, at: string, date: string, before: (Values & { run
   });
 }
 
+type GeoValues = { cases: number; deaths: number | null };
+
+/** A change of a state's or county's day as the loader stores its version (`deaths` absent: not reported). */
+function geoChange(runId: string, at: string, geo: string, date: string, before: GeoValues | null, after: GeoValues) {
+  const deaths = (values: GeoValues) => (values.deaths === null ? {} : { deaths: values.deaths });
+  tables.put({
+    pk: `DAY#${geo}#${date}`,
+    sk: `${at}#${runId}`,
+    vrun: runId,
+    vdate: `${date}#${geo}`,
+    geo,
+    date,
+    cases: after.cases,
+    ...deaths(after),
+    runId,
+    change: before ? 'updated' : 'inserted',
+    updatedAt: at,
+    before: before ? { cases: before.cases, ...deaths(before), runId: A } : null,
+  });
+}
+
 /** The data table's BatchGetItem (the current state and county days a revert checks), from the fake tables. */
 function answerBatchGets(): void {
   ddb.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
@@ -179,6 +200,82 @@ describe('history commands --env dev', () => {
       IndexName: 'versionsByRun',
       ExpressionAttributeValues: { ':run': B },
     });
+  });
+
+  it('diffs a run that changed only counties and states: one group per level, largest first, --limit per level', async () => {
+    // Prepare: run D changed two counties' days and three states' days, and no day of the nation.
+    const D = 's-20261126T060000Z';
+    const at = '2026-11-26T06:01:00.000Z';
+    tables.putRun(runItem(D, { status: 'SUCCEEDED', startedAt: '2026-11-26T06:00:00.000Z', months: [] }));
+    geoChange(D, at, '48201', '2021-03-01', { cases: 100, deaths: 2 }, { cases: 90, deaths: 2 });
+    geoChange(D, at, '72001', '2021-03-01', null, { cases: 5, deaths: null });
+    geoChange(D, at, '48', '2021-03-01', { cases: 1_000, deaths: 20 }, { cases: 1_001, deaths: 20 });
+    geoChange(D, at, '06', '2021-03-02', { cases: 7_000, deaths: null }, { cases: 7_000, deaths: 30 });
+    geoChange(D, at, '06', '2021-03-01', null, { cases: 6_000, deaths: 25 });
+    const [all, top, text, limited] = [deps(), deps(), deps(), deps()];
+
+    // Act
+    await diffCommand(D, { env: 'dev', json: true }, all.deps);
+    await diffCommand(D, { env: 'dev', json: true, limit: '1' }, top.deps);
+    await diffCommand(D, { env: 'dev' }, text.deps);
+    await diffCommand(D, { env: 'dev', limit: '1' }, limited.deps);
+
+    // Assess: the states' rows, then the counties', each largest change first; geo and level on each.
+    expect(JSON.parse(all.stdout())).toEqual([
+      {
+        geo: '06',
+        level: 'state',
+        date: '2021-03-01',
+        change: 'inserted',
+        before: null,
+        after: { cases: 6_000, deaths: 25 },
+      },
+      {
+        geo: '06',
+        level: 'state',
+        date: '2021-03-02',
+        change: 'updated',
+        before: { cases: 7_000, deaths: null },
+        after: { cases: 7_000, deaths: 30 },
+      },
+      {
+        geo: '48',
+        level: 'state',
+        date: '2021-03-01',
+        change: 'updated',
+        before: { cases: 1_000, deaths: 20 },
+        after: { cases: 1_001, deaths: 20 },
+      },
+      {
+        geo: '48201',
+        level: 'county',
+        date: '2021-03-01',
+        change: 'updated',
+        before: { cases: 100, deaths: 2 },
+        after: { cases: 90, deaths: 2 },
+      },
+      {
+        geo: '72001',
+        level: 'county',
+        date: '2021-03-01',
+        change: 'inserted',
+        before: null,
+        after: { cases: 5, deaths: null },
+      },
+    ]);
+    expect(JSON.parse(top.stdout()).map((row: { geo: string }) => row.geo)).toEqual(['06', '48201']);
+    expect(text.stdout().trimEnd().split('\n')).toEqual([
+      `Run ${D} (manual, SUCCEEDED): 5 day(s) changed: nation 0, state 3, county 2`,
+      'States: 3 day(s) changed: 1 inserted, 2 updated',
+      '  06  2021-03-01  inserted cases 6,000, deaths 25',
+      '  06  2021-03-02  updated  deaths not reported → 30',
+      '  48  2021-03-01  updated  cases 1,000 → 1,001 (+1)',
+      'Counties: 2 day(s) changed: 1 inserted, 1 updated',
+      '  48201  2021-03-01  updated  cases 100 → 90 (-10)',
+      '  72001  2021-03-01  inserted cases 5, deaths not reported',
+    ]);
+    expect(limited.stdout()).toContain('  06  2021-03-01  inserted cases 6,000, deaths 25\n  … and 2 more (--limit)\n');
+    expect(limited.stdout()).toContain('  48201  2021-03-01  updated  cases 100 → 90 (-10)\n  … and 1 more (--limit)');
   });
 
   it('exports the series as it stood right after a run (the later runs undone)', async () => {

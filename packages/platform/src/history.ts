@@ -9,10 +9,11 @@ import {
   type SourceIdentity,
 } from '@covid-etl/contracts';
 import { planRevertParts } from '@covid-etl/core';
+import type { GeoSeriesReader } from './dynamo/geo-catalog.js';
 import type { GeoSeriesStore } from './dynamo/geo-series.js';
 import type { LedgerRepository, RunItem } from './dynamo/ledger-repository.js';
 import type { SeriesRepository } from './dynamo/series-repository.js';
-import type { DayValues, DayVersion, GeoDayVersion } from './dynamo/version-repository.js';
+import type { DayValues, DayVersion, GeoDayVersion, VersionRepository } from './dynamo/version-repository.js';
 
 const FIELDS = ['cases', 'deaths', 'recovered'] as const;
 
@@ -52,6 +53,38 @@ export function diffOfRun(versions: readonly DayVersion[]): DiffRow[] {
     .sort((x, y) => magnitude(y) - magnitude(x) || x.date.localeCompare(y.date));
 }
 
+/** One day of a state or county a run changed (`deaths` null: not reported; counts as 0 in `delta`). */
+export interface GeoDiffRow {
+  geo: string;
+  level: Exclude<GeoLevel, 'nation'>;
+  date: string;
+  change: GeoDayVersion['change'];
+  before: { cases: number; deaths: number | null } | null;
+  after: { cases: number; deaths: number | null } | null;
+  delta: { cases: number; deaths: number };
+}
+
+/**
+ * The states' and counties' days a run changed, largest change first (the larger absolute
+ * change of cases and deaths), then by geography and date. A not reported value counts as 0.
+ */
+export function geoDiffOfRun(versions: readonly GeoDayVersion[]): GeoDiffRow[] {
+  const size = (row: GeoDiffRow) => Math.max(Math.abs(row.delta.cases), Math.abs(row.delta.deaths));
+  return versions
+    .flatMap((version): GeoDiffRow[] => {
+      const level = parseGeoId(version.geo).level;
+      if (level === 'nation') return [];
+      const before = version.before ? { cases: version.before.cases, deaths: version.before.deaths } : null;
+      const after = version.after ? { cases: version.after.cases, deaths: version.after.deaths } : null;
+      const delta = {
+        cases: (after?.cases ?? 0) - (before?.cases ?? 0),
+        deaths: (after?.deaths ?? 0) - (before?.deaths ?? 0),
+      };
+      return [{ geo: version.geo, level, date: version.date, change: version.change, before, after, delta }];
+    })
+    .sort((x, y) => size(y) - size(x) || x.geo.localeCompare(y.geo) || x.date.localeCompare(y.date));
+}
+
 /** Reads a run from the ledger or says, in one line, that it is unknown. */
 export async function requireRun(ledger: LedgerRepository, runId: string): Promise<RunItem> {
   const run = await ledger.getRun(runId);
@@ -83,6 +116,52 @@ export async function seriesAsOf(
   }
   return [...days.values()].sort((a, b) => a.date.localeCompare(b.date));
 }
+
+/** How many day histories {@link geoSeriesAsOf} reads at once. */
+const HISTORY_READS_AT_ONCE = 8;
+
+/**
+ * One state's or county's series exactly as it stood right after `runId` finished (time travel,
+ * as {@link seriesAsOf} for the nation): each stored day (tombstones included) that a run
+ * started after it changed takes the value it held before the first of those runs (absent: the
+ * day disappears; a day a later revert removed comes back). One Query for the series, plus one
+ * per day a later run changed (`geoHistory`): a later run's index Query would read every state's
+ * and county's day it changed.
+ */
+export async function geoSeriesAsOf(
+  deps: {
+    ledger: LedgerRepository;
+    versions: Pick<VersionRepository, 'geoHistory'>;
+    geoSeries: Pick<GeoSeriesReader, 'lastChanges'>;
+  },
+  geo: string,
+  runId: string,
+): Promise<{ date: string; cases: number; deaths: number | null }[]> {
+  const run = await requireRun(deps.ledger, runId);
+  if (run.status === 'RUNNING') throw new RunHistoryError(`Run ${runId} is still RUNNING: it has not finished yet`);
+  const order = new Map((await deps.ledger.listRunsAfter(run)).map((later, k) => [later.runId, k]));
+  const days = await deps.geoSeries.lastChanges(geo);
+  const out: { date: string; cases: number; deaths: number | null }[] = [];
+  const changed = days.filter((day) => order.has(day.runId));
+  for (const day of days) if (!order.has(day.runId) && !day.removed) out.push(pick(day));
+  for (let k = 0; k < changed.length; k += HISTORY_READS_AT_ONCE) {
+    const batch = changed.slice(k, k + HISTORY_READS_AT_ONCE);
+    const histories = await Promise.all(batch.map((day) => deps.versions.geoHistory(geo, day.date)));
+    batch.forEach((day, i) => {
+      const first = (histories[i] ?? [])
+        .filter((version) => order.has(version.runId))
+        .sort((a, b) => (order.get(a.runId) ?? 0) - (order.get(b.runId) ?? 0))[0];
+      if (first?.before) out.push(pick({ date: day.date, ...first.before }));
+    });
+  }
+  return out.sort((a, b) => a.date.localeCompare(b.date));
+}
+
+const pick = ({ date, cases, deaths }: { date: string; cases: number; deaths: number | null }) => ({
+  date,
+  cases,
+  deaths,
+});
 
 /** The id of the run that reverts `runId`: deterministic, so an interrupted revert resumes the same run. */
 export function revertRunId(runId: string): string {

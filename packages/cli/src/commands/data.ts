@@ -1,10 +1,9 @@
-import { type Geo, GeoIdError, parseGeoId } from '@covid-etl/contracts';
-import { seriesAsOf } from '@covid-etl/platform';
+import { geoSeriesAsOf, seriesAsOf } from '@covid-etl/platform';
 import type { CommandDeps } from '../ops/dlq.js';
 import { withBackend } from '../ops/open.js';
 import { buildRunReport, formatRunReport, formatRunsTable, locateParkedMessages } from '../ops/report.js';
 import { parseTripsShown } from '../trips.js';
-import { withVersionIndex } from './history.js';
+import { parseGeoOption, withVersionIndex } from './history.js';
 import { UsageError } from './output.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -20,7 +19,8 @@ export function isCalendarDate(value: string): boolean {
  * `etl export`: the loaded series of the nation in date order, as CSV
  * (`date,cases,deaths,recovered`) or JSON; with `asOf`, the series as it stood right after that
  * run finished. With `geo` (a state or county id), that geography's series (`date,cases,deaths`,
- * deaths empty where not reported; one Query on `pk = <geo>`); `--geo US` is the nation.
+ * deaths empty where not reported; one Query on `pk = <geo>`), with `asOf` as it stood then
+ * (`geoSeriesAsOf`); `--geo US` is the nation.
  */
 export async function exportCommand(
   options: { env: string; format: string; from?: string; to?: string; json?: boolean; asOf?: string; geo?: string },
@@ -30,16 +30,7 @@ export async function exportCommand(
   if (format !== 'csv' && format !== 'json') {
     throw new UsageError(`--format ${options.format}: expected csv or json`);
   }
-  let geo: Geo | undefined;
-  try {
-    geo = options.geo === undefined ? undefined : parseGeoId(options.geo);
-  } catch (error) {
-    if (error instanceof GeoIdError) throw new UsageError(`--geo: ${error.message}`);
-    throw error;
-  }
-  if (geo && geo.level !== 'nation' && options.asOf !== undefined) {
-    throw new UsageError(`--as-of works for the nation only: drop --geo ${geo.id} or --as-of`);
-  }
+  const geo = options.geo === undefined ? undefined : parseGeoOption(options.geo);
   for (const [flag, value] of [
     ['--from', options.from],
     ['--to', options.to],
@@ -50,10 +41,23 @@ export async function exportCommand(
   if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
     throw new UsageError(`--from ${options.from} is after --to ${options.to}: nothing could match`);
   }
+  const inRange = (date: string) => (!options.from || date >= options.from) && (!options.to || date <= options.to);
   if (geo && geo.level !== 'nation') {
+    const id = geo.id;
     const days = await withBackend(
       options.env,
-      (backend) => backend.geoSeries.query((geo as Geo).id, { from: options.from, to: options.to }),
+      async (backend) =>
+        options.asOf
+          ? (
+              await withVersionIndex(() =>
+                geoSeriesAsOf(
+                  { ledger: backend.ledger, versions: backend.series.versions, geoSeries: backend.geoSeries },
+                  id,
+                  options.asOf as string,
+                ),
+              )
+            ).filter((day) => inRange(day.date))
+          : backend.geoSeries.query(id, { from: options.from, to: options.to }),
       deps.open,
     );
     if (format === 'json') deps.out.result(days.map(({ date, cases, deaths }) => ({ date, cases, deaths })));
@@ -61,7 +65,6 @@ export async function exportCommand(
       deps.out.result(['date,cases,deaths', ...days.map((d) => `${d.date},${d.cases},${d.deaths ?? ''}`)].join('\n'));
     return 0;
   }
-  const inRange = (date: string) => (!options.from || date >= options.from) && (!options.to || date <= options.to);
   const records = await withBackend(
     options.env,
     async (backend) =>

@@ -1,9 +1,12 @@
-import { TERMINAL_STATUSES } from '@covid-etl/contracts';
+import { type Geo, GeoIdError, parseGeoId, TERMINAL_STATUSES } from '@covid-etl/contracts';
 import {
   type DayValues,
   type DayVersion,
   type DiffRow,
   diffOfRun,
+  type GeoDiffRow,
+  type GeoHistoryVersion,
+  geoDiffOfRun,
   planRevert,
   type RevertPlan,
   type RunItem,
@@ -44,6 +47,38 @@ export function formatChange(before: DayValues | null, after: DayValues | null):
   return changed.length ? changed.join('; ') : 'no value changed';
 }
 
+/** A state's or county's values: deaths null is "not reported". */
+type GeoValues = { cases: number; deaths: number | null };
+const GEO_FIELDS = ['cases', 'deaths'] as const;
+const reported = (n: number | null) => (n === null ? 'not reported' : number(n));
+
+/** "cases 1,000, deaths 20" (deaths "not reported" where the publisher gave none), or "(none)". */
+function formatGeoValues(values: GeoValues | null): string {
+  return values ? GEO_FIELDS.map((f) => `${f} ${reported(values[f])}`).join(', ') : '(none)';
+}
+
+/** {@link formatChange} of a state's or county's day: the values that changed, old → new. */
+export function formatGeoChange(before: GeoValues | null, after: GeoValues | null): string {
+  if (!before) return formatGeoValues(after);
+  if (!after) return `was ${formatGeoValues(before)}`;
+  const changed = GEO_FIELDS.filter((f) => before[f] !== after[f]).map((f) => {
+    const [b, a] = [before[f], after[f]];
+    const delta = a !== null && b !== null ? ` (${signed(a - b)})` : '';
+    return `${f} ${reported(b)} → ${reported(a)}${delta}`;
+  });
+  return changed.length ? changed.join('; ') : 'no value changed';
+}
+
+/** `--geo <id>` parsed (US, a state or county id), or a one-line usage error. */
+export function parseGeoOption(value: string): Geo {
+  try {
+    return parseGeoId(value);
+  } catch (error) {
+    if (error instanceof GeoIdError) throw new UsageError(`--geo: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Reads the versions index; a local state made before it existed gets a one-line way out. */
 export async function withVersionIndex<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -60,13 +95,18 @@ export async function withVersionIndex<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `etl history <date>`: every version of one day, oldest first, with the run that wrote it. */
+/**
+ * `etl history <date>`: every version of one day, oldest first, with the run that wrote it; with
+ * `geo` (a state or county id), that geography's day (`--geo US` is the nation).
+ */
 export async function historyCommand(
   date: string,
-  options: { env: string; json?: boolean },
+  options: { env: string; json?: boolean; geo?: string },
   deps: CommandDeps,
 ): Promise<number> {
   if (!ISO_DATE.test(date)) throw new UsageError(`${date}: expected a date as YYYY-MM-DD`);
+  const geo = options.geo === undefined ? undefined : parseGeoOption(options.geo);
+  if (geo && geo.level !== 'nation') return geoHistoryCommand(geo, date, options, deps);
   return withBackend(
     options.env,
     async (backend) => {
@@ -88,12 +128,48 @@ export async function historyCommand(
   );
 }
 
+async function geoHistoryCommand(
+  geo: Geo,
+  date: string,
+  options: { env: string; json?: boolean },
+  deps: CommandDeps,
+): Promise<number> {
+  return withBackend(
+    options.env,
+    async (backend) => {
+      const versions = await backend.series.versions.geoHistory(geo.id, date);
+      if (options.json) {
+        deps.out.result(versions);
+        return 0;
+      }
+      if (versions.length === 0) {
+        deps.out.result(`${geo.id} ${date}: no version in ${backend.environment} (never loaded)`);
+        return 0;
+      }
+      const lines = [`${geo.id} ${date}: ${versions.length} version(s), oldest first`];
+      for (const v of versions) lines.push(`  ${v.at}  ${v.runId.padEnd(26)} ${v.change.padEnd(8)} ${describeGeo(v)}`);
+      deps.out.result(lines.join('\n'));
+      return 0;
+    },
+    deps.open,
+  );
+}
+
+function describeGeo(version: GeoHistoryVersion): string {
+  if (version.change === 'updated') return formatGeoChange(version.before, version.after);
+  return version.change === 'inserted' ? formatGeoValues(version.after) : `was ${formatGeoValues(version.before)}`;
+}
+
 function describe(version: DayVersion): string {
   if (version.change === 'updated') return formatChange(version.before, version.after);
   return version.change === 'inserted' ? formatValues(version.after) : `was ${formatValues(version.before)}`;
 }
 
-/** `etl diff <runId>`: the days a run inserted, updated (or removed), largest change first. */
+/**
+ * `etl diff <runId>`: the days a run inserted, updated (or removed), largest change first: the
+ * nation's, then (a run that changed them) the states' and the counties', one group per level,
+ * `limit` applying per level. One Query on the versions index.
+ */
 export async function diffCommand(
   runId: string,
   options: { env: string; json?: boolean; limit?: string },
@@ -107,18 +183,40 @@ export async function diffCommand(
     options.env,
     async (backend) => {
       const run = await requireRun(backend.ledger, runId);
-      const rows = diffOfRun(await withVersionIndex(() => backend.series.versions.changesOf(runId)));
-      const shown = limit === undefined ? rows : rows.slice(0, limit);
+      const changes = await withVersionIndex(() => backend.series.versions.everyChangeOf(runId));
+      const rows = diffOfRun(changes.nation);
+      const geoRows = geoDiffOfRun(changes.geo);
+      const levels = GEO_LEVELS.map((level) => geoRows.filter((row) => row.level === level));
+      const top = <T>(list: T[]) => (limit === undefined ? list : list.slice(0, limit));
+      const shown = top(rows);
       if (options.json) {
-        deps.out.result(shown.map(({ date, change, before, after }) => ({ date, change, before, after })));
+        deps.out.result([
+          ...shown.map(({ date, change, before, after }) => ({ date, change, before, after })),
+          ...levels.flatMap((list) =>
+            top(list).map(({ geo, level, date, change, before, after }) => ({
+              geo,
+              level,
+              date,
+              change,
+              before,
+              after,
+            })),
+          ),
+        ]);
         return 0;
       }
-      deps.out.result(formatDiff(run, rows, shown));
+      if (geoRows.length === 0) {
+        deps.out.result(formatDiff(run, rows, shown));
+        return 0;
+      }
+      deps.out.result(formatLevelsDiff(run, rows, shown, levels, top));
       return 0;
     },
     deps.open,
   );
 }
+
+const nationLine = (row: DiffRow) => `  ${row.date}  ${row.change.padEnd(8)} ${formatChange(row.before, row.after)}`;
 
 function formatDiff(run: RunItem, rows: DiffRow[], shown: DiffRow[]): string {
   const count = (change: DiffRow['change']) => rows.filter((row) => row.change === change).length;
@@ -127,8 +225,65 @@ function formatDiff(run: RunItem, rows: DiffRow[], shown: DiffRow[]): string {
     `Run ${run.runId} (${run.trigger}, ${runStatus(run)}): ${rows.length} day(s) changed: ` +
       `${count('inserted')} inserted, ${count('updated')} updated${deleted ? `, ${deleted} removed` : ''}`,
   ];
-  for (const row of shown) lines.push(`  ${row.date}  ${row.change.padEnd(8)} ${formatChange(row.before, row.after)}`);
+  for (const row of shown) lines.push(nationLine(row));
   if (shown.length < rows.length) lines.push(`  … and ${rows.length - shown.length} more (--limit)`);
+  return lines.join('\n');
+}
+
+const GEO_LEVELS = ['state', 'county'] as const;
+const LEVEL_TITLES = { nation: 'Nation', state: 'States', county: 'Counties' } as const;
+
+/** "12 day(s) changed: 3 inserted, 9 updated[, 1 removed]" of some rows. */
+function changeCounts(rows: readonly { change: DiffRow['change'] }[]): string {
+  const count = (change: DiffRow['change']) => number(rows.filter((row) => row.change === change).length);
+  const deleted = rows.filter((row) => row.change === 'deleted').length;
+  return (
+    `${number(rows.length)} day(s) changed: ${count('inserted')} inserted, ${count('updated')} updated` +
+    (deleted ? `, ${number(deleted)} removed` : '')
+  );
+}
+
+/**
+ * The diff of a run that changed states or counties: a header with the days per level, then one
+ * group per level that changed (the nation, the states, the counties), largest change first.
+ */
+function formatLevelsDiff(
+  run: RunItem,
+  rows: DiffRow[],
+  shown: DiffRow[],
+  levels: GeoDiffRow[][],
+  top: <T>(list: T[]) => T[],
+): string {
+  const total = rows.length + levels.reduce((sum, list) => sum + list.length, 0);
+  const perLevel = [
+    ['nation', rows.length],
+    ...GEO_LEVELS.map((level, k) => [level, levels[k]?.length ?? 0] as const),
+  ] as const;
+  const lines = [
+    `Run ${run.runId} (${run.trigger}, ${runStatus(run)}): ${number(total)} day(s) changed: ` +
+      perLevel.map(([level, n]) => `${level} ${number(n)}`).join(', '),
+  ];
+  const more = (all: number, listed: number) => {
+    if (listed < all) lines.push(`  … and ${number(all - listed)} more (--limit)`);
+  };
+  if (rows.length > 0) {
+    lines.push(`${LEVEL_TITLES.nation}: ${changeCounts(rows)}`);
+    for (const row of shown) lines.push(nationLine(row));
+    more(rows.length, shown.length);
+  }
+  GEO_LEVELS.forEach((level, k) => {
+    const list = levels[k] ?? [];
+    if (list.length === 0) return;
+    const listed = top(list);
+    const width = Math.max(...listed.map((row) => row.geo.length));
+    lines.push(`${LEVEL_TITLES[level]}: ${changeCounts(list)}`);
+    for (const row of listed) {
+      lines.push(
+        `  ${row.geo.padEnd(width)}  ${row.date}  ${row.change.padEnd(8)} ${formatGeoChange(row.before, row.after)}`,
+      );
+    }
+    more(list.length, listed.length);
+  });
   return lines.join('\n');
 }
 

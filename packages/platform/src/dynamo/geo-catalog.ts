@@ -463,8 +463,28 @@ export class GeoSeriesReader {
     private readonly tableName: string,
   ) {}
 
-  async query(geoId: string, { from, to }: { from?: string; to?: string } = {}): Promise<GeoDay[]> {
-    const items = await queryAllItems(this.doc, {
+  async query(geoId: string, range: { from?: string; to?: string } = {}): Promise<GeoDay[]> {
+    const items = await this.items(geoId, range);
+    return items
+      .filter((item) => item.removed !== true)
+      .map((item) => ({
+        ...geoDayValues(item),
+        ...(typeof item.recovered === 'number' ? { recovered: item.recovered } : {}),
+      }));
+  }
+
+  /**
+   * Every stored day of one state or county, removed days (a revert's tombstones) included, each
+   * with the run that last changed it (the same one Query as {@link query}): what time travel
+   * starts from.
+   */
+  async lastChanges(geoId: string): Promise<(GeoDay & { runId: string; removed: boolean })[]> {
+    const items = await this.items(geoId, {});
+    return items.map((item) => ({ ...geoDayValues(item), runId: String(item.runId), removed: item.removed === true }));
+  }
+
+  private items(geoId: string, { from, to }: { from?: string; to?: string }): Promise<Record<string, unknown>[]> {
+    return queryAllItems(this.doc, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: {
@@ -473,11 +493,5 @@ export class GeoSeriesReader {
         ':to': to ?? '9999-99-99',
       },
     });
-    return items
-      .filter((item) => item.removed !== true)
-      .map((item) => ({
-        ...geoDayValues(item),
-        ...(typeof item.recovered === 'number' ? { recovered: item.recovered } : {}),
-      }));
   }
 }

@@ -101,39 +101,63 @@ export class VersionRepository {
 
   /**
    * Every day of this series one run changed, by date (one Query on the index, paginated).
-   * The index holds the run's versions of every geography (a state's or county's `vdate` is
-   * `<date>#<id>`): only this series' are returned, so the nation's diff, revert and time
-   * travel never read a county's day as one of theirs.
+   * States' and counties' versions have their own index key (`geoVersionRun`); those written
+   * before it share the run id (their `vdate` is `<date>#<id>`) and are left out, so the
+   * nation's diff, revert and time travel never read a county's day as one of theirs.
    */
   async changesOf(runId: string): Promise<DayVersion[]> {
-    const items = await queryAllItems(this.doc, {
+    const items = await this.runItems(runId);
+    return items.filter((item) => this.ownsIndexDate(String(item.vdate))).map(toVersion);
+  }
+
+  /**
+   * Every day of the states and counties one run changed (Queries on the index, paginated;
+   * only on the nation's repository): each with its
+   * values before the run (null: the run inserted it) and after (null: the run removed it).
+   */
+  async geoChangesOf(runId: string): Promise<GeoDayVersion[]> {
+    return (await this.everyChangeOf(runId)).geo;
+  }
+
+  /**
+   * Every day of every geography one run changed (two Queries on the index, paginated): the
+   * nation's (as {@link changesOf}) and the states' and counties' (as `geoChangesOf`).
+   */
+  async everyChangeOf(runId: string): Promise<{ nation: DayVersion[]; geo: GeoDayVersion[] }> {
+    if (this.series !== NATIONAL_SERIES)
+      throw new RangeError('geoChangesOf reads every geography: call it on the nation');
+    // The states' and counties' own key (`geoVersionRun`), then the bare run id: the nation's,
+    // and geo versions written before that key existed.
+    const items = await this.runItems(runId);
+    const own = (item: Record<string, unknown>) => this.ownsIndexDate(String(item.vdate));
+    const geo = [...(await this.runItems(geoVersionRun(runId))), ...items.filter((item) => !own(item))];
+    return { nation: items.filter(own).map(toVersion), geo: geo.map(toGeoVersion) };
+  }
+
+  /** The version items under one `vrun` key of the index (one Query, paginated). */
+  private runItems(runId: string): Promise<Record<string, unknown>[]> {
+    return queryAllItems(this.doc, {
       TableName: this.tableName,
       IndexName: VERSIONS_BY_RUN_INDEX,
       KeyConditionExpression: 'vrun = :run',
       ExpressionAttributeValues: { ':run': runId },
     });
-    return items.filter((item) => this.ownsIndexDate(String(item.vdate))).map(toVersion);
   }
 
   /**
-   * Every day of the states and counties one run changed (one Query on the index, paginated;
-   * only on the nation's repository, whose index Query sees every geography): each with its
-   * values before the run (null: the run inserted it) and after (null: the run removed it).
+   * Every version of one day of a state or county (`geo`, a parsed id), oldest first (one Query
+   * on its partition `versionPartitionKey(geo, date)`, paginated), in the order they were written.
    */
-  async geoChangesOf(runId: string): Promise<GeoDayVersion[]> {
-    if (this.series !== NATIONAL_SERIES)
-      throw new RangeError('geoChangesOf reads every geography: call it on the nation');
-    const query = (run: string) =>
-      queryAllItems(this.doc, {
-        TableName: this.tableName,
-        IndexName: VERSIONS_BY_RUN_INDEX,
-        KeyConditionExpression: 'vrun = :run',
-        ExpressionAttributeValues: { ':run': run },
-      });
-    // Its own key (`geoVersionRun`), then the bare run id: versions written before that key
-    // existed, beside the nation's (at most its ~1,100 days).
-    const legacy = (await query(runId)).filter((item) => !this.ownsIndexDate(String(item.vdate)));
-    return [...(await query(geoVersionRun(runId))), ...legacy].map(toGeoVersion);
+  async geoHistory(geo: string, date: string): Promise<GeoHistoryVersion[]> {
+    const items = await queryAllItems(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': versionPartition(date, geo) },
+      ConsistentRead: true,
+    });
+    return items
+      .map((item) => ({ ...toGeoVersion(item), at: String(item.updatedAt) }))
+      .sort((a, b) => a.at.localeCompare(b.at));
   }
 
   /** `vdate` of this series' versions: the date for the nation, `<date>#<series>` otherwise. */
@@ -156,6 +180,9 @@ export interface GeoDayVersion {
   before: { cases: number; deaths: number | null; runId: string } | null;
   after: { cases: number; deaths: number | null } | null;
 }
+
+/** A version of a state's or county's day with when it was written (`at`, the day item's `updatedAt`). */
+export type GeoHistoryVersion = GeoDayVersion & { at: string };
 
 function toGeoVersion(item: Record<string, unknown>): GeoDayVersion {
   const deathsOf = (value: unknown) => (typeof value === 'number' ? value : null);
