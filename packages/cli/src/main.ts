@@ -72,7 +72,8 @@ export function buildProgram(): Command {
         '4 INCOMPLETE (chunks in a DLQ), 5 still RUNNING when --wait timed out, 6 HELD (a data-quality gate\n' +
         "tripped: nothing loaded; see etl approve / etl reject), 7 REJECTED, 8 (local) the run's notification\n" +
         'is parked in the notifier DLQ, 1 usage or AWS error.\n' +
-        'Local state: ETL_LOCAL_DIR (default .etl-local/). ETL_DYNAMODB_ENDPOINT uses an external DynamoDB.\n' +
+        'Local state: ETL_LOCAL_DIR (default .etl-local/). ETL_DYNAMODB_ENDPOINT uses an external DynamoDB;\n' +
+        "ETL_LOCAL_DB_MAX_OPEN_FILES (74-50000) caps the embedded one's open table files: less memory, slower.\n" +
         'Fault injection (local only): ETL_FAULTS=<transformer|loader|notifier>=<fail|fail-first|crash-mid-batch>[,...];\n' +
         "the loader also takes crash-at-days-written and crash-at-catalogue-updated (around a geo part's catalogue update)." +
         DEPLOYED_HELP,

@@ -13,5 +13,6 @@ export {
   LocalPipeline,
   type LocalPipelineOptions,
   type LocalQueueSettings,
+  localDbMaxOpenFiles,
 } from './pipeline.js';
 export { DynamoRequestCounter, type ItemKind, kindOf, type TableRequests } from './request-counter.js';

@@ -38,6 +38,7 @@ import { createHandler as createNotifier } from '@covid-etl/notifier';
 import {
   type ChunkItem,
   type Clock,
+  ConfigurationError,
   createLogger,
   DynamoGeoLedger,
   dataTableDefinition,
@@ -63,6 +64,23 @@ import { LOCAL_ENVIRONMENT } from './paths.js';
 
 type SlackForwarderFactory = typeof import('@covid-etl/slack-forwarder').createHandler;
 
+/**
+ * `ETL_LOCAL_DB_MAX_OPEN_FILES`: how many table files the embedded dynalite's LevelDB keeps open
+ * (and memory-mapped), a whole number from 74 (LevelDB's minimum) to 50000; unset: LevelDB's
+ * 1000. Lower bounds the local stack's memory on a large table, at the cost of reopening files
+ * (docs/performance.md: a daily run on the full county table, 636 MB at 1000, 306 MB and 2.4x
+ * the time at 74). Anything else is refused in one line.
+ */
+export function localDbMaxOpenFiles(env: Record<string, string | undefined> = process.env): number | undefined {
+  const raw = env.ETL_LOCAL_DB_MAX_OPEN_FILES?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 74 || value > 50_000) {
+    throw new ConfigurationError(`ETL_LOCAL_DB_MAX_OPEN_FILES must be a whole number from 74 to 50000, got "${raw}"`);
+  }
+  return value;
+}
+
 /** Default factor applied to AWS visibility timeouts and leases locally (180 s → 0.9 s). */
 export const DEFAULT_TIME_SCALE = 0.005;
 
@@ -71,6 +89,8 @@ export interface LocalPipelineOptions {
   dir: string;
   /** Use this DynamoDB (e.g. AWS's DynamoDB Local) instead of the embedded dynalite. */
   dynamoEndpoint?: string;
+  /** The embedded dynalite's LevelDB table cache (`ETL_LOCAL_DB_MAX_OPEN_FILES`; see `localDbMaxOpenFiles`). */
+  dbMaxOpenFiles?: number;
   timeScale?: number;
   faults?: Partial<Record<FaultService, FaultMode>>;
   /** Posts notifications to this Slack incoming webhook when set. */
@@ -384,7 +404,10 @@ export class LocalPipeline {
     let dynamo: LocalDynamo | undefined;
     let endpoint = options.dynamoEndpoint;
     if (!endpoint) {
-      dynamo = await startLocalDynamo({ dir: path.join(options.dir, 'dynamodb') });
+      dynamo = await startLocalDynamo({
+        dir: path.join(options.dir, 'dynamodb'),
+        ...(options.dbMaxOpenFiles === undefined ? {} : { maxOpenFiles: options.dbMaxOpenFiles }),
+      });
       endpoint = dynamo.endpoint;
     }
     try {

@@ -28,6 +28,8 @@ export interface LocalDynamoOptions {
    * answers, several times fewer native calls per item); default true. False: dynalite as shipped.
    */
   readonly tuned?: boolean;
+  /** LevelDB's table cache size (`StorageOptions.maxOpenFiles`); default LevelDB's 1000. */
+  readonly maxOpenFiles?: number;
 }
 
 export interface LocalDynamo {
@@ -56,6 +58,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
       updateTableMs: stateMs,
     },
     options.tuned ?? true,
+    options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles },
   );
   try {
     await new Promise<void>((resolve, reject) => {

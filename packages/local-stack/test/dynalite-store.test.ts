@@ -172,6 +172,36 @@ describe('the tuned dynalite store', () => {
     expect(tuned[1]).toBe('absent');
   }, 60_000);
 
+  it("opens LevelDB with the table cache size asked for (maxOpenFiles), and LevelDB's default otherwise", async () => {
+    // Prepare: two stores as dynalite creates them, the options their LevelDB opens with spied on.
+    const opened = async (storage?: { maxOpenFiles: number }) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'dynalite-open-'));
+      dirs.push(dir);
+      const store = dynaliteDb.create({ path: dir, createTableMs: 0 });
+      const db = store.db as typeof store.db & {
+        _open(options: object): Promise<void>;
+        open(): Promise<void>;
+        close(): Promise<void>;
+      };
+      let seen: Record<string, unknown> = {};
+      const _open = db._open.bind(db);
+      db._open = (options: object) => {
+        seen = options as Record<string, unknown>;
+        return _open(options);
+      };
+      expect(tuneStore(store, storage)).toBe(true);
+
+      // Act: dynalite's own deferred open.
+      await db.open();
+      await db.close();
+      return seen;
+    };
+
+    // Assess
+    expect((await opened({ maxOpenFiles: 80 })).maxOpenFiles).toBe(80);
+    expect((await opened()).maxOpenFiles).toBeUndefined();
+  });
+
   it('closes the LevelDB iterator of every Query, whether it reads to the end or stops at a limit', async () => {
     // Prepare: a store as dynalite creates it, its iterators spied on.
     const dir = mkdtempSync(path.join(tmpdir(), 'dynalite-iterators-'));

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type FetcherInput, type GeoLevel, type PendingChunk, parseGeoLevels } from '@covid-etl/contracts';
-import { LocalPipeline, parseFaults, prepareLocalStateDir } from '@covid-etl/local-pipeline';
+import { LocalPipeline, localDbMaxOpenFiles, parseFaults, prepareLocalStateDir } from '@covid-etl/local-pipeline';
 import type { DrainProgress } from '@covid-etl/local-stack';
 import { buildRunSummary, type RunItem } from '@covid-etl/platform';
 import { formatRunSummary, runStatus } from '../format.js';
@@ -98,6 +98,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   const pipeline = await LocalPipeline.open({
     dir,
     dynamoEndpoint: env.ETL_DYNAMODB_ENDPOINT?.trim() || undefined,
+    dbMaxOpenFiles: localDbMaxOpenFiles(env),
     faults,
     slackWebhookUrl: env.SLACK_WEBHOOK_URL?.trim() || undefined,
     timeScale: env.ETL_LOCAL_TIME_SCALE ? Number(env.ETL_LOCAL_TIME_SCALE) : undefined,

@@ -3,6 +3,7 @@ import {
   LOCAL_ENVIRONMENT,
   LocalPipeline,
   LocalQueueSender,
+  localDbMaxOpenFiles,
   parseFaults,
   prepareLocalStateDir,
 } from '@covid-etl/local-pipeline';
@@ -45,6 +46,7 @@ export async function openLocalPipeline(env: Record<string, string | undefined> 
   return LocalPipeline.open({
     dir: prepareLocalStateDir(env),
     dynamoEndpoint: env.ETL_DYNAMODB_ENDPOINT?.trim() || undefined,
+    dbMaxOpenFiles: localDbMaxOpenFiles(env),
     faults: parseFaults(env.ETL_FAULTS),
     slackWebhookUrl: env.SLACK_WEBHOOK_URL?.trim() || undefined,
     timeScale: env.ETL_LOCAL_TIME_SCALE ? Number(env.ETL_LOCAL_TIME_SCALE) : undefined,
