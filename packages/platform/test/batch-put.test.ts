@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { BATCH_WRITE_ATTEMPTS, batchPutAll, TransientError } from '../src/index.js';
+import { BATCH_WRITE_ATTEMPTS, batchGetAll, batchPutAll, TransientError } from '../src/index.js';
 
 const TABLE = 'covid-etl-test-data';
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -79,5 +79,51 @@ describe('batchPutAll', () => {
     // Assess
     expect(batches).toBe(0);
     expect(dynamo).toHaveReceivedCommandTimes(BatchWriteCommand, 0);
+  });
+});
+
+describe('batchGetAll', () => {
+  type Get = { sk: string };
+  const asked = (call: number) =>
+    ((dynamo.commandCalls(BatchGetCommand)[call]?.args[0].input.RequestItems?.[TABLE]?.Keys ?? []) as Get[]).map(
+      (key) => key.sk,
+    );
+
+  it('reads every key in strongly consistent requests of 100 and asks again exactly for the unprocessed ones', async () => {
+    // Prepare: 130 keys; the first request answers all but 005 and 050, left unprocessed.
+    const keys = items(130);
+    dynamo
+      .on(BatchGetCommand)
+      .callsFakeOnce((input: { RequestItems: Record<string, { Keys: Get[] }> }) => ({
+        Responses: { [TABLE]: (input.RequestItems[TABLE]?.Keys ?? []).filter((k) => k.sk !== '005' && k.sk !== '050') },
+        UnprocessedKeys: { [TABLE]: { Keys: [keys[5], keys[50]] } },
+      }))
+      .callsFake((input: { RequestItems: Record<string, { Keys: Get[] }> }) => ({
+        Responses: { [TABLE]: input.RequestItems[TABLE]?.Keys ?? [] },
+      }));
+    const found: string[] = [];
+
+    // Act
+    await batchGetAll(doc, TABLE, keys, (item) => found.push(String(item.sk)), 'day');
+
+    // Assess
+    expect([asked(0).length, asked(1), asked(2).length]).toEqual([100, ['005', '050'], 30]);
+    expect(new Set(found).size).toBe(130);
+    expect(
+      dynamo.commandCalls(BatchGetCommand).every((call) => call.args[0].input.RequestItems?.[TABLE]?.ConsistentRead),
+    ).toBe(true);
+  });
+
+  it('gives up after the retries with a one-line TransientError naming what was left', async () => {
+    // Prepare: every request leaves its first key unprocessed.
+    dynamo.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: Get[] }> }) => ({
+      Responses: { [TABLE]: (input.RequestItems[TABLE]?.Keys ?? []).slice(1) },
+      UnprocessedKeys: { [TABLE]: { Keys: (input.RequestItems[TABLE]?.Keys ?? []).slice(0, 1) } },
+    }));
+
+    // Act / Assess
+    await expect(batchGetAll(doc, TABLE, items(3), () => undefined, 'day')).rejects.toThrow(
+      new TransientError('DynamoDB left 1 day reads unprocessed'),
+    );
   });
 });

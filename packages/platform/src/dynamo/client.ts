@@ -1,5 +1,11 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { meterAwsClient } from '../costs.js';
 import { TransientError } from '../errors.js';
 import { chunksOf, retryPending } from '../retry.js';
@@ -37,6 +43,33 @@ export async function queryAllItems(
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return out;
+}
+
+/** Keys of one BatchGetItem request (the DynamoDB limit). */
+export const BATCH_GET_KEYS = 100;
+
+/**
+ * Reads items by key with BatchGetItem (strongly consistent, 100 keys a request), each request's
+ * `UnprocessedKeys` retried with backoff; `onItem` gets every item found (absent keys: none).
+ * Throws naming `what` if keys are still unprocessed after the retries.
+ */
+export async function batchGetAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+  onItem: (item: Record<string, unknown>) => void,
+  what = 'item',
+): Promise<void> {
+  for (const batch of chunksOf(keys, BATCH_GET_KEYS)) {
+    const left = await retryPending(batch, async (pending) => {
+      const response = await doc.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of response.Responses?.[tableName] ?? []) onItem(item);
+      return (response.UnprocessedKeys?.[tableName]?.Keys ?? []) as typeof pending;
+    });
+    if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} ${what} reads unprocessed`);
+  }
 }
 
 /** Options of {@link batchPutAll}. */

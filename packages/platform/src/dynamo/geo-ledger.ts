@@ -1,4 +1,4 @@
-import { BatchGetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type GeoDayHash,
   type GeoLevel,
@@ -7,9 +7,7 @@ import {
   MAX_REJECTED_IN_SUMMARY,
   parseChunkKey,
 } from '@covid-etl/contracts';
-import { TransientError } from '../errors.js';
-import { chunksOf, retryPending } from '../retry.js';
-import { isConditionalCheckFailed } from './client.js';
+import { batchGetAll, isConditionalCheckFailed } from './client.js';
 import { LedgerTable, runKey } from './ledger-items.js';
 
 /** The ledger's partition of the day hashes of the states and counties (one item per chunk key). */
@@ -118,18 +116,13 @@ export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
   ): Promise<Map<string, Record<string, string>>> {
     const out = new Map<string, Record<string, string>>();
     const keys = [...new Set(chunkKeys)].map((key) => ({ pk: partition, sk: key }));
-    for (const batch of chunksOf(keys, 100)) {
-      const left = await retryPending(batch, async (pending) => {
-        const response = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-        );
-        for (const item of response.Responses?.[this.tableName] ?? []) {
-          out.set(String(item.sk), (item[attribute] ?? {}) as Record<string, string>);
-        }
-        return (response.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof pending;
-      });
-      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} ${partition} reads unprocessed`);
-    }
+    await batchGetAll(
+      this.doc,
+      this.tableName,
+      keys,
+      (item) => out.set(String(item.sk), (item[attribute] ?? {}) as Record<string, string>),
+      partition,
+    );
     return out;
   }
 

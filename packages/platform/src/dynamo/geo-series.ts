@@ -1,8 +1,6 @@
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dataPartitionKey, type GeoRecord, versionPartitionKey } from '@covid-etl/contracts';
-import { TransientError } from '../errors.js';
-import { chunksOf, retryPending } from '../retry.js';
-import { batchPutAll } from './client.js';
+import { batchGetAll, batchPutAll } from './client.js';
 import { geoVersionRun } from './tables.js';
 
 /** A stored day of a state or county, with the run that last changed it and how (`deaths` absent: not reported). */
@@ -45,20 +43,16 @@ export class GeoSeriesStore {
   ): Promise<Map<string, GeoStoredDay>> {
     const out = new Map<string, GeoStoredDay>();
     const requests = keys.map((key) => ({ pk: dataPartitionKey(key.geo), sk: key.date }));
-    for (const batch of chunksOf(requests, 100)) {
-      const left = await retryPending(batch, async (pending) => {
-        const response = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-        );
-        for (const item of response.Responses?.[this.tableName] ?? []) {
-          const day = fromItem(item);
-          if (day.removed && !removed) continue;
-          out.set(`${day.geo}|${day.date}`, day);
-        }
-        return (response.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof pending;
-      });
-      if (left.length > 0) throw new TransientError(`DynamoDB left ${left.length} day reads unprocessed`);
-    }
+    await batchGetAll(
+      this.doc,
+      this.tableName,
+      requests,
+      (item) => {
+        const day = fromItem(item);
+        if (!day.removed || removed) out.set(`${day.geo}|${day.date}`, day);
+      },
+      'day',
+    );
     return out;
   }
 

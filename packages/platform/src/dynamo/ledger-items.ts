@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type {
   EventDetailType,
   GateTrip,
@@ -12,6 +12,7 @@ import type {
   SourceId,
   SourceIdentity,
 } from '@covid-etl/contracts';
+import { queryAllItems } from './client.js';
 
 /**
  * The ledger table's items and key schema, shared by the item-type repositories
@@ -119,15 +120,8 @@ export abstract class LedgerTable {
   ) {}
 
   /** Every item of a Query, following `LastEvaluatedKey`. */
-  protected async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-      out.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return out;
+  protected queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    return queryAllItems(this.doc, input);
   }
 }
 
