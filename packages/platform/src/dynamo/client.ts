@@ -36,13 +36,21 @@ export async function queryAllItems(
   input: QueryCommandInput,
 ): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
+  for await (const items of queryPages(doc, input)) out.push(...items);
+  return out;
+}
+
+/** The items of a Query page by page (`LastEvaluatedKey` followed), each page read when the one before is consumed. */
+export async function* queryPages(
+  doc: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): AsyncGenerator<Record<string, unknown>[]> {
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-    out.push(...(page.Items ?? []));
+    yield page.Items ?? [];
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  return out;
 }
 
 /** Keys of one BatchGetItem request (the DynamoDB limit). */

@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GateName, GateTrip, GeoLevel, RunSummary } from '@covid-etl/contracts';
-import { BATCH_WRITE_ITEMS, batchPutAll, isConditionalCheckFailed } from './client.js';
+import { BATCH_WRITE_ITEMS, batchPutAll, isConditionalCheckFailed, queryPages } from './client.js';
 import { LedgerTable, runKey } from './ledger-items.js';
 
 /**
@@ -116,15 +116,10 @@ export class HeldRunRepository extends LedgerTable {
    * is read when the one before it has been consumed, so the bodies never all exist at once.
    */
   async *chunkPages(runId: string): AsyncGenerator<StoredHeldChunk[]> {
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({ ...this.queryOf(runId, HELD_PREFIX), Limit: this.options.pageItems, ExclusiveStartKey }),
-      );
-      const items = page.Items ?? [];
+    const query = { ...this.queryOf(runId, HELD_PREFIX), Limit: this.options.pageItems };
+    for await (const items of queryPages(this.doc, query)) {
       if (items.length > 0) yield items.map((item) => ({ ...heldKey(item), body: String(item.body) }));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    }
   }
 
   /**
