@@ -88,6 +88,31 @@ const zodEnglishOnly = {
 };
 
 /**
+ * pino without transports. Each `pino()` call records its callers' file names (`lib/caller.js`,
+ * `util.getCallSites()`) to resolve transport targets; with `--enable-source-maps` that parses
+ * the bundle's source map at module init (~25 ms of a Lambda's cold start, issue 12). The
+ * project logs to stdout (Lambda's log stream) or a stream it passes, never through a
+ * `transport`, so the caller lookup returns no files, and `pino.transport` (with thread-stream,
+ * its worker) is left out: calling it throws rather than logging nowhere.
+ */
+const pinoWithoutTransports = {
+  name: 'pino-without-transports',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/(lib\/)?(caller|transport)$/ }, (args) => {
+      if (!/[\\/]pino([\\/]lib)?$/.test(args.resolveDir)) return undefined;
+      return { path: path.basename(args.path), namespace: 'pino-stub' };
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'pino-stub' }, (args) => ({
+      contents:
+        args.path === 'caller'
+          ? 'module.exports = function getCallers() { return []; };'
+          : "module.exports = function transport() { throw new Error('pino transports are left out of this bundle (scripts/bundle.mjs)'); };",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * Node's built-in modules are `require`d, not imported: an ES import of a built-in makes Node
  * build its ES facade, which reads every export, and reading `http`'s lazy exports loads undici
  * (`node:http` + `node:https` cost ~100 ms of CPU imported, ~25 ms required; issue 12). Each
@@ -131,7 +156,7 @@ const common = {
   banner: {
     js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
   },
-  plugins: [zodEnglishOnly, requireBuiltins],
+  plugins: [zodEnglishOnly, pinoWithoutTransports, requireBuiltins],
 };
 
 const packageDir = process.cwd();
