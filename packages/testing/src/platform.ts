@@ -14,6 +14,9 @@ import {
   type EventPublisher,
   LedgerRepository,
   ledgerTableDefinition,
+  type MessageSender,
+  type OutgoingMessage,
+  type OutgoingMessages,
   type RunItem,
   SeriesRepository,
 } from '@covid-etl/platform';
@@ -99,6 +102,45 @@ export async function collect<T>(items: Iterable<T> | AsyncIterable<T>): Promise
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
+}
+
+/**
+ * A MessageSender (a queue) that keeps what it is sent, in `sent`, taking the messages one at a
+ * time as the SQS adapter does. Faults, each for the next call only: `failAfter = n` sends n of
+ * its messages, then throws `SendMessageBatch still failing after retries`; `crashAfter = n`
+ * sends n and never settles (the process died there). `failWhen` throws that error at every
+ * message it matches, the messages before it sent.
+ */
+export class CapturingSender implements MessageSender {
+  sent: OutgoingMessage[] = [];
+  failAfter: number | undefined;
+  crashAfter: number | undefined;
+
+  constructor(private readonly failWhen: (message: OutgoingMessage) => boolean = () => false) {}
+
+  async sendAll(messages: OutgoingMessages): Promise<void> {
+    const { failAfter, crashAfter } = this;
+    this.failAfter = undefined;
+    this.crashAfter = undefined;
+    let count = 0;
+    const fault = (): Promise<void> | undefined => {
+      if (count === crashAfter) return new Promise<void>(() => undefined);
+      if (count === failAfter) throw new Error('SendMessageBatch still failing after retries');
+      return undefined;
+    };
+    const before = fault();
+    if (before) return before;
+    for await (const message of messages) {
+      if (this.failWhen(message)) throw new Error('SendMessageBatch still failing after retries');
+      this.sent.push(message);
+      count += 1;
+      const after = fault();
+      if (after) return after;
+    }
+    // Fewer messages than the fault's count: it still happens, once they are all sent.
+    if (crashAfter !== undefined) return new Promise<void>(() => undefined);
+    if (failAfter !== undefined) throw new Error('SendMessageBatch still failing after retries');
+  }
 }
 
 /** DynamoDB requests by table and operation, and the items each table's reads returned. */

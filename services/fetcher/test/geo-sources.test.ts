@@ -17,7 +17,6 @@ import {
   geoDayWritten,
   HeldRunRepository,
   type LedgerRepository,
-  type MessageSender,
   type OutgoingMessage,
   type OutgoingMessages,
   RunFinalizer,
@@ -35,7 +34,7 @@ import {
 } from '@covid-etl/testing';
 import {
   CapturingPublisher,
-  collect,
+  CapturingSender,
   type LocalTables,
   startLocalTables,
   TestClock,
@@ -46,22 +45,19 @@ import { startRun } from '../src/use-cases/start-run.js';
 
 const describeReal = sharedDataAvailable() ? describe : describe.skip;
 
-class CapturingSender implements MessageSender {
-  sent: OutgoingMessage[] = [];
-  async sendAll(messages: OutgoingMessages): Promise<void> {
-    this.sent.push(...(await collect(messages)));
-  }
-  geo(): GeoChunkMessage[] {
-    return this.sent
-      .map((message) => JSON.parse(message.body) as { part?: string })
-      .filter((body) => body.part !== undefined)
-      .map((body) => GeoChunkMessage.parse(body));
-  }
-  take(): GeoChunkMessage[] {
-    const geo = this.geo();
-    this.sent = [];
-    return geo;
-  }
+/** The geography chunks among the messages the fetcher sent. */
+function geoParts(sender: CapturingSender): GeoChunkMessage[] {
+  return sender.sent
+    .map((message) => JSON.parse(message.body) as { part?: string })
+    .filter((body) => body.part !== undefined)
+    .map((body) => GeoChunkMessage.parse(body));
+}
+
+/** The geography chunks sent since the last call, and forgets every message sent. */
+function takeParts(sender: CapturingSender): GeoChunkMessage[] {
+  const parts = geoParts(sender);
+  sender.sent = [];
+  return parts;
 }
 
 /** Counts the chunk keys whose day hashes (`read`) and day geographies (`geosRead`) were read. */
@@ -203,7 +199,7 @@ describe('states and counties in the fetcher (synthetic files)', () => {
         rows: [expect.objectContaining({ file: 'us-states.csv', line: 3, column: 'cases', value: '-3' })],
       },
     ]);
-    const parts = sender.geo();
+    const parts = geoParts(sender);
     expect(parts.map((part) => [part.part, part.baseline])).toEqual([
       ['state/48/2020-03#01-01', true],
       ['state/49/2020-04#01-01', true],
@@ -275,7 +271,7 @@ describe('states and counties in the fetcher (synthetic files)', () => {
       .filter((body) => body.month !== undefined)
       .map((body) => TransformChunkMessage.parse(body).month);
     expect(months).toEqual(['2020-03', '2020-04']);
-    expect(sender.geo().map((part) => part.part)).toEqual(['state/39/2020-03#01-31', 'state/39/2020-04#01-09']);
+    expect(geoParts(sender).map((part) => part.part)).toEqual(['state/39/2020-03#01-31', 'state/39/2020-04#01-09']);
     const stored = await ledger.getRun(result.runId);
     expect(stored?.months).toEqual(['2020-03', '2020-04', 'state/39/2020-03#01-31', 'state/39/2020-04#01-09']);
     expect(stored?.sources.map((source) => source.id)).toEqual(['nyt', 'jhu', 'states']);
@@ -337,9 +333,9 @@ describe('states and counties in the fetcher (synthetic files)', () => {
 
     // Act
     const daily = await run(['county'], sources);
-    const dailyParts = sender.take().map((part) => part.part);
+    const dailyParts = takeParts(sender).map((part) => part.part);
     const backfill = await run(['county'], sources, { backfill: 'counties' });
-    const backfillParts = sender.take().map((part) => part.part);
+    const backfillParts = takeParts(sender).map((part) => part.part);
 
     // Assess
     expect(dailyParts).toEqual(['county/48/2021-03#01-01']);
@@ -359,10 +355,10 @@ describeReal('states and counties in the fetcher (real files)', () => {
 
     // Act
     await run(['state'], { states: copyAs(early, 'early.csv') });
-    const first = sender.take();
+    const first = takeParts(sender);
     await loadDayHashes(first);
     await run(['state'], { states: copyAs(late, 'late.csv') });
-    const second = sender.take();
+    const second = takeParts(sender);
 
     // Assess
     const keys = (parts: GeoChunkMessage[]) =>
@@ -377,7 +373,7 @@ describeReal('states and counties in the fetcher (real files)', () => {
     // Prepare
     const recent = snapshotPath('countiesRecent');
     const first = await run(['county'], { 'counties-recent': copyAs(recent, 'a.csv') });
-    const parts = sender.take();
+    const parts = takeParts(sender);
     await loadDayHashes(parts);
     geoLedger.read = [];
     geoSeries.read = [];
@@ -420,7 +416,7 @@ describe('a county missing from the real rolling file', () => {
   it('holds the run naming the county, its dates and the file, reading one day-geographies item per changed chunk', async () => {
     // Prepare: the real rolling file loaded; the same file without Kent County, DE (10001).
     await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });
-    await loadDayHashes(sender.take());
+    await loadDayHashes(takeParts(sender));
 
     // Act
     const result = await run(['county'], { 'counties-recent': without('10001', 'b.csv') });
@@ -448,7 +444,7 @@ describe('a county missing from the real rolling file', () => {
     // Prepare: the real rolling file loaded; the same file without any Delaware row, and Providence,
     // RI (44007) revised up by 5 cases on its last day (a daily file always changes something).
     await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });
-    await loadDayHashes(sender.take());
+    await loadDayHashes(takeParts(sender));
     const lines = readFileSync(snapshotPath('countiesRecent'), 'utf8').split('\n');
     const target = path.join(dir, 'no-delaware.csv');
     const edited = lines
@@ -481,7 +477,7 @@ describe('a county missing from the real rolling file', () => {
     // Prepare: the real rolling file loaded; the same file without any Delaware row, every other
     // row as loaded (so the run has no part to send).
     await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });
-    await loadDayHashes(sender.take());
+    await loadDayHashes(takeParts(sender));
     const lines = readFileSync(snapshotPath('countiesRecent'), 'utf8').split('\n');
     const target = path.join(dir, 'only-no-delaware.csv');
     writeFileSync(target, lines.filter((line) => line.split(',')[2] !== 'Delaware').join('\n'));
@@ -523,14 +519,14 @@ describe('a county missing from the real rolling file', () => {
   it('loads the same file over a ledger from before the counties of each day were recorded (no trip)', async () => {
     // Prepare
     await run(['county'], { 'counties-recent': copyAs(snapshotPath('countiesRecent'), 'a.csv') });
-    await loadDayHashes(sender.take(), { dayGeos: false });
+    await loadDayHashes(takeParts(sender), { dayGeos: false });
 
     // Act
     const result = await run(['county'], { 'counties-recent': without('10001', 'b.csv') });
 
     // Assess: Delaware's 30 days are sent without Kent.
     expect(result.status).toBe('RUNNING');
-    const parts = sender.geo();
+    const parts = geoParts(sender);
     expect(new Set(parts.map((part) => part.chunk))).toEqual(new Set(['county/10/2021-02', 'county/10/2021-03']));
     expect(parts.flatMap((part) => part.records).filter((r) => r.geo === '10001')).toEqual([]);
     expect(parts.flatMap((part) => part.days)).toHaveLength(30);
@@ -564,7 +560,7 @@ describe('the data-quality gates of the states (synthetic files)', () => {
       jhu: file(`jhu-${tag}.csv`, jhuCsv(days.slice(0, count).map((date) => ({ date, recovered: 0 })))),
     });
     await run(['nation', 'state'], { ...nation(30, 'a'), states: file('states-a.csv', statesCsv(30)) });
-    await loadParts(sender.take());
+    await loadParts(takeParts(sender));
     sender.sent = [];
     geoSeries.read = [];
     return { ...nation(31, 'b'), states: file('states-b.csv', statesCsv(31, change)) };
@@ -614,7 +610,7 @@ describe('the data-quality gates of the states (synthetic files)', () => {
       .map((message) => JSON.parse(message.body) as { month?: string })
       .flatMap((body) => (body.month === undefined ? [] : [body.month]));
     expect(months).toEqual(['2021-02', '2021-03']);
-    const parts = sender.geo();
+    const parts = geoParts(sender);
     expect(parts.map((part) => part.part)).toEqual([
       'state/39/2021-02#05-05',
       'state/39/2021-03#03-03',
@@ -708,7 +704,7 @@ describe('the data-quality gates of the states (synthetic files)', () => {
     // The parts go as held, byte for byte; the plan holds every key with its hash.
     const heldBodies = new Map<string, string>();
     for await (const page of held.chunkPages(result.runId)) for (const c of page) heldBodies.set(c.month, c.body);
-    for (const part of sender.geo()) {
+    for (const part of geoParts(sender)) {
       const message = sender.sent.find((m) => m.id === part.part.replace(/[^A-Za-z0-9]/g, '_'));
       expect(message?.body).toBe(heldBodies.get(part.part));
     }
@@ -763,27 +759,18 @@ describe('the data-quality gates of the states (synthetic files)', () => {
     const sources = await loadThenServe((fips, i, cases) => (fips === '48' && i === 30 ? 1_000 : cases));
     const result = await run(['nation', 'state'], sources);
     const decision = { trigger: 'manual' as const, decision: { runId: result.runId, action: 'approve' as const } };
-    const capturing = deps.transformerQueue;
-    deps.transformerQueue = {
-      async sendAll(messages: OutgoingMessages) {
-        for await (const message of messages) {
-          sender.sent.push(message);
-          throw new Error('SendMessageBatch to the transformer queue still failing after retries');
-        }
-      },
-    };
+    sender.failAfter = 1;
 
     // Act
     const interrupted = await startRun(decision, deps).catch((error: Error) => error.message);
     const afterInterruption = (await ledger.getRun(result.runId))?.dispatch;
-    deps.transformerQueue = capturing;
     sender.sent = [];
     const resumed = await startRun(decision, deps);
     const again = await startRun(decision, deps);
 
     // Assess: the second approve sends the whole plan; the third joins.
     expect(afterInterruption).toBe('PENDING');
-    expect(interrupted).toBe('SendMessageBatch to the transformer queue still failing after retries');
+    expect(interrupted).toBe('SendMessageBatch still failing after retries');
     expect(resumed).toMatchObject({ joined: false, status: 'RUNNING' });
     const resumedRun = await ledger.getRun(result.runId);
     expect(resumedRun?.dispatch).toBe('SENT');
@@ -820,7 +807,7 @@ describe('the data-quality gates of the states (synthetic files)', () => {
     // Assess
     expect(result.status).toBe('RUNNING');
     expect(geoSeries.read).toEqual([]);
-    expect(sender.geo().map((part) => part.part)).toEqual(['state/39/2021-03#03-03', 'state/48/2021-03#03-03']);
+    expect(geoParts(sender).map((part) => part.part)).toEqual(['state/39/2021-03#03-03', 'state/48/2021-03#03-03']);
     rmSync(dir, { recursive: true, force: true });
   });
 });

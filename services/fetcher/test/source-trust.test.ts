@@ -17,16 +17,13 @@ import {
   dayWritten,
   HeldRunRepository,
   type LedgerRepository,
-  type MessageSender,
-  type OutgoingMessage,
-  type OutgoingMessages,
   RunFinalizer,
   type SeriesRepository,
 } from '@covid-etl/platform';
 import { dateRange, jhuCsv, nytCsv, type SourceServer, startSourceServer } from '@covid-etl/testing';
 import {
   CapturingPublisher,
-  collect,
+  CapturingSender,
   type LocalTables,
   startLocalTables,
   TestClock,
@@ -34,13 +31,6 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { type FetcherDeps, HttpSourceDownloader, UrlPolicy } from '../src/app.js';
 import { startRun } from '../src/use-cases/start-run.js';
-
-class CapturingSender implements MessageSender {
-  readonly sent: OutgoingMessage[] = [];
-  async sendAll(messages: OutgoingMessages): Promise<void> {
-    this.sent.push(...(await collect(messages)));
-  }
-}
 
 const LAST_MODIFIED = 'Tue, 24 Nov 2026 10:00:00 GMT';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

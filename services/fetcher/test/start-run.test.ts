@@ -4,19 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_SOURCE_URLS, type SourceId, TransformChunkMessage } from '@covid-etl/contracts';
-import {
-  HeldRunRepository,
-  type LedgerRepository,
-  type MessageSender,
-  type OutgoingMessage,
-  type OutgoingMessages,
-  RunFinalizer,
-  silentLogger,
-} from '@covid-etl/platform';
+import { HeldRunRepository, type LedgerRepository, RunFinalizer, silentLogger } from '@covid-etl/platform';
 import { dateRange, jhuCsv, lambdaContext, nytCsv } from '@covid-etl/testing';
 import {
   CapturingPublisher,
-  collect,
+  CapturingSender,
   type LocalTables,
   startLocalTables,
   TestClock,
@@ -71,32 +63,9 @@ class FakeDownloader implements SourceDownloader {
   }
 }
 
-/**
- * A MessageSender that keeps the messages; `failAfter` sends only that many, then throws once;
- * `crashAfter` sends only that many and never returns (the process died there).
- */
-class CapturingSender implements MessageSender {
-  readonly sent: OutgoingMessage[] = [];
-  failAfter: number | undefined;
-  crashAfter: number | undefined;
-  async sendAll(iterable: OutgoingMessages): Promise<void> {
-    const messages = await collect(iterable);
-    if (this.crashAfter !== undefined) {
-      this.sent.push(...messages.slice(0, this.crashAfter));
-      this.crashAfter = undefined;
-      return new Promise<void>(() => undefined);
-    }
-    if (this.failAfter !== undefined) {
-      const partial = this.failAfter;
-      this.failAfter = undefined;
-      this.sent.push(...messages.slice(0, partial));
-      throw new Error('SendMessageBatch to the transformer queue still failing after retries');
-    }
-    this.sent.push(...messages);
-  }
-  months(): string[] {
-    return this.sent.map((message) => TransformChunkMessage.parse(JSON.parse(message.body)).month);
-  }
+/** The months of the transformer chunks the fetcher sent. */
+function sentMonths(sender: CapturingSender): string[] {
+  return sender.sent.map((message) => TransformChunkMessage.parse(JSON.parse(message.body)).month);
 }
 
 let local: LocalTables;
@@ -169,7 +138,7 @@ describe('startRun', () => {
 
     // Assess
     expect(result).toEqual({ runId: SCHEDULED_RUN, joined: false, status: 'RUNNING', chunks: 3 });
-    expect(sender.months()).toEqual(['2020-03', '2020-04', '2020-05']);
+    expect(sentMonths(sender)).toEqual(['2020-03', '2020-04', '2020-05']);
     const first = TransformChunkMessage.parse(JSON.parse(sender.sent[0]?.body ?? ''));
     expect(first.nyt).toHaveLength(31);
     expect(first.jhu).toHaveLength(31);
@@ -342,7 +311,7 @@ describe('startRun', () => {
 
     // Assess
     expect(result).toMatchObject({ status: 'RUNNING', chunks: 1 });
-    expect(sender.months()).toEqual(['2020-05']);
+    expect(sentMonths(sender)).toEqual(['2020-05']);
     expect(await ledger.getRun(SCHEDULED_RUN)).toMatchObject({
       months: ['2020-05'],
       skipped: { months: 2, records: 60 },
@@ -366,7 +335,7 @@ describe('startRun', () => {
 
     // Assess
     expect(retried).toMatchObject({ runId: SCHEDULED_RUN, joined: true, status: 'RUNNING' });
-    expect(sender.months()).toEqual(['2020-03', '2020-04', '2020-05']);
+    expect(sentMonths(sender)).toEqual(['2020-03', '2020-04', '2020-05']);
     expect(afterTwo?.status).toBe('RUNNING');
     const run = await ledger.getRun(SCHEDULED_RUN);
     expect(run).toMatchObject({ status: 'SUCCEEDED', months: ['2020-03', '2020-04', '2020-05'] });
@@ -448,7 +417,7 @@ describe('startRun: every error once the run exists ends it FAILED, once', () =>
     // Assess
     expect(result.status).toBe('FAILED');
     expect(await failedRun(result.runId)).toBe(
-      'the fetcher failed: Error: SendMessageBatch to the transformer queue still failing after retries',
+      'the fetcher failed: Error: SendMessageBatch still failing after retries',
     );
   });
 

@@ -1,29 +1,14 @@
 import { LoadChunkMessage, type TransformChunkMessage } from '@covid-etl/contracts';
-import type { LedgerRepository, MessageSender, OutgoingMessage, OutgoingMessages } from '@covid-etl/platform';
+import type { LedgerRepository } from '@covid-etl/platform';
 import { buildRunSummary, silentLogger } from '@covid-etl/platform';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
-import { collect, type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
+import { CapturingSender, type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHandler } from '../src/app.js';
 import { transformMonthChunk } from '../src/use-cases/transform-chunk.js';
 
 const RUN = 's-20261125T060000Z';
 const HASH = 'd'.repeat(64);
-
-/** A MessageSender that keeps what it was given; `failFor` months make it throw. */
-class CapturingSender implements MessageSender {
-  readonly sent: OutgoingMessage[] = [];
-  constructor(private readonly failFor: string[] = []) {}
-  async sendAll(iterable: OutgoingMessages): Promise<void> {
-    const messages = await collect(iterable);
-    for (const message of messages) {
-      if (this.failFor.some((month) => message.body.includes(`"month":"${month}"`))) {
-        throw new Error('SendMessageBatch timed out');
-      }
-    }
-    this.sent.push(...messages);
-  }
-}
 
 let local: LocalTables;
 let ledger: LedgerRepository;
@@ -170,7 +155,7 @@ describe('transformer handler (createHandler)', () => {
 
   it('reports a record whose send fails and remembers the error on its chunk', async () => {
     // Prepare
-    const loaderQueue = new CapturingSender(['2020-05']);
+    const loaderQueue = new CapturingSender((message) => message.body.includes('"month":"2020-05"'));
     const handler = createHandler({ ledger, loaderQueue, logger: silentLogger() }, { timeoutEarlyInMillis: 0 });
     const failing = sqsRecordFactory(chunk('2020-05'));
 
@@ -181,7 +166,11 @@ describe('transformer handler (createHandler)', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
     expect(await ledger.getChunk(RUN, '2020-05')).toMatchObject({
       errors: 1,
-      lastError: { stage: 'transform', message: 'Error: SendMessageBatch timed out', receiveCount: 1 },
+      lastError: {
+        stage: 'transform',
+        message: 'Error: SendMessageBatch still failing after retries',
+        receiveCount: 1,
+      },
     });
   });
 });
