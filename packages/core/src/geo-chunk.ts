@@ -361,7 +361,9 @@ export function planRevertParts(
     if (day.date.slice(0, 7) !== chunk.month || !day.geo.startsWith(chunk.state)) {
       throw new RangeError(`day ${day.geo} ${day.date} is not in chunk ${key}`);
     }
-    byDate.set(day.date, [...(byDate.get(day.date) ?? []), day]);
+    const group = byDate.get(day.date);
+    if (group) group.push(day);
+    else byDate.set(day.date, [day]);
   }
   const parts: RevertGeoPart[] = [];
   let current = {
