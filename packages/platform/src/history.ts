@@ -64,25 +64,69 @@ export interface GeoDiffRow {
   delta: { cases: number; deaths: number };
 }
 
+/** A state's or county's change as a diff row; undefined for the nation's (see `diffOfRun`). */
+function geoDiffRow(version: GeoDayVersion): GeoDiffRow | undefined {
+  const level = parseGeoId(version.geo).level;
+  if (level === 'nation') return undefined;
+  const before = version.before ? { cases: version.before.cases, deaths: version.before.deaths } : null;
+  const after = version.after ? { cases: version.after.cases, deaths: version.after.deaths } : null;
+  const delta = {
+    cases: (after?.cases ?? 0) - (before?.cases ?? 0),
+    deaths: (after?.deaths ?? 0) - (before?.deaths ?? 0),
+  };
+  return { geo: version.geo, level, date: version.date, change: version.change, before, after, delta };
+}
+
+const geoSize = (row: GeoDiffRow) => Math.max(Math.abs(row.delta.cases), Math.abs(row.delta.deaths));
+
+/** Largest change first (the larger absolute change of cases and deaths), then geography, date. */
+const largestGeoChangeFirst = (x: GeoDiffRow, y: GeoDiffRow) =>
+  geoSize(y) - geoSize(x) || x.geo.localeCompare(y.geo) || x.date.localeCompare(y.date);
+
 /**
  * The states' and counties' days a run changed, largest change first (the larger absolute
  * change of cases and deaths), then by geography and date. A not reported value counts as 0.
  */
 export function geoDiffOfRun(versions: readonly GeoDayVersion[]): GeoDiffRow[] {
-  const size = (row: GeoDiffRow) => Math.max(Math.abs(row.delta.cases), Math.abs(row.delta.deaths));
-  return versions
-    .flatMap((version): GeoDiffRow[] => {
-      const level = parseGeoId(version.geo).level;
-      if (level === 'nation') return [];
-      const before = version.before ? { cases: version.before.cases, deaths: version.before.deaths } : null;
-      const after = version.after ? { cases: version.after.cases, deaths: version.after.deaths } : null;
-      const delta = {
-        cases: (after?.cases ?? 0) - (before?.cases ?? 0),
-        deaths: (after?.deaths ?? 0) - (before?.deaths ?? 0),
-      };
-      return [{ geo: version.geo, level, date: version.date, change: version.change, before, after, delta }];
-    })
-    .sort((x, y) => size(y) - size(x) || x.geo.localeCompare(y.geo) || x.date.localeCompare(y.date));
+  return versions.flatMap((version) => geoDiffRow(version) ?? []).sort(largestGeoChangeFirst);
+}
+
+/** One level of {@link summarizeGeoDiff}. */
+export interface GeoDiffLevel {
+  /** Days changed, by kind of change; `total` is their sum. */
+  counts: Record<GeoDayVersion['change'], number>;
+  total: number;
+  /** The `limit` largest changes (all without a limit), in `geoDiffOfRun`'s order. */
+  rows: GeoDiffRow[];
+}
+
+/**
+ * The states' and counties' diff of a run, per level, read a page of versions at a time: exact
+ * counts, and only the `limit` largest changes kept (every change without a limit). A county
+ * backfill changes ~3.6 M days; `etl diff --limit 20` of it holds a page and 40 rows per level,
+ * not the run.
+ */
+export async function summarizeGeoDiff(
+  pages: AsyncIterable<readonly GeoDayVersion[]>,
+  limit?: number,
+): Promise<Record<GeoDiffRow['level'], GeoDiffLevel>> {
+  const empty = (): GeoDiffLevel => ({ counts: { inserted: 0, updated: 0, deleted: 0 }, total: 0, rows: [] });
+  const levels = { state: empty(), county: empty() };
+  // The `limit` largest rows (all without a limit), sorted; applied whenever twice the limit gathered.
+  const cut = (rows: GeoDiffRow[]) => rows.sort(largestGeoChangeFirst).slice(0, limit ?? rows.length);
+  for await (const page of pages) {
+    for (const version of page) {
+      const row = geoDiffRow(version);
+      if (!row) continue;
+      const level = levels[row.level];
+      level.counts[row.change] += 1;
+      level.total += 1;
+      level.rows.push(row);
+      if (limit !== undefined && level.rows.length >= 2 * limit) level.rows = cut(level.rows);
+    }
+  }
+  for (const level of Object.values(levels)) level.rows = cut(level.rows);
+  return levels;
 }
 
 /** Reads a run from the ledger or says, in one line, that it is unknown. */

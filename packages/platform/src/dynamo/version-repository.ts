@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { versionPartitionKey } from '@covid-etl/contracts';
-import { queryAllItems } from './client.js';
+import { queryAllItems, queryPages } from './client.js';
 import type { RecordChange, StoredRecord } from './series-repository.js';
 import { geoVersionRun, NATIONAL_SERIES, VERSIONS_BY_RUN_INDEX } from './tables.js';
 
@@ -116,32 +116,41 @@ export class VersionRepository {
    * values before the run (null: the run inserted it) and after (null: the run removed it).
    */
   async geoChangesOf(runId: string): Promise<GeoDayVersion[]> {
-    return (await this.everyChangeOf(runId)).geo;
+    const all: GeoDayVersion[] = [];
+    for await (const page of this.geoChangePages(runId)) all.push(...page);
+    return all;
   }
 
   /**
-   * Every day of every geography one run changed (two Queries on the index, paginated): the
-   * nation's (as {@link changesOf}) and the states' and counties' (as `geoChangesOf`).
+   * {@link geoChangesOf} a page of the index at a time (a county backfill changes ~3.6 M days):
+   * the states' and counties' own key (`geoVersionRun`), then the bare run id's items that are
+   * not the nation's (geo versions written before that key existed).
    */
-  async everyChangeOf(runId: string): Promise<{ nation: DayVersion[]; geo: GeoDayVersion[] }> {
+  async *geoChangePages(runId: string): AsyncGenerator<GeoDayVersion[]> {
     if (this.series !== NATIONAL_SERIES)
       throw new RangeError('geoChangesOf reads every geography: call it on the nation');
-    // The states' and counties' own key (`geoVersionRun`), then the bare run id: the nation's,
-    // and geo versions written before that key existed.
-    const items = await this.runItems(runId);
-    const own = (item: Record<string, unknown>) => this.ownsIndexDate(String(item.vdate));
-    const geo = [...(await this.runItems(geoVersionRun(runId))), ...items.filter((item) => !own(item))];
-    return { nation: items.filter(own).map(toVersion), geo: geo.map(toGeoVersion) };
+    for await (const page of queryPages(this.doc, this.runQuery(geoVersionRun(runId)))) {
+      yield page.map(toGeoVersion);
+    }
+    for await (const page of queryPages(this.doc, this.runQuery(runId))) {
+      const legacy = page.filter((item) => !this.ownsIndexDate(String(item.vdate)));
+      if (legacy.length > 0) yield legacy.map(toGeoVersion);
+    }
   }
 
   /** The version items under one `vrun` key of the index (one Query, paginated). */
   private runItems(runId: string): Promise<Record<string, unknown>[]> {
-    return queryAllItems(this.doc, {
+    return queryAllItems(this.doc, this.runQuery(runId));
+  }
+
+  /** The Query of the version items under one `vrun` key of the index. */
+  private runQuery(runId: string): QueryCommandInput {
+    return {
       TableName: this.tableName,
       IndexName: VERSIONS_BY_RUN_INDEX,
       KeyConditionExpression: 'vrun = :run',
       ExpressionAttributeValues: { ':run': runId },
-    });
+    };
   }
 
   /**
