@@ -124,7 +124,11 @@ export type RunCosts = z.infer<typeof RunCosts>;
  */
 export function describeRunCosts(costs: RunCosts): string {
   const n = (value: number) => Math.round(value).toLocaleString('en-US');
-  const units = (value: number) => (Number.isInteger(value) ? n(value) : value.toFixed(1));
+  // Capacity units may be halves (an eventually consistent read): one decimal, grouped as the rest.
+  const units = (value: number) =>
+    Number.isInteger(value)
+      ? n(value)
+      : value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const mb = costs.bytesDownloaded / 1_000_000;
   const downloaded =
     costs.bytesDownloaded === 0

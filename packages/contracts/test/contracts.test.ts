@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   assertQueueSettings,
   describeRejections,
+  describeRunCosts,
   dlqName,
   EtlRunCompleted,
   isRealDate,
@@ -76,6 +77,29 @@ describe('contracts', () => {
     expect(parsed.costs).toEqual(costs);
     expect(old.success).toBe(true);
     expect(negative.success).toBe(false);
+  });
+});
+
+describe('run costs, for people', () => {
+  it('groups the digits of every figure, half capacity units included', () => {
+    const costs = {
+      dynamoReadRequests: 22_822,
+      dynamoReadUnits: 915_687.5,
+      dynamoWriteRequests: 82_761,
+      dynamoWriteUnits: 1_891_210,
+      sqsMessagesSent: 1_602,
+      sqsSendRequests: 1_141,
+      sqsMessagesReceived: 1_602,
+      eventsPut: 1,
+      bytesDownloaded: 37_826_448,
+    };
+    expect(describeRunCosts(costs)).toBe(
+      'DynamoDB 22,822 reads (915,687.5 RCU), 82,761 writes (1,891,210 WCU); SQS 1,602 messages sent ' +
+        '(1,141 requests), 1,602 received; 1 event; 37.8 MB downloaded',
+    );
+    expect(describeRunCosts({ ...costs, dynamoReadUnits: 60.5, eventsPut: 0, bytesDownloaded: 0 })).toContain(
+      '(60.5 RCU)',
+    );
   });
 });
 
