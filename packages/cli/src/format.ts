@@ -6,6 +6,7 @@ import {
   type RunSummary,
   redactUrl,
 } from '@covid-etl/contracts';
+import type { DrainProgress } from '@covid-etl/local-stack';
 import type { RunItem } from '@covid-etl/platform';
 
 /** The status the CLI reports for a run (a finished run's summary status, else the ledger's). */
@@ -13,12 +14,14 @@ export function runStatus(run: RunItem): string {
   return run.summary?.status ?? run.status;
 }
 
+/** `523 ms`, `12.3 s`, `37 min 33 s` (whole seconds from a minute on, rounded before they are split). */
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined) return '-';
-  if (ms < 1000) return `${ms} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const seconds = Math.round(ms / 100) / 10;
   if (seconds < 60) return `${seconds} s`;
-  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  const whole = Math.round(ms / 1000);
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
 /** `    state    1234 inserted, 12 updated, 20420 unchanged, 2 rejected`: one line per level (see `levelCountsOf`). */
@@ -82,4 +85,18 @@ export function formatRunSummary(run: RunItem): string {
   const unlisted = summary.chunks.expected - summary.chunks.loaded - pending.length;
   if (pending.length > 0 && unlisted > 0) lines.push(`  pending    … ${moreInStatus(unlisted, run.runId)}`);
   return lines.join('\n');
+}
+
+/**
+ * One line of local drain progress (`etl run`, `etl replay`, `etl approve`, `etl revert`):
+ * "  37 min 12 s · 205 invocations · waiting: transformer 0 · loader 398 (DLQ 2) · notifier 0".
+ */
+export function describeDrain(progress: DrainProgress): string {
+  const waiting = progress.queues
+    .map((q) => {
+      const dlq = q.deadLetterQueue?.messages ? ` (DLQ ${q.deadLetterQueue.messages})` : '';
+      return `${q.queue.replace(/^covid-etl-local-/, '')} ${q.visible + q.inFlight}${dlq}`;
+    })
+    .join(' · ');
+  return `  ${formatDuration(progress.elapsedMs)} · ${progress.invocations} invocations · waiting: ${waiting}`;
 }

@@ -3,9 +3,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type FetcherInput, type GeoLevel, type PendingChunk, parseGeoLevels } from '@covid-etl/contracts';
 import { LocalPipeline, localDbMaxOpenFiles, parseFaults, prepareLocalStateDir } from '@covid-etl/local-pipeline';
-import type { DrainProgress } from '@covid-etl/local-stack';
 import { buildRunSummary, type RunItem } from '@covid-etl/platform';
-import { formatRunSummary, runStatus } from '../format.js';
+import { describeDrain, formatRunSummary, runStatus } from '../format.js';
 import { describeMessage } from '../ops/backend.js';
 import { runDeployedCommand } from '../ops/run-deployed.js';
 import { type Output, UsageError } from './output.js';
@@ -110,7 +109,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   process.once('SIGINT', onInterrupt);
   try {
     out.progress(`Running the pipeline locally (state in ${dir})`);
-    run = await pipeline.run(input, (progress) => out.progress(describeProgress(progress), { transient: true }));
+    run = await pipeline.run(input, (progress) => out.progress(describeDrain(progress), { transient: true }));
     // The summary carries the first pending chunks only (events are bounded); --json lists them all.
     pendingChunks = buildRunSummary(run, await pipeline.ledger.listChunks(run.runId), {
       status: run.status,
@@ -200,15 +199,4 @@ function listOutbox(dir: string): string[] {
         .filter((file) => file.endsWith('.eml'))
         .sort()
     : [];
-}
-
-function describeProgress(progress: DrainProgress): string {
-  const queues = progress.queues
-    .map((q) => {
-      const name = q.queue.replace(/^covid-etl-local-/, '');
-      const dlq = q.deadLetterQueue?.messages ? ` (DLQ ${q.deadLetterQueue.messages})` : '';
-      return `${name} ${q.visible + q.inFlight}${dlq}`;
-    })
-    .join(' · ');
-  return `  ${(progress.elapsedMs / 1000).toFixed(1)} s · ${progress.invocations} invocations · waiting: ${queues}`;
 }

@@ -18,6 +18,7 @@ import type {
   RunItem,
   SeriesRepository,
 } from '@covid-etl/platform';
+import { describeDrain } from '../format.js';
 import {
   chunkMessages,
   type DeadLetterQueue,
@@ -30,7 +31,6 @@ import {
   type RevertMessage,
 } from './backend.js';
 import { OperatorError } from './errors.js';
-import { describeDrain } from './replay.js';
 
 const QUEUE_KEYS: readonly QueueKey[] = ['transformer', 'loader', 'notifier'];
 const MAX_VISIBILITY_SECONDS = 43_200;

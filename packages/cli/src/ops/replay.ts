@@ -1,4 +1,3 @@
-import type { DrainProgress } from '@covid-etl/local-stack';
 import type { Output } from '../commands/output.js';
 import { realSleep, type Sleep } from './aws-call.js';
 import {
@@ -108,12 +107,4 @@ export async function followMoveTask(
 /** "12 / 39 moved" (or "12 moved" before SQS has counted what to move). */
 export function describeMoveProgress(task: MoveTask): string {
   return task.toMove === undefined ? `${task.moved} moved` : `${task.moved} / ${task.toMove} moved`;
-}
-
-/** One line of local drain progress. */
-export function describeDrain(progress: DrainProgress): string {
-  const waiting = progress.queues
-    .map((q) => `${q.queue.replace(/^covid-etl-local-/, '')} ${q.visible + q.inFlight}`)
-    .join(' · ');
-  return `  ${(progress.elapsedMs / 1000).toFixed(1)} s · ${progress.invocations} invocations · waiting: ${waiting}`;
 }
