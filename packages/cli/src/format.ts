@@ -24,12 +24,24 @@ export function formatDuration(ms: number | undefined): string {
   return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
-/** `    state    1234 inserted, 12 updated, 20420 unchanged, 2 rejected`: one line per level (see `levelCountsOf`). */
-export function formatLevelLines(levels: RunSummary['levels']): string[] {
-  return levelCountsOf(levels).map(
-    ([level, n]) =>
-      `    ${level.padEnd(8)} ${n.inserted} inserted, ${n.updated} updated, ${n.unchanged} unchanged, ${n.rejected} rejected${n.deleted ? `, ${n.deleted} removed` : ''}`,
+/** `1,234 inserted, 12 updated, 20,420 unchanged, 2 rejected[, 3 removed]`: digits grouped, as in the email. */
+export function countsText(n: {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  deleted?: number;
+}) {
+  const g = (value: number) => value.toLocaleString('en-US');
+  return (
+    `${g(n.inserted)} inserted, ${g(n.updated)} updated, ${g(n.unchanged)} unchanged, ${g(n.rejected)} rejected` +
+    (n.deleted ? `, ${g(n.deleted)} removed` : '')
   );
+}
+
+/** `    state    1,234 inserted, 12 updated, 20,420 unchanged, 2 rejected`: one line per level (see `levelCountsOf`). */
+export function formatLevelLines(levels: RunSummary['levels']): string[] {
+  return levelCountsOf(levels).map(([level, n]) => `    ${level.padEnd(8)} ${countsText(n)}`);
 }
 
 /**
@@ -55,7 +67,7 @@ export function formatRunSummary(run: RunItem): string {
   }
   const c = summary.counts;
   lines.push(
-    `  records    ${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected${c.deleted ? `, ${c.deleted} removed` : ''}`,
+    `  records    ${countsText(c)}`,
     ...formatLevelLines(summary.levels),
     `  dates      ${summary.dateRange ? `${summary.dateRange.from} .. ${summary.dateRange.to}` : '-'}`,
     `  chunks     ${summary.chunks.loaded}/${summary.chunks.expected} loaded, ${summary.chunks.skipped} month(s) unchanged and skipped`,

@@ -60,9 +60,9 @@ describe('etl status text: counts per level', () => {
     const lines = text.split('\n');
     const records = lines.findIndex((line) => line.startsWith('  records'));
     expect(lines.slice(records, records + 3)).toEqual([
-      '  records    1235 inserted, 15 updated, 21570 unchanged, 3 rejected',
-      '    nation   1 inserted, 3 updated, 1150 unchanged, 1 rejected',
-      '    state    1234 inserted, 12 updated, 20420 unchanged, 2 rejected',
+      '  records    1,235 inserted, 15 updated, 21,570 unchanged, 3 rejected',
+      '    nation   1 inserted, 3 updated, 1,150 unchanged, 1 rejected',
+      '    state    1,234 inserted, 12 updated, 20,420 unchanged, 2 rejected',
     ]);
     expect(lines).toContain(
       '  reason     3 rows rejected: 1 in jhu (nation), 2 in us-states.csv (state); every other row loaded',
@@ -85,7 +85,7 @@ describe('etl status text: counts per level', () => {
     );
 
     // Assess
-    expect(text).toContain('  records    1 inserted, 3 updated, 1150 unchanged, 1 rejected\n  chunks     2/2 loaded');
+    expect(text).toContain('  records    1 inserted, 3 updated, 1,150 unchanged, 1 rejected\n  chunks     2/2 loaded');
     expect(text).not.toMatch(/\n {4}(nation|state|county) |\n {2}reason /);
   });
 
@@ -138,7 +138,7 @@ describe('etl run text: why a run with states is PARTIAL', () => {
     const text = formatRunSummary(run);
 
     // Assess
-    expect(text).toContain('    state    1234 inserted, 12 updated, 20420 unchanged, 2 rejected\n');
+    expect(text).toContain('    state    1,234 inserted, 12 updated, 20,420 unchanged, 2 rejected\n');
     expect(text).toContain(
       '  reason     3 rows rejected: 1 in jhu (nation), 2 in us-states.csv (state); every other row loaded',
     );

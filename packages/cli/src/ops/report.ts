@@ -19,7 +19,7 @@ import {
   sumCosts,
   toRunCosts,
 } from '@covid-etl/platform';
-import { formatDuration, formatLevelLines, formatPartialReason, runStatus } from '../format.js';
+import { countsText, formatDuration, formatLevelLines, formatPartialReason, runStatus } from '../format.js';
 import { DEFAULT_TRIPS_SHOWN, formatTrips, sortTrips } from '../trips.js';
 import { describeMessage, type OperatorBackend } from './backend.js';
 
@@ -267,7 +267,7 @@ export function formatRunReport(
   const lines = [`Run ${r.runId}: ${r.status} (stage: ${r.stage})`];
   lines.push(
     `  trigger    ${r.trigger}, started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}${r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : ''}`,
-    `  records    ${r.counts.inserted} inserted, ${r.counts.updated} updated, ${r.counts.unchanged} unchanged, ${r.counts.rejected} rejected${r.counts.deleted ? `, ${r.counts.deleted} removed` : ''}`,
+    `  records    ${countsText(r.counts)}`,
     ...formatLevelLines(r.levels),
     `  chunks     ${r.chunks.loaded}/${r.chunks.expected} loaded, ${r.chunks.pending} pending, ${r.chunks.skipped} month(s) unchanged and skipped`,
   );
