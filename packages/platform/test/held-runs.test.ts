@@ -136,3 +136,29 @@ describe('HeldRunRepository: reading a held snapshot', () => {
     expect(sizes).toEqual([4, 4, 2]);
   });
 });
+
+describe('HeldRunRepository.deleteChunks', () => {
+  it('deletes every held chunk (more than one BatchWriteItem) and keeps the trips; again, it deletes nothing', async () => {
+    // Prepare: 30 parts and a trip.
+    const { ledgerTable } = await local.tables();
+    const held = new HeldRunRepository(local.doc, ledgerTable);
+    const runId = 'm-20261130T000000Z-000005';
+    await held.putChunks(
+      runId,
+      Array.from({ length: 30 }, (_, i) => ({ month: partKey(i + 1), hash: `h${i}`, body: `{"part":${i}}` })),
+    );
+    const trip = { gate: 'missing-geographies' as const, level: 'state' as const, geo: '10', message: 'Delaware is missing' };
+    await held.putTrips(runId, [trip]);
+
+    // Act
+    const deleted = await held.deleteChunks(runId);
+    const again = await held.deleteChunks(runId);
+
+    // Assess
+    expect(deleted).toBe(30);
+    expect(again).toBe(0);
+    expect(await held.getChunkKeys(runId)).toEqual([]);
+    expect(await allChunks(held, runId)).toEqual([]);
+    expect(await held.getTrips(runId)).toEqual([trip]);
+  });
+});

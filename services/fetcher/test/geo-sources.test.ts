@@ -576,11 +576,15 @@ describe('the data-quality gates of the states (synthetic files)', () => {
     const result = await run(['nation', 'state'], sources);
     const sentWhileHeld = sender.sent.length;
     const hashesWhileHeld = await geoLedger.getDayHashes(['state/48/2021-03']);
+    const keysWhileHeld = await held.getChunkKeys(result.runId);
     const approved = await startRun({ trigger: 'manual', decision: { runId: result.runId, action: 'approve' } }, deps);
 
     // Assess: held, nothing sent, only the revised day read from the data table.
     expect(result.status).toBe('HELD');
     expect(sentWhileHeld).toBe(0);
+    // The snapshot's chunks are deleted once sent; its trips (read below) stay.
+    expect(keysWhileHeld.length).toBeGreaterThan(0);
+    expect(await held.getChunkKeys(result.runId)).toEqual([]);
     expect(geoSeries.read).toEqual(['39|2021-02-05']);
     expect([...(hashesWhileHeld.get('state/48/2021-03')?.keys() ?? [])]).toEqual(['2021-03-01', '2021-03-02']);
     const heldRun = await ledger.getRun(result.runId);
@@ -677,6 +681,9 @@ describe('the data-quality gates of the states (synthetic files)', () => {
       fips === '48' && i === 30 ? 1_000 : fips === '39' && i === 4 ? 50_000 : cases,
     );
     const result = await run(['nation', 'state'], sources);
+    const heldBodies = new Map<string, string>();
+    for await (const page of held.chunkPages(result.runId)) for (const c of page) heldBodies.set(c.month, c.body);
+    const heldKeys = await held.getChunkKeys(result.runId);
     const events: string[] = [];
     deps.held = countingHeld(events);
     noteDispatch(events);
@@ -685,7 +692,8 @@ describe('the data-quality gates of the states (synthetic files)', () => {
     const approved = await startRun({ trigger: 'manual', decision: { runId: result.runId, action: 'approve' } }, deps);
 
     // Assess: keys, then the plan, then each page followed by its message: the first message
-    // goes before the last page is read, and no body is read to record the plan.
+    // goes before the last page is read, and no body is read to record the plan; last, the keys
+    // again, to delete the chunks once all are sent.
     expect(approved.status).toBe('RUNNING');
     expect(events).toEqual([
       'keys',
@@ -700,18 +708,16 @@ describe('the data-quality gates of the states (synthetic files)', () => {
       'send state_39_2021_03_03_03',
       'page state/48/2021-03#03-03',
       'send state_48_2021_03_03_03',
+      'keys',
     ]);
+    expect(await held.getChunkKeys(result.runId)).toEqual([]);
     // The parts go as held, byte for byte; the plan holds every key with its hash.
-    const heldBodies = new Map<string, string>();
-    for await (const page of held.chunkPages(result.runId)) for (const c of page) heldBodies.set(c.month, c.body);
     for (const part of geoParts(sender)) {
       const message = sender.sent.find((m) => m.id === part.part.replace(/[^A-Za-z0-9]/g, '_'));
       expect(message?.body).toBe(heldBodies.get(part.part));
     }
     const chunks = await ledger.listChunks(result.runId);
-    expect(chunks.map((chunk) => [chunk.month, chunk.hash])).toEqual(
-      (await held.getChunkKeys(result.runId)).map((key) => [key.month, key.hash]),
-    );
+    expect(chunks.map((chunk) => [chunk.month, chunk.hash])).toEqual(heldKeys.map((key) => [key.month, key.hash]));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -739,6 +745,7 @@ describe('the data-quality gates of the states (synthetic files)', () => {
       return { status: result.status, sent, plan, months: (await ledger.getRun(runId))?.months };
     };
     const events: string[] = [];
+    const hashless = await held.getChunkKeys(legacy.runId);
 
     // Act
     const expected = await approve(current.runId);
@@ -747,7 +754,8 @@ describe('the data-quality gates of the states (synthetic files)', () => {
 
     // Assess: the hashes come from the old items' bodies, one read each; then the same dispatch.
     expect(legacyKeys.map((key) => key.hash)).toEqual(legacyKeys.map(() => expect.any(String)));
-    expect(await held.getChunkKeys(legacy.runId)).toEqual(legacyKeys.map((key) => ({ month: key.month })));
+    expect(hashless).toEqual(legacyKeys.map((key) => ({ month: key.month })));
+    expect(await held.getChunkKeys(legacy.runId)).toEqual([]);
     expect(events.filter((event) => event.startsWith('body '))).toEqual(legacyKeys.map((key) => `body ${key.month}`));
     expect(expected.sent.length).toBeGreaterThan(2);
     expect(approved).toEqual(expected);
@@ -764,12 +772,15 @@ describe('the data-quality gates of the states (synthetic files)', () => {
     // Act
     const interrupted = await startRun(decision, deps).catch((error: Error) => error.message);
     const afterInterruption = (await ledger.getRun(result.runId))?.dispatch;
+    const keptAfterInterruption = (await held.getChunkKeys(result.runId)).length;
     sender.sent = [];
     const resumed = await startRun(decision, deps);
     const again = await startRun(decision, deps);
 
     // Assess: the second approve sends the whole plan; the third joins.
     expect(afterInterruption).toBe('PENDING');
+    expect(keptAfterInterruption).toBeGreaterThan(0);
+    expect(await held.getChunkKeys(result.runId)).toEqual([]);
     expect(interrupted).toBe('SendMessageBatch still failing after retries');
     expect(resumed).toMatchObject({ joined: false, status: 'RUNNING' });
     const resumedRun = await ledger.getRun(result.runId);
@@ -789,11 +800,15 @@ describe('the data-quality gates of the states (synthetic files)', () => {
     // Act
     const rejected = await startRun({ trigger: 'manual', decision: { runId: result.runId, action: 'reject' } }, deps);
 
-    // Assess
+    // Assess: the held chunks are deleted, the trips kept (etl trips).
     expect(result.status).toBe('HELD');
     expect(rejected.status).toBe('REJECTED');
     expect(sender.sent).toEqual([]);
     expect((await ledger.getRun(result.runId))?.status).toBe('REJECTED');
+    expect(await held.getChunkKeys(result.runId)).toEqual([]);
+    expect(await held.getTrips(result.runId)).toEqual([
+      expect.objectContaining({ gate: 'cumulative-fall', geo: '48' }),
+    ]);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -39,6 +39,9 @@ export class RunDecisionError extends PermanentError {
  *   run joins it (and finishes an interrupted dispatch, sending the same messages again).
  * - reject: moves the run HELD → REJECTED; nothing is written, no baseline changes.
  *   Idempotent too.
+ *
+ * The held chunks are deleted once read no more: after a reject, and after an approve has sent
+ * them all (an approve interrupted before that reads them again). The trips stay (`etl trips`).
  */
 export async function decideRun(decision: RunDecision, deps: StartRunDeps): Promise<FetcherResult> {
   const { runId, action } = decision;
@@ -52,6 +55,7 @@ export async function decideRun(decision: RunDecision, deps: StartRunDeps): Prom
     if (action === 'reject') {
       const summary = run.summary ? { ...run.summary, status: 'REJECTED' as const, finishedAt: at } : undefined;
       if (summary && (await deps.held.reject(runId, { at, ...by }, summary))) {
+        await deps.held.deleteChunks(runId);
         log.info({ by: decision.by }, 'held run rejected: nothing loaded');
         return { runId, joined: false, status: 'REJECTED', chunks: 0 };
       }
@@ -70,6 +74,9 @@ export async function decideRun(decision: RunDecision, deps: StartRunDeps): Prom
     );
   }
   if (action === 'reject' || run.status !== 'RUNNING' || run.dispatch === 'SENT') {
+    // Rejected, or approved and all sent: the held chunks are read no more (a decision that
+    // stopped before deleting them leaves them; this one finishes the job).
+    if (action === 'reject' || run.dispatch === 'SENT') await deps.held.deleteChunks(runId);
     return { runId, joined: true, status: run.status, chunks: run.months.length };
   }
 
@@ -82,6 +89,8 @@ export async function decideRun(decision: RunDecision, deps: StartRunDeps): Prom
     throw new RunDecisionError(`Run ${runId} holds no snapshot to load`);
   }
   const dispatched = await dispatchSnapshot(runId, snapshot, run.sources, deps, log);
+  // Every chunk is sent (dispatch SENT): the snapshot has done its work.
+  await deps.held.deleteChunks(runId);
   return { runId, joined: false, status: dispatched.status, chunks: dispatched.chunks };
 }
 
