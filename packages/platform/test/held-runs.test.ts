@@ -147,7 +147,12 @@ describe('HeldRunRepository.deleteChunks', () => {
       runId,
       Array.from({ length: 30 }, (_, i) => ({ month: partKey(i + 1), hash: `h${i}`, body: `{"part":${i}}` })),
     );
-    const trip = { gate: 'missing-geographies' as const, level: 'state' as const, geo: '10', message: 'Delaware is missing' };
+    const trip = {
+      gate: 'missing-geographies' as const,
+      level: 'state' as const,
+      geo: '10',
+      message: 'Delaware is missing',
+    };
     await held.putTrips(runId, [trip]);
 
     // Act
