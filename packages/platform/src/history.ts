@@ -347,6 +347,9 @@ export async function planRevert(
   };
 }
 
+/** Days whose current value one BatchGetItem loop reads at a time, to find a revert's conflicts. */
+const CONFLICT_CHECK_DAYS = 10_000;
+
 /** The states' and counties' side of {@link planRevert}: conflicts and parts. */
 async function planGeoRevert(
   store: Pick<GeoSeriesStore, 'getDays'>,
@@ -354,14 +357,21 @@ async function planGeoRevert(
   ids: { runId: string; revertRunId: string },
 ): Promise<{ conflicts: RevertPlan['conflicts']; parts: GeoChunkMessage[] }> {
   if (versions.length === 0) return { conflicts: [], parts: [] };
-  const stored = await store.getDays(versions, { removed: true });
   const conflicts: RevertPlan['conflicts'] = [];
+  // The days as they stand now, read a slice at a time (a county backfill's revert has ~3.6 M):
+  // only the conflicts are kept.
+  for (let start = 0; start < versions.length; start += CONFLICT_CHECK_DAYS) {
+    const slice = versions.slice(start, start + CONFLICT_CHECK_DAYS);
+    const stored = await store.getDays(slice, { removed: true });
+    for (const version of slice) {
+      const current = stored.get(`${version.geo}|${version.date}`);
+      if (current && current.runId !== ids.runId && current.runId !== ids.revertRunId) {
+        conflicts.push({ geo: version.geo, date: version.date, runId: current.runId });
+      }
+    }
+  }
   const byChunk = new Map<string, GeoDayVersion[]>();
   for (const version of versions) {
-    const current = stored.get(`${version.geo}|${version.date}`);
-    if (current && current.runId !== ids.runId && current.runId !== ids.revertRunId) {
-      conflicts.push({ geo: version.geo, date: version.date, runId: current.runId });
-    }
     const level = parseGeoId(version.geo).level;
     if (level === 'nation') continue;
     const key = formatChunkKey({ level, state: version.geo.slice(0, 2), month: version.date.slice(0, 7) });
