@@ -230,12 +230,16 @@ export interface RevertPlan {
   conflicts: { date: string; runId: string; geo?: string }[];
   /** One chunk per month for the loader: the values before the target, and the days to remove. */
   chunks: LoadChunkMessage[];
+  /** The key and hash of each of the states' and counties' parts, in {@link geoPartMessages} order. */
+  geoPartKeys: { part: string; hash: string }[];
   /**
    * The states' and counties' parts for the loader: per (level, state, month) chunk, cut as the
    * fetcher cuts a file's chunk (`planRevertParts`), the values before the target and the days
    * to remove. Their day hashes are the revert's own, so the next run compares these days again.
+   * Built a chunk at a time as they are read (a county backfill's revert restores ~3.6 M days:
+   * its parts never all exist at once); every reading gives the same parts.
    */
-  geoParts: GeoChunkMessage[];
+  geoPartMessages(): Iterable<GeoChunkMessage>;
   /** Per level, the days that get their values back (`restored`) and those removed. */
   levels: Record<GeoLevel, { restored: number; removed: number }>;
   /**
@@ -341,7 +345,8 @@ export async function planRevert(
     geoChanges,
     conflicts,
     chunks,
-    geoParts: geo.parts,
+    geoPartKeys: geo.partKeys,
+    geoPartMessages: geo.parts,
     levels,
     sources,
   };
@@ -355,8 +360,12 @@ async function planGeoRevert(
   store: Pick<GeoSeriesStore, 'getDays'>,
   versions: readonly GeoDayVersion[],
   ids: { runId: string; revertRunId: string },
-): Promise<{ conflicts: RevertPlan['conflicts']; parts: GeoChunkMessage[] }> {
-  if (versions.length === 0) return { conflicts: [], parts: [] };
+): Promise<{
+  conflicts: RevertPlan['conflicts'];
+  partKeys: RevertPlan['geoPartKeys'];
+  parts: () => Generator<GeoChunkMessage>;
+}> {
+  if (versions.length === 0) return { conflicts: [], partKeys: [], *parts() {} };
   const conflicts: RevertPlan['conflicts'] = [];
   // The days as they stand now, read a slice at a time (a county backfill's revert has ~3.6 M):
   // only the conflicts are kept.
@@ -382,16 +391,16 @@ async function planGeoRevert(
     else byChunk.set(key, [version]);
   }
   conflicts.sort((a, b) => (a.geo ?? '').localeCompare(b.geo ?? '') || a.date.localeCompare(b.date));
-  const parts: GeoChunkMessage[] = [];
-  for (const [key, changes] of [...byChunk].sort(([a], [b]) => a.localeCompare(b))) {
+  const chunks = [...byChunk].sort(([a], [b]) => a.localeCompare(b));
+  const chunkParts = (key: string, changes: readonly GeoDayVersion[]): GeoChunkMessage[] => {
     const [level, state, month] = key.split('/') as ['state' | 'county', string, string];
     const days = changes.map((v) => ({
       geo: v.geo,
       date: v.date,
       before: v.before ? { cases: v.before.cases, deaths: v.before.deaths } : null,
     }));
-    for (const part of planRevertParts({ level, state, month }, days, (date) => revertDayHash(ids.runId, key, date))) {
-      parts.push({
+    return planRevertParts({ level, state, month }, days, (date) => revertDayHash(ids.runId, key, date)).map(
+      (part) => ({
         version: 1,
         runId: ids.revertRunId,
         level,
@@ -402,10 +411,17 @@ async function planGeoRevert(
         baseline: true,
         records: part.records,
         removed: part.removed,
-      });
-    }
+      }),
+    );
+  };
+  // The keys now (each chunk's parts built and dropped), the parts again when they are sent.
+  const partKeys = chunks.flatMap(([key, changes]) =>
+    chunkParts(key, changes).map((part) => ({ part: part.part, hash: part.hash })),
+  );
+  function* parts(): Generator<GeoChunkMessage> {
+    for (const [key, changes] of chunks) yield* chunkParts(key, changes);
   }
-  return { conflicts, parts };
+  return { conflicts, partKeys, parts };
 }
 
 /** The run item that starts a revert (RUNNING, trigger `revert`, the plan's months and baselines). */
@@ -425,6 +441,14 @@ export function revertRunItem(plan: RevertPlan, environment: string, now: Date):
 }
 
 /** The keys of a revert's chunks, as the ledger counts them: the nation's months, then the geo part keys. */
-export function revertChunkKeys(plan: Pick<RevertPlan, 'chunks' | 'geoParts'>): string[] {
-  return [...plan.chunks.map((chunk) => chunk.month), ...plan.geoParts.map((part) => part.part)];
+export function revertChunkKeys(plan: Pick<RevertPlan, 'chunks' | 'geoPartKeys'>): string[] {
+  return [...plan.chunks.map((chunk) => chunk.month), ...plan.geoPartKeys.map((part) => part.part)];
+}
+
+/** Every message of a revert for the loader, built as read: the nation's month chunks, then the parts. */
+export function* revertMessages(
+  plan: Pick<RevertPlan, 'chunks' | 'geoPartMessages'>,
+): Generator<LoadChunkMessage | GeoChunkMessage> {
+  yield* plan.chunks;
+  yield* plan.geoPartMessages();
 }

@@ -362,12 +362,16 @@ describe('versions of one series among the geographies', () => {
       state: { restored: 1, removed: 0 },
       county: { restored: 2, removed: 1 },
     });
-    expect(plan.geoParts.map((part) => [part.part, part.runId, part.level])).toEqual([
+    const parts = [...plan.geoPartMessages()];
+    expect(parts.map((part) => [part.part, part.runId, part.level])).toEqual([
       ['county/48/2020-04#01-02', plan.revertRunId, 'county'],
       ['county/48/2020-05#01-01', plan.revertRunId, 'county'],
       ['state/48/2020-04#02-02', plan.revertRunId, 'state'],
     ]);
-    const [april, may, state] = plan.geoParts;
+    // The keys and hashes are those of the parts, in their order; a second reading gives the same parts.
+    expect(plan.geoPartKeys).toEqual(parts.map((part) => ({ part: part.part, hash: part.hash })));
+    expect([...plan.geoPartMessages()]).toEqual(parts);
+    const [april, may, state] = parts;
     expect(april?.records).toEqual([{ geo: '48201', date: '2020-04-02', cases: 8, deaths: null, line: 1 }]);
     expect(april?.removed).toEqual([{ geo: '48201', date: '2020-04-01' }]);
     // Only the dates that keep a day get a hash; it is the revert's own, never the file's.
@@ -375,7 +379,7 @@ describe('versions of one series among the geographies', () => {
     expect(april?.baseline).toBe(true);
     expect(may?.records).toEqual([{ geo: '48201', date: '2020-05-01', cases: 19, deaths: null, line: 1 }]);
     expect(state?.records).toEqual([{ geo: '48', date: '2020-04-02', cases: 800, deaths: 10, line: 1 }]);
-    const hashes = plan.geoParts.flatMap((part) => part.days.map((d) => d.hash));
+    const hashes = parts.flatMap((part) => part.days.map((d) => d.hash));
     expect(new Set(hashes).size).toBe(hashes.length);
   });
 

@@ -11,6 +11,7 @@ import {
   type RunItem,
   requireRun,
   revertChunkKeys,
+  revertMessages,
   revertRunItem,
   summarizeGeoDiff,
 } from '@covid-etl/platform';
@@ -350,10 +351,10 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
         plan.existing
           ? `Resuming revert run ${plan.revertRunId} (${plan.existing.status})`
           : `Reverting run ${runId} as run ${plan.revertRunId}: ${describeLevels(plan.levels)} ` +
-              `(${plan.chunks.length} month chunk(s), ${plan.geoParts.length} state/county part(s))`,
+              `(${plan.chunks.length} month chunk(s), ${plan.geoPartKeys.length} state/county part(s))`,
       );
       await startOrResume(backend, plan);
-      await backend.sendToLoader([...plan.chunks, ...plan.geoParts]);
+      await backend.sendToLoader(revertMessages(plan));
       await backend.settle();
       let run = await requireRun(backend.ledger, plan.revertRunId);
       if (backend.kind === 'aws' && !TERMINAL_STATUSES.includes(run.status)) {
@@ -405,7 +406,7 @@ async function startOrResume(backend: OperatorBackend, plan: RevertPlan) {
     months: revertChunkKeys(plan),
     hashes: Object.fromEntries([
       ...plan.chunks.map((chunk) => [chunk.month, chunk.hash]),
-      ...plan.geoParts.map((part) => [part.part, part.hash]),
+      ...plan.geoPartKeys.map((part) => [part.part, part.hash]),
     ]),
     skipped: { months: 0, records: 0 },
   });
