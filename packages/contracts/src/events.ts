@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import './zod-locale.js';
+import * as z from 'zod/mini';
 import { RunSummary } from './run.js';
 
 /** `source` of every event the pipeline puts on its EventBridge bus. */
@@ -16,16 +17,18 @@ export const EVENT_VERSION = 1;
 /** A run finished with every chunk loaded (status SUCCEEDED or PARTIAL). */
 export const EtlRunCompleted = z.object({
   version: z.literal(EVENT_VERSION),
-  summary: RunSummary.refine((s) => s.status === 'SUCCEEDED' || s.status === 'PARTIAL', {
-    message: 'a completed run is SUCCEEDED or PARTIAL',
-  }),
+  summary: RunSummary.check(
+    z.refine((s) => s.status === 'SUCCEEDED' || s.status === 'PARTIAL', {
+      message: 'a completed run is SUCCEEDED or PARTIAL',
+    }),
+  ),
 });
 export type EtlRunCompleted = z.infer<typeof EtlRunCompleted>;
 
 /** A run failed (unusable source), stalled, or left chunks in a dead-letter queue. */
 export const EtlRunFailed = z.object({
   version: z.literal(EVENT_VERSION),
-  reason: z.string().min(1),
+  reason: z.string().check(z.minLength(1)),
   summary: RunSummary,
 });
 export type EtlRunFailed = z.infer<typeof EtlRunFailed>;
@@ -35,15 +38,15 @@ export const DomainEventEnvelope = z.discriminatedUnion('detail-type', [
   z.object({
     'detail-type': z.literal(EventDetailType.RunCompleted),
     source: z.literal(EVENT_SOURCE),
-    id: z.string().optional(),
-    time: z.string().optional(),
+    id: z.optional(z.string()),
+    time: z.optional(z.string()),
     detail: EtlRunCompleted,
   }),
   z.object({
     'detail-type': z.literal(EventDetailType.RunFailed),
     source: z.literal(EVENT_SOURCE),
-    id: z.string().optional(),
-    time: z.string().optional(),
+    id: z.optional(z.string()),
+    time: z.optional(z.string()),
     detail: EtlRunFailed,
   }),
 ]);

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import './zod-locale.js';
+import * as z from 'zod/mini';
 import { LoadChunkMessage, TransformChunkMessage } from './messages.js';
 import { Count, IsoDate, Month, RunId, Sha256 } from './primitives.js';
 
@@ -198,13 +199,15 @@ export function geoLevel(id: string): GeoLevel {
 }
 
 /** zod schema of a geography id, with {@link parseGeoId}'s message. */
-export const GeoId = z.string().superRefine((value, context) => {
-  try {
-    parseGeoId(value);
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
+export const GeoId = z.string().check(
+  z.superRefine((value, context) => {
+    try {
+      parseGeoId(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
+);
 export type GeoId = z.infer<typeof GeoId>;
 
 // ---------------------------------------------------------------------------------------------
@@ -274,21 +277,21 @@ export const GeoRecord = z.object({
   geo: GeoId,
   date: IsoDate,
   cases: Count,
-  deaths: Count.nullable(),
-  line: z.number().int().positive(),
+  deaths: z.nullable(Count),
+  line: z.number().check(z.int(), z.positive()),
 });
 export type GeoRecord = z.infer<typeof GeoRecord>;
 
 /** A row of a states or counties file that is not loaded, and why: file, line, column, value, reason. */
 export const GeoRejectedRow = z.object({
   /** The file's label, e.g. `us-counties.csv`. */
-  file: z.string().min(1),
-  line: z.number().int().positive(),
+  file: z.string().check(z.minLength(1)),
+  line: z.number().check(z.int(), z.positive()),
   column: z.string(),
   value: z.string(),
-  reason: z.string().min(1),
+  reason: z.string().check(z.minLength(1)),
   /** The (level, state, month) chunk the row belongs to, when its state and month are readable. */
-  chunk: z.string().optional(),
+  chunk: z.optional(z.string()),
 });
 export type GeoRejectedRow = z.infer<typeof GeoRejectedRow>;
 
@@ -329,12 +332,12 @@ export const GeoChunkMessage = z.object({
    * once per geography, not per row: the loader keeps it in the geography catalogue. Absent
    * from messages sent before names were carried (the catalogue then keeps a default name).
    */
-  names: z.record(GeoId, z.string().min(1).max(MAX_GEO_NAME_CHARS)).optional(),
+  names: z.optional(z.record(GeoId, z.string().check(z.minLength(1), z.maxLength(MAX_GEO_NAME_CHARS)))),
   /**
    * Days to remove (a revert removes the days the reverted run inserted): kept as tombstones
    * (`removed`), counted `deleted`. Only `etl revert` sends them.
    */
-  removed: z.array(z.object({ geo: GeoId, date: IsoDate })).optional(),
+  removed: z.optional(z.array(z.object({ geo: GeoId, date: IsoDate }))),
 });
 export type GeoChunkMessage = z.infer<typeof GeoChunkMessage>;
 
@@ -355,11 +358,11 @@ export const GeoLevelPlan = z.object({
   records: Count,
   /** Days whose hash equals the last successful load: not sent; and their records (counted unchanged). */
   skippedDays: Count,
-  skippedRecords: Count.optional(),
+  skippedRecords: z.optional(Count),
   /** Rows rejected (file, line, column, reason kept under `REJECTED#<chunk key>`). */
   rejected: Count,
   /** True when the source answered 304 or the same bytes as its baseline: nothing was parsed. */
-  unchanged: z.boolean().optional(),
+  unchanged: z.optional(z.boolean()),
 });
 export type GeoLevelPlan = z.infer<typeof GeoLevelPlan>;
 
@@ -392,7 +395,10 @@ export function parseGeoLevels(text: string): GeoLevel[] {
  * A {@link GeoChunkMessage} as the chunk-processing SQS handlers read it: with `month` set to
  * its part key, the key of its chunk item in the ledger (where errors and counts are kept).
  */
-export const GeoPartMessage = GeoChunkMessage.transform((message) => ({ ...message, month: message.part }));
+export const GeoPartMessage = z.pipe(
+  GeoChunkMessage,
+  z.transform((message: z.infer<typeof GeoChunkMessage>) => ({ ...message, month: message.part })),
+);
 export type GeoPartMessage = z.infer<typeof GeoPartMessage>;
 
 /** What the transformer queue carries: a month of the nation, or a part of a states or counties chunk. */

@@ -1,11 +1,12 @@
-import * as z from 'zod';
+import './zod-locale.js';
+import * as z from 'zod/mini';
 import { Count, IsoDate, Month, RunId, Sha256 } from './primitives.js';
 import { RejectedRow } from './sources.js';
 import { RunDecision } from './trust.js';
 
 /** One NYT row as read from the file: values are still strings, validated by the transformer. */
 export const NytRawRow = z.object({
-  line: z.number().int().positive(),
+  line: z.number().check(z.int(), z.positive()),
   date: z.string(),
   cases: z.string(),
   deaths: z.string(),
@@ -14,7 +15,7 @@ export type NytRawRow = z.infer<typeof NytRawRow>;
 
 /** One JHU US-national row as read from the file (only the columns the pipeline uses). */
 export const JhuRawRow = z.object({
-  line: z.number().int().positive(),
+  line: z.number().check(z.int(), z.positive()),
   date: z.string(),
   recovered: z.string(),
 });
@@ -50,7 +51,7 @@ export const LoadChunkMessage = z.object({
   records: z.array(SeriesRecord),
   rejected: z.array(RejectedRow),
   /** Days to remove (a revert removes the days the reverted run inserted). */
-  removed: z.array(IsoDate).optional(),
+  removed: z.optional(z.array(IsoDate)),
 });
 export type LoadChunkMessage = z.infer<typeof LoadChunkMessage>;
 
@@ -66,30 +67,26 @@ export const MAX_MESSAGE_BYTES = 256 * 1024;
 export const FetcherInput = z.object({
   trigger: z.enum(['schedule', 'manual']),
   /** ISO-8601 time the schedule fired for; the run id is derived from it. */
-  scheduledTime: z.string().datetime({ offset: true }).optional(),
+  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
   /** Overrides of the source URLs (http(s); 127.0.0.1 and file:// only in the local environment). */
-  sources: z
-    .object({
-      nyt: z.string().optional(),
-      jhu: z.string().optional(),
-      states: z.string().optional(),
-      counties: z.string().optional(),
-      'counties-recent': z.string().optional(),
-    })
-    .strict()
-    .optional(),
+  sources: z.optional(
+    z.strictObject({
+      nyt: z.optional(z.string()),
+      jhu: z.optional(z.string()),
+      states: z.optional(z.string()),
+      counties: z.optional(z.string()),
+      'counties-recent': z.optional(z.string()),
+    }),
+  ),
   /**
    * `counties`: read the full counties file instead of the rolling 30-day one (an operator's
    * backfill, or the occasional backfill schedule). Absent: the daily run.
    */
-  backfill: z.literal('counties').optional(),
+  backfill: z.optional(z.literal('counties')),
   /** The levels this run loads (default: the environment's `GEO_LEVELS`). */
-  levels: z
-    .array(z.enum(['nation', 'state', 'county']))
-    .min(1)
-    .optional(),
+  levels: z.optional(z.array(z.enum(['nation', 'state', 'county'])).check(z.minLength(1))),
   /** An operator's decision on a HELD run: approve loads exactly its snapshot, reject ends it REJECTED. */
-  decision: RunDecision.optional(),
+  decision: z.optional(RunDecision),
 });
 export type FetcherInput = z.infer<typeof FetcherInput>;
 

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import './zod-locale.js';
+import * as z from 'zod/mini';
 
 /** `kind` of the notifier's body for the `lambda` protocol, which the slack-forwarder reads. */
 export const NOTIFICATION_KIND = 'covid-etl.notification';

@@ -1,14 +1,15 @@
-import * as z from 'zod';
+import './zod-locale.js';
+import * as z from 'zod/mini';
 
 /** A calendar date `YYYY-MM-DD` that exists (no 2021-02-30). */
-export const IsoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-  .refine((value) => isRealDate(value), 'expected a date that exists in the calendar');
+export const IsoDate = z.string().check(
+  z.regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD'),
+  z.refine((value) => isRealDate(value), 'expected a date that exists in the calendar'),
+);
 export type IsoDate = z.infer<typeof IsoDate>;
 
 /** A calendar month `YYYY-MM`: the unit of chunking. */
-export const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month as YYYY-MM');
+export const Month = z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month as YYYY-MM'));
 export type Month = z.infer<typeof Month>;
 
 /**
@@ -18,13 +19,13 @@ export type Month = z.infer<typeof Month>;
  */
 export const RunId = z
   .string()
-  .regex(/^[smr]-[0-9TZ]{16}(-[0-9a-f]{6}|-counties)?$/, 'expected a run id such as s-20261125T000000Z');
+  .check(z.regex(/^[smr]-[0-9TZ]{16}(-[0-9a-f]{6}|-counties)?$/, 'expected a run id such as s-20261125T000000Z'));
 export type RunId = z.infer<typeof RunId>;
 
 /** A lowercase hex SHA-256 digest. */
-export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256 digest');
+export const Sha256 = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256 digest'));
 
-export const Count = z.number().int().nonnegative();
+export const Count = z.number().check(z.int(), z.nonnegative());
 
 /** True when `value` is a `YYYY-MM-DD` string naming a real calendar day. */
 export function isRealDate(value: string): boolean {

@@ -7,7 +7,8 @@
  * AWS rule kept here: visibilityTimeoutSeconds >= 6 * functionTimeoutSeconds +
  * maximumBatchingWindowSeconds (checked by `assertQueueSettings`).
  */
-import * as z from 'zod';
+import './zod-locale.js';
+import * as z from 'zod/mini';
 import settings from './queues.json' with { type: 'json' };
 
 /** The three work queues, named after the function that consumes each. */
@@ -29,16 +30,16 @@ export interface QueueSettings {
 }
 
 const queueKeys = z.enum(['transformer', 'loader', 'notifier']);
-const positiveInt = z.number().int().positive();
+const positiveInt = z.number().check(z.int(), z.positive());
 const queueSettingsSchema = z.strictObject({
-  suffix: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  suffix: z.string().check(z.regex(/^[a-z][a-z0-9-]*$/)),
   consumer: queueKeys,
   visibilityTimeoutSeconds: positiveInt,
   messageRetentionSeconds: positiveInt,
   dlqMessageRetentionSeconds: positiveInt,
   maxReceiveCount: positiveInt,
   batchSize: positiveInt,
-  maximumBatchingWindowSeconds: z.number().int().min(0),
+  maximumBatchingWindowSeconds: z.number().check(z.int(), z.gte(0)),
   maximumConcurrency: positiveInt,
   functionTimeoutSeconds: positiveInt,
 });

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import './zod-locale.js';
+import * as z from 'zod/mini';
 import { Count, IsoDate, Month, RunId } from './primitives.js';
 import { GEO_SOURCE_FILES, type GeoSourceId, RejectedRow, SourceId, SourceIdentity } from './sources.js';
 import { GateTrip } from './trust.js';
@@ -49,7 +50,7 @@ export const RunCounts = z.object({
   unchanged: Count,
   rejected: Count,
   /** Days removed (only a revert removes days: those the reverted run inserted). */
-  deleted: Count.optional(),
+  deleted: z.optional(Count),
 });
 export type RunCounts = z.infer<typeof RunCounts>;
 
@@ -86,7 +87,7 @@ export type RevisionSummary = z.infer<typeof RevisionSummary>;
 export const PendingChunk = z.object({
   month: Month,
   stage: z.enum(['transform', 'load']),
-  lastError: z.string().optional(),
+  lastError: z.optional(z.string()),
 });
 export type PendingChunk = z.infer<typeof PendingChunk>;
 
@@ -102,9 +103,9 @@ export const RunCosts = z.object({
   /** DynamoDB requests that write (PutItem, UpdateItem, DeleteItem, BatchWriteItem), failed conditions included. */
   dynamoWriteRequests: Count,
   /** Read capacity units DynamoDB reported consumed (`ReturnConsumedCapacity`; not reported for failed requests). */
-  dynamoReadUnits: z.number().nonnegative(),
+  dynamoReadUnits: z.number().check(z.nonnegative()),
   /** Write capacity units DynamoDB reported consumed (not reported for failed requests). */
-  dynamoWriteUnits: z.number().nonnegative(),
+  dynamoWriteUnits: z.number().check(z.nonnegative()),
   /** SQS messages sent (a SendMessageBatch of 10 is 10 messages and 1 request). */
   sqsMessagesSent: Count,
   /** SQS send requests (SendMessage, SendMessageBatch). */
@@ -189,20 +190,20 @@ export function levelCountsOf(
 /** Everything a person needs to know about a finished (or failed) run. */
 export const RunSummary = z.object({
   runId: RunId,
-  environment: z.string().min(1),
+  environment: z.string().check(z.minLength(1)),
   status: RunStatus,
   trigger: RunTrigger,
-  startedAt: z.string().datetime(),
-  finishedAt: z.string().datetime().optional(),
-  durationMs: Count.optional(),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.optional(z.iso.datetime()),
+  durationMs: z.optional(Count),
   counts: RunCounts,
   /**
    * The counts by geography level (`nation`, `state`, `county`; absent in summaries written
    * before geographies, and for a run of the nation alone). They add up to `counts`.
    */
-  levels: z.partialRecord(z.enum(['nation', 'state', 'county']), RunCounts).optional(),
+  levels: z.optional(z.partialRecord(z.enum(['nation', 'state', 'county']), RunCounts)),
   /** First and last date of the joined series this run looked at; null when it had none. */
-  dateRange: z.object({ from: IsoDate, to: IsoDate }).nullable(),
+  dateRange: z.nullable(z.object({ from: IsoDate, to: IsoDate })),
   sources: z.array(SourceIdentity),
   chunks: z.object({
     /** Month chunks sent to the transformer. */
@@ -216,18 +217,18 @@ export const RunSummary = z.object({
    * Where the rejected rows came from: one entry per level and source file with rows rejected
    * (absent when none). Any entry makes a completed run PARTIAL; `describeRejections` says it.
    */
-  rejections: z.array(RejectionCount).optional(),
+  rejections: z.optional(z.array(RejectionCount)),
   /** Up to MAX_REJECTED_IN_SUMMARY rejected rows; `counts.rejected` has the exact number. */
   rejectedRows: z.array(RejectedRow),
   /** The days this run revised (absent when none, or not known). */
-  revisions: RevisionSummary.optional(),
-  pendingChunks: z.array(PendingChunk).optional(),
-  failure: z.object({ reason: z.string().min(1), stage: z.string().optional() }).optional(),
+  revisions: z.optional(RevisionSummary),
+  pendingChunks: z.optional(z.array(PendingChunk)),
+  failure: z.optional(z.object({ reason: z.string().check(z.minLength(1)), stage: z.optional(z.string()) })),
   /** The data-quality gates the snapshot tripped (a HELD run, or one approved after it). */
-  gates: z.array(GateTrip).optional(),
+  gates: z.optional(z.array(GateTrip)),
   /** A remark for people, e.g. "sources unchanged since run s-…". */
-  note: z.string().optional(),
+  note: z.optional(z.string()),
   /** The run's cost drivers (absent in summaries written before they were counted). */
-  costs: RunCosts.optional(),
+  costs: z.optional(RunCosts),
 });
 export type RunSummary = z.infer<typeof RunSummary>;

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import './zod-locale.js';
+import * as z from 'zod/mini';
 import { Count, Sha256 } from './primitives.js';
 
 /**
@@ -45,19 +46,19 @@ export const DEFAULT_SOURCE_URLS: Record<SourceId, string> = {
 export const SourceIdentity = z.object({
   id: SourceId,
   /** Redacted (no userinfo, no query): see `redactUrl`. */
-  url: z.string().min(1),
-  etag: z.string().optional(),
-  lastModified: z.string().optional(),
+  url: z.string().check(z.minLength(1)),
+  etag: z.optional(z.string()),
+  lastModified: z.optional(z.string()),
   sha256: Sha256,
   bytes: Count,
   /** True when the server answered 304 Not Modified to a conditional request. */
-  notModified: z.boolean().optional(),
+  notModified: z.optional(z.boolean()),
   /** Identifies the exact URL read (a digest: the URL itself may hold a secret); baselines are kept per URL. */
-  urlKey: z.string().optional(),
+  urlKey: z.optional(z.string()),
   /** Rows of the snapshot the pipeline uses (JHU: US-national rows), and their first and last date. */
-  rows: Count.optional(),
-  firstDate: z.string().optional(),
-  lastDate: z.string().optional(),
+  rows: z.optional(Count),
+  firstDate: z.optional(z.string()),
+  lastDate: z.optional(z.string()),
 });
 export type SourceIdentity = z.infer<typeof SourceIdentity>;
 
@@ -65,9 +66,9 @@ export type SourceIdentity = z.infer<typeof SourceIdentity>;
 export const RejectedRow = z.object({
   source: SourceId,
   /** 1-based physical line number in the source file (the header is line 1). */
-  line: z.number().int().positive(),
-  column: z.string().optional(),
-  value: z.string().optional(),
-  reason: z.string().min(1),
+  line: z.number().check(z.int(), z.positive()),
+  column: z.optional(z.string()),
+  value: z.optional(z.string()),
+  reason: z.string().check(z.minLength(1)),
 });
 export type RejectedRow = z.infer<typeof RejectedRow>;

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import './zod-locale.js';
+import * as z from 'zod/mini';
 import { RunId } from './primitives.js';
 
 /**
@@ -32,22 +33,20 @@ export function redactUrlsIn(text: string): string {
  * a gate only when it falls by more than *both* its ratio and its absolute allowance, so small
  * counts' noise and real publisher revisions pass.
  */
-export const QualityGates = z
-  .object({
-    /** Loaded dates that may be missing from a new snapshot (0: none). */
-    maxMissingDates: z.number().int().nonnegative(),
-    /** Day-to-day fall of a cumulative series inside the snapshot, as a share of the previous day. */
-    cumulativeFallRatio: z.number().nonnegative(),
-    /** … and in absolute numbers. */
-    cumulativeFallAbsolute: z.number().int().nonnegative(),
-    /** Downward revision of a loaded cumulative value, as a share of the loaded value. */
-    revisedDownRatio: z.number().nonnegative(),
-    /** … and in absolute numbers. */
-    revisedDownAbsolute: z.number().int().nonnegative(),
-    /** Largest share (0..1) of the loaded dates whose values one run may change. */
-    maxRevisedShare: z.number().min(0).max(1),
-  })
-  .strict();
+export const QualityGates = z.strictObject({
+  /** Loaded dates that may be missing from a new snapshot (0: none). */
+  maxMissingDates: z.number().check(z.int(), z.nonnegative()),
+  /** Day-to-day fall of a cumulative series inside the snapshot, as a share of the previous day. */
+  cumulativeFallRatio: z.number().check(z.nonnegative()),
+  /** … and in absolute numbers. */
+  cumulativeFallAbsolute: z.number().check(z.int(), z.nonnegative()),
+  /** Downward revision of a loaded cumulative value, as a share of the loaded value. */
+  revisedDownRatio: z.number().check(z.nonnegative()),
+  /** … and in absolute numbers. */
+  revisedDownAbsolute: z.number().check(z.int(), z.nonnegative()),
+  /** Largest share (0..1) of the loaded dates whose values one run may change. */
+  maxRevisedShare: z.number().check(z.gte(0), z.lte(1)),
+});
 export type QualityGates = z.infer<typeof QualityGates>;
 
 /**
@@ -77,7 +76,7 @@ export const GateName = z.enum([
 export type GateName = z.infer<typeof GateName>;
 
 /** One tripped gate, with the figures a person needs to decide. */
-export const GateTrip = z.object({ gate: GateName, message: z.string().min(1) });
+export const GateTrip = z.object({ gate: GateName, message: z.string().check(z.minLength(1)) });
 export type GateTrip = z.infer<typeof GateTrip>;
 
 /** An operator's decision on a HELD run (`etl approve` / `etl reject`), carried by the fetcher's input. */
@@ -85,6 +84,6 @@ export const RunDecision = z.object({
   runId: RunId,
   action: z.enum(['approve', 'reject']),
   /** Who or what decided, for the ledger (e.g. the operator's user name). */
-  by: z.string().max(200).optional(),
+  by: z.optional(z.string().check(z.maxLength(200))),
 });
 export type RunDecision = z.infer<typeof RunDecision>;

@@ -1,5 +1,5 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { recordCosts, takeCostsForWrite, withCostMeter } from './costs.js';
 import type { ChunkLedger } from './dynamo/ledger-repository.js';
 import { describeError, MalformedMessageError, PermanentError } from './errors.js';
@@ -45,7 +45,7 @@ export function createSqsHandler<M extends ChunkMessage, P extends { leave(): vo
   timeoutEarlyInMillis = 5,
   beforeProcess,
 }: {
-  schema: z.ZodType<M>;
+  schema: z.ZodMiniType<M>;
   stage: 'transform' | 'load';
   ledger: ChunkLedger;
   logger: Logger;
@@ -117,7 +117,7 @@ export function createSqsHandler<M extends ChunkMessage, P extends { leave(): vo
 
   return createBatchHandler(handleRecord, { timeoutEarlyInMillis });
 
-  function parseRecord(record: SQSRecord, contract: z.ZodType<M>): M {
+  function parseRecord(record: SQSRecord, contract: z.ZodMiniType<M>): M {
     let json: unknown;
     try {
       json = JSON.parse(record.body);

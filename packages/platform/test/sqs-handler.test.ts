@@ -1,11 +1,11 @@
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { describe, expect, it } from '@jest/globals';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createSqsHandler, type LedgerRepository, PermanentError, processBatch, silentLogger } from '../src/index.js';
 
 const Message = z.object({
-  runId: z.string().startsWith('s-'),
-  month: z.string().regex(/^\d{4}-\d{2}$/),
+  runId: z.string().check(z.startsWith('s-')),
+  month: z.string().check(z.regex(/^\d{4}-\d{2}$/)),
   fail: z.boolean(),
 });
 type Message = z.infer<typeof Message>;

@@ -1,5 +1,6 @@
+// The contracts' schemas configure zod's English messages (`zod-locale.ts`): this import brings it.
 import { isRealDate } from '@covid-etl/contracts';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** A query that cannot be answered: the message goes back to the caller as `{ error }` with 400. */
 export class BadRequestError extends Error {
@@ -21,18 +22,22 @@ const DATE_SHAPE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 const QueryDate = z
   .string()
-  .regex(DATE_SHAPE, 'expected a date as YYYY-MM-DD')
-  .refine(isRealDate, 'expected a date that exists in the calendar');
+  .check(
+    z.regex(DATE_SHAPE, 'expected a date as YYYY-MM-DD'),
+    z.refine(isRealDate, 'expected a date that exists in the calendar'),
+  );
 
 /** `?geo=<id>&from=YYYY-MM-DD&to=YYYY-MM-DD`, all optional (dates inclusive); nothing else. */
 export const SeriesQuery = z
-  .strictObject({ geo: z.string().optional(), from: QueryDate.optional(), to: QueryDate.optional() })
-  .refine((query) => !query.from || !query.to || query.from <= query.to, {
-    error: (issue) => {
-      const { from, to } = issue.input as { from: string; to: string };
-      return `from (${from}) is after to (${to}): expected from <= to`;
-    },
-  });
+  .strictObject({ geo: z.optional(z.string()), from: z.optional(QueryDate), to: z.optional(QueryDate) })
+  .check(
+    z.refine((query) => !query.from || !query.to || query.from <= query.to, {
+      error: (issue) => {
+        const { from, to } = issue.input as { from: string; to: string };
+        return `from (${from}) is after to (${to}): expected from <= to`;
+      },
+    }),
+  );
 export type SeriesQuery = z.infer<typeof SeriesQuery>;
 
 /** `?date=YYYY-MM-DD`, required. */
@@ -52,10 +57,10 @@ type Params = Record<string, string | undefined>;
  * "2020-13-01"`. A repeated parameter arrives comma-joined (as Lambda function URLs deliver it)
  * and fails as a bad value.
  */
-export function parseQuery<Shape extends z.ZodRawShape>(
-  schema: z.ZodObject<Shape>,
+export function parseQuery<Shape extends z.core.$ZodShape>(
+  schema: z.ZodMiniObject<Shape>,
   params: Params | undefined,
-): z.infer<z.ZodObject<Shape>> {
+): z.infer<z.ZodMiniObject<Shape>> {
   const input: Params = Object.fromEntries(Object.entries(params ?? {}).filter(([, value]) => value !== undefined));
   const result = schema.safeParse(input);
   if (result.success) return result.data;
