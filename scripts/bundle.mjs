@@ -95,6 +95,13 @@ const zodEnglishOnly = {
  * `transport`, so the caller lookup returns no files, and `pino.transport` (with thread-stream,
  * its worker) is left out: calling it throws rather than logging nowhere.
  */
+const PINO_STUBS = {
+  caller: 'module.exports = function getCallers() { return []; };',
+  transport:
+    "module.exports = function transport() { throw new Error('pino transports are left out of this bundle (scripts/bundle.mjs)'); };",
+  worker_threads: 'module.exports = { isMainThread: true };',
+  assert: 'module.exports = function assert(value, message) { if (!value) throw new Error(message); };',
+};
 const pinoWithoutTransports = {
   name: 'pino-without-transports',
   setup(pluginBuild) {
@@ -102,11 +109,17 @@ const pinoWithoutTransports = {
       if (!/[\\/]pino([\\/]lib)?$/.test(args.resolveDir)) return undefined;
       return { path: path.basename(args.path), namespace: 'pino-stub' };
     });
+    // pino's tools read `isMainThread` (to flush an asynchronous destination at exit) and
+    // sonic-boom calls `assert` once: loading `node:worker_threads` and `node:assert` for them
+    // cost ~4 ms of every cold start. Nothing in this project logs from a worker thread.
+    pluginBuild.onResolve({ filter: /^(node:)?(worker_threads|assert)$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      const owner = name === 'assert' ? /[\\/]sonic-boom$/ : /[\\/]pino[\\/]lib$/;
+      if (!owner.test(args.resolveDir)) return undefined;
+      return { path: name, namespace: 'pino-stub' };
+    });
     pluginBuild.onLoad({ filter: /.*/, namespace: 'pino-stub' }, (args) => ({
-      contents:
-        args.path === 'caller'
-          ? 'module.exports = function getCallers() { return []; };'
-          : "module.exports = function transport() { throw new Error('pino transports are left out of this bundle (scripts/bundle.mjs)'); };",
+      contents: PINO_STUBS[args.path],
       loader: 'js',
     }));
   },

@@ -9,10 +9,11 @@ const BUNDLER = path.resolve(PACKAGE_DIR, '../../scripts/bundle.mjs');
 /**
  * The logger as the bundler ships it (scripts/bundle.mjs: pino without transports). pino looks
  * up its callers' files at every `pino()` call, for transports; with `--enable-source-maps`
- * that parsed the bundle's source map at every Lambda's module init (issue 12).
+ * that parsed the bundle's source map at every Lambda's module init (issue 12). Nor does it load
+ * `node:worker_threads` (pino's `isMainThread`) or `node:assert` (sonic-boom's one check).
  */
 describe('the bundled logger', () => {
-  it('logs JSON lines without looking up its callers, and refuses a transport by name', () => {
+  it('logs JSON lines without looking up its callers or loading worker_threads and assert, and refuses a transport by name', () => {
     // Arrange: build the fixture as a Lambda is built; a preload counts util.getCallSites calls.
     const build = spawnSync(process.execPath, [BUNDLER, '--script', 'test/fixtures/bundled-logger.ts'], {
       cwd: PACKAGE_DIR,
@@ -33,6 +34,7 @@ describe('the bundled logger', () => {
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout.trim())).toMatchObject({ level: 'info', service: 'probe', n: 1, msg: 'hello' });
     expect(run.stderr).toContain('getCallSites: 0\n');
+    expect(run.stderr).toContain('worker_threads: false, assert: false\n');
     expect(run.stderr).toContain('transport: pino transports are left out of this bundle (scripts/bundle.mjs)\n');
   });
 });
