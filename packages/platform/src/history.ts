@@ -221,8 +221,11 @@ export interface RevertPlan {
   existing?: RunItem;
   /** The days of the nation the target changed, as `etl diff` lists them. */
   changes: DayVersion[];
-  /** The days of the states and counties the target changed (its versions of every other geography). */
-  geoChanges: GeoDayVersion[];
+  /**
+   * How many days of the states and counties the target changed. The plan keeps none of them:
+   * a county backfill changes ~3.6 M; its parts are read back a month at a time.
+   */
+  geoChangeCount: number;
   /**
    * Days a later run changed since the target (not the revert itself): the nation's by date,
    * then the states' and counties' by geography (`geo`) and date.
@@ -236,10 +239,11 @@ export interface RevertPlan {
    * The states' and counties' parts for the loader: per (level, state, month) chunk, cut as the
    * fetcher cuts a file's chunk (`planRevertParts`), the values before the target and the days
    * to remove. Their day hashes are the revert's own, so the next run compares these days again.
-   * Built a chunk at a time as they are read (a county backfill's revert restores ~3.6 M days:
-   * its parts never all exist at once); every reading gives the same parts.
+   * Built a month at a time as they are read, from the target's versions of that month (a
+   * county backfill's revert restores ~3.6 M days: its versions and parts never all exist at
+   * once); every reading gives the same parts, checked against `geoPartKeys`.
    */
-  geoPartMessages(): Iterable<GeoChunkMessage>;
+  geoPartMessages(): AsyncIterable<GeoChunkMessage>;
   /** Per level, the days that get their values back (`restored`) and those removed. */
   levels: Record<GeoLevel, { restored: number; removed: number }>;
   /**
@@ -269,9 +273,10 @@ const NO_BASELINE = (id: SourceIdentity['id']): SourceIdentity => ({
  * Plans the revert of `runId`: every day it changed, of the nation, the states and the
  * counties, goes back to its value before the run (days it inserted are removed), as month
  * chunks (nation) and parts of (level, state, month) chunks (states, counties) for the loader.
- * Reads the run's versions (one Query on the index each for the nation and the others), the
- * current days of the months involved (one Query per month; BatchGetItem of exactly the
- * changed state and county days), and the last successful run before it (source baselines).
+ * Reads the run's versions (one Query on the index for the nation; the states' and counties'
+ * a page at a time, then again a month at a time to cut their parts), the current days of the
+ * months involved (one Query per month; BatchGetItem of exactly the changed state and county
+ * days), and the last successful run before it (source baselines).
  */
 export async function planRevert(
   deps: { ledger: LedgerRepository; series: SeriesRepository; geoSeries: Pick<GeoSeriesStore, 'getDays'> },
@@ -284,7 +289,6 @@ export async function planRevert(
   const id = revertRunId(runId);
   const existing = await deps.ledger.getRun(id);
   const changes = await deps.series.versions.changesOf(runId);
-  const geoChanges = await deps.series.versions.geoChangesOf(runId);
   const byMonth = new Map<string, DayVersion[]>();
   for (const change of changes) {
     const month = change.date.slice(0, 7);
@@ -313,18 +317,13 @@ export async function planRevert(
       removed: sorted.filter((v) => !v.before).map((v) => v.date),
     });
   }
-  const geo = await planGeoRevert(deps.geoSeries, geoChanges, { runId, revertRunId: id });
+  const geo = await planGeoRevert(deps.geoSeries, deps.series.versions, { runId, revertRunId: id });
   conflicts.push(...geo.conflicts);
   const levels: RevertPlan['levels'] = {
     nation: { restored: changes.filter((v) => v.before).length, removed: changes.filter((v) => !v.before).length },
-    state: { restored: 0, removed: 0 },
-    county: { restored: 0, removed: 0 },
+    state: geo.levels.state,
+    county: geo.levels.county,
   };
-  for (const version of geoChanges) {
-    const counts = levels[parseGeoId(version.geo).level];
-    if (version.before) counts.restored += 1;
-    else counts.removed += 1;
-  }
   const previous = await deps.ledger.findRunBefore(target, 'SUCCEEDED');
   const ids = new Set([...(target.sources ?? []), ...(previous?.sources ?? [])].map((s) => s.id));
   const restored = [...ids]
@@ -342,7 +341,7 @@ export async function planRevert(
     revertRunId: id,
     ...(existing ? { existing } : {}),
     changes,
-    geoChanges,
+    geoChangeCount: geo.count,
     conflicts,
     chunks,
     geoPartKeys: geo.partKeys,
@@ -355,22 +354,26 @@ export async function planRevert(
 /** Days whose current value one BatchGetItem loop reads at a time, to find a revert's conflicts. */
 const CONFLICT_CHECK_DAYS = 10_000;
 
-/** The states' and counties' side of {@link planRevert}: conflicts and parts. */
+/** The states' and counties' side of {@link planRevert}: counts, conflicts, part keys and parts. */
 async function planGeoRevert(
   store: Pick<GeoSeriesStore, 'getDays'>,
-  versions: readonly GeoDayVersion[],
+  versions: Pick<VersionRepository, 'geoChangePages' | 'geoChangesOfMonth'>,
   ids: { runId: string; revertRunId: string },
 ): Promise<{
+  count: number;
+  levels: Record<'state' | 'county', { restored: number; removed: number }>;
   conflicts: RevertPlan['conflicts'];
   partKeys: RevertPlan['geoPartKeys'];
-  parts: () => Generator<GeoChunkMessage>;
+  parts: () => AsyncGenerator<GeoChunkMessage>;
 }> {
-  if (versions.length === 0) return { conflicts: [], partKeys: [], *parts() {} };
+  const levels = { state: { restored: 0, removed: 0 }, county: { restored: 0, removed: 0 } };
   const conflicts: RevertPlan['conflicts'] = [];
-  // The days as they stand now, read a slice at a time (a county backfill's revert has ~3.6 M):
-  // only the conflicts are kept.
-  for (let start = 0; start < versions.length; start += CONFLICT_CHECK_DAYS) {
-    const slice = versions.slice(start, start + CONFLICT_CHECK_DAYS);
+  const months = new Set<string>();
+  let count = 0;
+  // First pass, a page at a time: counts, months, and the days as they stand now, read a slice
+  // at a time (only the conflicts are kept).
+  let slice: GeoDayVersion[] = [];
+  const checkSlice = async () => {
     const stored = await store.getDays(slice, { removed: true });
     for (const version of slice) {
       const current = stored.get(`${version.geo}|${version.date}`);
@@ -378,50 +381,93 @@ async function planGeoRevert(
         conflicts.push({ geo: version.geo, date: version.date, runId: current.runId });
       }
     }
-  }
-  const byChunk = new Map<string, GeoDayVersion[]>();
-  for (const version of versions) {
-    const level = parseGeoId(version.geo).level;
-    if (level === 'nation') continue;
-    const key = formatChunkKey({ level, state: version.geo.slice(0, 2), month: version.date.slice(0, 7) });
-    // Pushed, not copied: a county backfill's revert groups ~3.6 M versions (copying each
-    // chunk's list at every version took ~40 s on it).
-    const group = byChunk.get(key);
-    if (group) group.push(version);
-    else byChunk.set(key, [version]);
-  }
-  conflicts.sort((a, b) => (a.geo ?? '').localeCompare(b.geo ?? '') || a.date.localeCompare(b.date));
-  const chunks = [...byChunk].sort(([a], [b]) => a.localeCompare(b));
-  const chunkParts = (key: string, changes: readonly GeoDayVersion[]): GeoChunkMessage[] => {
-    const [level, state, month] = key.split('/') as ['state' | 'county', string, string];
-    const days = changes.map((v) => ({
-      geo: v.geo,
-      date: v.date,
-      before: v.before ? { cases: v.before.cases, deaths: v.before.deaths } : null,
-    }));
-    return planRevertParts({ level, state, month }, days, (date) => revertDayHash(ids.runId, key, date)).map(
-      (part) => ({
-        version: 1,
-        runId: ids.revertRunId,
-        level,
-        chunk: key,
-        part: part.key,
-        hash: revertHash(ids.runId, key),
-        days: part.days,
-        baseline: true,
-        records: part.records,
-        removed: part.removed,
-      }),
-    );
+    slice = [];
   };
-  // The keys now (each chunk's parts built and dropped), the parts again when they are sent.
-  const partKeys = chunks.flatMap(([key, changes]) =>
-    chunkParts(key, changes).map((part) => ({ part: part.part, hash: part.hash })),
-  );
-  function* parts(): Generator<GeoChunkMessage> {
-    for (const [key, changes] of chunks) yield* chunkParts(key, changes);
+  for await (const page of versions.geoChangePages(ids.runId)) {
+    for (const version of page) {
+      const level = parseGeoId(version.geo).level;
+      if (level === 'nation') continue;
+      count += 1;
+      months.add(version.date.slice(0, 7));
+      if (version.before) levels[level].restored += 1;
+      else levels[level].removed += 1;
+      slice.push(version);
+      if (slice.length >= CONFLICT_CHECK_DAYS) await checkSlice();
+    }
   }
-  return { conflicts, partKeys, parts };
+  if (slice.length > 0) await checkSlice();
+  conflicts.sort((a, b) => (a.geo ?? '').localeCompare(b.geo ?? '') || a.date.localeCompare(b.date));
+  const sortedMonths = [...months].sort();
+
+  // The parts of one month, by chunk key: from that month's versions alone.
+  const monthParts = async (month: string): Promise<GeoChunkMessage[]> => {
+    const byChunk = new Map<string, GeoDayVersion[]>();
+    for (const version of await versions.geoChangesOfMonth(ids.runId, month)) {
+      const level = parseGeoId(version.geo).level;
+      if (level === 'nation') continue;
+      const key = formatChunkKey({ level, state: version.geo.slice(0, 2), month });
+      // Pushed, not copied (copying each chunk's list at every version is quadratic).
+      const group = byChunk.get(key);
+      if (group) group.push(version);
+      else byChunk.set(key, [version]);
+    }
+    return [...byChunk]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .flatMap(([key, changes]) => chunkParts(key, changes, ids));
+  };
+  // Second pass, a month at a time: the part keys (each month's parts built and dropped).
+  const partKeys: RevertPlan['geoPartKeys'] = [];
+  for (const month of sortedMonths) {
+    for (const part of await monthParts(month)) partKeys.push({ part: part.part, hash: part.hash });
+  }
+  // The parts again when they are sent, checked against the keys the run was started with.
+  async function* parts(): AsyncGenerator<GeoChunkMessage> {
+    let k = 0;
+    for (const month of sortedMonths) {
+      for (const part of await monthParts(month)) {
+        const planned = partKeys[k];
+        k += 1;
+        if (planned?.part !== part.part || planned.hash !== part.hash) {
+          throw new RunHistoryError(
+            `Run ${ids.runId}'s versions changed while it was being reverted (part ${part.part}): run etl revert again`,
+          );
+        }
+        yield part;
+      }
+    }
+    if (k !== partKeys.length) {
+      throw new RunHistoryError(
+        `Run ${ids.runId}'s versions changed while it was being reverted (${partKeys.length - k} part(s) missing): run etl revert again`,
+      );
+    }
+  }
+  return { count, levels, conflicts, partKeys, parts };
+}
+
+/** The loader parts of one (level, state, month) chunk of a revert: values before, days to remove. */
+function chunkParts(
+  key: string,
+  changes: readonly GeoDayVersion[],
+  ids: { runId: string; revertRunId: string },
+): GeoChunkMessage[] {
+  const [level, state, month] = key.split('/') as ['state' | 'county', string, string];
+  const days = changes.map((v) => ({
+    geo: v.geo,
+    date: v.date,
+    before: v.before ? { cases: v.before.cases, deaths: v.before.deaths } : null,
+  }));
+  return planRevertParts({ level, state, month }, days, (date) => revertDayHash(ids.runId, key, date)).map((part) => ({
+    version: 1,
+    runId: ids.revertRunId,
+    level,
+    chunk: key,
+    part: part.key,
+    hash: revertHash(ids.runId, key),
+    days: part.days,
+    baseline: true,
+    records: part.records,
+    removed: part.removed,
+  }));
 }
 
 /** The run item that starts a revert (RUNNING, trigger `revert`, the plan's months and baselines). */
@@ -446,9 +492,9 @@ export function revertChunkKeys(plan: Pick<RevertPlan, 'chunks' | 'geoPartKeys'>
 }
 
 /** Every message of a revert for the loader, built as read: the nation's month chunks, then the parts. */
-export function* revertMessages(
+export async function* revertMessages(
   plan: Pick<RevertPlan, 'chunks' | 'geoPartMessages'>,
-): Generator<LoadChunkMessage | GeoChunkMessage> {
+): AsyncGenerator<LoadChunkMessage | GeoChunkMessage> {
   yield* plan.chunks;
   yield* plan.geoPartMessages();
 }

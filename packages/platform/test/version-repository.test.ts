@@ -1,6 +1,6 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { CapturingPublisher, type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { CapturingPublisher, collect, type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import {
   type DayVersion,
   dayRemoved,
@@ -328,6 +328,14 @@ describe('versions of one series among the geographies', () => {
     expect((nationPartition.Items ?? []).map((item) => item.vdate).sort()).toEqual(['2020-04-01', '2020-04-01#48113']);
     expect(changes.map((c) => c.date)).toEqual(['2020-04-01']);
     expect(geoChanges).toHaveLength(301);
+    // A month's slice holds that month's days only, the legacy one included; the months add up.
+    const april = await series.versions.geoChangesOfMonth(R2, '2020-04');
+    expect(april.map((c) => `${c.geo} ${c.date}`).sort()).toEqual(
+      ['48113 2020-04-01', ...dates.slice(0, 30).map((date) => `48201 ${date}`)].sort(),
+    );
+    const months = [...new Set(dates.map((date) => date.slice(0, 7)))];
+    const perMonth = await Promise.all(months.map((month) => series.versions.geoChangesOfMonth(R2, month)));
+    expect(perMonth.reduce((sum, slice) => sum + slice.length, 0)).toBe(301);
     expect(geoChanges.filter((c) => c.geo === '48113')).toEqual([
       expect.objectContaining({
         geo: '48113',
@@ -362,16 +370,17 @@ describe('versions of one series among the geographies', () => {
       state: { restored: 1, removed: 0 },
       county: { restored: 2, removed: 1 },
     });
-    const parts = [...plan.geoPartMessages()];
+    expect(plan.geoChangeCount).toBe(4);
+    const parts = await collect(plan.geoPartMessages());
     expect(parts.map((part) => [part.part, part.runId, part.level])).toEqual([
       ['county/48/2020-04#01-02', plan.revertRunId, 'county'],
-      ['county/48/2020-05#01-01', plan.revertRunId, 'county'],
       ['state/48/2020-04#02-02', plan.revertRunId, 'state'],
+      ['county/48/2020-05#01-01', plan.revertRunId, 'county'],
     ]);
     // The keys and hashes are those of the parts, in their order; a second reading gives the same parts.
     expect(plan.geoPartKeys).toEqual(parts.map((part) => ({ part: part.part, hash: part.hash })));
-    expect([...plan.geoPartMessages()]).toEqual(parts);
-    const [april, may, state] = parts;
+    expect(await collect(plan.geoPartMessages())).toEqual(parts);
+    const [april, state, may] = parts;
     expect(april?.records).toEqual([{ geo: '48201', date: '2020-04-02', cases: 8, deaths: null, line: 1 }]);
     expect(april?.removed).toEqual([{ geo: '48201', date: '2020-04-01' }]);
     // Only the dates that keep a day get a hash; it is the revert's own, never the file's.
@@ -381,6 +390,51 @@ describe('versions of one series among the geographies', () => {
     expect(state?.records).toEqual([{ geo: '48', date: '2020-04-02', cases: 800, deaths: 10, line: 1 }]);
     const hashes = parts.flatMap((part) => part.days.map((d) => d.hash));
     expect(new Set(hashes).size).toBe(hashes.length);
+  });
+
+  it("reads a run's state and county versions a page, then a month, at a time: never all of them at once", async () => {
+    // Prepare: R2 changed Harris County over three months.
+    const geo = new GeoSeriesStore(local.doc, dataTable);
+    const dates = Array.from({ length: 75 }, (_, i) =>
+      new Date(Date.UTC(2020, 3, 1) + i * 86_400_000).toISOString().slice(0, 10),
+    );
+    await geo.writeChanges(dates.map((date) => county('48201', date, 7, null)));
+    await ledger.createRun(runItem({ runId: R2, status: 'SUCCEEDED', startedAt: t2.toISOString() }));
+    const versions = series.versions;
+    const readAll = jest.spyOn(versions, 'geoChangesOf');
+    const monthReads: number[] = [];
+    const byMonth = versions.geoChangesOfMonth.bind(versions);
+    const readMonth = jest.spyOn(versions, 'geoChangesOfMonth').mockImplementation(async (runId, month) => {
+      const slice = await byMonth(runId, month);
+      monthReads.push(slice.length);
+      return slice;
+    });
+
+    // Act
+    const plan = await planRevert({ ledger, series, geoSeries: geo }, R2);
+    const parts = await collect(plan.geoPartMessages());
+
+    // Assess: one read per month to plan and one to send; the largest holds one month.
+    expect(readAll).not.toHaveBeenCalled();
+    expect(monthReads).toEqual([30, 31, 14, 30, 31, 14]);
+    expect(plan.geoChangeCount).toBe(75);
+    expect(parts.flatMap((part) => part.removed ?? [])).toHaveLength(75);
+    readAll.mockRestore();
+    readMonth.mockRestore();
+  });
+
+  it("refuses to send a revert's parts when the run's versions changed since the plan", async () => {
+    // Prepare: a plan of R2's Harris County day, then a version of R2 in another month appears.
+    const geo = new GeoSeriesStore(local.doc, dataTable);
+    await geo.writeChanges([county('48201', '2020-04-01', 7, null)]);
+    await ledger.createRun(runItem({ runId: R2, status: 'SUCCEEDED', startedAt: t2.toISOString() }));
+    const plan = await planRevert({ ledger, series, geoSeries: geo }, R2);
+    await geo.writeChanges([county('48201', '2020-04-02', 8, null)]);
+
+    // Act + Assess
+    await expect(collect(plan.geoPartMessages())).rejects.toThrow(
+      `Run ${R2}'s versions changed while it was being reverted (part county/48/2020-04#01-02): run etl revert again`,
+    );
   });
 
   it('reports a state or county day a later run changed as a conflict, as for the nation', async () => {

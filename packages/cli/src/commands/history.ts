@@ -329,7 +329,7 @@ export async function revertCommand(runId: string, options: RevertOptions, deps:
       );
       const env = envFlag(backend.environment);
       const done = plan.existing && ['SUCCEEDED', 'PARTIAL'].includes(plan.existing.status);
-      const changed = plan.changes.length + plan.geoChanges.length;
+      const changed = plan.changes.length + plan.geoChangeCount;
       if (done || changed === 0) {
         const message = done
           ? `Run ${runId} was already reverted by run ${plan.revertRunId} (${plan.existing?.status}): nothing to do`

@@ -138,7 +138,7 @@ export class AwsOperatorBackend implements OperatorBackend {
     return result as FetcherResult;
   }
 
-  async sendToLoader(messages: Iterable<RevertMessage>): Promise<void> {
+  async sendToLoader(messages: Iterable<RevertMessage> | AsyncIterable<RevertMessage>): Promise<void> {
     const queue = this.config.queues.loader;
     const sender = new SqsMessageSender(this.clients.sqs, queue.url);
     await this.call('sqs:SendMessageBatch', nameOfUrl(queue.url), () => sender.sendAll(chunkMessages(messages)));

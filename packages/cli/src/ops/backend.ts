@@ -142,7 +142,7 @@ export interface OperatorBackend {
   startRun(input: FetcherInput, onProgress?: (progress: DrainProgress) => void): Promise<FetcherResult>;
 
   /** Sends month chunks and geo parts to the loader queue (a revert's), every one or an error. */
-  sendToLoader(messages: Iterable<RevertMessage>): Promise<void>;
+  sendToLoader(messages: Iterable<RevertMessage> | AsyncIterable<RevertMessage>): Promise<void>;
 
   deadLetterQueues(): DeadLetterQueue[];
   /** Depth and (with `age`, the default) the age of the oldest message. */
@@ -231,8 +231,10 @@ export type RevertMessage = LoadChunkMessage | GeoChunkMessage;
  * The queue messages of month chunks and geo parts (ids unique within a call: one chunk per
  * month, one part per key; SQS batch entry ids take letters, digits, `-` and `_`).
  */
-export function* chunkMessages(messages: Iterable<RevertMessage>): Generator<{ id: string; body: string }> {
-  for (const message of messages) {
+export async function* chunkMessages(
+  messages: Iterable<RevertMessage> | AsyncIterable<RevertMessage>,
+): AsyncGenerator<{ id: string; body: string }> {
+  for await (const message of messages) {
     yield {
       id: ('part' in message ? message.part : message.month).replace(/[^A-Za-z0-9_-]/g, '_').replace('-', '_'),
       body: JSON.stringify(message),

@@ -93,7 +93,7 @@ export class LocalOperatorBackend implements OperatorBackend {
     return { runId: run.runId, joined: false, status: run.summary?.status ?? run.status, chunks: run.months.length };
   }
 
-  async sendToLoader(messages: Iterable<RevertMessage>): Promise<void> {
+  async sendToLoader(messages: Iterable<RevertMessage> | AsyncIterable<RevertMessage>): Promise<void> {
     await new LocalQueueSender(this.pipeline.queues.loader.queue).sendAll(chunkMessages(messages));
   }
 

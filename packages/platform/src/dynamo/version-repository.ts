@@ -138,6 +138,26 @@ export class VersionRepository {
     }
   }
 
+  /**
+   * The days of the states and counties one run changed in one month (`YYYY-MM`): the month's
+   * slice of {@link geoChangePages}, read with `begins_with(vdate, month)` on both index keys, so
+   * that a revert of a county backfill (~3.6 M days) holds a month of them at a time, not all.
+   */
+  async geoChangesOfMonth(runId: string, month: string): Promise<GeoDayVersion[]> {
+    if (this.series !== NATIONAL_SERIES)
+      throw new RangeError('geoChangesOfMonth reads every geography: call it on the nation');
+    const inMonth = (key: string): QueryCommandInput => ({
+      ...this.runQuery(key),
+      KeyConditionExpression: 'vrun = :run AND begins_with(vdate, :month)',
+      ExpressionAttributeValues: { ':run': key, ':month': `${month}-` },
+    });
+    const own = await queryAllItems(this.doc, inMonth(geoVersionRun(runId)));
+    const legacy = (await queryAllItems(this.doc, inMonth(runId))).filter(
+      (item) => !this.ownsIndexDate(String(item.vdate)),
+    );
+    return [...own, ...legacy].map(toGeoVersion);
+  }
+
   /** The version items under one `vrun` key of the index (one Query, paginated). */
   private runItems(runId: string): Promise<Record<string, unknown>[]> {
     return queryAllItems(this.doc, this.runQuery(runId));
