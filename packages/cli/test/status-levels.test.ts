@@ -95,12 +95,43 @@ describe('etl status text: counts per level', () => {
 
     // Assess
     expect(lines).toHaveLength(5);
-    expect(lines[1]).toMatch(/^m-20261130T100000Z-abc123 +PARTIAL +done .* 1235 +15 +21570 +3 +1 min 0 s/);
-    expect(lines[2]).toMatch(/^ {2}nation +1 +3 +1150 +1$/);
-    expect(lines[3]).toMatch(/^ {2}state +1234 +12 +20420 +2$/);
+    expect(lines[1]).toMatch(/^m-20261130T100000Z-abc123 +PARTIAL +done .* 1,235 +15 +21,570 +3 +1 min 0 s/);
+    expect(lines[2]).toMatch(/^ {2}nation +1 +3 +1,150 +1$/);
+    expect(lines[3]).toMatch(/^ {2}state +1,234 +12 +20,420 +2$/);
     expect(lines[4]).toMatch(/^m-20261129T100000Z-abc123 +SUCCEEDED/);
     // The counts line up under their headers.
-    expect(lines[2]?.indexOf('1150')).toBe((lines[0]?.indexOf('UNCHANGED') ?? 0) + 'UNCHANGED'.length - 4);
+    expect(lines[2]?.indexOf('1,150')).toBe((lines[0]?.indexOf('UNCHANGED') ?? 0) + 'UNCHANGED'.length - 5);
+  });
+
+  it('keeps every column of etl runs aligned whatever the size of the counts (a county backfill)', () => {
+    // Prepare: a county backfill's counts and chunks beside a small run.
+    const backfill = report({
+      runId: 's-20261130T000000Z-counties',
+      counts: { inserted: 3_583_800, updated: 0, unchanged: 0, rejected: 12 },
+      levels: {
+        nation: { inserted: 0, updated: 0, unchanged: 1150, rejected: 0 },
+        county: { inserted: 3_583_800, updated: 0, unchanged: 0, rejected: 12 },
+      },
+      chunks: { expected: 3123, loaded: 3123, pending: 0, skipped: 0 },
+      durationMs: 4_225_000,
+      deadLetterQueues: ['loader'],
+    });
+
+    // Act
+    const lines = formatRunsTable([backfill, report()]).split('\n');
+
+    // Assess: grouped counts, each right-aligned under its header, the next column after it.
+    const [header = '', total = '', , county = '', small = ''] = lines;
+    expect(total).toContain(' 3,123/3,123 ');
+    expect(county).toMatch(/^ {2}county +3,583,800 +0 +0 +12$/);
+    for (const title of ['INSERTED', 'UPDATED', 'UNCHANGED', 'REJECTED']) {
+      const end = header.indexOf(title) + title.length;
+      for (const line of [total, county, small]) expect(line[end - 1]).toMatch(/\d/);
+      for (const line of [total, small]) expect(line[end]).toBe(' ');
+    }
+    expect(total.indexOf('70 min 25 s')).toBe(header.indexOf('DURATION'));
+    expect(small.indexOf('1 min 0 s')).toBe(header.indexOf('DURATION'));
+    expect(total.endsWith(' loader')).toBe(true);
   });
 });
 

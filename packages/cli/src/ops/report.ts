@@ -223,34 +223,49 @@ export async function buildRunReport(
 
 /** The `etl runs` table. */
 export function formatRunsTable(reports: RunReport[]): string {
-  const header =
-    'RUN ID                        STATUS      STAGE      STARTED                   CHUNKS    INSERTED  UPDATED  UNCHANGED  REJECTED  DURATION  DLQ';
-  return [header, ...reports.flatMap(runRows)].join('\n');
+  const rows = [RUNS_COLUMNS.map((column) => column.title), ...reports.flatMap(runRows)];
+  // Each column as wide as its widest cell (a county backfill's counts run to millions).
+  const widths = RUNS_COLUMNS.map((_, k) => Math.max(...rows.map((row) => (row[k] ?? '').length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, k) => (RUNS_COLUMNS[k]?.numeric ? cell.padStart(widths[k] ?? 0) : cell.padEnd(widths[k] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
-/** The `etl runs` row of a run (its total), then, for a run with states or counties, one row per level. */
-function runRows(r: RunReport): string[] {
-  const counts = (c: RunCounts) =>
-    [
-      String(c.inserted).padStart(9),
-      String(c.updated).padStart(8),
-      String(c.unchanged).padStart(10),
-      String(c.rejected).padStart(9),
-    ].join(' ');
+/** The columns of `etl runs`; counts are right-aligned and grouped (`3,583,800`). */
+const RUNS_COLUMNS: { title: string; numeric?: boolean }[] = [
+  { title: 'RUN ID' },
+  { title: 'STATUS' },
+  { title: 'STAGE' },
+  { title: 'STARTED' },
+  { title: 'CHUNKS' },
+  { title: 'INSERTED', numeric: true },
+  { title: 'UPDATED', numeric: true },
+  { title: 'UNCHANGED', numeric: true },
+  { title: 'REJECTED', numeric: true },
+  { title: 'DURATION' },
+  { title: 'DLQ' },
+];
+
+/** The `etl runs` cells of a run (its total), then, for a run with states or counties, one row per level. */
+function runRows(r: RunReport): string[][] {
+  const g = (value: number) => value.toLocaleString('en-US');
+  const counts = (c: RunCounts) => [g(c.inserted), g(c.updated), g(c.unchanged), g(c.rejected)];
   const total = [
-    r.runId.padEnd(29),
-    r.status.padEnd(11),
-    r.stage.padEnd(10),
-    r.startedAt.padEnd(25),
-    `${r.chunks.loaded}/${r.chunks.expected}`.padEnd(8),
-    counts(r.counts),
-    ` ${formatDuration(r.durationMs).padEnd(9)}`,
+    r.runId,
+    r.status,
+    r.stage,
+    r.startedAt,
+    `${g(r.chunks.loaded)}/${g(r.chunks.expected)}`,
+    ...counts(r.counts),
+    formatDuration(r.durationMs),
     r.deadLetterQueues.join(',') || '-',
-  ].join(' ');
-  const levels = levelCountsOf(r.levels).map(
-    ([level, c]) =>
-      `${`  ${level}`.padEnd(29)} ${''.padEnd(11)} ${''.padEnd(10)} ${''.padEnd(25)} ${''.padEnd(8)} ${counts(c)}`,
-  );
+  ];
+  const levels = levelCountsOf(r.levels).map(([level, c]) => [`  ${level}`, '', '', '', '', ...counts(c)]);
   return [total, ...levels];
 }
 
