@@ -57,7 +57,7 @@ import {
 } from '@covid-etl/platform';
 import { createHandler as createTransformer } from '@covid-etl/transformer';
 import { checkStalledRuns, describePendingChunks, fetcherStoppedReason } from '@covid-etl/watchdog';
-import { pino } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 import { EnvSecretReader, LocalEventPublisher, LocalNotificationPublisher, LocalQueueSender } from './adapters.js';
 import { FaultInjector, type FaultMode, type FaultService } from './faults.js';
 import { LOCAL_ENVIRONMENT } from './paths.js';
@@ -179,8 +179,13 @@ export class LocalPipeline {
     private readonly dynamo: LocalDynamo | undefined,
     readonly endpoint: string,
     readonly logger: Logger,
+    logDestination: DestinationStream,
     slackForwarder?: SlackForwarderFactory,
   ) {
+    // Each service logs as in Lambda, with its own logger (one `service` key per line: a child
+    // of the local stack's logger would write `"service"` twice), into the same log file.
+    const serviceLogger = (service: string) =>
+      createLogger({ service, level: logger.level, destination: logDestination });
     const timeScale = options.timeScale ?? DEFAULT_TIME_SCALE;
     const clock = options.clock ?? systemClock;
     const scaled = (seconds: number) => Math.max(1, Math.round(seconds * 1000 * timeScale));
@@ -284,7 +289,7 @@ export class LocalPipeline {
         }),
         finalizer,
         clock,
-        logger: logger.child({ service: 'fetcher' }),
+        logger: serviceLogger('fetcher'),
       },
       { timeoutEarlyInMillis: 0 },
     );
@@ -303,7 +308,7 @@ export class LocalPipeline {
       {
         ledger: this.ledger,
         loaderQueue: { sendAll: transformerFaults.wrapWrite((messages) => loaderSender.sendAll(messages)) },
-        logger: logger.child({ service: 'transformer' }),
+        logger: serviceLogger('transformer'),
       },
       { timeoutEarlyInMillis: 0, beforeProcess: transformerFaults.beforeProcess },
     );
@@ -338,7 +343,7 @@ export class LocalPipeline {
         geoCatalog: loaderGeoCatalog,
         finalizer,
         clock,
-        logger: logger.child({ service: 'loader' }),
+        logger: serviceLogger('loader'),
         monthLeaseMs: scaled(QUEUES.loader.functionTimeoutSeconds * 2),
       },
       { timeoutEarlyInMillis: 0, beforeProcess: loaderFaults.beforeProcess },
@@ -351,7 +356,7 @@ export class LocalPipeline {
       {
         ledger: this.ledger,
         publisher: { publish: notifierFaults.wrapWrite((n) => publisher.publish(n)) },
-        logger: logger.child({ service: 'notifier' }),
+        logger: serviceLogger('notifier'),
         clock,
       },
       { leaseMs: scaled(QUEUES.notifier.functionTimeoutSeconds * 2), timeoutEarlyInMillis: 0 },
@@ -362,7 +367,7 @@ export class LocalPipeline {
         {
           secrets: new EnvSecretReader({ SLACK_WEBHOOK_URL: options.slackWebhookUrl }),
           webhookParameter: 'SLACK_WEBHOOK_URL',
-          logger: logger.child({ service: 'slack-forwarder' }),
+          logger: serviceLogger('slack-forwarder'),
         },
         { timeoutEarlyInMillis: 0 },
       );
@@ -387,7 +392,7 @@ export class LocalPipeline {
       ledger: this.ledger,
       finalizer,
       clock,
-      logger: logger.child({ service: 'watchdog' }),
+      logger: serviceLogger('watchdog'),
       stallAfterMs: 0,
     };
   }
@@ -397,10 +402,8 @@ export class LocalPipeline {
     mkdirSync(options.dir, { recursive: true });
     const logFile = options.logFile ?? path.join(options.dir, 'logs', 'pipeline.log');
     mkdirSync(path.dirname(logFile), { recursive: true });
-    const logger = createLogger({
-      service: 'local-stack',
-      destination: pino.destination({ dest: logFile, append: true, mkdir: true, sync: true }),
-    });
+    const logDestination = pino.destination({ dest: logFile, append: true, mkdir: true, sync: true });
+    const logger = createLogger({ service: 'local-stack', destination: logDestination });
     let dynamo: LocalDynamo | undefined;
     let endpoint = options.dynamoEndpoint;
     if (!endpoint) {
@@ -424,7 +427,7 @@ export class LocalPipeline {
     const slackForwarder = options.slackWebhookUrl
       ? (await import('@covid-etl/slack-forwarder')).createHandler
       : undefined;
-    return new LocalPipeline({ ...options, logFile }, dynamo, endpoint, logger, slackForwarder);
+    return new LocalPipeline({ ...options, logFile }, dynamo, endpoint, logger, logDestination, slackForwarder);
   }
 
   /**
