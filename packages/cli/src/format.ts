@@ -112,3 +112,27 @@ export function describeDrain(progress: DrainProgress): string {
     .join(' · ');
   return `  ${formatDuration(progress.elapsedMs)} · ${progress.invocations} invocations · waiting: ${waiting}`;
 }
+
+/** A column of {@link formatTable}: numbers are right-aligned under their title. */
+export interface TableColumn {
+  title: string;
+  numeric?: boolean;
+}
+
+/**
+ * A text table: each column as wide as its widest cell (a county backfill's counts run to
+ * millions, an environment's queue names to any length), two spaces between columns, no
+ * trailing spaces. A row may stop early (its other cells are empty).
+ */
+export function formatTable(columns: readonly TableColumn[], rows: readonly (readonly string[])[]): string {
+  const all = [columns.map((column) => column.title), ...rows];
+  const widths = columns.map((_, k) => Math.max(...all.map((row) => (row[k] ?? '').length)));
+  return all
+    .map((row) =>
+      row
+        .map((cell, k) => (columns[k]?.numeric ? cell.padStart(widths[k] ?? 0) : cell.padEnd(widths[k] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { describeDrain, formatDuration } from '../src/format.js';
+import { describeDrain, formatDuration, formatTable } from '../src/format.js';
 
 describe('formatDuration', () => {
   it.each([
@@ -35,5 +35,29 @@ describe('describeDrain', () => {
 
     // Assess
     expect(line).toBe('  37 min 13 s · 205 invocations · waiting: transformer 1 · loader 398 (DLQ 2) · notifier 1');
+  });
+});
+
+describe('formatTable', () => {
+  it('makes each column as wide as its widest cell, numbers right-aligned, no trailing spaces', () => {
+    // Act: a queue name longer than any before, a count in millions, a row that stops early.
+    const text = formatTable(
+      [{ title: 'QUEUE' }, { title: 'DLQ' }, { title: 'MESSAGES', numeric: true }, { title: 'REPLAYS TO' }],
+      [
+        ['loader', 'covid-etl-a-very-long-environment-name-loader-dlq', '3,123', 'loader'],
+        ['notifier', 'covid-etl-dev-notifier-dlq', '0', '-'],
+        ['  county', '', '12,345,678'],
+      ],
+    );
+
+    // Assess
+    const lines = text.split('\n');
+    expect(lines).toEqual([
+      'QUEUE     DLQ                                                  MESSAGES  REPLAYS TO',
+      'loader    covid-etl-a-very-long-environment-name-loader-dlq       3,123  loader',
+      'notifier  covid-etl-dev-notifier-dlq                                  0  -',
+      '  county                                                     12,345,678',
+    ]);
+    for (const line of lines) expect(line).toBe(line.trimEnd());
   });
 });

@@ -1,6 +1,6 @@
 import type { ChunkItem } from '@covid-etl/platform';
 import { type Output, UsageError } from '../commands/output.js';
-import { formatDuration, runStatus } from '../format.js';
+import { formatDuration, formatTable, runStatus } from '../format.js';
 import type { Sleep } from './aws-call.js';
 import {
   type DeadLetterQueue,
@@ -93,16 +93,23 @@ export async function dlqListCommand(options: { env: string; json?: boolean }, d
       }
       const lines = [
         `Dead-letter queues of ${backend.environment} (${backend.source}):`,
-        `${'QUEUE'.padEnd(18)} ${'DLQ'.padEnd(40)} ${'MESSAGES'.padStart(8)} ${'IN FLIGHT'.padStart(9)}  ${'OLDEST'.padEnd(12)} REPLAYS TO`,
-        ...rows.map((r) =>
+        formatTable(
           [
-            r.key.padEnd(18),
-            r.name.padEnd(40),
-            String(r.messages).padStart(8),
-            String(r.inFlight).padStart(9),
-            ` ${(r.oldestAgeMs === null ? '-' : formatDuration(r.oldestAgeMs)).padEnd(12)}`,
+            { title: 'QUEUE' },
+            { title: 'DLQ' },
+            { title: 'MESSAGES', numeric: true },
+            { title: 'IN FLIGHT', numeric: true },
+            { title: 'OLDEST' },
+            { title: 'REPLAYS TO' },
+          ],
+          rows.map((r) => [
+            r.key,
+            r.name,
+            r.messages.toLocaleString('en-US'),
+            r.inFlight.toLocaleString('en-US'),
+            r.oldestAgeMs === null ? '-' : formatDuration(r.oldestAgeMs),
             r.replaysTo,
-          ].join(' '),
+          ]),
         ),
       ];
       if (rows.some((r) => r.messages > 0 && r.ageBasis === 'sample')) {

@@ -19,7 +19,15 @@ import {
   sumCosts,
   toRunCosts,
 } from '@covid-etl/platform';
-import { countsText, formatDuration, formatLevelLines, formatPartialReason, runStatus } from '../format.js';
+import {
+  countsText,
+  formatDuration,
+  formatLevelLines,
+  formatPartialReason,
+  formatTable,
+  runStatus,
+  type TableColumn,
+} from '../format.js';
 import { DEFAULT_TRIPS_SHOWN, formatTrips, sortTrips } from '../trips.js';
 import { describeMessage, type OperatorBackend } from './backend.js';
 
@@ -223,21 +231,11 @@ export async function buildRunReport(
 
 /** The `etl runs` table. */
 export function formatRunsTable(reports: RunReport[]): string {
-  const rows = [RUNS_COLUMNS.map((column) => column.title), ...reports.flatMap(runRows)];
-  // Each column as wide as its widest cell (a county backfill's counts run to millions).
-  const widths = RUNS_COLUMNS.map((_, k) => Math.max(...rows.map((row) => (row[k] ?? '').length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, k) => (RUNS_COLUMNS[k]?.numeric ? cell.padStart(widths[k] ?? 0) : cell.padEnd(widths[k] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(RUNS_COLUMNS, reports.flatMap(runRows));
 }
 
 /** The columns of `etl runs`; counts are right-aligned and grouped (`3,583,800`). */
-const RUNS_COLUMNS: { title: string; numeric?: boolean }[] = [
+const RUNS_COLUMNS: TableColumn[] = [
   { title: 'RUN ID' },
   { title: 'STATUS' },
   { title: 'STAGE' },
