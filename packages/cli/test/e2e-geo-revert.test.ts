@@ -64,6 +64,11 @@ describeReal('etl revert of a run that loaded the states', () => {
       deleted: diff.inserted.length,
     });
     expect(reverted.stdout).not.toContain('notReverted');
+    // Again, in text: it plans (saying how far it is, on stderr) and finds the revert done.
+    const twice = await runCli(['revert', second.runId, '--yes'], env);
+    expect(twice.code).toBe(0);
+    expect(twice.stdout).toContain(`was already reverted by run ${revert.revertRunId} (SUCCEEDED): nothing to do`);
+    expect(twice.stderr).toMatch(/planning: [\d,]+ state and county days read and checked/);
 
     // Every state day is what the first file says (the second run's new days are gone), the
     // revert is versioned, and the catalogue's latest values are the first file's again.

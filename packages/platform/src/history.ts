@@ -281,6 +281,7 @@ const NO_BASELINE = (id: SourceIdentity['id']): SourceIdentity => ({
 export async function planRevert(
   deps: { ledger: LedgerRepository; series: SeriesRepository; geoSeries: Pick<GeoSeriesStore, 'getDays'> },
   runId: string,
+  options: { onProgress?: (progress: RevertPlanProgress) => void } = {},
 ): Promise<RevertPlan> {
   const target = await requireRun(deps.ledger, runId);
   if (target.status === 'RUNNING') {
@@ -317,7 +318,7 @@ export async function planRevert(
       removed: sorted.filter((v) => !v.before).map((v) => v.date),
     });
   }
-  const geo = await planGeoRevert(deps.geoSeries, deps.series.versions, { runId, revertRunId: id });
+  const geo = await planGeoRevert(deps.geoSeries, deps.series.versions, { runId, revertRunId: id }, options.onProgress);
   conflicts.push(...geo.conflicts);
   const levels: RevertPlan['levels'] = {
     nation: { restored: changes.filter((v) => v.before).length, removed: changes.filter((v) => !v.before).length },
@@ -351,6 +352,13 @@ export async function planRevert(
   };
 }
 
+/**
+ * How far {@link planRevert} is with the states and counties (a county backfill's ~3.6 M days
+ * take minutes): `read`, the days read so far (and checked for conflicts); `cut`, the months
+ * whose parts are cut, of all.
+ */
+export type RevertPlanProgress = { phase: 'read'; days: number } | { phase: 'cut'; months: number; of: number };
+
 /** Days whose current value one BatchGetItem loop reads at a time, to find a revert's conflicts. */
 const CONFLICT_CHECK_DAYS = 10_000;
 
@@ -359,6 +367,7 @@ async function planGeoRevert(
   store: Pick<GeoSeriesStore, 'getDays'>,
   versions: Pick<VersionRepository, 'geoChangePages' | 'geoChangesOfMonth'>,
   ids: { runId: string; revertRunId: string },
+  onProgress: (progress: RevertPlanProgress) => void = () => {},
 ): Promise<{
   count: number;
   levels: Record<'state' | 'county', { restored: number; removed: number }>;
@@ -394,6 +403,7 @@ async function planGeoRevert(
       slice.push(version);
       if (slice.length >= CONFLICT_CHECK_DAYS) await checkSlice();
     }
+    onProgress({ phase: 'read', days: count });
   }
   if (slice.length > 0) await checkSlice();
   conflicts.sort((a, b) => (a.geo ?? '').localeCompare(b.geo ?? '') || a.date.localeCompare(b.date));
@@ -417,8 +427,9 @@ async function planGeoRevert(
   };
   // Second pass, a month at a time: the part keys (each month's parts built and dropped).
   const partKeys: RevertPlan['geoPartKeys'] = [];
-  for (const month of sortedMonths) {
+  for (const [k, month] of sortedMonths.entries()) {
     for (const part of await monthParts(month)) partKeys.push({ part: part.part, hash: part.hash });
+    onProgress({ phase: 'cut', months: k + 1, of: sortedMonths.length });
   }
   // The parts again when they are sent, checked against the keys the run was started with.
   async function* parts(): AsyncGenerator<GeoChunkMessage> {

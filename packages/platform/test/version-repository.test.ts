@@ -9,6 +9,7 @@ import {
   type GeoStoredDay,
   type LedgerRepository,
   planRevert,
+  type RevertPlanProgress,
   RunFinalizer,
   SeriesRepository,
   silentLogger,
@@ -411,10 +412,18 @@ describe('versions of one series among the geographies', () => {
     });
 
     // Act
-    const plan = await planRevert({ ledger, series, geoSeries: geo }, R2);
+    const progress: RevertPlanProgress[] = [];
+    const plan = await planRevert({ ledger, series, geoSeries: geo }, R2, { onProgress: (p) => progress.push(p) });
     const parts = await collect(plan.geoPartMessages());
 
-    // Assess: one read per month to plan and one to send; the largest holds one month.
+    // Assess: one read per month to plan and one to send; the largest holds one month. Progress
+    // says the days read, then the months cut.
+    expect(progress.at(0)).toEqual({ phase: 'read', days: 75 });
+    expect(progress.slice(-3)).toEqual([
+      { phase: 'cut', months: 1, of: 3 },
+      { phase: 'cut', months: 2, of: 3 },
+      { phase: 'cut', months: 3, of: 3 },
+    ]);
     expect(readAll).not.toHaveBeenCalled();
     expect(monthReads).toEqual([30, 31, 14, 30, 31, 14]);
     expect(plan.geoChangeCount).toBe(75);
