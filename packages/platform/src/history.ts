@@ -403,7 +403,8 @@ async function planGeoRevert(
       slice.push(version);
       if (slice.length >= CONFLICT_CHECK_DAYS) await checkSlice();
     }
-    onProgress({ phase: 'read', days: count });
+    // Only once there is something to say: a run of the nation alone has no such day.
+    if (count > 0) onProgress({ phase: 'read', days: count });
   }
   if (slice.length > 0) await checkSlice();
   conflicts.sort((a, b) => (a.geo ?? '').localeCompare(b.geo ?? '') || a.date.localeCompare(b.date));
