@@ -23,6 +23,8 @@ export async function openMonolithDb(dir: string, table: string): Promise<Monoli
     const client = meterAwsClient(
       new DynamoDBClient({
         endpoint: db.endpoint,
+        // In process, like the pipeline's clients: both engines pay the same per request.
+        requestHandler: db.requestHandler,
         region: 'local',
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       }),

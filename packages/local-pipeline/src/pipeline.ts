@@ -26,6 +26,7 @@ import {
   drain,
   EventSourceMapping,
   ensureTables,
+  type InProcessHandler,
   type LocalDynamo,
   LocalEventBus,
   type LocalQueue,
@@ -190,7 +191,7 @@ export class LocalPipeline {
     const clock = options.clock ?? systemClock;
     const scaled = (seconds: number) => Math.max(1, Math.round(seconds * 1000 * timeScale));
     this.tables = { data: 'covid-etl-local-data', ledger: 'covid-etl-local-ledger' };
-    const dynamoClient = localDynamoClient(endpoint);
+    const dynamoClient = localDynamoClient(endpoint, dynamo?.requestHandler);
     // Counts DynamoDB requests by operation, for the benchmark and for tests.
     dynamoClient.middlewareStack.add(
       (next, context) => async (args) => {
@@ -414,7 +415,7 @@ export class LocalPipeline {
       endpoint = dynamo.endpoint;
     }
     try {
-      const client = localDynamoClient(endpoint);
+      const client = localDynamoClient(endpoint, dynamo?.requestHandler);
       await ensureTables(client, [
         dataTableDefinition('covid-etl-local-data'),
         ledgerTableDefinition('covid-etl-local-ledger'),
@@ -551,10 +552,12 @@ export class LocalPipeline {
   }
 }
 
-function localDynamoClient(endpoint: string): DynamoDBClient {
+/** A client of the local database: in process when it runs here (`requestHandler`), else over HTTP. */
+function localDynamoClient(endpoint: string, requestHandler?: InProcessHandler): DynamoDBClient {
   return meterAwsClient(
     new DynamoDBClient({
       endpoint,
+      ...(requestHandler ? { requestHandler } : {}),
       region: 'local',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 3,

@@ -1,6 +1,7 @@
 /// <reference path="./dynalite.d.ts" />
+import { EventEmitter } from 'node:events';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
@@ -8,6 +9,7 @@ import {
   type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
+  type DynamoDBClientConfig,
   ResourceInUseException,
   ResourceNotFoundException,
   type TableDescription,
@@ -36,6 +38,12 @@ export interface LocalDynamo {
   /** E.g. `http://127.0.0.1:43125`, for `new DynamoDBClient({ endpoint })`. */
   readonly endpoint: string;
   readonly port: number;
+  /**
+   * An SDK `requestHandler` that hands each request to the database in this process, with no
+   * socket and no HTTP parsing (`new DynamoDBClient({ endpoint, requestHandler })`): the same
+   * requests, checks and answers as through `endpoint`, without a socket or HTTP on either side.
+   */
+  readonly requestHandler: InProcessHandler;
   /** Stops the server and closes the database (flushing it to `dir`). Idempotent. */
   close(): Promise<void>;
 }
@@ -81,11 +89,84 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    requestHandler: inProcessHandler(server),
     close: () => {
       closing ??= closeServer(server).finally(release);
       return closing;
     },
   };
+}
+
+/** The SDK's request handler shape (`@smithy/types` `HttpHandler`), as the client config takes it. */
+export type InProcessHandler = Extract<NonNullable<DynamoDBClientConfig['requestHandler']>, { handle: unknown }>;
+
+interface SdkHttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query?: Record<string, string | string[] | null>;
+  readonly headers: Record<string, string>;
+  readonly body?: string | Uint8Array;
+}
+
+/**
+ * Calls the server's request listener (dynalite's HTTP handler) with an in-memory request and
+ * response. dynalite reads only the method, URL, headers and body events of the request, and
+ * sets the status, headers and body of the response (`sendData`), so nothing else is faked.
+ */
+function inProcessHandler(server: Server): InProcessHandler {
+  const listener = server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
+  const handle = (request: SdkHttpRequest) =>
+    new Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Uint8Array } }>(
+      (resolve, reject) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+        const query = new URLSearchParams();
+        for (const [name, value] of Object.entries(request.query ?? {})) {
+          for (const v of Array.isArray(value) ? value : [value]) query.append(name, v ?? '');
+        }
+        const search = query.size > 0 ? `?${query}` : '';
+        const req = Object.assign(new EventEmitter(), {
+          method: request.method,
+          url: `${request.path}${search}`,
+          headers,
+        });
+        const responseHeaders: Record<string, string> = {};
+        const res = {
+          statusCode: 200,
+          setHeader(name: string, value: string | number) {
+            responseHeaders[name.toLowerCase()] = String(value);
+          },
+          end(body?: string | Uint8Array) {
+            resolve({
+              response: {
+                statusCode: res.statusCode,
+                headers: responseHeaders,
+                body: typeof body === 'string' ? Buffer.from(body) : (body ?? new Uint8Array()),
+              },
+            });
+          },
+        };
+        try {
+          listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+          const body = request.body;
+          // A view, not `Buffer.from(body)`: the SDK's JSON body is a Uint8Array whose `valueOf()`
+          // (which `Buffer.from` calls) converts it to a string with a deprecation warning.
+          const bytes =
+            typeof body === 'string'
+              ? Buffer.from(body)
+              : body && Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+          if (bytes && bytes.length > 0) req.emit('data', bytes);
+          req.emit('end');
+        } catch (error) {
+          reject(error);
+        }
+      },
+    );
+  return {
+    handle,
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  } as unknown as InProcessHandler;
 }
 
 const openFolders = new Set<string>();

@@ -21,6 +21,7 @@ export { type DrainOptions, type DrainProgress, type DrainResult, drain, type Qu
 export {
   type EnsureTablesOptions,
   ensureTables,
+  type InProcessHandler,
   type LocalDynamo,
   type LocalDynamoOptions,
   startLocalDynamo,

@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  ConditionalCheckFailedException,
   type CreateTableCommandInput,
   DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
+  ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ensureTables, type LocalDynamo, LocalDynamoError, startLocalDynamo } from '../src/index.js';
@@ -112,5 +115,53 @@ describe('startLocalDynamo and ensureTables', () => {
     // Assess
     await expect(second).rejects.toThrow(LocalDynamoError);
     await expect(startLocalDynamo({ dir })).rejects.toThrow(/already open in this process/);
+  });
+});
+
+describe('requestHandler (in process)', () => {
+  it('answers like the HTTP endpoint, errors included, without opening a connection', async () => {
+    // Prepare: a client whose endpoint cannot be reached (port 9 on 127.0.0.1: nothing listens),
+    // so that only the in-process handler can answer it.
+    const { dynamo, client: overHttp } = await start();
+    const inProcess = new DynamoDBClient({
+      endpoint: 'http://127.0.0.1:9',
+      requestHandler: dynamo.requestHandler,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    clients.push(inProcess);
+    await ensureTables(inProcess, [LEDGER]);
+    const put = (client: DynamoDBClient, sk: string) =>
+      client.send(
+        new PutItemCommand({
+          TableName: LEDGER.TableName,
+          Item: { pk: { S: 'RUN#m-1' }, sk: { S: sk }, note: { S: 'é ✓' } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+
+    // Act
+    await put(inProcess, 'CHUNK#2020-01');
+    await put(overHttp, 'CHUNK#2020-02');
+    const query = new QueryCommand({
+      TableName: LEDGER.TableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: 'RUN#m-1' } },
+    });
+    const [viaHandler, viaHttp] = await Promise.all([inProcess.send(query), overHttp.send(query)]);
+    const conflict = await put(inProcess, 'CHUNK#2020-02').catch((error: unknown) => error);
+    const missing = await inProcess
+      .send(new GetItemCommand({ TableName: 'no-such-table', Key: { pk: { S: 'x' } } }))
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(viaHandler.Items).toEqual(viaHttp.Items);
+    expect(viaHandler.Items?.map((item) => [item.sk?.S, item.note?.S])).toEqual([
+      ['CHUNK#2020-01', 'é ✓'],
+      ['CHUNK#2020-02', 'é ✓'],
+    ]);
+    expect(conflict).toBeInstanceOf(ConditionalCheckFailedException);
+    expect(missing).toBeInstanceOf(ResourceNotFoundException);
   });
 });

@@ -33,8 +33,10 @@ const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 
 export async function startLocalTables(): Promise<LocalTables> {
   const dynamo: LocalDynamo = await startLocalDynamo();
-  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'local', credentials });
-  const doc = createDocumentClient({ endpoint: dynamo.endpoint, region: 'local', credentials });
+  // In process, as the local pipeline's clients are (`requestHandler`: no socket per request).
+  const config = { endpoint: dynamo.endpoint, requestHandler: dynamo.requestHandler, region: 'local', credentials };
+  const client = new DynamoDBClient(config);
+  const doc = createDocumentClient(config);
   let counter = 0;
   return {
     doc,
