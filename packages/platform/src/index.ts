@@ -26,6 +26,7 @@ export * from './retry.js';
 export * from './revisions.js';
 export * from './run-finalizer.js';
 export * from './run-summary.js';
+export * from './shared-run-reads.js';
 export * from './sqs-batch.js';
 export * from './sqs-batches.js';
 export * from './sqs-handler.js';

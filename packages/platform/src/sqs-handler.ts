@@ -35,13 +35,18 @@ interface ChunkMessage {
  * ledger item (the last error, for `etl dlq peek` and stalled-run reports), with what the
  * failed attempt cost. Each record runs in its own `CostMeter` and counts as one message received.
  */
-export function createSqsHandler<M extends ChunkMessage, P extends { leave(): void } = { leave(): void }>({
+export function createSqsHandler<
+  M extends ChunkMessage,
+  P extends { leave(): void } = { leave(): void },
+  S = undefined,
+>({
   schema,
   stage,
   ledger,
   logger,
   process,
   pool,
+  shared,
   timeoutEarlyInMillis = 5,
   beforeProcess,
 }: {
@@ -49,35 +54,43 @@ export function createSqsHandler<M extends ChunkMessage, P extends { leave(): vo
   stage: 'transform' | 'load';
   ledger: ChunkLedger;
   logger: Logger;
-  /** Processes one record; `member` is its place in the invocation's pool, when `pool` is given. */
-  process: (message: M, record: SQSRecord, member: P | undefined) => Promise<void>;
+  /**
+   * Processes one record; `member` is its place in the invocation's pool, when `pool` is given;
+   * `invocation` is what `shared` created for the invocation (undefined without `shared`).
+   */
+  process: (message: M, record: SQSRecord, member: P | undefined, invocation: S) => Promise<void>;
   /**
    * Creates one pool per invocation (`InvocationPool`) for its `size` records: each record's
    * `process` gets a member, which leaves the pool when the record ends without submitting.
    */
   pool?: (size: number) => { member(): P };
+  /**
+   * Creates what the records of one invocation share (e.g. `sharedRunReads`), once per
+   * invocation, for `process`.
+   */
+  shared?: () => S;
 } & SqsHandlerOptions) {
-  const pools = new WeakMap<SQSEvent, { member(): P }>();
-  const memberFor = (event: SQSEvent): P | undefined => {
-    if (!pool) return undefined;
-    let shared = pools.get(event);
-    if (!shared) {
-      shared = pool(event.Records.length);
-      pools.set(event, shared);
+  const invocations = new WeakMap<SQSEvent, { pool: { member(): P } | undefined; shared: S }>();
+  const invocationOf = (event: SQSEvent) => {
+    let invocation = invocations.get(event);
+    if (!invocation) {
+      invocation = { pool: pool?.(event.Records.length), shared: shared?.() as S };
+      invocations.set(event, invocation);
     }
-    return shared.member();
+    return invocation;
   };
   // Each record has its own cost meter (records of a batch run concurrently).
   const handleRecord = (record: SQSRecord, event: SQSEvent): Promise<void> => {
-    const member = memberFor(event);
-    return withCostMeter(() => handleMetered(record, member)).finally(() => member?.leave());
+    const invocation = invocationOf(event);
+    const member = invocation.pool?.member();
+    return withCostMeter(() => handleMetered(record, member, invocation.shared)).finally(() => member?.leave());
   };
-  const handleMetered = async (record: SQSRecord, member: P | undefined): Promise<void> => {
+  const handleMetered = async (record: SQSRecord, member: P | undefined, invocation: S): Promise<void> => {
     recordCosts({ sqsMessagesReceived: 1 });
     const message = parseRecord(record, schema);
     try {
       await beforeProcess?.(message, record);
-      await process(message, record, member);
+      await process(message, record, member, invocation);
     } catch (error) {
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       const permanent = error instanceof PermanentError;

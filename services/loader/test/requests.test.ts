@@ -16,7 +16,7 @@ import {
   startLocalTables,
   TestClock,
 } from '@covid-etl/testing/platform';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createHandler, type LoaderDeps } from '../src/app.js';
 import { loadMonthChunk } from '../src/use-cases/load-chunk.js';
 
@@ -96,6 +96,36 @@ describe('DynamoDB requests of a run', () => {
     expect(large.itemsRead).toBeLessThanOrEqual(small.itemsRead);
     expect(large.itemsRead).toBeLessThan(5);
   }, 120_000);
+
+  it('reads the run item once for the month chunks of one invocation', async () => {
+    // Prepare: 10 one-day month chunks of one run, one loader batch (the queue's batch size).
+    const months = monthsFrom2000(QUEUES.loader.batchSize);
+    await dispatchedRun(months, Object.fromEntries(months.map((month) => [month, 'a'.repeat(64)])));
+    const handler = createHandler(deps(), { timeoutEarlyInMillis: 0 });
+    const records = months.map((month) =>
+      sqsRecordFactory({
+        version: 1,
+        runId: RUN,
+        month,
+        hash: 'a'.repeat(64),
+        records: [{ date: `${month}-01`, cases: 1, deaths: 0, recovered: 0 }],
+        rejected: [],
+      } satisfies LoadChunkMessage),
+    );
+    const getRun = jest.spyOn(ledger, 'getRun');
+    const counter = countRequests(local.doc);
+
+    // Act
+    const response = await handler({ Records: records }, lambdaContext());
+    counter.stop();
+
+    // Assess: one GetItem of the run item for the batch (one per chunk before), one of each chunk.
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await ledger.getRun(RUN))?.summary?.counts.inserted).toBe(10);
+    const loaderReads = getRun.mock.calls.length - 1 /* the check above */;
+    expect(loaderReads).toBe(1);
+    expect(counter.requests[tables.ledgerTable]?.GetItem).toBe(QUEUES.loader.batchSize + loaderReads);
+  });
 
   const itReal = sharedDataAvailable() ? it : it.skip;
   itReal('loads the real national snapshot (420 days) at no more than 0.1 data-table requests per day', async () => {

@@ -3,7 +3,7 @@ import type { LedgerRepository } from '@covid-etl/platform';
 import { buildRunSummary, silentLogger } from '@covid-etl/platform';
 import { lambdaContext, sqsRecordFactory } from '@covid-etl/testing';
 import { CapturingSender, type LocalTables, runItem, startLocalTables } from '@covid-etl/testing/platform';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createHandler } from '../src/app.js';
 import { transformMonthChunk } from '../src/use-cases/transform-chunk.js';
 
@@ -172,5 +172,31 @@ describe('transformer handler (createHandler)', () => {
         receiveCount: 1,
       },
     });
+  });
+
+  it('reads the run once for the chunks of one invocation, and again in the next invocation', async () => {
+    // Prepare
+    const loaderQueue = new CapturingSender();
+    const getRun = jest.spyOn(ledger, 'getRun');
+    const handler = createHandler({ ledger, loaderQueue, logger: silentLogger() }, { timeoutEarlyInMillis: 0 });
+    const batch = () => ['2020-03', '2020-04', '2020-05'].map((month) => sqsRecordFactory(chunk(month)));
+
+    // Act
+    const first = await handler({ Records: batch() }, lambdaContext());
+    const readsInFirst = getRun.mock.calls.length;
+    await ledger.finishRun(RUN, {
+      status: 'ABANDONED',
+      summary: buildRunSummary(runItem({ runId: RUN }), [], { status: 'ABANDONED', now: new Date() }),
+      detailType: 'EtlRunFailed',
+      leaseUntil: 0,
+    });
+    const second = await handler({ Records: batch() }, lambdaContext());
+
+    // Assess: one read per invocation, and the second invocation sees the run abandoned.
+    expect(first).toEqual({ batchItemFailures: [] });
+    expect(second).toEqual({ batchItemFailures: [] });
+    expect(readsInFirst).toBe(1);
+    expect(getRun.mock.calls.map(([runId]) => runId)).toEqual([RUN, RUN]);
+    expect(loaderQueue.sent).toHaveLength(3);
   });
 });
