@@ -317,6 +317,50 @@ describe('LedgerRepository chunks', () => {
   });
 });
 
+describe('LedgerRepository pooled chunk reads and counts (one loader invocation)', () => {
+  it('reads chunk items in the order asked, a repeated key once, a missing one as undefined', async () => {
+    // Prepare
+    await plannedRun(['2020-03', '2020-04']);
+    await ledger.markChunkTransformed(RUN, '2020-04', [rejectedRow]);
+
+    // Act
+    const chunks = await ledger.getChunks([
+      { runId: RUN, month: '2020-04' },
+      { runId: RUN, month: '2020-05' },
+      { runId: RUN, month: '2020-03' },
+      { runId: RUN, month: '2020-04' },
+      { runId: 's-other', month: '2020-03' },
+    ]);
+
+    // Assess
+    expect(chunks.map((chunk) => chunk && [chunk.month, chunk.stage])).toEqual([
+      ['2020-04', 'TRANSFORMED'],
+      undefined,
+      ['2020-03', 'SENT'],
+      ['2020-04', 'TRANSFORMED'],
+      undefined,
+    ]);
+    expect(chunks[0]?.rejected).toEqual([rejectedRow]);
+  });
+
+  it('adds several months to a run in one update, with its cost, idempotently; a missing run is undefined', async () => {
+    // Prepare
+    await plannedRun(['2020-03', '2020-04', '2020-05']);
+
+    // Act
+    const first = await ledger.recordChunksLoaded(RUN, ['2020-03', '2020-04'], { dynamoWriteRequests: 1 });
+    const again = await ledger.recordChunksLoaded(RUN, ['2020-04', '2020-05'], { dynamoWriteRequests: 1 });
+    const missing = await ledger.recordChunksLoaded('s-missing', ['2020-03']);
+
+    // Assess
+    expect([...(first?.loaded ?? [])].sort()).toEqual(['2020-03', '2020-04']);
+    expect([...(again?.loaded ?? [])].sort()).toEqual(['2020-03', '2020-04', '2020-05']);
+    expect(again?.costs?.dynamoWriteRequests).toBe(2);
+    expect(missing).toBeUndefined();
+    expect(await ledger.getRun('s-missing')).toBeUndefined();
+  });
+});
+
 describe('LedgerRepository months, sources and notifications', () => {
   it('stores month states and reads them one by one or all at once', async () => {
     // Prepare

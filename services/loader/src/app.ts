@@ -24,8 +24,10 @@ export function createHandler(deps: LoaderDeps, options: SqsHandlerOptions = {})
     shared: () => ({ ...deps, ledger: sharedRunReads(deps.ledger) }),
     process: (message, _record, member, invocationDeps) => {
       if (!('part' in message)) return loadMonthChunk(message, invocationDeps, member);
-      // A geo part reads its run itself: the parts of a batch load a few at a time (seconds each),
-      // so a shared read could be stale by the time the last one starts.
+      // A geo part pools nothing (its month chunks' pools must not wait for it) and reads its run
+      // itself: the parts of a batch load a few at a time (seconds each), so a shared read could
+      // be stale by the time the last one starts.
+      member?.leave();
       const { geoLedger, geoSeries, geoCatalog } = deps;
       if (!geoLedger || !geoSeries || !geoCatalog) {
         throw new PermanentError('this loader has no geo ledger, store or catalogue for states and counties');

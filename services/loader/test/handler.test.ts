@@ -1,5 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -81,18 +82,23 @@ describe('deployed loader handler (handler.ts)', () => {
   it('writes to DATA_TABLE, marks the chunk in LEDGER_TABLE and puts EtlRunCompleted on EVENT_BUS_NAME', async () => {
     // Prepare: a one-chunk run; the chunk reads as TRANSFORMED first, LOADED once marked.
     dynamo.on(GetCommand, { TableName: LEDGER_TABLE, Key: { pk: `RUN#${RUN}`, sk: 'RUN' } }).resolves({ Item: run });
-    dynamo.on(GetCommand, { Key: { sk: 'CHUNK#2020-03' } }).resolves({ Item: { ...chunk, stage: 'TRANSFORMED' } });
+    dynamo
+      .on(BatchGetCommand)
+      .resolves({ Responses: { [LEDGER_TABLE]: [{ ...chunk, stage: 'TRANSFORMED' }] }, UnprocessedKeys: {} });
     dynamo.on(QueryCommand, { TableName: DATA_TABLE }).resolves({ Items: [] });
     dynamo
       .on(QueryCommand, { TableName: LEDGER_TABLE })
       .resolves({ Items: [{ ...chunk, stage: 'LOADED', counts: {} }] });
     dynamo.on(PutCommand).resolves({});
     dynamo.on(BatchWriteCommand).resolves({});
-    dynamo.on(UpdateCommand).resolves({});
     // Counting the chunk on its run answers the run as it is after the change.
     dynamo
-      .on(UpdateCommand, { Key: { pk: `RUN#${RUN}`, sk: 'RUN' }, UpdateExpression: 'ADD loaded :month' })
-      .resolves({ Attributes: { ...run, loaded: new Set(['2020-03']) } });
+      .on(UpdateCommand)
+      .callsFake((input: { UpdateExpression?: string }) =>
+        input.UpdateExpression?.startsWith('ADD loaded :months')
+          ? { Attributes: { ...run, loaded: new Set(['2020-03']) } }
+          : {},
+      );
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
 
     // Act

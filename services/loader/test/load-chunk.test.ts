@@ -277,9 +277,9 @@ describe('loadMonthChunk', () => {
     await loadMonthChunk(message(R1, '2020-03', days('2020-03', 31)), deps());
     const dying = Object.create(ledger) as LedgerRepository;
     let failures = 1;
-    dying.recordChunkLoaded = async (...args) => {
+    dying.recordChunksLoaded = async (...args) => {
       if (failures-- > 0) throw new Error('Lambda died before counting the chunk on its run');
-      return ledger.recordChunkLoaded(...args);
+      return ledger.recordChunksLoaded(...args);
     };
     const april = message(R1, '2020-04', days('2020-04', 30));
 

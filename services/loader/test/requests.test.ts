@@ -97,7 +97,7 @@ describe('DynamoDB requests of a run', () => {
     expect(large.itemsRead).toBeLessThan(5);
   }, 120_000);
 
-  it('reads the run item once for the month chunks of one invocation', async () => {
+  it('reads the run and the chunk items once per invocation, and counts its chunks on the run in one request', async () => {
     // Prepare: 10 one-day month chunks of one run, one loader batch (the queue's batch size).
     const months = monthsFrom2000(QUEUES.loader.batchSize);
     await dispatchedRun(months, Object.fromEntries(months.map((month) => [month, 'a'.repeat(64)])));
@@ -113,18 +113,23 @@ describe('DynamoDB requests of a run', () => {
       } satisfies LoadChunkMessage),
     );
     const getRun = jest.spyOn(ledger, 'getRun');
+    const countOnRun = jest.spyOn(ledger, 'recordChunksLoaded');
     const counter = countRequests(local.doc);
 
     // Act
     const response = await handler({ Records: records }, lambdaContext());
     counter.stop();
 
-    // Assess: one GetItem of the run item for the batch (one per chunk before), one of each chunk.
+    // Assess: one GetItem of the run item and one BatchGetItem of the 10 chunk items (one
+    // GetItem each before), one update of the run item for the 10 months (one each before).
     expect(response).toEqual({ batchItemFailures: [] });
-    expect((await ledger.getRun(RUN))?.summary?.counts.inserted).toBe(10);
-    const loaderReads = getRun.mock.calls.length - 1 /* the check above */;
-    expect(loaderReads).toBe(1);
-    expect(counter.requests[tables.ledgerTable]?.GetItem).toBe(QUEUES.loader.batchSize + loaderReads);
+    const run = await ledger.getRun(RUN);
+    expect(run?.status).toBe('SUCCEEDED');
+    expect(run?.summary?.counts.inserted).toBe(10);
+    expect(getRun.mock.calls.length - 1 /* the read above */).toBe(1);
+    expect(counter.requests[tables.ledgerTable]).toMatchObject({ GetItem: 1, BatchGetItem: 1 });
+    expect(countOnRun).toHaveBeenCalledTimes(1);
+    expect([...(countOnRun.mock.calls[0]?.[1] ?? [])].sort()).toEqual(months);
   });
 
   const itReal = sharedDataAvailable() ? it : it.skip;

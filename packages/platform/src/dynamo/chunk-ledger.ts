@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RejectedRow, RunCounts } from '@covid-etl/contracts';
 import type { CostCounts } from '../costs.js';
-import { isConditionalCheckFailed } from './client.js';
+import { batchGetAll, isConditionalCheckFailed } from './client.js';
 import { addCostsClause, type ChunkItem, chunkKey, LedgerTable, stripKeys } from './ledger-items.js';
 
 type Costs = Partial<CostCounts>;
@@ -29,6 +29,25 @@ export class DynamoChunkLedger extends LedgerTable {
       new GetCommand({ TableName: this.tableName, Key: chunkKey(runId, month), ConsistentRead: true }),
     );
     return response.Item ? stripKeys<ChunkItem>(response.Item) : undefined;
+  }
+
+  /**
+   * The chunk items of `keys`, strongly consistent, in one BatchGetItem per 100 distinct keys;
+   * in the order of `keys`, undefined where there is none.
+   */
+  async getChunks(keys: readonly { runId: string; month: string }[]): Promise<(ChunkItem | undefined)[]> {
+    const id = (runId: string, month: string) => `${runId}\n${month}`;
+    const distinct = new Map(keys.map((key) => [id(key.runId, key.month), chunkKey(key.runId, key.month)]));
+    const found = new Map<string, ChunkItem>();
+    await batchGetAll(
+      this.doc,
+      this.tableName,
+      [...distinct.values()],
+      (item) =>
+        found.set(id(String(item.pk).slice('RUN#'.length), String(item.sk).slice('CHUNK#'.length)), stripKeys(item)),
+      'chunk',
+    );
+    return keys.map((key) => found.get(id(key.runId, key.month)));
   }
 
   /**

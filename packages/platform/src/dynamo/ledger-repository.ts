@@ -44,6 +44,12 @@ export interface RunLedger {
   markDispatched(runId: string, costs?: Partial<CostCounts>): Promise<void>;
   /** Adds a loaded month to its run once; the run after the change, or undefined when already counted. */
   recordChunkLoaded(runId: string, month: string): Promise<RunItem | undefined>;
+  /** Adds loaded months to their run in one request, with `costs`; the run after it (undefined: no run item). */
+  recordChunksLoaded(
+    runId: string,
+    months: readonly string[],
+    costs?: Partial<CostCounts>,
+  ): Promise<RunItem | undefined>;
   /** The watchdog's mark of a RUNNING run's progress (`RunItem.progressSeen`); a finished run is left alone. */
   recordProgressSeen(runId: string, seen: NonNullable<RunItem['progressSeen']>): Promise<void>;
   finishRun(
@@ -58,6 +64,8 @@ export interface RunLedger {
 export interface ChunkLedger {
   listChunks(runId: string): Promise<ChunkItem[]>;
   getChunk(runId: string, month: string): Promise<ChunkItem | undefined>;
+  /** The chunk items of `keys` in one BatchGetItem per 100 keys, in the order of `keys` (undefined: absent). */
+  getChunks(keys: readonly { runId: string; month: string }[]): Promise<(ChunkItem | undefined)[]>;
   markChunkTransformed(
     runId: string,
     month: string,
@@ -170,6 +178,9 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   recordChunkLoaded(...args: Parameters<RunLedger['recordChunkLoaded']>) {
     return this.runs.recordChunkLoaded(...args);
   }
+  recordChunksLoaded(...args: Parameters<RunLedger['recordChunksLoaded']>) {
+    return this.runs.recordChunksLoaded(...args);
+  }
   recordProgressSeen(...args: Parameters<RunLedger['recordProgressSeen']>) {
     return this.runs.recordProgressSeen(...args);
   }
@@ -188,6 +199,9 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   getChunk(...args: Parameters<ChunkLedger['getChunk']>) {
     return this.chunks.getChunk(...args);
+  }
+  getChunks(...args: Parameters<ChunkLedger['getChunks']>) {
+    return this.chunks.getChunks(...args);
   }
   markChunkTransformed(...args: Parameters<ChunkLedger['markChunkTransformed']>) {
     return this.chunks.markChunkTransformed(...args);

@@ -198,6 +198,37 @@ export class DynamoRunLedger extends LedgerTable {
   }
 
   /**
+   * Adds the loaded `months` of one run in one request (a loader invocation's chunks of the run),
+   * with `costs` on the run item (see `costs.ts`); returns the run after the change, or undefined
+   * when its item is missing. A month already in `loaded` changes nothing (a set), so a
+   * redelivery adds nothing either.
+   */
+  async recordChunksLoaded(
+    runId: string,
+    months: readonly string[],
+    costs?: Partial<CostCounts>,
+  ): Promise<RunItem | undefined> {
+    const add = addCostsClause(costs);
+    try {
+      const response = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: `ADD loaded :months${add.clause.replace(/^ ADD /, ', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(Object.keys(add.names).length ? { ExpressionAttributeNames: add.names } : {}),
+          ExpressionAttributeValues: { ':months': new Set(months), ...add.values },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return response.Attributes ? stripKeys<RunItem>(response.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
    * Records how many chunks of a RUNNING run the watchdog saw loaded, and when (idempotent: a
    * plain SET). Does nothing once the run has finished.
    */

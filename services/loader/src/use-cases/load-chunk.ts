@@ -1,6 +1,7 @@
 import type { LoadChunkMessage, RunCounts, SeriesRecord } from '@covid-etl/contracts';
 import {
   type BaselineLedger,
+  type ChunkItem,
   type ChunkLedger,
   type Clock,
   dayRemoved,
@@ -39,25 +40,61 @@ export interface ChunkToWrite {
   runStartedAt: string;
 }
 
-/** The pool of one loader invocation: the days of all its chunks read with one Query and written together. */
-export type LoaderPoolMember = PoolMember<ChunkToWrite, LoadCounts>;
+/** A month chunk's ledger key. */
+interface ChunkKey {
+  runId: string;
+  month: string;
+}
+
+/**
+ * A record's place in the pools of one loader invocation: its chunk item read with the
+ * others' (one BatchGetItem), its days decided and written with theirs (one Query, shared
+ * BatchWriteItem requests), its month counted on its run with theirs (one UpdateItem a run).
+ * `leave()` leaves every pool it has not submitted to.
+ */
+export interface LoaderPoolMember {
+  read: PoolMember<ChunkKey, ChunkItem | undefined>;
+  write: PoolMember<ChunkToWrite, LoadCounts>;
+  count: PoolMember<ChunkKey, undefined>;
+  leave(): void;
+}
 
 const DEFAULT_MONTH_LEASE_MS = 120_000;
 
 const sameValues = (a: SeriesRecord, b: SeriesRecord) =>
   a.cases === b.cases && a.deaths === b.deaths && a.recovered === b.recovered;
 
-/** A pool for the `size` records of one loader invocation (see `writeChunks`). */
-export function loaderPool(size: number, deps: LoadChunkDeps): InvocationPool<ChunkToWrite, LoadCounts> {
-  return new InvocationPool(size, (chunks) => writeChunks(chunks, deps));
+/** The pools of the `size` records of one loader invocation (see `LoaderPoolMember`). */
+export function loaderPool(size: number, deps: LoadChunkDeps): { member(): LoaderPoolMember } {
+  const reads = new InvocationPool(size, (keys: ChunkKey[]) => deps.ledger.getChunks(keys));
+  const writes = new InvocationPool(size, (chunks: ChunkToWrite[]) => writeChunks(chunks, deps));
+  const counts = new InvocationPool(size, (keys: ChunkKey[]) => countLoaded(keys, deps));
+  return {
+    member: () => {
+      const read = reads.member();
+      const write = writes.member();
+      const count = counts.member();
+      return {
+        read,
+        write,
+        count,
+        leave: () => {
+          read.leave();
+          write.leave();
+          count.leave();
+        },
+      };
+    },
+  };
 }
 
 /**
  * Loads one month chunk into the data table and, when it is the run's last, finishes the run.
  *
- * Per chunk, O(1) ledger requests: the run (read), the chunk (read), the month's load lease
- * (one conditional update that also returns the month's state), the chunk's mark, the month
- * state, and the run's count (one conditional update, see `RunLedger.recordChunkLoaded`).
+ * Per chunk, O(1) ledger requests: the run (read once per invocation, `sharedRunReads`), the
+ * chunk (read with the invocation's other chunks, one BatchGetItem), the month's load lease
+ * (one conditional update that also returns the month's state), the month state, the chunk's
+ * mark, and the run's count (one update per run and invocation, see `countLoaded`).
  * The days are written by the invocation's pool (`member`; alone without one): new or changed
  * days only, with one version item each, in BatchWriteItem requests shared by every chunk of
  * the invocation (see `writeChunks`). Counts are exact under redelivery and crashes: a day
@@ -80,29 +117,43 @@ export async function loadMonthChunk(
       log.warn('chunk of an abandoned run dropped: nothing loaded');
       return;
     }
-    const chunk = await deps.ledger.getChunk(runId, month);
+    const chunk = await member.read.submit({ runId, month });
     if (chunk?.stage === 'LOADED') {
-      member.leave();
+      member.write.leave();
       log.info('chunk already loaded (duplicate delivery)');
-      // What the duplicate cost is real: added to its chunk (one more write), with the run count below.
-      await deps.ledger.addChunkCosts(runId, month, takeCostsForWrite({ dynamoWriteRequests: 1 }));
+      // What the duplicate cost is real: added to its chunk (one more write).
+      await deps.ledger.addChunkCosts(runId, month, takeCostsForWrite());
     } else {
-      await load(message, run, deps, member, log);
+      await load(message, run, deps, member.write, log);
     }
     // Count the chunk on its run (once, whatever the deliveries): also after a duplicate
     // delivery, which repairs a crash between the chunk's mark and this count.
-    const counted = await deps.ledger.recordChunkLoaded(runId, month);
-    await deps.finalizer.finishIfComplete(runId, counted);
+    await member.count.submit({ runId, month });
   } finally {
     member.leave();
   }
+}
+
+/**
+ * Adds the loaded months of one invocation to their runs, one request a run (the request's
+ * cost recorded on the run item with it), and finishes each run they complete. Runs in the
+ * count pool's cost meter, so a finish's summary includes what the finish itself read.
+ */
+async function countLoaded(keys: ChunkKey[], deps: LoadChunkDeps): Promise<undefined[]> {
+  const monthsByRun = new Map<string, string[]>();
+  for (const { runId, month } of keys) monthsByRun.set(runId, [...(monthsByRun.get(runId) ?? []), month]);
+  for (const [runId, months] of monthsByRun) {
+    const run = await deps.ledger.recordChunksLoaded(runId, months, takeCostsForWrite());
+    await deps.finalizer.finishIfComplete(runId, run);
+  }
+  return keys.map(() => undefined);
 }
 
 async function load(
   message: LoadChunkMessage,
   run: RunItem,
   deps: LoadChunkDeps,
-  member: LoaderPoolMember,
+  member: PoolMember<ChunkToWrite, LoadCounts>,
   log: Logger,
 ): Promise<void> {
   const { runId, month } = message;
@@ -140,8 +191,8 @@ async function load(
     counts,
     rejected: message.rejected,
     dateRange,
-    // The chunk's costs, with the run count that follows the mark.
-    costs: takeCostsForWrite({ dynamoWriteRequests: 1 }),
+    // The chunk's costs (the run count that follows records its own, see `countLoaded`).
+    costs: takeCostsForWrite(),
   });
   log.info({ ...counts, rejected: message.rejected.length, marked }, 'chunk loaded');
 }
