@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { Output } from './commands/output.js';
+import { DEFAULT_GEO_DIFF_LIMIT } from './defaults.js';
 
 // Each command's code (the local stack, the AWS SDK clients) is imported when the command runs,
 // so `etl --help` and a local run load only what they use (issue 12).
@@ -181,7 +182,10 @@ export function buildProgram(): Command {
     )
     .argument('<runId>', 'the run id (see etl runs)')
     .addOption(envOption())
-    .option('--limit <n>', 'show only the n largest changes (of each level)')
+    .option(
+      '--limit <n>',
+      `show only the n largest changes of each level, or all (default: all of the nation's, the ${DEFAULT_GEO_DIFF_LIMIT} largest of the states' and of the counties'; --json: all)`,
+    )
     .addOption(jsonOption())
     .addHelpText(
       'after',

@@ -87,6 +87,8 @@ describeReal('the history of the states from the CLI', () => {
     // Act
     const json = await cli(['diff', runs[1]?.runId as string, '--json']);
     const text = await cli(['diff', runs[1]?.runId as string, '--limit', '3']);
+    const byDefault = await cli(['diff', runs[1]?.runId as string]);
+    const all = await cli(['diff', runs[1]?.runId as string, '--limit', 'all']);
 
     // Assess: every row a state's, with geo and level, and exactly the changed days with their values.
     expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: '' });
@@ -120,7 +122,22 @@ describeReal('the history of the states from the CLI', () => {
     expect(lines.slice(2, 5).map((line) => line.split(/ +/).slice(1, 3).join('|'))).toEqual(
       rows.slice(0, 3).map((row) => `${row.geo}|${row.date}`),
     );
-    expect(lines[5]).toBe(`  … and ${n(rows.length - 3)} more (--limit)`);
+    expect(lines[5]).toBe(`  … and ${n(rows.length - 3)} more (--limit <n> or --limit all)`);
+    // Without --limit: the 20 largest of the states' days; with --limit all: every one.
+    const listed = (output: string) =>
+      output
+        .trimEnd()
+        .split('\n')
+        .filter((line) => /^ {2}\d{2} /.test(line));
+    expect(rows.length).toBeGreaterThan(20);
+    expect(listed(byDefault.stdout).map((line) => line.split(/ +/).slice(1, 3).join('|'))).toEqual(
+      rows.slice(0, 20).map((row) => `${row.geo}|${row.date}`),
+    );
+    expect(byDefault.stdout.trimEnd().split('\n').at(-1)).toBe(
+      `  … and ${n(rows.length - 20)} more (--limit <n> or --limit all)`,
+    );
+    expect(listed(all.stdout)).toHaveLength(rows.length);
+    expect(all.stdout).not.toContain('more (--limit');
   });
 
   it("etl export --geo --as-of the first run prints that state's series as the first file had it", async () => {

@@ -274,8 +274,12 @@ describe('history commands --env dev', () => {
       '  48201  2021-03-01  updated  cases 100 → 90 (-10)',
       '  72001  2021-03-01  inserted cases 5, deaths not reported',
     ]);
-    expect(limited.stdout()).toContain('  06  2021-03-01  inserted cases 6,000, deaths 25\n  … and 2 more (--limit)\n');
-    expect(limited.stdout()).toContain('  48201  2021-03-01  updated  cases 100 → 90 (-10)\n  … and 1 more (--limit)');
+    expect(limited.stdout()).toContain(
+      '  06  2021-03-01  inserted cases 6,000, deaths 25\n  … and 2 more (--limit <n> or --limit all)\n',
+    );
+    expect(limited.stdout()).toContain(
+      '  48201  2021-03-01  updated  cases 100 → 90 (-10)\n  … and 1 more (--limit <n> or --limit all)',
+    );
   });
 
   it('exports the series as it stood right after a run (the later runs undone)', async () => {

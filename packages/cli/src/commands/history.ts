@@ -16,6 +16,7 @@ import {
   revertRunItem,
   summarizeGeoDiff,
 } from '@covid-etl/platform';
+import { DEFAULT_GEO_DIFF_LIMIT } from '../defaults.js';
 import { formatRunSummary, runStatus } from '../format.js';
 import type { OperatorBackend } from '../ops/backend.js';
 import { confirmChange } from '../ops/confirm.js';
@@ -177,10 +178,14 @@ export async function diffCommand(
   options: { env: string; json?: boolean; limit?: string },
   deps: CommandDeps,
 ): Promise<number> {
-  const limit = options.limit === undefined ? undefined : Number(options.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-    throw new UsageError(`--limit ${options.limit}: expected a whole number of days, 1 or more`);
+  const given = options.limit === undefined || options.limit === 'all' ? undefined : Number(options.limit);
+  if (given !== undefined && (!Number.isInteger(given) || given < 1)) {
+    throw new UsageError(`--limit ${options.limit}: expected a whole number of days, 1 or more, or all`);
   }
+  // Without --limit the text lists every day of the nation (at most a few thousand) but only the
+  // largest of the states' and counties' (a county backfill changed ~3.6 M days); --json all.
+  const limit = given;
+  const geoLimit = options.limit === undefined && !options.json ? DEFAULT_GEO_DIFF_LIMIT : given;
   return withBackend(
     options.env,
     async (backend) => {
@@ -188,7 +193,7 @@ export async function diffCommand(
       const versions = backend.series.versions;
       const rows = diffOfRun(await withVersionIndex(() => versions.changesOf(runId)));
       // The states' and counties' a page at a time: a county backfill changed ~3.6 M days.
-      const geo = await withVersionIndex(() => summarizeGeoDiff(versions.geoChangePages(runId), limit));
+      const geo = await withVersionIndex(() => summarizeGeoDiff(versions.geoChangePages(runId), geoLimit));
       const levels = GEO_LEVELS.map((level) => geo[level]);
       const shown = limit === undefined ? rows : rows.slice(0, limit);
       if (options.json) {
@@ -228,7 +233,7 @@ function formatDiff(run: RunItem, rows: DiffRow[], shown: DiffRow[]): string {
       `${count('inserted')} inserted, ${count('updated')} updated${deleted ? `, ${deleted} removed` : ''}`,
   ];
   for (const row of shown) lines.push(nationLine(row));
-  if (shown.length < rows.length) lines.push(`  … and ${rows.length - shown.length} more (--limit)`);
+  if (shown.length < rows.length) lines.push(`  … and ${rows.length - shown.length} more (--limit <n> or --limit all)`);
   return lines.join('\n');
 }
 
@@ -265,7 +270,7 @@ function formatLevelsDiff(run: RunItem, rows: DiffRow[], shown: DiffRow[], level
       perLevel.map(([level, n]) => `${level} ${number(n)}`).join(', '),
   ];
   const more = (all: number, listed: number) => {
-    if (listed < all) lines.push(`  … and ${number(all - listed)} more (--limit)`);
+    if (listed < all) lines.push(`  … and ${number(all - listed)} more (--limit <n> or --limit all)`);
   };
   if (rows.length > 0) {
     lines.push(`${LEVEL_TITLES.nation}: ${changeCounts(countChanges(rows), rows.length)}`);
