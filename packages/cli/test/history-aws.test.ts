@@ -323,7 +323,7 @@ describe('history commands --env dev', () => {
     const sent: (LoadChunkMessage | GeoChunkMessage)[] = [];
     const revert = revertRunId(C);
     finishRevertOnSend(revert, sent, '2026-11-26T00:00:00.000Z');
-    const { deps: d, stdout } = deps();
+    const { deps: d, stdout, stderr } = deps();
 
     // Act
     const code = await revertCommand(C, { env: 'dev', yes: true, json: true }, d);
@@ -331,6 +331,9 @@ describe('history commands --env dev', () => {
     // Assess
     expect(code).toBe(0);
     expect(JSON.parse(stdout())).toMatchObject({ runId: C, revertRunId: revert, status: 'SUCCEEDED' });
+    // How far the sending is, on stderr (no planning line: the run changed no state or county day).
+    expect(stderr()).toContain('\r\x1b[2K  1 / 1 chunks and parts sent');
+    expect(stderr()).not.toContain('planning:');
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: config.tables.ledger,
       Item: expect.objectContaining({
