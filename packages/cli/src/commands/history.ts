@@ -178,14 +178,13 @@ export async function diffCommand(
   options: { env: string; json?: boolean; limit?: string },
   deps: CommandDeps,
 ): Promise<number> {
-  const given = options.limit === undefined || options.limit === 'all' ? undefined : Number(options.limit);
-  if (given !== undefined && (!Number.isInteger(given) || given < 1)) {
+  const limit = options.limit === undefined || options.limit === 'all' ? undefined : Number(options.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new UsageError(`--limit ${options.limit}: expected a whole number of days, 1 or more, or all`);
   }
   // Without --limit the text lists every day of the nation (at most a few thousand) but only the
   // largest of the states' and counties' (a county backfill changed ~3.6 M days); --json all.
-  const limit = given;
-  const geoLimit = options.limit === undefined && !options.json ? DEFAULT_GEO_DIFF_LIMIT : given;
+  const geoLimit = options.limit === undefined && !options.json ? DEFAULT_GEO_DIFF_LIMIT : limit;
   return withBackend(
     options.env,
     async (backend) => {
