@@ -34,12 +34,14 @@ afterEach(() => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-function queuePair(maxReceiveCount = 3) {
-  const deadLetterQueue = new LocalQueue({ name: 'work-dlq', stateDir, clock });
+function queuePair(maxReceiveCount = 3, inlineBodyMax?: number) {
+  const inline = inlineBodyMax === undefined ? {} : { inlineBodyMax };
+  const deadLetterQueue = new LocalQueue({ name: 'work-dlq', stateDir, clock, ...inline });
   const queue = new LocalQueue({
     name: 'work',
     stateDir,
     clock,
+    ...inline,
     visibilityTimeoutSeconds: 180,
     timeScale: 0.005,
     redrive: { deadLetterQueue, maxReceiveCount },
@@ -326,6 +328,30 @@ describe('LocalQueue: the change log', () => {
     expect(reopened.peek().map((m) => m.approximateReceiveCount)).toEqual([3_000, 0, 0, 0, 0]);
   });
 
+  it('opens a settled queue without rewriting its files, and folds a log that holds changes', () => {
+    // Prepare: a queue whose last open folded its log (a snapshot and a header-only log).
+    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    queue.send('a');
+    queue.send('b');
+    new LocalQueue({ name: 'work', stateDir, clock });
+    const files = () => [statSync(queue.statePath ?? '').ino, statSync(queue.logPath ?? '').ino];
+    const settled = files();
+
+    // Act: open it twice with no change, then change it and open it again.
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock });
+    const again = new LocalQueue({ name: 'work', stateDir, clock });
+    const afterSettledOpens = files();
+    again.send('c');
+    const last = new LocalQueue({ name: 'work', stateDir, clock });
+
+    // Assess
+    expect(afterSettledOpens).toEqual(settled);
+    expect(reopened.peek().map((m) => m.body)).toEqual(['a', 'b']);
+    expect(files()).not.toEqual(settled);
+    expect(last.peek().map((m) => m.body)).toEqual(['a', 'b', 'c']);
+    expect(new LocalQueue({ name: 'work', stateDir, clock }).peek().map((m) => m.body)).toEqual(['a', 'b', 'c']);
+  });
+
   it('drops a torn last log line (a crash mid-append) and keeps every completed change', () => {
     // Prepare
     const queue = new LocalQueue({ name: 'work', stateDir, clock });
@@ -391,7 +417,7 @@ describe('LocalQueue: the change log', () => {
   });
 });
 
-describe('LocalQueue: message bodies on disk', () => {
+describe('LocalQueue: message bodies on disk (every body in a file: inlineBodyMax 0)', () => {
   const marker = (name: string) => `${name}-${'b'.repeat(500)}`;
   const bodyFile = (queue: LocalQueue, messageId: string) => path.join(queue.bodiesDir ?? '', messageId);
   const queueFiles = (queue: LocalQueue) =>
@@ -399,7 +425,7 @@ describe('LocalQueue: message bodies on disk', () => {
 
   it('writes no body on receive, visibility change, hold/release or delete: the log holds metadata only', () => {
     // Prepare
-    const { queue } = queuePair();
+    const { queue } = queuePair(3, 0);
     const { MessageId } = queue.send(marker('big'));
     const fileBefore = statSync(bodyFile(queue, MessageId));
 
@@ -429,7 +455,7 @@ describe('LocalQueue: message bodies on disk', () => {
 
   it('reads a body from its file at each receive and peek, not from memory', () => {
     // Prepare
-    const queue = new LocalQueue({ name: 'work', stateDir, clock, visibilityTimeoutSeconds: 0 });
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, inlineBodyMax: 0, visibilityTimeoutSeconds: 0 });
     const { MessageId } = queue.send('as sent');
     writeFileSync(bodyFile(queue, MessageId), 'as on disk');
 
@@ -444,7 +470,7 @@ describe('LocalQueue: message bodies on disk', () => {
 
   it('reads only the bodies peek(max) returns, and scan() one body at a time', () => {
     // Prepare: three messages; the third one's body file is gone, so reading it would throw.
-    const queue = new LocalQueue({ name: 'work', stateDir, clock, visibilityTimeoutSeconds: 0 });
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, inlineBodyMax: 0, visibilityTimeoutSeconds: 0 });
     const ids = ['a', 'b', 'c'].map((body) => queue.send(body).MessageId);
     rmSync(bodyFile(queue, ids[2] as string));
 
@@ -465,7 +491,7 @@ describe('LocalQueue: message bodies on disk', () => {
 
   it('loses nothing and keeps no orphan after a crash between a body write and its log line, or a log line and an unlink', () => {
     // Prepare: a torn send (body file written, log line not) and a delete whose unlink never ran.
-    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, inlineBodyMax: 0 });
     const kept = queue.send(marker('kept'));
     const deleted = queue.send(marker('deleted'));
     const copy = path.join(stateDir, 'deleted-body');
@@ -478,7 +504,7 @@ describe('LocalQueue: message bodies on disk', () => {
     appendFileSync(queue.logPath ?? '', `{"put":{"messageId":"${torn}","messageAttri`);
 
     // Act
-    const reopened = new LocalQueue({ name: 'work', stateDir, clock });
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock, inlineBodyMax: 0 });
 
     // Assess
     expect(reopened.peek().map((m) => [m.messageId, m.body])).toEqual([[kept.MessageId, marker('kept')]]);
@@ -487,7 +513,7 @@ describe('LocalQueue: message bodies on disk', () => {
 
   it('copies the body of a redriven message to the DLQ before removing it from the source', () => {
     // Prepare
-    const { queue, deadLetterQueue } = queuePair(1);
+    const { queue, deadLetterQueue } = queuePair(1, 0);
     const { MessageId } = queue.send(marker('poison'));
     queue.receive();
     clock.advance(1_000);
@@ -518,7 +544,7 @@ describe('LocalQueue: message bodies on disk', () => {
     const readBefore = readLocalQueueMessages(stateDir, 'work').map((m) => m.body);
 
     // Act
-    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, inlineBodyMax: 0 });
 
     // Assess
     expect(readBefore).toEqual([marker('one'), marker('two')]);
@@ -531,14 +557,14 @@ describe('LocalQueue: message bodies on disk', () => {
 
   it('refuses to load a queue whose message has lost its body file, naming the file in one line', () => {
     // Prepare
-    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, inlineBodyMax: 0 });
     queue.send('kept');
     const { MessageId } = queue.send('lost');
     rmSync(bodyFile(queue, MessageId));
     const stateBefore = queueFiles(queue);
 
     // Act
-    const reopen = () => new LocalQueue({ name: 'work', stateDir, clock });
+    const reopen = () => new LocalQueue({ name: 'work', stateDir, clock, inlineBodyMax: 0 });
     const read = () => readLocalQueueMessages(stateDir, 'work');
 
     // Assess
@@ -559,6 +585,101 @@ describe('LocalQueue: message bodies on disk', () => {
   });
 });
 
+describe('LocalQueue: small bodies inline (in memory and in the log, at most 1 MiB per queue)', () => {
+  const bodyFiles = (queue: LocalQueue) => {
+    try {
+      return readdirSync(queue.bodiesDir ?? '').sort();
+    } catch {
+      return [];
+    }
+  };
+
+  it('keeps a body up to inlineBodyMax in the log, not in a file, through receive, reopen and delete', () => {
+    // Prepare
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, visibilityTimeoutSeconds: 0, inlineBodyMax: 100 });
+    const small = queue.send('s'.repeat(100));
+    const large = queue.send('L'.repeat(101));
+
+    // Act
+    const filesAfterSend = bodyFiles(queue);
+    const received = queue.receive({ maxMessages: 2 });
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock, visibilityTimeoutSeconds: 0, inlineBodyMax: 100 });
+    const afterReopen = reopened.peek().map((m) => [m.messageId, m.body.length, m.approximateReceiveCount]);
+    const smallHandle = reopened.receive({ maxMessages: 2 }).find((m) => m.messageId === small.MessageId);
+    reopened.deleteMessage(smallHandle?.receiptHandle ?? '');
+
+    // Assess
+    expect(received.map((m) => m.body.length)).toEqual([100, 101]);
+    expect(filesAfterSend).toEqual([large.MessageId]);
+    expect(afterReopen).toEqual([
+      [small.MessageId, 100, 1],
+      [large.MessageId, 101, 1],
+    ]);
+    expect(new LocalQueue({ name: 'work', stateDir, clock }).peek().map((m) => m.messageId)).toEqual([large.MessageId]);
+    expect(readLocalQueueMessages(stateDir, 'work').map((m) => m.body.length)).toEqual([101]);
+  });
+
+  it('puts bodies in files once the inline ones reach 1 MiB, and inlines again when some leave', () => {
+    // Prepare: 64 bodies of 16 KiB fill the budget exactly.
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, visibilityTimeoutSeconds: 0 });
+    const body = (n: number) => `${String(n).padStart(4, '0')}${'x'.repeat(16 * 1024 - 4)}`;
+    const ids = Array.from({ length: 66 }, (_, n) => queue.send(body(n)).MessageId);
+
+    // Act: remove two inline messages, then send two more.
+    for (const message of queue.receive({ maxMessages: 2 })) queue.deleteMessage(message.receiptHandle);
+    const later = [queue.send(body(66)).MessageId, queue.send(body(67)).MessageId];
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock });
+
+    // Assess
+    expect(bodyFiles(queue)).toEqual(ids.slice(64).sort());
+    expect(reopened.peek().map((m) => m.body.slice(0, 4))).toEqual(
+      Array.from({ length: 66 }, (_, n) => String(n + 2).padStart(4, '0')),
+    );
+    expect(reopened.size).toBe(66);
+    expect(later).toHaveLength(2);
+    expect(bodyFiles(reopened)).toEqual(ids.slice(64).sort());
+  });
+
+  it('redrives an inline body to the DLQ inline, and moves it back on a replay', () => {
+    // Prepare
+    const { queue, deadLetterQueue } = queuePair(1);
+    const { MessageId } = queue.send('poison');
+    queue.receive();
+    clock.advance(1_000);
+
+    // Act
+    queue.receive();
+    const parked = new LocalQueue({ name: 'work-dlq', stateDir, clock }).peek().map((m) => m.body);
+    deadLetterQueue.moveMessagesTo(queue);
+
+    // Assess
+    expect(parked).toEqual(['poison']);
+    expect(bodyFiles(deadLetterQueue)).toEqual([]);
+    expect(deadLetterQueue.size).toBe(0);
+    expect(queue.peek().map((m) => [m.body, m.messageId === MessageId])).toEqual([['poison', false]]);
+    expect(bodyFiles(queue)).toEqual([]);
+  });
+
+  it('moves inline bodies to files when opened with a smaller inlineBodyMax, and loads them back', () => {
+    // Prepare
+    const queue = new LocalQueue({ name: 'work', stateDir, clock });
+    const { MessageId } = queue.send('kept inline first');
+
+    // Act
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock, inlineBodyMax: 0 });
+    const files = bodyFiles(reopened);
+    const log = `${readFileSync(reopened.statePath ?? '', 'utf8')}${readFileSync(reopened.logPath ?? '', 'utf8')}`;
+
+    // Assess
+    expect(files).toEqual([MessageId]);
+    expect(log).not.toContain('kept inline first');
+    expect(new LocalQueue({ name: 'work', stateDir, clock }).peek().map((m) => m.body)).toEqual(['kept inline first']);
+  });
+
+  it('refuses an inlineBodyMax that is not a whole number', () => {
+    expect(() => new LocalQueue({ name: 'work', stateDir, clock, inlineBodyMax: -1 })).toThrow(/inlineBodyMax/);
+  });
+});
 describe('LocalQueue: moving messages (StartMessageMoveTask)', () => {
   it('moves DLQ messages back as new messages: new ids, new sent time, receive count 0', () => {
     // Prepare
