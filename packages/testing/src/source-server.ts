@@ -11,10 +11,14 @@ export interface RouteOptions {
   truncateAfterLines?: number;
 }
 
-/** What a route serves: a file's bytes, an inline body, an HTTP error, or a redirect. */
+/**
+ * What a route serves: a file's bytes (read again on every request, so a test may rewrite the
+ * file), an inline body (its bytes and ETag computed once per route object: a benchmark's
+ * timings then hold no hashing that a real server does on its side), an HTTP error, or a redirect.
+ */
 export type Route =
   | ({ file: string } & RouteOptions)
-  | ({ body: string; contentType?: string } & RouteOptions)
+  | ({ body: string | Uint8Array; contentType?: string } & RouteOptions)
   | { status: number; body?: string }
   | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 };
 
@@ -27,6 +31,21 @@ export interface SourceServer {
   /** Requests seen, with their conditional headers and the status answered. */
   readonly requests: Array<{ path: string; ifNoneMatch?: string; ifModifiedSince?: string; status: number }>;
   close(): Promise<void>;
+}
+
+const inlineBodies = new WeakMap<object, { body: Buffer; etag: string }>();
+
+function inlineBody(route: { body: string | Uint8Array }): { body: Buffer; etag: string } {
+  let served = inlineBodies.get(route);
+  if (!served) {
+    served = withEtag(typeof route.body === 'string' ? Buffer.from(route.body) : Buffer.from(route.body));
+    inlineBodies.set(route, served);
+  }
+  return served;
+}
+
+function withEtag(body: Buffer): { body: Buffer; etag: string } {
+  return { body, etag: `"${createHash('sha1').update(body).digest('hex')}"` };
 }
 
 /**
@@ -64,8 +83,7 @@ export async function startSourceServer(routes: Record<string, Route> = {}): Pro
       res.writeHead(route.status, { 'content-type': 'text/html' }).end(route.body ?? '');
       return;
     }
-    const body = 'file' in route ? readFileSync(route.file) : Buffer.from(route.body);
-    const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+    const { body, etag } = 'file' in route ? withEtag(readFileSync(route.file)) : inlineBody(route);
     const lastModified = route.lastModified ? { 'last-modified': route.lastModified } : {};
     if (ifNoneMatch === etag || (route.lastModified && ifModifiedSince === route.lastModified)) {
       answer(304);
