@@ -21,13 +21,8 @@ export async function openMonolithDb(dir: string, table: string): Promise<Monoli
   const db = await startLocalDynamo({ dir: path.join(dir, 'dynamodb') });
   try {
     const client = meterAwsClient(
-      new DynamoDBClient({
-        endpoint: db.endpoint,
-        // In process, like the pipeline's clients: both engines pay the same per request.
-        requestHandler: db.requestHandler,
-        region: 'local',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
+      // In process, like the pipeline's clients (handler and signer): both engines pay the same per request.
+      new DynamoDBClient(db.clientConfig),
     );
     await ensureTables(client, [dataTableDefinition(table)]);
     const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

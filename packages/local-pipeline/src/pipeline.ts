@@ -26,8 +26,8 @@ import {
   drain,
   EventSourceMapping,
   ensureTables,
-  type InProcessHandler,
   type LocalDynamo,
+  type LocalDynamoClientConfig,
   LocalEventBus,
   type LocalQueue,
   LocalTopic,
@@ -200,7 +200,7 @@ export class LocalPipeline {
     const clock = options.clock ?? systemClock;
     const scaled = (seconds: number) => Math.max(1, Math.round(seconds * 1000 * timeScale));
     this.tables = { data: 'covid-etl-local-data', ledger: 'covid-etl-local-ledger' };
-    const dynamoClient = localDynamoClient(endpoint, dynamo?.requestHandler);
+    const dynamoClient = localDynamoClient(endpoint, dynamo?.clientConfig);
     // Counts DynamoDB requests by operation, for the benchmark and for tests.
     dynamoClient.middlewareStack.add(
       (next, context) => async (args) => {
@@ -424,7 +424,7 @@ export class LocalPipeline {
       endpoint = dynamo.endpoint;
     }
     try {
-      const client = localDynamoClient(endpoint, dynamo?.requestHandler);
+      const client = localDynamoClient(endpoint, dynamo?.clientConfig);
       await ensureTables(client, [
         dataTableDefinition('covid-etl-local-data'),
         ledgerTableDefinition('covid-etl-local-ledger'),
@@ -562,14 +562,17 @@ export class LocalPipeline {
   }
 }
 
-/** A client of the local database: in process when it runs here (`requestHandler`), else over HTTP. */
-function localDynamoClient(endpoint: string, requestHandler?: InProcessHandler): DynamoDBClient {
+/**
+ * A client of the local database: in process when it runs here (`clientConfig`: its request
+ * handler and signer), else over HTTP with the SDK's own signer.
+ */
+function localDynamoClient(endpoint: string, inProcess?: LocalDynamoClientConfig): DynamoDBClient {
   return meterAwsClient(
     new DynamoDBClient({
       endpoint,
-      ...(requestHandler ? { requestHandler } : {}),
       region: 'local',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...inProcess,
       maxAttempts: 3,
     }),
   );

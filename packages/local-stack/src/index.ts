@@ -23,7 +23,9 @@ export {
   ensureTables,
   type InProcessHandler,
   type LocalDynamo,
+  type LocalDynamoClientConfig,
   type LocalDynamoOptions,
+  localSigner,
   startLocalDynamo,
 } from './dynamo.js';
 export {

@@ -12,7 +12,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { ensureTables, type LocalDynamo, LocalDynamoError, startLocalDynamo } from '../src/index.js';
+import { ensureTables, type LocalDynamo, LocalDynamoError, localSigner, startLocalDynamo } from '../src/index.js';
 
 const LEDGER: CreateTableCommandInput = {
   TableName: 'covid-etl-local-ledger',
@@ -118,18 +118,12 @@ describe('startLocalDynamo and ensureTables', () => {
   });
 });
 
-describe('requestHandler (in process)', () => {
+describe('clientConfig (in process: requestHandler and localSigner)', () => {
   it('answers like the HTTP endpoint, errors included, without opening a connection', async () => {
     // Prepare: a client whose endpoint cannot be reached (port 9 on 127.0.0.1: nothing listens),
     // so that only the in-process handler can answer it.
     const { dynamo, client: overHttp } = await start();
-    const inProcess = new DynamoDBClient({
-      endpoint: 'http://127.0.0.1:9',
-      requestHandler: dynamo.requestHandler,
-      region: 'local',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    const inProcess = new DynamoDBClient({ ...dynamo.clientConfig, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
     clients.push(inProcess);
     await ensureTables(inProcess, [LEDGER]);
     const put = (client: DynamoDBClient, sk: string) =>
@@ -163,5 +157,22 @@ describe('requestHandler (in process)', () => {
     ]);
     expect(conflict).toBeInstanceOf(ConditionalCheckFailedException);
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('signs with localSigner: the headers dynalite checks, of SigV4 shape, with a signature of zeros', async () => {
+    // Prepare
+    const { dynamo } = await start();
+    const request = { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers: {} };
+
+    // Act
+    const signed = await localSigner.sign(request as unknown as Parameters<typeof localSigner.sign>[0]);
+
+    // Assess
+    expect(dynamo.clientConfig.signer).toBe(localSigner);
+    expect(signed.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(signed.headers.authorization).toBe(
+      `AWS4-HMAC-SHA256 Credential=local/${signed.headers['x-amz-date']?.slice(0, 8)}/local/dynamodb/aws4_request, ` +
+        `SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+    );
   });
 });

@@ -29,12 +29,10 @@ export interface LocalTables {
   close(): Promise<void>;
 }
 
-const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
-
 export async function startLocalTables(): Promise<LocalTables> {
   const dynamo: LocalDynamo = await startLocalDynamo();
-  // In process, as the local pipeline's clients are (`requestHandler`: no socket per request).
-  const config = { endpoint: dynamo.endpoint, requestHandler: dynamo.requestHandler, region: 'local', credentials };
+  // In process, as the local pipeline's clients are (no socket, no SigV4 computation per request).
+  const config = dynamo.clientConfig;
   const client = new DynamoDBClient(config);
   const doc = createDocumentClient(config);
   let counter = 0;
