@@ -110,7 +110,10 @@ describe('deployed loader handler (handler.ts)', () => {
       .commandCalls(BatchWriteCommand)
       .flatMap((call) => call.args[0].input.RequestItems?.[DATA_TABLE] ?? [])
       .map((request) => request.PutRequest?.Item);
-    expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(1);
+    // One BatchWriteItem of the data table (days and versions), one of the ledger (the month's state).
+    expect(
+      dynamo.commandCalls(BatchWriteCommand).map((call) => Object.keys(call.args[0].input.RequestItems ?? {})),
+    ).toEqual([[DATA_TABLE], [LEDGER_TABLE]]);
     const dayWrites = dataWrites.filter((item) => item?.pk === 'US');
     expect(dayWrites.map((item) => item?.sk).sort()).toEqual(['2020-03-01', '2020-03-02']);
     // One version item per inserted day, in the same table, indexed by run, keyed by the run's start.
@@ -130,9 +133,14 @@ describe('deployed loader handler (handler.ts)', () => {
       Key: { pk: `RUN#${RUN}`, sk: 'CHUNK#2020-03' },
       ExpressionAttributeValues: expect.objectContaining({ ':counts': { inserted: 2, updated: 0, unchanged: 0 } }),
     });
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
-      TableName: LEDGER_TABLE,
-      Item: { pk: 'MONTH', sk: '2020-03', month: '2020-03', hash: HASH, records: 2, runId: RUN },
+    expect(dynamo).toHaveReceivedCommandWith(BatchWriteCommand, {
+      RequestItems: {
+        [LEDGER_TABLE]: [
+          {
+            PutRequest: { Item: { pk: 'MONTH', sk: '2020-03', month: '2020-03', hash: HASH, records: 2, runId: RUN } },
+          },
+        ],
+      },
     });
     expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     const entry = eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];

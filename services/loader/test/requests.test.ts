@@ -114,6 +114,7 @@ describe('DynamoDB requests of a run', () => {
     );
     const getRun = jest.spyOn(ledger, 'getRun');
     const countOnRun = jest.spyOn(ledger, 'recordChunksLoaded');
+    const putStates = jest.spyOn(ledger, 'putMonthStates');
     const counter = countRequests(local.doc);
 
     // Act
@@ -121,13 +122,17 @@ describe('DynamoDB requests of a run', () => {
     counter.stop();
 
     // Assess: one GetItem of the run item and one BatchGetItem of the 10 chunk items (one
-    // GetItem each before), one update of the run item for the 10 months (one each before).
+    // GetItem each before), one BatchWriteItem of the 10 month states (one PutItem each
+    // before), one update of the run item for the 10 months (one each before).
     expect(response).toEqual({ batchItemFailures: [] });
     const run = await ledger.getRun(RUN);
     expect(run?.status).toBe('SUCCEEDED');
     expect(run?.summary?.counts.inserted).toBe(10);
     expect(getRun.mock.calls.length - 1 /* the read above */).toBe(1);
-    expect(counter.requests[tables.ledgerTable]).toMatchObject({ GetItem: 1, BatchGetItem: 1 });
+    expect(counter.requests[tables.ledgerTable]).toMatchObject({ GetItem: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+    expect(counter.requests[tables.ledgerTable]?.PutItem).toBeUndefined();
+    expect(putStates).toHaveBeenCalledTimes(1);
+    expect((putStates.mock.calls[0]?.[0] ?? []).map((state) => state.month).sort()).toEqual(months);
     expect(countOnRun).toHaveBeenCalledTimes(1);
     expect([...(countOnRun.mock.calls[0]?.[1] ?? [])].sort()).toEqual(months);
   });

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SourceId, SourceIdentity } from '@covid-etl/contracts';
-import { isConditionalCheckFailed } from './client.js';
+import { batchPutAll, isConditionalCheckFailed } from './client.js';
 import { LedgerTable, type MonthState, type SourceBaseline, stripKeys } from './ledger-items.js';
 
 /** A month item holds a lease (below) before any load, and a state only after a successful one. */
@@ -88,6 +88,22 @@ export class DynamoBaselineLedger extends LedgerTable {
   async putMonthState(state: MonthState): Promise<void> {
     await this.doc.send(
       new PutCommand({ TableName: this.tableName, Item: { pk: 'MONTH', sk: state.month, ...state } }),
+    );
+  }
+
+  /**
+   * `putMonthState` for the months of one loader invocation: 25 a BatchWriteItem (its unprocessed
+   * items sent again), the last state of a month given twice (one request cannot name a key
+   * twice). Each is the same unconditional put, so it gives the month's lease back as one does.
+   */
+  async putMonthStates(states: readonly MonthState[]): Promise<void> {
+    const byMonth = new Map(states.map((state) => [state.month, state]));
+    if (byMonth.size === 0) return;
+    await batchPutAll(
+      this.doc,
+      this.tableName,
+      [...byMonth.values()].map((state) => ({ pk: 'MONTH', sk: state.month, ...state })),
+      { what: 'month state' },
     );
   }
 

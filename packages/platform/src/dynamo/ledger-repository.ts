@@ -109,6 +109,8 @@ export interface BaselineLedger {
   getMonthStates(): Promise<Map<string, MonthState>>;
   getMonthState(month: string): Promise<MonthState | undefined>;
   putMonthState(state: MonthState): Promise<void>;
+  /** `putMonthState` of several months, in BatchWriteItem requests (a loader invocation's). */
+  putMonthStates(states: readonly MonthState[]): Promise<void>;
   /** Takes a month's load lease for a run and returns its state; `held` while another run holds it. */
   leaseMonth(
     month: string,
@@ -236,6 +238,9 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   putMonthState(...args: Parameters<BaselineLedger['putMonthState']>) {
     return this.baselines.putMonthState(...args);
+  }
+  putMonthStates(...args: Parameters<BaselineLedger['putMonthStates']>) {
+    return this.baselines.putMonthStates(...args);
   }
   leaseMonth(...args: Parameters<BaselineLedger['leaseMonth']>) {
     return this.baselines.leaseMonth(...args);

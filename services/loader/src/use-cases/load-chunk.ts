@@ -8,6 +8,7 @@ import {
   dayWritten,
   InvocationPool,
   type Logger,
+  type MonthState,
   PermanentError,
   type PoolMember,
   type RunFinalizer,
@@ -49,12 +50,14 @@ interface ChunkKey {
 /**
  * A record's place in the pools of one loader invocation: its chunk item read with the
  * others' (one BatchGetItem), its days decided and written with theirs (one Query, shared
- * BatchWriteItem requests), its month counted on its run with theirs (one UpdateItem a run).
- * `leave()` leaves every pool it has not submitted to.
+ * BatchWriteItem requests), its month's state put with theirs (BatchWriteItem), its month
+ * counted on its run with theirs (one UpdateItem a run). `leave()` leaves every pool it has
+ * not submitted to.
  */
 export interface LoaderPoolMember {
   read: PoolMember<ChunkKey, ChunkItem | undefined>;
   write: PoolMember<ChunkToWrite, LoadCounts>;
+  settle: PoolMember<MonthState, undefined>;
   count: PoolMember<ChunkKey, undefined>;
   leave(): void;
 }
@@ -68,19 +71,26 @@ const sameValues = (a: SeriesRecord, b: SeriesRecord) =>
 export function loaderPool(size: number, deps: LoadChunkDeps): { member(): LoaderPoolMember } {
   const reads = new InvocationPool(size, (keys: ChunkKey[]) => deps.ledger.getChunks(keys));
   const writes = new InvocationPool(size, (chunks: ChunkToWrite[]) => writeChunks(chunks, deps));
+  const settles = new InvocationPool(size, async (states: MonthState[]) => {
+    await deps.ledger.putMonthStates(states);
+    return states.map(() => undefined);
+  });
   const counts = new InvocationPool(size, (keys: ChunkKey[]) => countLoaded(keys, deps));
   return {
     member: () => {
       const read = reads.member();
       const write = writes.member();
+      const settle = settles.member();
       const count = counts.member();
       return {
         read,
         write,
+        settle,
         count,
         leave: () => {
           read.leave();
           write.leave();
+          settle.leave();
           count.leave();
         },
       };
@@ -93,8 +103,9 @@ export function loaderPool(size: number, deps: LoadChunkDeps): { member(): Loade
  *
  * Per chunk, O(1) ledger requests: the run (read once per invocation, `sharedRunReads`), the
  * chunk (read with the invocation's other chunks, one BatchGetItem), the month's load lease
- * (one conditional update that also returns the month's state), the month state, the chunk's
- * mark, and the run's count (one update per run and invocation, see `countLoaded`).
+ * (one conditional update that also returns the month's state), the month state (put with the
+ * invocation's others), the chunk's mark, and the run's count (one update per run and
+ * invocation, see `countLoaded`).
  * The days are written by the invocation's pool (`member`; alone without one): new or changed
  * days only, with one version item each, in BatchWriteItem requests shared by every chunk of
  * the invocation (see `writeChunks`). Counts are exact under redelivery and crashes: a day
@@ -120,11 +131,12 @@ export async function loadMonthChunk(
     const chunk = await member.read.submit({ runId, month });
     if (chunk?.stage === 'LOADED') {
       member.write.leave();
+      member.settle.leave();
       log.info('chunk already loaded (duplicate delivery)');
       // What the duplicate cost is real: added to its chunk (one more write).
       await deps.ledger.addChunkCosts(runId, month, takeCostsForWrite());
     } else {
-      await load(message, run, deps, member.write, log);
+      await load(message, run, deps, member, log);
     }
     // Count the chunk on its run (once, whatever the deliveries): also after a duplicate
     // delivery, which repairs a crash between the chunk's mark and this count.
@@ -153,7 +165,7 @@ async function load(
   message: LoadChunkMessage,
   run: RunItem,
   deps: LoadChunkDeps,
-  member: PoolMember<ChunkToWrite, LoadCounts>,
+  member: Pick<LoaderPoolMember, 'write' | 'settle'>,
   log: Logger,
 ): Promise<void> {
   const { runId, month } = message;
@@ -174,15 +186,16 @@ async function load(
     message.rejected.length === 0 &&
     !message.removed?.length
   ) {
-    member.leave();
+    member.write.leave();
     counts = { inserted: 0, updated: 0, unchanged: message.records.length };
     log.info('month unchanged since its last successful load: skipped without writes');
   } else {
-    counts = await member.submit({ message, runStartedAt: run.startedAt });
+    counts = await member.write.submit({ message, runStartedAt: run.startedAt });
   }
   if (message.rejected.length === 0) {
-    await deps.ledger.putMonthState({ month, hash: message.hash, records: message.records.length, runId });
+    await member.settle.submit({ month, hash: message.hash, records: message.records.length, runId });
   } else {
+    member.settle.leave();
     await deps.ledger.releaseMonth(month, runId);
   }
   const dates = [...message.records.map((record) => record.date), ...(message.removed ?? [])].sort();
