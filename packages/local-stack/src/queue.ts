@@ -185,9 +185,11 @@ type LogEntry = { put: StoredMessage } | { del: string };
  *
  * Guarantees: every mutation is on disk before the call returns, at a cost that does not
  * grow with the queue: each call appends the messages it changed (their whole new state, a
- * file-backed body excepted, or their removal) as JSON lines to `<stateDir>/queues/<name>.log`. The log is
- * folded into the snapshot `<name>.json` at construction and whenever it outgrows both 256 KiB
- * and the snapshot (amortized: O(1) rewrites per queue length of changes). Snapshot and log are
+ * file-backed body excepted, or their removal) as JSON lines to `<stateDir>/queues/<name>.log`.
+ * The log is folded into the snapshot `<name>.json` whenever it outgrows both 256 KiB and the
+ * snapshot (amortized: O(1) rewrites per queue length of changes), and at construction only when
+ * it cannot be continued (a torn last line, a log of another generation, an older format, inline
+ * bodies to move to files): opening a queue writes nothing otherwise. Snapshot and log are
  * each replaced by temp file + rename, and the log's first line names the snapshot generation
  * it continues, so a crash at any point leaves a state that loads: a torn last log line (a crash
  * mid-append) is dropped, as its call never returned.
@@ -684,7 +686,8 @@ export class LocalQueue {
   /**
    * Loads the snapshot and replays the log that continues it, moves inline bodies beyond the
    * budget (a v1/v2 file's, or a larger `inlineBodyMax` before) to their files, folds all into a
-   * new snapshot unless nothing would change, then removes body files nothing references.
+   * new snapshot unless the log can simply be continued, then removes body files nothing
+   * references.
    */
   #load(): void {
     if (!this.statePath || !this.logPath || !this.bodiesDir) return;
@@ -706,9 +709,9 @@ export class LocalQueue {
       }
       this.#messages = loaded.messages;
       this.#generation = loaded.generation;
-      if (loaded.settled && !moved) {
-        this.#snapshotBytes = loaded.settled.snapshotBytes;
-        this.#logBytes = loaded.settled.logBytes;
+      if (loaded.continuable && !moved) {
+        this.#snapshotBytes = loaded.continuable.snapshotBytes;
+        this.#logBytes = loaded.continuable.logBytes;
         this.#compactNext = false;
       } else {
         this.#compactNext = true;
@@ -741,8 +744,9 @@ export class LocalQueue {
   }
 
   /**
-   * Writes the pending changes: appended to the log, or, at construction, after a purge or once
-   * the log outgrows the snapshot, folded into a new snapshot that a fresh log then continues.
+   * Writes the pending changes: appended to the log, or, at construction (a log that cannot be
+   * continued), after a purge or once the log outgrows the snapshot, folded into a new snapshot
+   * that a fresh log then continues.
    */
   #writeChanges(): void {
     const changes = this.#changes;
@@ -851,7 +855,7 @@ function loadQueueState(
   statePath: string,
   logPath: string,
 ):
-  | { messages: StoredMessage[]; generation: number; settled?: { snapshotBytes: number; logBytes: number } }
+  | { messages: StoredMessage[]; generation: number; continuable?: { snapshotBytes: number; logBytes: number } }
   | undefined {
   const snapshot = readStateFile(statePath);
   const log = readStateFile(logPath);
@@ -884,18 +888,19 @@ function loadQueueState(
     version = state.version;
     for (const message of state.messages) messages.set(message.messageId, message);
   }
-  if (log !== undefined) replayLog(logPath, log, generation, messages);
+  const continued = log !== undefined && replayLog(logPath, log, generation, messages);
   const list = [...messages.values()];
-  // A current snapshot continued by a log of its own generation holding no change: rewriting
-  // both would only give the same files back.
-  const settled =
-    snapshot !== undefined &&
-    log === `${JSON.stringify({ format: STATE_FORMAT, generation })}\n` &&
-    version === STATE_VERSION;
+  // A current snapshot continued by a log of its own generation whose last line is whole: new
+  // changes can be appended to that log as they are after any write (a torn last line must go
+  // first, or the next append would join it; a log of another generation is ignored, so it
+  // must be replaced before anything is appended to it).
+  const continuable = snapshot !== undefined && version === STATE_VERSION && continued && log.endsWith('\n');
   return {
     messages: list,
     generation,
-    ...(settled ? { settled: { snapshotBytes: Buffer.byteLength(snapshot), logBytes: Buffer.byteLength(log) } } : {}),
+    ...(continuable
+      ? { continuable: { snapshotBytes: Buffer.byteLength(snapshot), logBytes: Buffer.byteLength(log) } }
+      : {}),
   };
 }
 
@@ -912,7 +917,8 @@ function readStateFile(file: string): string | undefined {
  * Applies the log to `messages` when it continues snapshot `generation` (a log of another
  * generation was already folded in by a compaction that crashed before replacing it).
  */
-function replayLog(logPath: string, log: string, generation: number, messages: Map<string, StoredMessage>): void {
+/** Applies the log's changes when it continues this snapshot generation; returns whether it does. */
+function replayLog(logPath: string, log: string, generation: number, messages: Map<string, StoredMessage>): boolean {
   const lines = log.split('\n');
   // The text after the last line break is a line whose append never finished: its call never returned.
   lines.pop();
@@ -928,7 +934,7 @@ function replayLog(logPath: string, log: string, generation: number, messages: M
   } catch (error) {
     throw corrupt(1, error);
   }
-  if (lines.length === 0 || header.generation !== generation) return;
+  if (lines.length === 0 || header.generation !== generation) return false;
   if (header.format !== STATE_FORMAT) throw corrupt(1);
   for (let index = 1; index < lines.length; index++) {
     let entry: Partial<{ put: StoredMessage; del: string }>;
@@ -941,6 +947,7 @@ function replayLog(logPath: string, log: string, generation: number, messages: M
     else if (typeof entry.del === 'string') messages.delete(entry.del);
     else throw corrupt(index + 1);
   }
+  return true;
 }
 
 /** Replaces `file` with `text` through a temp file and a rename: readers see the old or the new file. */
