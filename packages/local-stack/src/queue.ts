@@ -38,6 +38,12 @@ const STATE_VERSION = 3;
 /** The change log is folded into a new snapshot once it is larger than this and the snapshot. */
 const COMPACT_MIN_LOG_BYTES = 256 * 1024;
 /**
+ * Opening a queue folds a log longer than this (a run leaves up to `COMPACT_MIN_LOG_BYTES` of
+ * changes to messages long gone in its queues' logs: every later open would read them again),
+ * and continues a shorter one (folding it would rewrite both files at every open).
+ */
+const OPEN_FOLD_LOG_BYTES = 16 * 1024;
+/**
  * A persisted queue keeps a body up to this size (UTF-16 code units) inline, in memory and in its
  * log line, instead of in a file of its own (creating a file costs ~0.3 ms here: 80 of them were
  * ~7% of a national run), as long as its inline bodies stay within `INLINE_BODIES_BUDGET`.
@@ -188,8 +194,8 @@ type LogEntry = { put: StoredMessage } | { del: string };
  * file-backed body excepted, or their removal) as JSON lines to `<stateDir>/queues/<name>.log`.
  * The log is folded into the snapshot `<name>.json` whenever it outgrows both 256 KiB and the
  * snapshot (amortized: O(1) rewrites per queue length of changes), and at construction only when
- * it cannot be continued (a torn last line, a log of another generation, an older format, inline
- * bodies to move to files): opening a queue writes nothing otherwise. Snapshot and log are
+ * it is over 16 KiB or cannot be continued (a torn last line, a log of another generation, an
+ * older format, inline bodies to move to files): opening a queue writes nothing otherwise. Snapshot and log are
  * each replaced by temp file + rename, and the log's first line names the snapshot generation
  * it continues, so a crash at any point leaves a state that loads: a torn last log line (a crash
  * mid-append) is dropped, as its call never returned.
@@ -890,17 +896,21 @@ function loadQueueState(
   }
   const continued = log !== undefined && replayLog(logPath, log, generation, messages);
   const list = [...messages.values()];
-  // A current snapshot continued by a log of its own generation whose last line is whole: new
-  // changes can be appended to that log as they are after any write (a torn last line must go
-  // first, or the next append would join it; a log of another generation is ignored, so it
+  // A current snapshot continued by a short log of its own generation whose last line is whole:
+  // new changes can be appended to that log as they are after any write (a torn last line must
+  // go first, or the next append would join it; a log of another generation is ignored, so it
   // must be replaced before anything is appended to it).
-  const continuable = snapshot !== undefined && version === STATE_VERSION && continued && log.endsWith('\n');
+  const logBytes = log === undefined ? 0 : Buffer.byteLength(log);
+  const continuable =
+    snapshot !== undefined &&
+    version === STATE_VERSION &&
+    continued &&
+    log.endsWith('\n') &&
+    logBytes <= OPEN_FOLD_LOG_BYTES;
   return {
     messages: list,
     generation,
-    ...(continuable
-      ? { continuable: { snapshotBytes: Buffer.byteLength(snapshot), logBytes: Buffer.byteLength(log) } }
-      : {}),
+    ...(continuable ? { continuable: { snapshotBytes: Buffer.byteLength(snapshot), logBytes } } : {}),
   };
 }
 

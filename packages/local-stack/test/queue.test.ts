@@ -349,6 +349,26 @@ describe('LocalQueue: the change log', () => {
     expect(readLocalQueueMessages(stateDir, 'work').map((m) => m.body)).toEqual(['a', 'b', 'c']);
   });
 
+  it('folds a log over 16 KiB at open, so that later opens do not read the changes of messages long gone', () => {
+    // Prepare: 100 messages sent, received and deleted: an empty queue with ~60 KB of log.
+    const queue = new LocalQueue({ name: 'work', stateDir, clock, visibilityTimeoutSeconds: 0 });
+    for (let index = 0; index < 100; index++) queue.send(`${index}`.padEnd(300, '.'));
+    for (let index = 0; index < 100; index++) {
+      const [received] = queue.receive();
+      queue.deleteMessage(received?.receiptHandle ?? '');
+    }
+    const logBefore = statSync(queue.logPath ?? '').size;
+
+    // Act
+    const reopened = new LocalQueue({ name: 'work', stateDir, clock });
+
+    // Assess
+    expect(queue.size).toBe(0);
+    expect(logBefore).toBeGreaterThan(16 * 1024);
+    expect(statSync(reopened.logPath ?? '').size).toBeLessThan(100);
+    expect(reopened.size).toBe(0);
+  });
+
   it('folds the log at open when its last line is torn, so that later appends stay readable', () => {
     // Prepare
     const queue = new LocalQueue({ name: 'work', stateDir, clock });
