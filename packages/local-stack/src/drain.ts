@@ -1,4 +1,3 @@
-import { sleep } from './clock.js';
 import { type DrainLeftover, DrainTimeoutError } from './errors.js';
 import type { EventSourceMapping } from './event-source-mapping.js';
 
@@ -14,6 +13,12 @@ export interface DrainOptions {
   readonly stallTimeoutMs?: number;
   /** How long every queue must stay empty, with nothing running, before the drain ends; default 20 ms. */
   readonly idleMs?: number;
+  /**
+   * The longest the drain waits between two looks at the queues; default 5 ms. It looks as
+   * soon as any mapping's poll ends, too (`onPollEnd`), so a drain ends right after the
+   * invocation that empties the queues, not at its next look.
+   */
+  readonly pollIntervalMs?: number;
   /** Called every `progressIntervalMs` with the counts, e.g. for a progress line. */
   readonly onProgress?: (progress: DrainProgress) => void;
   /** Default 250 ms. */
@@ -40,7 +45,8 @@ export type DrainResult = DrainProgress;
 
 /**
  * Runs every mapping until all their source queues are empty (nothing visible, nothing in
- * flight) and no invocation is running, for `idleMs` in a row: every message was then either
+ * flight) and no invocation is running (a poll waiting for messages holds none), for `idleMs`
+ * in a row, looking whenever a poll ends and at least every `pollIntervalMs`: every message was then either
  * processed or parked in a DLQ. Failed messages are redelivered after their (scaled)
  * visibility timeout for real, so redrive to the DLQ happens as in AWS. Mappings started here
  * are stopped before it returns. Throws `DrainTimeoutError` listing what is left after
@@ -51,6 +57,7 @@ export async function drain(mappings: readonly EventSourceMapping[], options: Dr
   const timeoutMs = options.timeoutMs ?? 120_000;
   const idleMs = options.idleMs ?? 20;
   const progressIntervalMs = options.progressIntervalMs ?? 250;
+  const pollIntervalMs = options.pollIntervalMs ?? 5;
   const started = performance.now();
   const invocationsBefore = mappings.map((m) => m.stats.invocations);
   const startedHere = mappings.filter((m) => !m.isRunning);
@@ -101,7 +108,7 @@ export async function drain(mappings: readonly EventSourceMapping[], options: Dr
       if (now - started >= timeoutMs) {
         throw new DrainTimeoutError(timeoutMs, leftoversOf(mappings));
       }
-      await sleep(5);
+      await nextLook(mappings, pollIntervalMs);
     }
   } finally {
     // A hanging handler must not hang the caller too: wait for running batches a short while only.
@@ -114,6 +121,20 @@ export async function drain(mappings: readonly EventSourceMapping[], options: Dr
     ]);
     clearTimeout(timer);
   }
+}
+
+/** Resolves when a mapping's poll ends, or after `ms` at the latest. */
+function nextLook(mappings: readonly EventSourceMapping[], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const stops: (() => void)[] = [];
+    const timer = setTimeout(look, ms);
+    function look() {
+      clearTimeout(timer);
+      for (const stop of stops) stop();
+      resolve();
+    }
+    for (const mapping of mappings) stops.push(mapping.onPollEnd(look));
+  });
 }
 
 function leftoversOf(mappings: readonly EventSourceMapping[]): DrainLeftover[] {

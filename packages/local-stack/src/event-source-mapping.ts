@@ -183,6 +183,7 @@ export class EventSourceMapping {
   readonly #holdVisibility: boolean;
   readonly #onBatch: ((result: PollResult) => void) | undefined;
   #running = 0;
+  readonly #pollEndListeners = new Set<() => void>();
   #abort: AbortController | undefined;
   #workers: Promise<void>[] = [];
   #failure: unknown;
@@ -209,7 +210,10 @@ export class EventSourceMapping {
     this.#onBatch = options.onBatch;
   }
 
-  /** Invocations running right now. */
+  /**
+   * Invocations running right now: batches received and not yet answered, deleted and released
+   * (a poll still waiting in its batching window for a first message is not one).
+   */
   get runningInvocations(): number {
     return this.#running;
   }
@@ -231,18 +235,34 @@ export class EventSourceMapping {
    */
   async pollOnce(): Promise<PollResult> {
     const started = performance.now();
-    this.#running += 1;
     try {
       const batch = await this.#receiveBatch();
       if (batch.length === 0) {
         return { outcome: 'empty', messageIds: [], deleted: [], retained: [], durationMs: performance.now() - started };
       }
-      const result = await this.#invoke(batch, started);
-      this.#onBatch?.(result);
-      return result;
+      // Counted from the batch on: a poll still waiting for messages holds none (what it has
+      // received is in flight in its queue until deleted or released).
+      this.#running += 1;
+      try {
+        const result = await this.#invoke(batch, started);
+        this.#onBatch?.(result);
+        return result;
+      } finally {
+        this.#running -= 1;
+      }
     } finally {
-      this.#running -= 1;
+      for (const listener of this.#pollEndListeners) listener();
     }
+  }
+
+  /**
+   * Calls `listener` each time a poll ends (its invocation, if any, answered and its messages
+   * deleted or released), e.g. so that `drain` looks at the queues then. Returns the function
+   * that removes the listener.
+   */
+  onPollEnd(listener: () => void): () => void {
+    this.#pollEndListeners.add(listener);
+    return () => this.#pollEndListeners.delete(listener);
   }
 
   /** Starts `maximumConcurrency` pollers that run `pollOnce()` until `stop()`. Idempotent. */
@@ -255,9 +275,12 @@ export class EventSourceMapping {
 
   /** Stops the pollers and waits for the batches in flight to finish. */
   async stop(): Promise<void> {
-    this.#abort?.abort();
+    const abort = this.#abort;
+    abort?.abort();
     await Promise.all(this.#workers);
     this.#workers = [];
+    // A `pollOnce()` called by hand later waits out its batching window again.
+    if (this.#abort === abort) this.#abort = undefined;
   }
 
   async #work(signal: AbortSignal): Promise<void> {
@@ -274,8 +297,13 @@ export class EventSourceMapping {
     }
   }
 
-  /** Sleeps until a message may be receivable: a send, the next visibility expiry, or 50 ms. */
+  /**
+   * Sleeps until a message may be receivable: a send, the next visibility expiry, or 50 ms; not
+   * at all once stopped (a `stop()` between a poll's end and this call must not wait 50 ms: an
+   * aborted signal fires no more 'abort' events).
+   */
   #waitForMessages(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
     const nextVisible = this.queue.nextVisibleInMs();
     const wait = Math.min(50, nextVisible === undefined ? 50 : nextVisible + 1);
     return new Promise((resolve) => {
@@ -303,7 +331,8 @@ export class EventSourceMapping {
       batch.push(...received);
       if (received.length === asked) continue;
       const remaining = deadline - performance.now();
-      if (remaining <= 0) break;
+      // Stopped: what was received is invoked now, as at the window's end (`stop()` waits for it).
+      if (remaining <= 0 || this.#abort?.signal.aborted) break;
       await sleep(Math.min(5, remaining));
     }
     return batch;

@@ -143,6 +143,36 @@ describe('drain', () => {
     expect(upstream.queue.size + downstream.queue.size).toBe(0);
   });
 
+  it('looks at the queues when a poll ends, not only at its interval: a drain with a one-minute interval ends at once', async () => {
+    // Prepare: a chain of two queues, so the drain must see an invocation end to know it is done.
+    const upstream = transformerQueues('up');
+    const downstream = transformerQueues('down');
+    for (let i = 0; i < 3; i += 1) upstream.queue.send(`m${i}`);
+    const arrived: string[] = [];
+    const first = new EventSourceMapping({
+      queue: upstream.queue,
+      settings: QUEUES.transformer,
+      handler: async (event: SQSEvent) => {
+        downstream.queue.sendBatch(event.Records.map((r, i) => ({ Id: `e${i}`, MessageBody: r.body })));
+      },
+    });
+    const second = new EventSourceMapping({
+      queue: downstream.queue,
+      settings: QUEUES.loader,
+      handler: async (event: SQSEvent) => {
+        arrived.push(...event.Records.map((r) => r.body));
+      },
+    });
+    const started = Date.now();
+
+    // Act: jest gives a test 5 s; a drain that waited for its next look would take 60.
+    await drain([first, second], { timeoutMs: 120_000, pollIntervalMs: 60_000, idleMs: 0 });
+
+    // Assess
+    expect(arrived.sort()).toEqual(['m0', 'm1', 'm2']);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('runs at most maximumConcurrency batches at once', async () => {
     // Prepare
     const { queue } = transformerQueues();

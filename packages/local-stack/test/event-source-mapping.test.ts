@@ -7,6 +7,7 @@ import {
   LocalQueue,
   ManualClock,
   type SqsLambdaHandler,
+  sleep,
 } from '../src/index.js';
 
 let clock: ManualClock;
@@ -104,6 +105,47 @@ describe('EventSourceMapping: the event Lambda receives', () => {
     // Assess
     expect(sizes).toEqual([5, 7]);
     expect(queue.size).toBe(0);
+  });
+});
+
+describe('EventSourceMapping: onPollEnd', () => {
+  it('calls its listeners after each poll, once the invocation answered and its messages are deleted', async () => {
+    // Prepare
+    sendAll(['a', 'b']);
+    const seen: [number, number][] = [];
+    const esm = mapping(async () => {});
+    const stop = esm.onPollEnd(() => seen.push([esm.runningInvocations, queue.size]));
+
+    // Act: a poll with messages, an empty one, then one after the listener is removed.
+    await esm.pollOnce();
+    await esm.pollOnce();
+    stop();
+    await esm.pollOnce();
+
+    // Assess
+    expect(seen).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+  });
+
+  it('counts no invocation while a poll waits for messages, and stop() ends that wait at once', async () => {
+    // Prepare: a batching window of 600 s (6 s at this time scale; jest gives the test 5 s).
+    const esm = new EventSourceMapping({
+      queue,
+      handler: async () => {},
+      settings: { batchSize: 5, maximumBatchingWindowSeconds: 600, maximumConcurrency: 1 },
+    });
+    esm.start();
+    await sleep(20);
+
+    // Act
+    const runningWhileWaiting = esm.runningInvocations;
+    await esm.stop();
+
+    // Assess
+    expect(runningWhileWaiting).toBe(0);
+    expect(esm.isRunning).toBe(false);
   });
 });
 
