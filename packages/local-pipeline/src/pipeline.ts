@@ -57,7 +57,12 @@ import {
   systemClock,
 } from '@covid-etl/platform';
 import { createHandler as createTransformer } from '@covid-etl/transformer';
-import { checkStalledRuns, describePendingChunks, fetcherStoppedReason } from '@covid-etl/watchdog';
+import {
+  checkStalledRuns,
+  describePendingChunks,
+  fetcherStoppedReason,
+  type StalledRunsReport,
+} from '@covid-etl/watchdog';
 import { type DestinationStream, pino } from 'pino';
 import { EnvSecretReader, LocalEventPublisher, LocalNotificationPublisher, LocalQueueSender } from './adapters.js';
 import { FaultInjector, type FaultMode, type FaultService } from './faults.js';
@@ -468,28 +473,35 @@ export class LocalPipeline {
       progressIntervalMs: 500,
       idleMs: SETTLED_AFTER_MS,
     });
-    const { reported } = await checkStalledRuns(this.watchdogDeps, {
+    const { reported, publishing } = await checkStalledRuns(this.watchdogDeps, {
       describe: (run, chunks) => this.parkedReason(run, chunks),
     });
     if (reported.length > 0) await drain(this.mappings, { timeoutMs: 60_000, idleMs: SETTLED_AFTER_MS });
-    await this.republishUnpublished();
+    await this.republishUnpublished(publishing);
   }
 
   /**
    * The watchdog's retry of outcome events whose PutEvents failed, at once rather than in a few
    * minutes: waits out each lease (scaled, under a second) and publishes again, up to ten times.
+   * `waiting`: the events the last check left unpublished, with the leases it read.
    */
-  private async republishUnpublished(): Promise<void> {
+  private async republishUnpublished(waiting: StalledRunsReport['publishing']): Promise<void> {
     const clock = this.options.clock ?? systemClock;
-    for (let round = 0; round < 10; round += 1) {
-      const waiting = (await this.ledger.listRuns(50)).filter((run) => run.event?.state === 'PUBLISHING');
-      if (waiting.length === 0) return;
-      const until = Math.max(...waiting.map((run) => run.event?.leaseUntil ?? 0));
+    for (let round = 0; round < 10 && waiting.length > 0; round += 1) {
+      // A lease already over was set again by a publish that failed again: read the new one.
+      let leases = waiting.map((run) => run.leaseUntil);
+      if (leases.some((lease) => lease < clock.now().getTime())) {
+        leases = (await this.ledger.listRuns(50)).flatMap((run) =>
+          run.event?.state === 'PUBLISHING' ? [run.event.leaseUntil] : [],
+        );
+      }
+      const until = Math.max(0, ...leases);
       await new Promise((resolve) =>
         setTimeout(resolve, Math.min(5000, Math.max(0, until - clock.now().getTime()) + 5)),
       );
-      const { republished } = await checkStalledRuns(this.watchdogDeps);
-      if (republished.length > 0) await drain(this.mappings, { timeoutMs: 60_000, idleMs: SETTLED_AFTER_MS });
+      const check = await checkStalledRuns(this.watchdogDeps);
+      if (check.republished.length > 0) await drain(this.mappings, { timeoutMs: 60_000, idleMs: SETTLED_AFTER_MS });
+      waiting = check.publishing;
     }
   }
 

@@ -23,7 +23,7 @@ export interface RunFinalizerDeps {
    * take over (a worker that died cannot hold it longer than its function timeout).
    */
   eventLeaseMs?: number;
-  /** When given, a completed run's summary names the days it revised (one Query on the versions). */
+  /** When given, a completed run's summary names the days it revised (one Query on the versions, when it updated a day). */
   versions?: Pick<VersionRepository, 'changesOf'>;
 }
 
@@ -91,7 +91,7 @@ export class RunFinalizer {
    * send). Returns the status it set, or undefined when someone else finished the run first.
    */
   async complete(run: RunItem, chunks?: ChunkItem[]): Promise<RunStatus | undefined> {
-    chunks ??= await this.deps.ledger.listChunks(run.runId);
+    chunks ??= await this.chunksOf(run);
     const status = completedStatus(run, chunks);
     return (await this.finish(run, status, undefined, chunks)) ? status : undefined;
   }
@@ -110,7 +110,7 @@ export class RunFinalizer {
     chunks?: ChunkItem[],
   ): Promise<boolean> {
     const now = this.clock.now();
-    chunks ??= await this.deps.ledger.listChunks(run.runId);
+    chunks ??= await this.chunksOf(run);
     const status = requested === 'SUCCEEDED' ? completedStatus(run, chunks) : requested;
     // The summary's costs: what the run and its chunks recorded, this worker's requests not yet
     // recorded, and the outcome events: this one, which carries the summary, and any earlier one
@@ -122,7 +122,9 @@ export class RunFinalizer {
     const summary = buildRunSummary(run, chunks, { status, now, failure, extraCosts });
     const detailType =
       status === 'SUCCEEDED' || status === 'PARTIAL' ? EventDetailType.RunCompleted : EventDetailType.RunFailed;
-    if (this.deps.versions && detailType === EventDetailType.RunCompleted) {
+    // A revised day of the nation is counted `updated` by the chunk that wrote it (exact under
+    // redelivery): a run that updated no day has no revision to read.
+    if (this.deps.versions && detailType === EventDetailType.RunCompleted && summary.counts.updated > 0) {
       const revisions = await this.revisionsOf(run.runId);
       if (revisions) summary.revisions = revisions;
     }
@@ -141,6 +143,15 @@ export class RunFinalizer {
     log.info({ status, counts: summary.counts, failure }, 'run finished');
     await this.publish(summary, detailType);
     return true;
+  }
+
+  /**
+   * The chunk items a summary of `run` can count: none without a plan (a run that sent
+   * nothing, or failed before its plan), since a summary counts the planned chunks only
+   * (`buildRunSummary`); else every chunk item of the run, in one read.
+   */
+  private async chunksOf(run: RunItem): Promise<ChunkItem[]> {
+    return (run.months ?? []).length === 0 ? [] : this.deps.ledger.listChunks(run.runId);
   }
 
   /**

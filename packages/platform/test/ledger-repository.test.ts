@@ -1,10 +1,11 @@
 import type { RejectedRow, RunSummary, SourceIdentity } from '@covid-etl/contracts';
-import { type LocalTables, runItem, SHA_A, SHA_B, startLocalTables } from '@covid-etl/testing/platform';
+import { countRequests, type LocalTables, runItem, SHA_A, SHA_B, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { LedgerRepository } from '../src/index.js';
 
 let local: LocalTables;
 let ledger: LedgerRepository;
+let ledgerTable: string;
 
 beforeAll(async () => {
   local = await startLocalTables();
@@ -15,7 +16,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  ({ ledger } = await local.tables());
+  ({ ledger, ledgerTable } = await local.tables());
 });
 
 const RUN = 's-20261125T060000Z';
@@ -132,19 +133,35 @@ describe('LedgerRepository runs', () => {
     expect(all[0]).not.toHaveProperty('pk');
   });
 
-  it('lists only RUNNING runs started since the given time as unfinished, oldest first', async () => {
-    // Prepare
-    await ledger.createRun(runItem({ runId: 'm-20261101T060000Z-000003', startedAt: '2026-11-01T06:00:00.000Z' }));
-    await ledger.createRun(runItem({ runId: 'm-20261124T060000Z-000001', startedAt: '2026-11-24T06:00:00.000Z' }));
-    await ledger.createRun(runItem({ runId: 'm-20261123T060000Z-000002', startedAt: '2026-11-23T06:00:00.000Z' }));
-    await ledger.createRun(runItem({ runId: RUN, startedAt: '2026-11-25T06:00:00.000Z' }));
-    await finishWith('SUCCEEDED');
+  it('lists the runs started since a time, and at least the N most recent, newest first, in as few Queries as that takes', async () => {
+    // Prepare: runs on Nov 1, 2, 3 and 23-26.
+    const days = ['01', '02', '03', '23', '24', '25', '26'];
+    for (const day of days) {
+      await ledger.createRun(
+        runItem({ runId: `m-202611${day}T060000Z-000001`, startedAt: `2026-11-${day}T06:00:00.000Z` }),
+      );
+    }
+    const counter = countRequests(local.doc);
+    const listed = async (since: string, atLeast: number) => {
+      counter.reset();
+      const runs = await ledger.listRecentRuns(since, atLeast);
+      return { days: runs.map((run) => run.startedAt.slice(8, 10)), queries: counter.total(ledgerTable) };
+    };
 
     // Act
-    const unfinished = await ledger.listUnfinishedRuns('2026-11-20T00:00:00.000Z');
+    const window = await listed('2026-11-20T00:00:00.000Z', 2);
+    const recent = await listed('2026-11-20T00:00:00.000Z', 6);
+    const all = await listed('2026-10-01T00:00:00.000Z', 2);
+    const none = await listed('2026-12-01T00:00:00.000Z', 0);
+    counter.stop();
 
-    // Assess
-    expect(unfinished.map((run) => run.runId)).toEqual(['m-20261123T060000Z-000002', 'm-20261124T060000Z-000001']);
+    // Assess: the window alone (2 most recent, then the rest since Nov 20); the 6 most recent
+    // (past the window: one Query); everything since October; nothing.
+    expect(window).toEqual({ days: ['26', '25', '24', '23'], queries: 2 });
+    expect(recent).toEqual({ days: ['26', '25', '24', '23', '03', '02'], queries: 1 });
+    expect(all).toEqual({ days: ['26', '25', '24', '23', '03', '02', '01'], queries: 2 });
+    expect(none.days).toEqual([]);
+    expect((await ledger.listRecentRuns('2026-11-20T00:00:00.000Z'))[0]).not.toHaveProperty('gsi1pk');
   });
 
   it('records the dispatch plan on the run and one SENT chunk item per month', async () => {
@@ -441,6 +458,14 @@ describe('LedgerRepository months, sources and notifications', () => {
     });
     expect(await ledger.getSourceBaseline('jhu', 'k-nyt')).toBeUndefined();
     expect(await ledger.listSourceBaselines()).toHaveLength(3);
+    const several = await ledger.getSourceBaselines([
+      { id: 'nyt', urlKey: 'k-nyt' },
+      { id: 'jhu', urlKey: 'k-jhu' },
+      { id: 'jhu', urlKey: 'k-nyt' },
+    ]);
+    expect([...several.keys()].sort()).toEqual(['jhu#k-jhu', 'nyt#k-nyt']);
+    expect(several.get('nyt#k-nyt')).toEqual(await ledger.getSourceBaseline('nyt', 'k-nyt'));
+    expect(several.get('jhu#k-jhu')).toEqual(await ledger.getSourceBaseline('jhu', 'k-jhu'));
   });
 
   it('claims a notification once; a lapsed claim can be taken over; a sent one never', async () => {

@@ -441,3 +441,68 @@ describe('RunFinalizer.abandon', () => {
     expect((await ledger.getRun(RUN))?.status).toBe('SUCCEEDED');
   });
 });
+
+describe('RunFinalizer reads only what a summary needs', () => {
+  /** A `versions` port that counts its reads and has no revised day. */
+  function countingVersions() {
+    const calls: string[] = [];
+    const changesOf = async (runId: string) => {
+      calls.push(runId);
+      return [];
+    };
+    return { calls, changesOf };
+  }
+
+  it('completes a run that sent nothing without listing its chunks, and puts its baselines in one request', async () => {
+    // Prepare: sources unchanged, so the fetcher records an empty plan and marks the run dispatched in one write.
+    await ledger.createRun(runItem({ runId: RUN, sources }));
+    const run = await ledger.recordNothingToSend(RUN, sources, { dynamoWriteRequests: 2 });
+    const versions = countingVersions();
+    const counter = countRequests(local.doc);
+
+    // Act
+    const status = await new RunFinalizer({ ledger, events, logger: silentLogger(), clock, versions }).complete(run);
+    counter.stop();
+
+    // Assess
+    expect(run).toMatchObject({ runId: RUN, dispatch: 'SENT', months: [], skipped: { months: 0, records: 0 } });
+    expect(run.costs?.dynamoWriteRequests).toBe(2);
+    expect(status).toBe('SUCCEEDED');
+    expect(versions.calls).toEqual([]);
+    // The status change, the baselines of both sources, the event's mark: no Query, no GetItem.
+    expect(Object.values(counter.requests)).toEqual([{ UpdateItem: 2, BatchWriteItem: 1 }]);
+    expect((await ledger.getSourceBaseline('jhu', 'k-jhu'))?.runId).toBe(RUN);
+    expect(events.published[0]?.detail).toMatchObject({ summary: { status: 'SUCCEEDED', chunks: { expected: 0 } } });
+  });
+
+  it('reads the versions of a completed run only when it updated a day', async () => {
+    // Prepare: two runs of one loaded month, one that inserted days only and one that also updated some.
+    const finish = async (runId: string, updated: number) => {
+      await ledger.createRun(runItem({ runId, sources }));
+      await ledger.recordDispatchPlan(runId, {
+        sources,
+        months: ['2020-03'],
+        hashes: { '2020-03': SHA_A },
+        skipped: { months: 0, records: 0 },
+      });
+      await ledger.markDispatched(runId);
+      await ledger.markChunkLoaded(runId, '2020-03', {
+        counts: { inserted: 10, updated, unchanged: 0 },
+        rejected: [],
+        dateRange: { from: '2020-03-01', to: '2020-03-10' },
+      });
+      const versions = countingVersions();
+      const finalizer = new RunFinalizer({ ledger, events, logger: silentLogger(), clock, versions });
+      const status = await finalizer.finishIfComplete(runId, await ledger.recordChunkLoaded(runId, '2020-03'));
+      return { status, reads: versions.calls };
+    };
+
+    // Act
+    const inserted = await finish('s-20261125T060000Z', 0);
+    const revised = await finish('s-20261126T060000Z', 3);
+
+    // Assess
+    expect(inserted).toEqual({ status: 'SUCCEEDED', reads: [] });
+    expect(revised).toEqual({ status: 'SUCCEEDED', reads: ['s-20261126T060000Z'] });
+  });
+});

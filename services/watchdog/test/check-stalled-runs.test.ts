@@ -213,7 +213,7 @@ describe('checkStalledRuns', () => {
     const report = await checkStalledRuns(deps);
 
     // Assess
-    expect(report).toEqual({ reported: [], republished: [] });
+    expect(report).toEqual({ reported: [], republished: [], publishing: [] });
     expect((await ledger.getRun(YOUNG))?.status).toBe('RUNNING');
     expect((await ledger.getRun(OLD))?.status).toBe('SUCCEEDED');
     expect(events.published).toEqual([]);
@@ -261,10 +261,43 @@ describe('checkStalledRuns', () => {
 
     // Assess
     expect(duringLease.republished).toEqual([]);
+    expect(duringLease.publishing).toEqual([{ runId: OLD, leaseUntil: expect.any(Number) }]);
     expect(failedAgain.republished).toEqual([]);
+    expect(failedAgain.publishing.map((run) => run.runId)).toEqual([OLD]);
     expect(afterLease.republished).toEqual([OLD]);
+    expect(afterLease.publishing).toEqual([]);
     expect(later.republished).toEqual([]);
+    expect(later.publishing).toEqual([]);
     expect(events.published.map((event) => event.detailType)).toEqual(['EtlRunCompleted']);
+  });
+
+  it('lists a run it reported or completed as still publishing when its event could not be put', async () => {
+    // Prepare: OLD stalled; OTHER with every chunk loaded (seen by a first check) but never
+    // completed (its loader died); then the bus fails twice.
+    const OTHER = 'm-20261125T061000Z-abcdef';
+    await dispatchedRun(OLD, '2026-11-25T06:00:00.000Z', ['2020-03']);
+    await dispatchedRun(OTHER, '2026-11-25T06:10:00.000Z', ['2020-03'], ['2020-03']);
+    clock.advance(10 * MINUTE);
+    await checkStalledRuns(deps);
+    clock.advance(40 * MINUTE);
+    events.failNext = 2;
+    const lease = clock.now().getTime() + 2 * MINUTE;
+
+    // Act
+    const report = await checkStalledRuns(deps);
+    clock.advance(3 * MINUTE);
+    const next = await checkStalledRuns(deps);
+
+    // Assess: both finished, their events waiting out the lease; published by the next check.
+    expect(report.reported).toEqual([OLD]);
+    expect(report.republished).toEqual([]);
+    expect(report.publishing).toEqual([
+      { runId: OTHER, leaseUntil: lease },
+      { runId: OLD, leaseUntil: lease },
+    ]);
+    expect(next.republished).toEqual([OTHER, OLD]);
+    expect(next.publishing).toEqual([]);
+    expect((await ledger.getRun(OTHER))?.status).toBe('SUCCEEDED');
   });
 
   it('checks only the given run with onlyRunId, with the caller-provided reason', async () => {
@@ -314,7 +347,7 @@ describe('checkStalledRuns', () => {
     const report = await handler({}, lambdaContext());
 
     // Assess
-    expect(report).toEqual({ reported: [OLD], republished: [] });
+    expect(report).toEqual({ reported: [OLD], republished: [], publishing: [] });
   });
 });
 

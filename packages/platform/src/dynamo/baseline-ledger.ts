@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SourceId, SourceIdentity } from '@covid-etl/contracts';
-import { batchPutAll, isConditionalCheckFailed } from './client.js';
+import { batchGetAll, batchPutAll, isConditionalCheckFailed } from './client.js';
 import { LedgerTable, type MonthState, type SourceBaseline, stripKeys } from './ledger-items.js';
 
 /** A month item holds a lease (below) before any load, and a state only after a successful one. */
@@ -119,6 +119,23 @@ export class DynamoBaselineLedger extends LedgerTable {
     return response.Item ? stripKeys<SourceBaseline>(response.Item) : undefined;
   }
 
+  /**
+   * The baselines of several source URLs in one BatchGetItem (strongly consistent, as
+   * `getSourceBaseline`), keyed `<id>#<urlKey>`; a URL no successful run read is absent.
+   */
+  async getSourceBaselines(sources: readonly { id: SourceId; urlKey: string }[]): Promise<Map<string, SourceBaseline>> {
+    const keys = [...new Set(sources.map(({ id, urlKey }) => `${id}#${urlKey}`))].map((sk) => ({ pk: 'SOURCE', sk }));
+    const found = new Map<string, SourceBaseline>();
+    await batchGetAll(
+      this.doc,
+      this.tableName,
+      keys,
+      (item) => found.set(String(item.sk), stripKeys<SourceBaseline>(item)),
+      'source baseline',
+    );
+    return found;
+  }
+
   /** Every source baseline (one per source URL a SUCCEEDED run read). */
   async listSourceBaselines(): Promise<SourceBaseline[]> {
     const items = await this.queryAll({
@@ -130,8 +147,13 @@ export class DynamoBaselineLedger extends LedgerTable {
     return items.map((item) => stripKeys<SourceBaseline>(item));
   }
 
-  /** Records the sources of a SUCCEEDED run as the baselines of their URLs (sources without `urlKey` are skipped). */
+  /**
+   * Records the sources of a SUCCEEDED run as the baselines of their URLs (sources without
+   * `urlKey` are skipped), 25 a BatchWriteItem (unconditional puts, as before).
+   */
   async putSourceBaselines(runId: string, sources: SourceIdentity[]): Promise<void> {
+    // One item per key: a request may not put the same key twice.
+    const items = new Map<string, Record<string, unknown>>();
     for (const source of sources) {
       if (!source.urlKey) continue;
       const baseline: SourceBaseline = {
@@ -147,12 +169,9 @@ export class DynamoBaselineLedger extends LedgerTable {
         lastDate: source.lastDate,
         runId,
       };
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: 'SOURCE', sk: `${source.id}#${source.urlKey}`, ...baseline },
-        }),
-      );
+      const sk = `${source.id}#${source.urlKey}`;
+      items.set(sk, { pk: 'SOURCE', sk, ...baseline });
     }
+    await batchPutAll(this.doc, this.tableName, [...items.values()], { what: 'source baseline' });
   }
 }

@@ -40,12 +40,15 @@ export async function queryAllItems(
   return out;
 }
 
-/** The items of a Query page by page (`LastEvaluatedKey` followed), each page read when the one before is consumed. */
+/**
+ * The items of a Query page by page (`LastEvaluatedKey` followed, from the input's own
+ * `ExclusiveStartKey` when it has one), each page read when the one before is consumed.
+ */
 export async function* queryPages(
   doc: DynamoDBDocumentClient,
   input: QueryCommandInput,
 ): AsyncGenerator<Record<string, unknown>[]> {
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  let ExclusiveStartKey: Record<string, unknown> | undefined = input.ExclusiveStartKey;
   do {
     const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
     yield page.Items ?? [];

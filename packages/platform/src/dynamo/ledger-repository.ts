@@ -31,7 +31,8 @@ export interface RunLedger {
   getRun(runId: string): Promise<RunItem | undefined>;
   listRuns(limit?: number): Promise<RunItem[]>;
   listRunsPage(page?: { limit?: number; cursor?: string }): Promise<RunPage>;
-  listUnfinishedRuns(since: string, limit?: number): Promise<RunItem[]>;
+  /** Runs started since `since`, and at least the `atLeast` most recent, newest first (the watchdog's listing). */
+  listRecentRuns(since: string, atLeast?: number): Promise<RunItem[]>;
   /** Runs started after `run`, oldest first (time travel undoes their changes). */
   listRunsAfter(run: Pick<RunItem, 'runId' | 'startedAt'>): Promise<RunItem[]>;
   /** The last run with `status` started before `run` (a revert restores its source baselines). */
@@ -42,6 +43,8 @@ export interface RunLedger {
   ): Promise<void>;
   /** Marks the run dispatched and adds `costs` (the fetcher's, see `costs.ts`). */
   markDispatched(runId: string, costs?: Partial<CostCounts>): Promise<void>;
+  /** An empty plan and the run marked dispatched, with `costs`, in one request; the run after it. */
+  recordNothingToSend(runId: string, sources: SourceIdentity[], costs?: Partial<CostCounts>): Promise<RunItem>;
   /** Adds a loaded month to its run once; the run after the change, or undefined when already counted. */
   recordChunkLoaded(runId: string, month: string): Promise<RunItem | undefined>;
   /** Adds loaded months to their run in one request, with `costs`; the run after it (undefined: no run item). */
@@ -119,6 +122,8 @@ export interface BaselineLedger {
   ): Promise<{ state: MonthState | undefined } | 'held'>;
   releaseMonth(month: string, runId: string): Promise<void>;
   getSourceBaseline(id: SourceId, urlKey: string): Promise<SourceBaseline | undefined>;
+  /** Several URLs' baselines in one request, keyed `<id>#<urlKey>`. */
+  getSourceBaselines(sources: readonly { id: SourceId; urlKey: string }[]): Promise<Map<string, SourceBaseline>>;
   listSourceBaselines(): Promise<SourceBaseline[]>;
   putSourceBaselines(runId: string, sources: SourceIdentity[]): Promise<void>;
 }
@@ -162,8 +167,8 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   listRunsPage(...args: Parameters<RunLedger['listRunsPage']>) {
     return this.runs.listRunsPage(...args);
   }
-  listUnfinishedRuns(...args: Parameters<RunLedger['listUnfinishedRuns']>) {
-    return this.runs.listUnfinishedRuns(...args);
+  listRecentRuns(...args: Parameters<RunLedger['listRecentRuns']>) {
+    return this.runs.listRecentRuns(...args);
   }
   listRunsAfter(...args: Parameters<RunLedger['listRunsAfter']>) {
     return this.runs.listRunsAfter(...args);
@@ -173,6 +178,9 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   recordDispatchPlan(...args: Parameters<RunLedger['recordDispatchPlan']>) {
     return this.runs.recordDispatchPlan(...args);
+  }
+  recordNothingToSend(...args: Parameters<RunLedger['recordNothingToSend']>) {
+    return this.runs.recordNothingToSend(...args);
   }
   markDispatched(...args: Parameters<RunLedger['markDispatched']>) {
     return this.runs.markDispatched(...args);
@@ -250,6 +258,9 @@ export class LedgerRepository implements RunLedger, ChunkLedger, BaselineLedger,
   }
   getSourceBaseline(...args: Parameters<BaselineLedger['getSourceBaseline']>) {
     return this.baselines.getSourceBaseline(...args);
+  }
+  getSourceBaselines(...args: Parameters<BaselineLedger['getSourceBaselines']>) {
+    return this.baselines.getSourceBaselines(...args);
   }
   listSourceBaselines() {
     return this.baselines.listSourceBaselines();

@@ -90,19 +90,49 @@ export class DynamoRunLedger extends LedgerTable {
   }
 
   /**
-   * Runs still RUNNING that started at or after `since` (ISO time), oldest first: one Query on
-   * the start-time index bounded by `since`, so its cost does not grow with the run history.
+   * The runs started at or after `since` (ISO time), and at least the `atLeast` most recent
+   * ones whenever they started, newest first: the watchdog's one listing per check (the
+   * unfinished runs of its lookback window, and the recent runs whose outcome event may still
+   * be unpublished). A Query of `atLeast` runs on the start-time index, then, only when all of
+   * them started since `since`, the rest of that window: what it reads is bounded by the window
+   * and `atLeast`, never by the run history.
    */
-  async listUnfinishedRuns(since: string, limit = 100): Promise<RunItem[]> {
-    const items = await this.queryAll({
+  async listRecentRuns(since: string, atLeast = 50): Promise<RunItem[]> {
+    const runs: RunItem[] = [];
+    const newestFirst = {
       TableName: this.tableName,
       IndexName: RUNS_INDEX,
-      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
-      FilterExpression: '#s = :running',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':p': RUNS_PARTITION, ':since': since, ':running': 'RUNNING' },
-    });
-    return items.slice(0, limit).map((item) => stripKeys<RunItem>(item));
+      ScanIndexForward: false,
+    };
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    let more = true;
+    // The most recent `atLeast` (a page stops at 1 MB: then the next one goes on).
+    while (more && runs.length < atLeast) {
+      const page = await this.doc.send(
+        new QueryCommand({
+          ...newestFirst,
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': RUNS_PARTITION },
+          Limit: atLeast - runs.length,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) runs.push(stripKeys<RunItem>(item));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+      more = ExclusiveStartKey !== undefined;
+    }
+    // The rest of the window, when the last of those still started within it.
+    const last = runs[runs.length - 1];
+    if (more && (!last || last.startedAt >= since)) {
+      const rest = await this.queryAll({
+        ...newestFirst,
+        KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+        ExpressionAttributeValues: { ':p': RUNS_PARTITION, ':since': since },
+        ExclusiveStartKey,
+      });
+      for (const item of rest) runs.push(stripKeys<RunItem>(item));
+    }
+    return runs;
   }
 
   /**
@@ -169,6 +199,32 @@ export class DynamoRunLedger extends LedgerTable {
       rejected: [],
     }));
     await batchPutAll(this.doc, this.tableName, chunks, { what: 'chunk' });
+  }
+
+  /**
+   * Records that the run has nothing to send (no chunk: every source unchanged, or a held
+   * snapshot) and marks it dispatched, with `costs`, in one request: `recordDispatchPlan` with
+   * an empty plan, then `markDispatched`. Returns the run after the change.
+   */
+  async recordNothingToSend(runId: string, sources: SourceIdentity[], costs?: Partial<CostCounts>): Promise<RunItem> {
+    const add = addCostsClause(costs);
+    const response = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: `SET sources = :sources, months = :months, skipped = :skipped, dispatch = :sent REMOVE loaded${add.clause}`,
+        ...(add.clause ? { ExpressionAttributeNames: add.names } : {}),
+        ExpressionAttributeValues: {
+          ':sources': sources,
+          ':months': [],
+          ':skipped': { months: 0, records: 0 },
+          ':sent': 'SENT',
+          ...add.values,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return stripKeys<RunItem>(response.Attributes ?? {});
   }
 
   /**

@@ -292,8 +292,10 @@ async function readNation(
   log: Logger,
 ): Promise<NationRead> {
   const baselines = new Map<NationalSourceId, SourceBaseline>();
-  for (const id of SOURCES) {
-    const baseline = await deps.ledger.getSourceBaseline(id, urlKey(urls[id]));
+  const keyed = SOURCES.map((id) => ({ id, urlKey: urlKey(urls[id]) }));
+  const stored = await deps.ledger.getSourceBaselines(keyed);
+  for (const { id, urlKey: key } of keyed) {
+    const baseline = stored.get(`${id}#${key}`);
     if (baseline) baselines.set(id, baseline);
   }
   const fetched = await downloadBoth(urls, baselines, deps.downloader, deadline);
@@ -379,7 +381,7 @@ async function holdRun(
   const geoTrips: GeoGateTrip[] = geo.flatMap((work) => work.trips);
   if (geoTrips.length > 0) await deps.held.putTrips(run.runId, geoTrips);
   if (geo.length > 0) await recordGeoWork(run.runId, geo, deps);
-  await recordNothingToSend(run.runId, sources, deps);
+  const current = await recordNothingToSend(run.runId, sources, deps);
   const sameBytes = (other: RunItem) =>
     other.sources.length === sources.length &&
     sources.every((source) => other.sources.some((s) => s.id === source.id && s.sha256 === source.sha256));
@@ -389,7 +391,6 @@ async function holdRun(
   const note = others.length
     ? `The same snapshot is already held by ${others.map((o) => o.runId).join(', ')}.`
     : undefined;
-  const current = (await deps.ledger.getRun(run.runId)) ?? run;
   await deps.finalizer.finish({ ...current, gates: trips, ...(note ? { note } : {}) }, 'HELD', {
     reason: heldReason(run.runId, trips),
     stage: 'gates',
@@ -474,8 +475,7 @@ async function finishUnchanged(
   const note = geoOnly
     ? 'The states and counties are unchanged since their last successful load: nothing to do.'
     : `${run.sources.length > 2 ? 'Every source is' : 'Both sources are'} unchanged since ${since} (${why}): nothing to do.`;
-  await recordNothingToSend(run.runId, sources, deps);
-  const current = (await deps.ledger.getRun(run.runId)) ?? run;
+  const current = await recordNothingToSend(run.runId, sources, deps);
   // PARTIAL when a changed states or counties file had rejected rows (though none of its days changed).
   const status = (await deps.finalizer.complete({ ...current, note })) ?? 'SUCCEEDED';
   log.info({ why, status }, 'sources unchanged: run ended with nothing to do');
@@ -507,9 +507,9 @@ function baselineSources(
 }
 
 /** Records the run's sources with an empty plan: a run that sends no chunk (unchanged or held). */
-async function recordNothingToSend(runId: string, sources: SourceIdentity[], deps: StartRunDeps): Promise<void> {
-  await deps.ledger.recordDispatchPlan(runId, { sources, months: [], hashes: {}, skipped: { months: 0, records: 0 } });
-  await deps.ledger.markDispatched(runId, takeCostsForWrite());
+/** An empty plan and the run marked dispatched, in one write; the run as it is after it. */
+function recordNothingToSend(runId: string, sources: SourceIdentity[], deps: StartRunDeps): Promise<RunItem> {
+  return deps.ledger.recordNothingToSend(runId, sources, takeCostsForWrite());
 }
 
 function pickValidators(baseline: SourceBaseline): Pick<SourceIdentity, 'etag' | 'lastModified'> {

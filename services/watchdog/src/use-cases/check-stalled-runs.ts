@@ -3,6 +3,10 @@ import type { ChunkItem, ChunkLedger, Clock, Logger, RunFinalizer, RunItem, RunL
 
 /** How far back the check looks for unfinished runs (a run older than this was reported long ago). */
 export const LOOKBACK_MS = 14 * 24 * 60 * 60_000;
+/** The most recent runs whose outcome event the check publishes again if it was left unpublished. */
+const RECENT_RUNS = 50;
+/** At most this many unfinished runs are checked at once (the oldest first). */
+const MAX_UNFINISHED = 100;
 
 export interface CheckStalledRunsDeps {
   environment: string;
@@ -22,6 +26,12 @@ export interface StalledRunsReport {
   reported: string[];
   /** Finished runs whose outcome event was published again (its publisher had died). */
   republished: string[];
+  /**
+   * Finished runs (among the last 50) whose outcome event is still unpublished after this
+   * check: a publisher's lease still holds, or the publish failed again. `leaseUntil` is the
+   * lease the check read (a publish that failed again set a new one).
+   */
+  publishing: { runId: string; leaseUntil: number }[];
 }
 
 /**
@@ -49,10 +59,19 @@ export async function checkStalledRuns(
   } = {},
 ): Promise<StalledRunsReport> {
   const now = deps.clock.now();
-  const report: StalledRunsReport = { reported: [], republished: [] };
+  const report: StalledRunsReport = { reported: [], republished: [], publishing: [] };
+  // One listing serves both passes: the unfinished runs of the lookback window, and the last
+  // RECENT_RUNS runs for outcome events left unpublished.
+  const since = new Date(now.getTime() - LOOKBACK_MS).toISOString();
+  const recent = onlyRunId ? [] : await deps.ledger.listRecentRuns(since, RECENT_RUNS);
   const unfinished = onlyRunId
     ? [await deps.ledger.getRun(onlyRunId)].filter((run): run is RunItem => run?.status === 'RUNNING')
-    : await deps.ledger.listUnfinishedRuns(new Date(now.getTime() - LOOKBACK_MS).toISOString());
+    : recent
+        .filter((run) => run.status === 'RUNNING' && run.startedAt >= since)
+        .reverse()
+        .slice(0, MAX_UNFINISHED);
+  /** The runs this check finished (reported, or completed): their listed state is stale. */
+  const finished = new Set<string>();
   // Measured on every check, young runs included, so that a new count is seen when it happens.
   const progress = new Map<string, number>();
   for (const run of unfinished) progress.set(run.runId, await lastProgressAt(run, now, deps.ledger));
@@ -75,7 +94,10 @@ export async function checkStalledRuns(
     const undispatched = run.dispatch !== 'SENT';
     // Every planned chunk loaded but the run never completed (its last loader died between the
     // chunk's mark and the run's count, with no redelivery left): it is complete, not stalled.
-    if (!undispatched && (await deps.finalizer.finishIfAllLoaded(run, chunks))) continue;
+    if (!undispatched && (await deps.finalizer.finishIfAllLoaded(run, chunks))) {
+      finished.add(run.runId);
+      continue;
+    }
     const reason = undispatched
       ? fetcherStoppedReason(run.runId, deps.environment)
       : describe
@@ -84,11 +106,19 @@ export async function checkStalledRuns(
     if (await deps.finalizer.finish(run, 'INCOMPLETE', { reason, stage: undispatched ? 'fetch' : 'stalled' })) {
       deps.logger.child({ runId: run.runId }).warn({ reason }, 'run reported as stalled');
       report.reported.push(run.runId);
+      finished.add(run.runId);
     }
   }
   if (!onlyRunId) {
-    for (const run of await deps.ledger.listRuns(50)) {
-      if (await deps.finalizer.republishOrphanedEvent(run)) report.republished.push(run.runId);
+    for (const listed of recent.slice(0, RECENT_RUNS)) {
+      // A run this check finished holds its event's lease: it is unpublished only if that publish failed.
+      const run = finished.has(listed.runId) ? await deps.ledger.getRun(listed.runId) : listed;
+      if (!run) continue;
+      if (!finished.has(run.runId) && (await deps.finalizer.republishOrphanedEvent(run))) {
+        report.republished.push(run.runId);
+      } else if (run.event?.state === 'PUBLISHING') {
+        report.publishing.push({ runId: run.runId, leaseUntil: run.event.leaseUntil });
+      }
     }
   }
   return report;
