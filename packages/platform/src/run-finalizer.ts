@@ -139,7 +139,14 @@ export class RunFinalizer {
       log.info({ status }, 'run already finished by another worker');
       return false;
     }
-    if (status === 'SUCCEEDED') await this.deps.ledger.putSourceBaselines(run.runId, run.sources);
+    // A source that answered 304 is exactly its baseline already: it stays the baseline of the
+    // run that last read its bytes ("unchanged since" names that run), and costs no write.
+    if (status === 'SUCCEEDED') {
+      await this.deps.ledger.putSourceBaselines(
+        run.runId,
+        run.sources.filter((source) => !source.notModified),
+      );
+    }
     log.info({ status, counts: summary.counts, failure }, 'run finished');
     await this.publish(summary, detailType);
     return true;

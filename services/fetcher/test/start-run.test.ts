@@ -274,6 +274,9 @@ describe('startRun', () => {
     expect(events.published[0]?.detail).toMatchObject({
       summary: { status: 'SUCCEEDED', note, counts: { inserted: 0, updated: 0 } },
     });
+    // Another 304 still names the run that loaded the bytes: a 304 leaves the baselines as they are.
+    const third = await startRun({ trigger: 'manual' }, deps);
+    expect((await ledger.getRun(third.runId))?.summary?.note).toBe(note);
   });
 
   it('ends SUCCEEDED with a note when the bytes are the same even without a 304', async () => {
