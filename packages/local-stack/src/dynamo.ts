@@ -279,10 +279,14 @@ export async function ensureTables(
 ): Promise<string[]> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const created: string[] = [];
+  // A table found ACTIVE is not described again below (one DescribeTable per table at an open).
+  const ready = new Set<string>();
   for (const definition of definitions) {
     const name = definition.TableName;
     if (!name) throw new LocalDynamoError('A table definition has no TableName');
-    if (await describe(client, name)) continue;
+    const existing = await describe(client, name);
+    if (existing && isActive(existing)) ready.add(name);
+    if (existing) continue;
     try {
       await client.send(new CreateTableCommand(definition));
       created.push(name);
@@ -296,6 +300,7 @@ export async function ensureTables(
   const deadline = Date.now() + timeoutMs;
   for (const definition of definitions) {
     const name = definition.TableName as string;
+    if (ready.has(name)) continue;
     for (;;) {
       const table = await describe(client, name);
       if (table && isActive(table)) break;

@@ -80,6 +80,14 @@ describe('startLocalDynamo and ensureTables', () => {
 
     // Act
     const second = await start({ dir });
+    const operations: string[] = [];
+    second.client.middlewareStack.add(
+      (next, context) => (args) => {
+        operations.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordOperations' },
+    );
     const createdAgain = await ensureTables(second.client, [LEDGER]);
     const { Item } = await second.client.send(
       new GetItemCommand({ TableName: LEDGER.TableName, Key: { pk: { S: 'RUN#m-1' }, sk: { S: 'RUN' } } }),
@@ -88,6 +96,8 @@ describe('startLocalDynamo and ensureTables', () => {
     // Assess
     expect(created).toEqual(['covid-etl-local-ledger']);
     expect(createdAgain).toEqual([]);
+    // An existing ACTIVE table is described once, not again while waiting for ACTIVE.
+    expect(operations).toEqual(['DescribeTableCommand', 'GetItemCommand']);
     expect(Item?.status).toEqual({ S: 'SUCCEEDED' });
     expect(second.dynamo.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
