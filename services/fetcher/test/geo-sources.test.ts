@@ -234,12 +234,30 @@ describe('states and counties in the fetcher (synthetic files)', () => {
     // Prepare: the publisher renamed a column.
     const file = path.join(dir, 'states.csv');
     writeFileSync(file, 'date,state,fips,case,deaths\n2020-03-01,Texas,48,10,1\n');
+    // Every downloaded body, and whether it was disposed of.
+    const disposed: boolean[] = [];
+    const downloader = deps.downloader;
+    deps.downloader = {
+      async download(request) {
+        const response = await downloader.download(request);
+        if (response.status !== 'ok') return response;
+        const index = disposed.push(false) - 1;
+        return {
+          ...response,
+          dispose: async () => {
+            disposed[index] = true;
+            await response.dispose();
+          },
+        };
+      },
+    };
 
     // Act
     const result = await run(['state'], { states: pathToFileURL(file).href });
 
     // Assess
     expect(result.status).toBe('FAILED');
+    expect(disposed).toEqual([true]);
     const stored = await ledger.getRun(result.runId);
     expect(stored?.failure?.reason).toMatch(/^us-states\.csv line 1: .*cases/);
     expect(stored?.failure?.reason).not.toContain('us.csv)');

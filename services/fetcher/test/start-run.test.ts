@@ -232,6 +232,23 @@ describe('startRun', () => {
     expect(await ledger.listSourceBaselines()).toEqual([]);
   });
 
+  it.each(['nyt', 'jhu'] as const)(
+    'disposes of the other source downloaded when %s cannot be downloaded',
+    async (failing) => {
+      // Prepare
+      downloader.failures[failing] = new SourceUnavailableError(failing, 'answered HTTP 503 Service Unavailable');
+
+      // Act
+      const result = await startRun({ trigger: 'manual' }, deps);
+
+      // Assess: the other source was downloaded (both are requested at once), then removed.
+      expect(result.status).toBe('FAILED');
+      expect(downloader.requests.map((request) => request.id).sort()).toEqual(['jhu', 'nyt']);
+      expect(downloader.files).toHaveLength(1);
+      expect(downloader.files.every((file) => !existsSync(file))).toBe(true);
+    },
+  );
+
   it('ends the run FAILED, naming the source, when a source cannot be downloaded', async () => {
     // Prepare
     downloader.failures.jhu = new SourceUnavailableError(

@@ -51,6 +51,7 @@ import { assertBeforeDeadline } from '../deadline.js';
 import {
   type DownloadedSource,
   type SourceDownloader,
+  type SourceRequest,
   type SourceResponse,
   SourceUnavailableError,
 } from '../source-downloader.js';
@@ -298,12 +299,11 @@ async function readNation(
     const baseline = stored.get(`${id}#${key}`);
     if (baseline) baselines.set(id, baseline);
   }
-  const fetched = await downloadBoth(urls, baselines, deps.downloader, deadline);
+  const fetched = await downloadBoth(urls, baselines, deps.downloader, deadline, downloads);
   assertBeforeDeadline(deadline, 'downloading the sources');
   if (!fetched) {
     return { kind: 'unchanged', sources: baselineSources(urls, baselines), baselines, why: 'not modified (HTTP 304)' };
   }
-  downloads.push(fetched.nyt, fetched.jhu);
   let sources = SOURCES.map((id) => identity(id, urls[id], fetched[id]));
   if (SOURCES.every((id) => baselines.get(id)?.sha256 === fetched[id].sha256)) {
     const known = sources.map((source) => ({
@@ -400,33 +400,46 @@ async function holdRun(
 }
 
 /**
- * Downloads both sources, conditionally on the validators of the last successful run that read
- * the same URL. Returns undefined when both answered 304; when only one did, it is downloaded
- * again in full (the join needs both).
+ * Downloads both sources at once, conditionally on the validators of the last successful run
+ * that read the same URL. Returns undefined when both answered 304; when only one did, it is
+ * downloaded again in full (the join needs both). Every body downloaded goes into `downloads`
+ * as soon as it is on disk, so the caller disposes of it whatever happens next (the other
+ * source failing included).
  */
 async function downloadBoth(
   urls: Record<NationalSourceId, string>,
   baselines: Map<NationalSourceId, SourceBaseline>,
   downloader: SourceDownloader,
   deadline: number | undefined,
+  downloads: DownloadedSource[],
 ): Promise<Record<NationalSourceId, DownloadedSource> | undefined> {
+  const tracked = async (request: SourceRequest): Promise<SourceResponse> => {
+    const response = await downloader.download(request);
+    if (response.status === 'ok') downloads.push(response);
+    return response;
+  };
   const conditional = (id: NationalSourceId) => {
     const baseline = baselines.get(id);
-    return { id, url: urls[id], etag: baseline?.etag, lastModified: baseline?.lastModified, deadline };
+    return tracked({ id, url: urls[id], etag: baseline?.etag, lastModified: baseline?.lastModified, deadline });
   };
-  const first: Record<NationalSourceId, SourceResponse> = {
-    nyt: await downloader.download(conditional('nyt')),
-    jhu: await downloader.download(conditional('jhu')),
-  };
-  if (first.nyt.status === 'not-modified' && first.jhu.status === 'not-modified') return undefined;
-  const full = async (id: NationalSourceId): Promise<DownloadedSource> => {
-    const response = first[id];
+  const [nyt, jhu] = await settledBoth(conditional('nyt'), conditional('jhu'));
+  if (nyt.status === 'not-modified' && jhu.status === 'not-modified') return undefined;
+  const full = async (id: NationalSourceId, response: SourceResponse): Promise<DownloadedSource> => {
     if (response.status === 'ok') return response;
-    const again = await downloader.download({ id, url: urls[id], deadline });
+    const again = await tracked({ id, url: urls[id], deadline });
     if (again.status !== 'ok') throw new SourceUnavailableError(id, 'answered 304 to an unconditional request');
     return again;
   };
-  return { nyt: await full('nyt'), jhu: await full('jhu') };
+  const [fullNyt, fullJhu] = await settledBoth(full('nyt', nyt), full('jhu', jhu));
+  return { nyt: fullNyt, jhu: fullJhu };
+}
+
+/** Both results once both have settled (neither left running), or the first one's error. */
+async function settledBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === 'rejected') throw first.reason;
+  if (second.status === 'rejected') throw second.reason;
+  return [first.value, second.value];
 }
 
 /** The identity of the bytes actually read: redacted URL, its key, digest, size and validators. */
