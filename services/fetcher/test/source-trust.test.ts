@@ -281,7 +281,12 @@ describe('the URL policy holds on every redirect hop (behaviour 4)', () => {
       /^nyt URL "http:\/\/localhost:\d+\/r\/nyt\.csv" \(redirect 1 from http:\/\/127\.0\.0\.1:\d+\/moved\/nyt\.csv\) is refused: host localhost is not in the allowed hosts \(127\.0\.0\.1\)$/,
     );
     // The refused hop is never requested (jhu, on the allowed host, is requested beside nyt).
-    expect(server.requests.slice(seen).map((r) => r.path).sort()).toEqual(['/moved/nyt.csv', '/r/jhu.csv']);
+    expect(
+      server.requests
+        .slice(seen)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(['/moved/nyt.csv', '/r/jhu.csv']);
     expect(await series.query()).toEqual([]);
   });
 
