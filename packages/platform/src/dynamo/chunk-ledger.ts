@@ -2,14 +2,9 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RejectedRow, RunCounts } from '@covid-etl/contracts';
 import type { CostCounts } from '../costs.js';
 import { batchGetAll, isConditionalCheckFailed } from './client.js';
-import { addCostsClause, type ChunkItem, chunkKey, LedgerTable, stripKeys } from './ledger-items.js';
+import { addCostsClause, type ChunkItem, chunkKey, costNames, LedgerTable, stripKeys } from './ledger-items.js';
 
 type Costs = Partial<CostCounts>;
-
-/** `ExpressionAttributeNames` for a costs clause (absent when empty: DynamoDB refuses an empty map). */
-function costNames(names: Record<string, string>) {
-  return Object.keys(names).length ? { ExpressionAttributeNames: names } : {};
-}
 
 /** The ledger's month chunks of each run; stage changes are conditional, so redelivery changes nothing. */
 export class DynamoChunkLedger extends LedgerTable {

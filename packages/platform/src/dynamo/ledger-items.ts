@@ -139,6 +139,11 @@ export function stripKeys<T>(item: Record<string, unknown>): T {
 
 const COST_PREFIX = 'cost_';
 
+/** `ExpressionAttributeNames` for a costs clause (absent when empty: DynamoDB refuses an empty map). */
+export function costNames(names: Record<string, string>): { ExpressionAttributeNames?: Record<string, string> } {
+  return Object.keys(names).length ? { ExpressionAttributeNames: names } : {};
+}
+
 /**
  * The `ADD` clause that adds `costs` to an item's `cost_<field>` counters (top-level numbers:
  * DynamoDB's ADD takes no nested path), with its names and values; empty when nothing to add.
