@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { Output } from './commands/output.js';
-import { DEFAULT_GEO_DIFF_LIMIT } from './defaults.js';
+import { DEFAULT_GEO_DIFF_LIMIT, MAX_SORTED_GEO_DIFF_DAYS } from './defaults.js';
 
 // Each command's code (the local stack, the AWS SDK clients) is imported when the command runs,
 // so `etl --help` and a local run load only what they use (issue 12).
@@ -192,7 +192,9 @@ export function buildProgram(): Command {
       '\nA run that changed states or counties lists them after the nation, one group per level (--limit applies to each).\n' +
         'With --json: one object per day, {date, change: inserted|updated|deleted, before, after} (before is null\n' +
         "for an insert, after for a day a revert removed); a state's or county's day also has geo and level (state,\n" +
-        'county), and deaths null where not reported.' +
+        'county), and deaths null where not reported.\n' +
+        `Sorting more than ${MAX_SORTED_GEO_DIFF_DAYS.toLocaleString('en-US')} days of states and counties (--json, --limit all or a larger\n` +
+        '--limit, on a full county backfill) is refused before anything is read: use --limit <n>.' +
         DEPLOYED_HELP,
     )
     .action(async (runId, options) => {

@@ -202,6 +202,64 @@ describe('history commands --env dev', () => {
     });
   });
 
+  it('refuses to sort more days of states and counties than fit in memory, before reading any, and lists the largest with --limit', async () => {
+    // Prepare: a full county backfill's summary (3,583,800 days inserted); one of its versions stored.
+    const E = 's-20261127T060000Z';
+    const at = '2026-11-27T06:01:00.000Z';
+    const counts = { inserted: 3_583_800, updated: 0, unchanged: 0, rejected: 0 };
+    tables.putRun(
+      runItem(E, {
+        status: 'SUCCEEDED',
+        startedAt: '2026-11-27T06:00:00.000Z',
+        months: [],
+        summary: {
+          runId: E,
+          environment: 'dev',
+          status: 'SUCCEEDED',
+          trigger: 'manual',
+          startedAt: '2026-11-27T06:00:00.000Z',
+          counts,
+          levels: { county: counts },
+          dateRange: null,
+          sources: [],
+          chunks: { expected: 2_035, loaded: 2_035, skipped: 0 },
+          rejectedRows: [],
+        },
+      }),
+    );
+    geoChange(E, at, '48201', '2021-03-01', null, { cases: 90, deaths: 2 });
+    const [json, all, many, top] = [deps(), deps(), deps(), deps()];
+    const queriesBefore = ddb.commandCalls(QueryCommand).length;
+
+    // Act
+    const refusals = await Promise.allSettled([
+      diffCommand(E, { env: 'dev', json: true }, json.deps),
+      diffCommand(E, { env: 'dev', limit: 'all' }, all.deps),
+      diffCommand(E, { env: 'dev', limit: '2000000' }, many.deps),
+    ]);
+    const queriesRefused = ddb.commandCalls(QueryCommand).length - queriesBefore;
+    await diffCommand(E, { env: 'dev', json: true, limit: '5' }, top.deps);
+
+    // Assess
+    const message =
+      `Run ${E} changed 3,583,800 days of states and counties, more than the 1,000,000 etl diff ` +
+      'sorts in memory: use --limit <n> (the n largest of each level)';
+    expect(
+      refusals.map((refusal) => (refusal.status === 'rejected' ? String(refusal.reason.message) : 'done')),
+    ).toEqual([message, message, message]);
+    expect(queriesRefused).toBe(0);
+    expect(JSON.parse(top.stdout())).toEqual([
+      {
+        geo: '48201',
+        level: 'county',
+        date: '2021-03-01',
+        change: 'inserted',
+        before: null,
+        after: { cases: 90, deaths: 2 },
+      },
+    ]);
+  });
+
   it('diffs a run that changed only counties and states: one group per level, largest first, --limit per level', async () => {
     // Prepare: run D changed two counties' days and three states' days, and no day of the nation.
     const D = 's-20261126T060000Z';

@@ -16,7 +16,7 @@ import {
   revertRunItem,
   summarizeGeoDiff,
 } from '@covid-etl/platform';
-import { DEFAULT_GEO_DIFF_LIMIT } from '../defaults.js';
+import { DEFAULT_GEO_DIFF_LIMIT, MAX_SORTED_GEO_DIFF_DAYS } from '../defaults.js';
 import { formatRunSummary, runStatus } from '../format.js';
 import type { OperatorBackend } from '../ops/backend.js';
 import { confirmChange } from '../ops/confirm.js';
@@ -189,6 +189,14 @@ export async function diffCommand(
     options.env,
     async (backend) => {
       const run = await requireRun(backend.ledger, runId);
+      // Refused before any read when the days to sort would not fit (a full county backfill).
+      const geoDays = geoDaysChanged(run);
+      if (Math.min(geoLimit ?? geoDays, geoDays) > MAX_SORTED_GEO_DIFF_DAYS) {
+        throw new UsageError(
+          `Run ${runId} changed ${number(geoDays)} days of states and counties, more than the ` +
+            `${number(MAX_SORTED_GEO_DIFF_DAYS)} etl diff sorts in memory: use --limit <n> (the n largest of each level)`,
+        );
+      }
       const versions = backend.series.versions;
       const rows = diffOfRun(await withVersionIndex(() => versions.changesOf(runId)));
       // The states' and counties' a page at a time: a county backfill changed ~3.6 M days.
@@ -220,6 +228,16 @@ export async function diffCommand(
     },
     deps.open,
   );
+}
+
+/** The days of states and counties a finished run changed, from its summary (0 when it has none). */
+function geoDaysChanged(run: RunItem): number {
+  let days = 0;
+  for (const level of GEO_LEVELS) {
+    const counts = run.summary?.levels?.[level];
+    if (counts) days += counts.inserted + counts.updated + (counts.deleted ?? 0);
+  }
+  return days;
 }
 
 const nationLine = (row: DiffRow) => `  ${row.date}  ${row.change.padEnd(8)} ${formatChange(row.before, row.after)}`;
