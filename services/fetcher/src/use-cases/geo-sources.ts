@@ -136,125 +136,138 @@ export async function planGeoLevel(
 
   // The body is on disk from here: a failure (a structural error in the file, the ledger) disposes of it.
   try {
-    const file = GEO_SOURCE_FILES[sourceId];
-    const planner = new GeoChunkPlanner(level);
-    await planner.addAll(
-      extractGeoRows(createReadStream(response.file), { kind: level === 'state' ? 'states' : 'counties', file }),
-    );
-    const chunks = planner.chunks();
-    let firstDate: string | undefined;
-    let lastDate: string | undefined;
-    for (const chunk of chunks) {
-      const first = chunk.days[0]?.date;
-      const last = chunk.days.at(-1)?.date;
-      if (first && (!firstDate || first < firstDate)) firstDate = first;
-      if (last && (!lastDate || last > lastDate)) lastDate = last;
-    }
-    const rejected = planner.rejected;
-
-    // Which stored day hashes to read: the recent file can only have changed the chunks its dates cover.
-    // Every chunk its dates cover is read, those the file lacks too: their loaded dates are missing.
-    const fileKeys = new Set(chunks.map((chunk) => chunk.key));
-    let keys = [...fileKeys];
-    let covered: Map<string, Set<string>> | undefined;
-    if (firstDate && lastDate) {
-      const coveredChunks = chunksCoveredBy(level, firstDate, lastDate);
-      if (sourceId === 'counties-recent') {
-        covered = new Map(coveredChunks.map((c) => [c.key, new Set(c.dates)]));
-        keys = [...covered.keys()];
-      } else keys = [...new Set([...keys, ...coveredChunks.map((c) => c.key)])];
-    }
-    const stored = keys.length ? await deps.geoLedger.getDayHashes(keys) : new Map<string, Map<string, string>>();
-
-    const gates = new GeoGateCollector({
-      level,
-      thresholds: deps.thresholds,
-      rolling: sourceId === 'counties-recent',
-      from: firstDate ?? '',
-      to: lastDate ?? '',
-      names: planner.names,
-      loadedStates: new Set([...stored].filter(([, days]) => days.size > 0).map(([key]) => parseChunkKey(key).state)),
-    });
-    const plan = emptyPlan(sourceId, false);
-    plan.chunks = chunks.length;
-    plan.rejected = rejected.length;
-    // Per changed chunk, what rebuilds its parts when they are sent: the chunk (typed columns and
-    // day hashes, not records), its changed days and the part keys planned (checked on rebuild).
-    const changedChunks: { chunk: GeoChunk; days: Set<string>; keys: string[] }[] = [];
-    const parts: GeoPartKey[] = [];
-    for (const chunk of chunks) {
-      if (covered && !covered.has(chunk.key)) continue;
-      const changed = new Set(changedDays(chunk, stored.get(chunk.key) ?? new Map()));
-      gates.addChunk(chunk, stored.get(chunk.key), changed);
-      plan.skippedDays += chunk.days.length - changed.size;
-      for (const day of chunk.days)
-        if (!changed.has(day.date)) plan.skippedRecords = (plan.skippedRecords ?? 0) + day.rows;
-      if (changed.size === 0) continue;
-      plan.changedChunks += 1;
-      const keys: string[] = [];
-      for (const part of planParts(chunk, changed)) {
-        plan.parts += 1;
-        plan.days += part.days.length;
-        plan.records += part.records.length;
-        keys.push(part.key);
-        parts.push({ key: part.key, hash: chunk.hash });
-      }
-      changedChunks.push({ chunk, days: changed, keys });
-    }
-    function* messages(): Generator<GeoPartMessage> {
-      for (const { chunk, days, keys } of changedChunks) {
-        const rebuilt = planParts(chunk, days);
-        if (rebuilt.map((part) => part.key).join() !== keys.join()) {
-          throw new Error(`${chunk.key}: its parts differ from those planned (${keys.join(', ')})`);
-        }
-        for (const part of rebuilt) {
-          yield { key: part.key, hash: chunk.hash, body: JSON.stringify(geoPartMessage(runId, chunk, part)) };
-        }
-      }
-    }
-    for (const [key, days] of stored) {
-      if (!fileKeys.has(key) && days.size > 0) gates.addAbsentChunk(parseChunkKey(key).state, days);
-    }
-    // A state's chunk holds only that state: a state missing on a day is a missing date, not a missing geography.
-    const trips = await gates.finish(
-      deps.readStoredDays,
-      level === 'county' ? (chunkKeys) => deps.geoLedger.getDayGeos(chunkKeys) : undefined,
-    );
-    // The same file from the same URL as the last successful load, but ending earlier: a stale copy.
-    if (plan.changedChunks > 0 && baseline?.lastDate && lastDate && lastDate < baseline.lastDate) {
-      trips.unshift({
-        gate: 'last-date',
-        level,
-        geo: level,
-        message: `${file}: last date ${lastDate} is earlier than the ${baseline.lastDate} of its last successful load`,
-      });
-    }
-    const rejections = new Map<string, GeoRejectedRow[]>();
-    for (const row of rejected) {
-      const key = row.chunk ?? level;
-      const list = rejections.get(key) ?? [];
-      list.push(row);
-      rejections.set(key, list);
-    }
-    return {
-      level,
-      source: {
-        ...source,
-        rows: planner.records + rejected.length,
-        ...(firstDate ? { firstDate } : {}),
-        ...(lastDate ? { lastDate } : {}),
-      },
-      plan,
-      parts,
-      messages,
-      rejections,
-      trips,
-      download: response,
-    };
+    return await planDownloaded(runId, level, sourceId, source, baseline, response, deps);
   } catch (error) {
     await response.dispose();
     throw error;
   }
+}
+
+/** `planGeoLevel` once a changed body is on disk: parse, compare with the stored day hashes, plan the parts. */
+async function planDownloaded(
+  runId: string,
+  level: SubNationalLevel,
+  sourceId: GeoSourceId,
+  source: SourceIdentity,
+  baseline: SourceBaseline | undefined,
+  response: DownloadedSource,
+  deps: PlanGeoLevelDeps,
+): Promise<GeoLevelWork> {
+  const file = GEO_SOURCE_FILES[sourceId];
+  const planner = new GeoChunkPlanner(level);
+  await planner.addAll(
+    extractGeoRows(createReadStream(response.file), { kind: level === 'state' ? 'states' : 'counties', file }),
+  );
+  const chunks = planner.chunks();
+  let firstDate: string | undefined;
+  let lastDate: string | undefined;
+  for (const chunk of chunks) {
+    const first = chunk.days[0]?.date;
+    const last = chunk.days.at(-1)?.date;
+    if (first && (!firstDate || first < firstDate)) firstDate = first;
+    if (last && (!lastDate || last > lastDate)) lastDate = last;
+  }
+  const rejected = planner.rejected;
+
+  // Which stored day hashes to read: the recent file can only have changed the chunks its dates cover.
+  // Every chunk its dates cover is read, those the file lacks too: their loaded dates are missing.
+  const fileKeys = new Set(chunks.map((chunk) => chunk.key));
+  let keys = [...fileKeys];
+  let covered: Map<string, Set<string>> | undefined;
+  if (firstDate && lastDate) {
+    const coveredChunks = chunksCoveredBy(level, firstDate, lastDate);
+    if (sourceId === 'counties-recent') {
+      covered = new Map(coveredChunks.map((c) => [c.key, new Set(c.dates)]));
+      keys = [...covered.keys()];
+    } else keys = [...new Set([...keys, ...coveredChunks.map((c) => c.key)])];
+  }
+  const stored = keys.length ? await deps.geoLedger.getDayHashes(keys) : new Map<string, Map<string, string>>();
+
+  const gates = new GeoGateCollector({
+    level,
+    thresholds: deps.thresholds,
+    rolling: sourceId === 'counties-recent',
+    from: firstDate ?? '',
+    to: lastDate ?? '',
+    names: planner.names,
+    loadedStates: new Set([...stored].filter(([, days]) => days.size > 0).map(([key]) => parseChunkKey(key).state)),
+  });
+  const plan = emptyPlan(sourceId, false);
+  plan.chunks = chunks.length;
+  plan.rejected = rejected.length;
+  // Per changed chunk, what rebuilds its parts when they are sent: the chunk (typed columns and
+  // day hashes, not records), its changed days and the part keys planned (checked on rebuild).
+  const changedChunks: { chunk: GeoChunk; days: Set<string>; keys: string[] }[] = [];
+  const parts: GeoPartKey[] = [];
+  for (const chunk of chunks) {
+    if (covered && !covered.has(chunk.key)) continue;
+    const changed = new Set(changedDays(chunk, stored.get(chunk.key) ?? new Map()));
+    gates.addChunk(chunk, stored.get(chunk.key), changed);
+    plan.skippedDays += chunk.days.length - changed.size;
+    for (const day of chunk.days)
+      if (!changed.has(day.date)) plan.skippedRecords = (plan.skippedRecords ?? 0) + day.rows;
+    if (changed.size === 0) continue;
+    plan.changedChunks += 1;
+    const keys: string[] = [];
+    for (const part of planParts(chunk, changed)) {
+      plan.parts += 1;
+      plan.days += part.days.length;
+      plan.records += part.records.length;
+      keys.push(part.key);
+      parts.push({ key: part.key, hash: chunk.hash });
+    }
+    changedChunks.push({ chunk, days: changed, keys });
+  }
+  function* messages(): Generator<GeoPartMessage> {
+    for (const { chunk, days, keys } of changedChunks) {
+      const rebuilt = planParts(chunk, days);
+      if (rebuilt.map((part) => part.key).join() !== keys.join()) {
+        throw new Error(`${chunk.key}: its parts differ from those planned (${keys.join(', ')})`);
+      }
+      for (const part of rebuilt) {
+        yield { key: part.key, hash: chunk.hash, body: JSON.stringify(geoPartMessage(runId, chunk, part)) };
+      }
+    }
+  }
+  for (const [key, days] of stored) {
+    if (!fileKeys.has(key) && days.size > 0) gates.addAbsentChunk(parseChunkKey(key).state, days);
+  }
+  // A state's chunk holds only that state: a state missing on a day is a missing date, not a missing geography.
+  const trips = await gates.finish(
+    deps.readStoredDays,
+    level === 'county' ? (chunkKeys) => deps.geoLedger.getDayGeos(chunkKeys) : undefined,
+  );
+  // The same file from the same URL as the last successful load, but ending earlier: a stale copy.
+  if (plan.changedChunks > 0 && baseline?.lastDate && lastDate && lastDate < baseline.lastDate) {
+    trips.unshift({
+      gate: 'last-date',
+      level,
+      geo: level,
+      message: `${file}: last date ${lastDate} is earlier than the ${baseline.lastDate} of its last successful load`,
+    });
+  }
+  const rejections = new Map<string, GeoRejectedRow[]>();
+  for (const row of rejected) {
+    const key = row.chunk ?? level;
+    const list = rejections.get(key) ?? [];
+    list.push(row);
+    rejections.set(key, list);
+  }
+  return {
+    level,
+    source: {
+      ...source,
+      rows: planner.records + rejected.length,
+      ...(firstDate ? { firstDate } : {}),
+      ...(lastDate ? { lastDate } : {}),
+    },
+    plan,
+    parts,
+    messages,
+    rejections,
+    trips,
+    download: response,
+  };
 }
 
 function emptyPlan(source: GeoSourceId, unchanged: boolean): GeoLevelPlan {
