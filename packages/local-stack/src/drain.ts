@@ -82,13 +82,10 @@ export async function drain(mappings: readonly EventSourceMapping[], options: Dr
         lastProgress = now;
         options.onProgress(snapshot());
       }
-      // One synchronous look at every queue and mapping: nothing can change in between.
-      const idle = mappings.every(
-        (m) =>
-          m.runningInvocations === 0 &&
-          m.queue.approximateNumberOfMessages === 0 &&
-          m.queue.approximateNumberOfMessagesNotVisible === 0,
-      );
+      // One synchronous look at every queue and mapping, with no clock in it: a message counts
+      // whether it is visible or not, so one whose visibility timeout runs out during the look
+      // is never missed.
+      const idle = mappings.every((m) => m.runningInvocations === 0 && m.queue.size === 0);
       if (!idle) emptySince = undefined;
       else if (emptySince === undefined) emptySince = now;
       if (emptySince !== undefined && now - emptySince >= idleMs) {
@@ -144,10 +141,11 @@ function leftoversOf(mappings: readonly EventSourceMapping[]): DrainLeftover[] {
 function queueState(mapping: EventSourceMapping): QueueDrainState {
   const { queue } = mapping;
   const dlq = queue.redrive?.deadLetterQueue;
+  const { visible, notVisible } = queue.counts();
   return {
     queue: queue.name,
-    visible: queue.approximateNumberOfMessages,
-    inFlight: queue.approximateNumberOfMessagesNotVisible,
+    visible,
+    inFlight: notVisible,
     runningInvocations: mapping.runningInvocations,
     ...(dlq ? { deadLetterQueue: { name: dlq.name, messages: dlq.size } } : {}),
   };

@@ -489,14 +489,23 @@ export class LocalQueue {
 
   /** Messages available for retrieval (ApproximateNumberOfMessages). */
   get approximateNumberOfMessages(): number {
-    const now = this.clock.now().getTime();
-    return this.#messages.filter((m) => this.#isVisible(m, now)).length;
+    return this.counts().visible;
   }
 
   /** Messages received and neither deleted nor visible again (ApproximateNumberOfMessagesNotVisible). */
   get approximateNumberOfMessagesNotVisible(): number {
+    return this.counts().notVisible;
+  }
+
+  /**
+   * Both counts at one instant: they add up to `size`. Read the two getters one after the other
+   * and a message whose visibility timeout runs out in between is counted in neither.
+   */
+  counts(): { visible: number; notVisible: number } {
     const now = this.clock.now().getTime();
-    return this.#messages.filter((m) => !this.#isVisible(m, now)).length;
+    let visible = 0;
+    for (const m of this.#messages) if (this.#isVisible(m, now)) visible += 1;
+    return { visible, notVisible: this.#messages.length - visible };
   }
 
   /** All messages, visible or not. */

@@ -173,6 +173,35 @@ describe('drain', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
+  it('never ends while a message waits out its visibility timeout, even when the timeout runs out as it looks', async () => {
+    // Prepare: a clock that moves on 1 ms at every read, and a message received once (a failed
+    // delivery) that becomes visible again after `offset` more reads. Whichever read the timeout
+    // runs out at, the message is redelivered and processed before the drain ends.
+    const endedWith: number[] = [];
+    for (let offset = 1; offset <= 40; offset += 1) {
+      let now = 1_000_000;
+      const { queue } = createQueueWithDeadLetterQueue({
+        name: `retried-${offset}`,
+        settings: QUEUES.notifier,
+        stateDir,
+        timeScale: TIME_SCALE,
+        clock: { now: () => new Date(now++) },
+      });
+      queue.send('outcome');
+      queue.receive();
+      now = queue.peek()[0]?.visibleAt ?? Number.NaN;
+      now -= offset;
+      const mapping = new EventSourceMapping({ queue, settings: QUEUES.notifier, handler: async () => {} });
+
+      // Act
+      await drain([mapping], { timeoutMs: 10_000, idleMs: 0 });
+      endedWith.push(queue.size);
+    }
+
+    // Assess
+    expect(endedWith).toEqual(Array.from({ length: 40 }, () => 0));
+  });
+
   it('runs at most maximumConcurrency batches at once', async () => {
     // Prepare
     const { queue } = transformerQueues();

@@ -149,6 +149,31 @@ describe('LocalQueue: visibility and receive counts', () => {
     expect(justReleased).toEqual([]);
     expect(afterTimeout.map((m) => m.approximateReceiveCount)).toEqual([2]);
   });
+  it('counts every message as visible or not at one instant, even when its timeout runs out while it counts', () => {
+    // Prepare: a clock that moves on 1 ms at each read once `ticking`, and a message whose
+    // visibility timeout runs out between the first read and the second.
+    let now = 1_000_000;
+    let ticking = false;
+    const queue = new LocalQueue({
+      name: 'work',
+      stateDir,
+      visibilityTimeoutSeconds: 180,
+      timeScale: 0.005,
+      clock: { now: () => new Date(ticking ? now++ : now) },
+    });
+    queue.send('slow');
+    queue.receive();
+    now += 899; // visible again at +900
+
+    // Act
+    ticking = true;
+    const first = queue.counts();
+    const second = queue.counts();
+
+    // Assess
+    expect(first).toEqual({ visible: 0, notVisible: 1 });
+    expect(second).toEqual({ visible: 1, notVisible: 0 });
+  });
 });
 
 describe('LocalQueue: redrive to the dead-letter queue', () => {

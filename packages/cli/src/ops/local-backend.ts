@@ -113,9 +113,10 @@ export class LocalOperatorBackend implements OperatorBackend {
 
   async depth(dlq: DeadLetterQueue): Promise<DlqDepth> {
     const queue = this.dlq(dlq);
+    const { visible, notVisible } = queue.counts();
     return {
-      visible: queue.approximateNumberOfMessages,
-      inFlight: queue.approximateNumberOfMessagesNotVisible,
+      visible,
+      inFlight: notVisible,
       oldestAgeMs: queue.size > 0 ? queue.ageOfOldestMessageMs : null,
       ageBasis: 'queue',
     };
