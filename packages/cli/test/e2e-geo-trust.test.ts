@@ -187,6 +187,36 @@ describeReal('a states file in which a state falls', () => {
   );
 });
 
+describeReal('a stale states file', () => {
+  it(
+    'is held when it ends before the loaded series, though it changes no day, naming each state and the loaded last date',
+    async () => {
+      // Prepare: the real 2021-03-18 file loaded; then its rows up to 2020-12-31 exactly (an old
+      // copy: every day in it as loaded, under another URL, so no source baseline applies).
+      const dir = freshStateDir();
+      const late = snapshotPath('statesLate');
+      const lines = readFileSync(late, 'utf8').trimEnd().split('\n');
+      const stale = path.join(work, 'us-states-stale.csv');
+      writeFileSync(stale, `${lines.filter((line, i) => i === 0 || line.slice(0, 10) <= '2020-12-31').join('\n')}\n`);
+      const loaded = await runStates(dir, late);
+      const lastLoaded = (lines.at(-1) as string).slice(0, 10);
+
+      // Act
+      const result = await runStates(dir, stale);
+
+      // Assess: HELD (not SUCCEEDED "unchanged"), every state named, nothing written.
+      expect(loaded.json.status).toBe('SUCCEEDED');
+      expect(result.json).toMatchObject({ status: 'HELD', inserted: 0, updated: 0 });
+      const reason = String((result.json.failure as { reason?: string } | undefined)?.reason ?? '');
+      const states = new Set(lines.slice(1).map((line) => line.split(',')[2]));
+      expect(reason).toContain(`the file ends before the loaded series in ${states.size} states:`);
+      expect(reason).toContain(`Alabama (01): last date 2020-12-31 is earlier than the loaded ${lastLoaded}`);
+      expect(await exportedGeo(dir, '48')).toEqual(seriesIn(late, '48'));
+    },
+    SLOW,
+  );
+});
+
 /**
  * Delaware's rows of the real rolling counties file (2021-02-16..2021-03-17: Kent, New Castle,
  * Sussex, Unknown), written to a temp dir; `without` drops a county's rows; `raise` adds 5 cases

@@ -289,6 +289,7 @@ export class LocalPipeline {
         levels: ['nation'],
         geoLedger: this.geoLedger,
         geoSeries: this.geoStore,
+        geoCatalog: this.geos,
         held: this.held,
         series: this.series,
         gates: qualityGatesFromEnv(),

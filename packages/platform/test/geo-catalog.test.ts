@@ -228,6 +228,34 @@ describe('GeoCatalogRepository.applyLoaded', () => {
   });
 });
 
+describe('GeoCatalogRepository.lastDatesByState', () => {
+  it("gives each state's last loaded date of one level: the state's own, or the latest of its counties and special areas", async () => {
+    // Prepare: Texas loaded to day 5 as a state; its counties to days 3 and 7 (Unknown to 9);
+    // California's county to day 2; the nation to day 20.
+    await catalog.applyLoaded({
+      records: [
+        ...county('48', 1, 0, 5),
+        ...county('48001', 1, 0, 3),
+        ...county('48003', 1, 0, 7),
+        ...county('48-unknown', 1, 0, 9),
+        ...county('06037', 1, 0, 2),
+        ...county('US', 1, 0, 20),
+      ],
+    });
+
+    // Act
+    const states = await catalog.lastDatesByState('state');
+    const counties = await catalog.lastDatesByState('county');
+
+    // Assess
+    expect([...states]).toEqual([['48', date(5)]]);
+    expect([...counties].sort()).toEqual([
+      ['06', date(2)],
+      ['48', date(9)],
+    ]);
+  });
+});
+
 describe('GeoSeriesReader.query', () => {
   it('reads one geography in date order, unreported deaths as null', async () => {
     // Prepare

@@ -228,7 +228,7 @@ describe('the data-quality gates of the states and counties', () => {
     ]);
   });
 
-  it('names loaded dates missing from a state with no changed day, and a whole month of a state the file lacks', async () => {
+  it('names loaded dates missing from a state with no changed day, and a whole month of a state the file lacks (the file ending early too)', async () => {
     // Prepare: 40 days (2021-02-01..03-12) of Texas and Ohio loaded; the next file adds a day to
     // Texas, lacks Ohio's March entirely (Ohio's February unchanged); another lacks Ohio's 02-20 only.
     const loaded = [...texas(40), ...ohio(40)];
@@ -239,13 +239,50 @@ describe('the data-quality gates of the states and counties', () => {
     const month = await gates(loaded, noMarch);
     const day = await gates(loaded, gap);
 
-    // Assess
+    // Assess: Ohio, unchanged, also ends before its loaded days.
     expect(month.trips.map((t) => [t.gate, t.message])).toEqual([
+      ['last-date', 'Ohio (39): last date 2021-02-28 is earlier than the loaded 2021-03-12'],
       ['missing-dates', 'Ohio (39): 12 loaded date(s) missing (2021-03-01 to 2021-03-12)'],
     ]);
     expect(day.trips.map((t) => [t.gate, t.message])).toEqual([
       ['missing-dates', 'Ohio (39): 1 loaded date(s) missing (2021-02-20)'],
     ]);
+  });
+
+  it('names a file that ends before the loaded series though it changes no day, from the loaded last dates beyond the chunks read', async () => {
+    // Prepare: Texas loaded 2021-02-01..03-12; the next file is its February exactly as loaded.
+    // The fetcher reads the chunks of the file's months only (February), so the loaded March
+    // is known from the catalogue's last date per state (`loadedLast`) alone.
+    const before = (await planned(texas(40), 'state')).chunks();
+    const february = before.find((chunk) => chunk.key === 'state/48/2021-02');
+    const file = (await planned(texas(28), 'state')).chunks();
+    const collect = (loadedLast?: Map<string, string>) => {
+      const collector = new GeoGateCollector({
+        level: 'state',
+        thresholds: DEFAULT_QUALITY_GATES,
+        rolling: false,
+        from: '2021-02-01',
+        to: '2021-02-28',
+        loadedStates: new Set(['48']),
+        ...(loadedLast ? { loadedLast } : {}),
+      });
+      for (const chunk of file) {
+        const hashes = new Map(february?.days.map((d) => [d.date, d.hash]));
+        collector.addChunk(chunk, hashes, new Set(changedDays(chunk, hashes)));
+      }
+      return collector.finish(async () => new Map());
+    };
+
+    // Act
+    const withCatalogue = await collect(new Map([['48', '2021-03-12']]));
+    const chunksReadOnly = await collect();
+
+    // Assess
+    expect(file.map((chunk) => changedDays(chunk, new Map(february?.days.map((d) => [d.date, d.hash]))))).toEqual([[]]);
+    expect(withCatalogue.map((t) => [t.gate, t.message])).toEqual([
+      ['last-date', 'Texas (48): last date 2021-02-28 is earlier than the loaded 2021-03-12'],
+    ]);
+    expect(chunksReadOnly).toEqual([]);
   });
 
   it("leaves out a state's Unknown county (cases not yet placed fall) and labels counties by name and state", async () => {

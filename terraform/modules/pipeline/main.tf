@@ -98,8 +98,9 @@ locals {
         # The run, its dispatch plan (BatchWriteItem of the chunk items), month states, source baselines,
         # a HELD run's snapshot; recent runs (the start-time index) to name other runs holding the same snapshot.
         { sid = "ReadWriteLedger", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], resources = local.ddb.ledger_all },
-        # The loaded series, which the data-quality gates compare each new snapshot with (Query: the nation;
-        # BatchGetItem: the loaded values of the states' and counties' revised days).
+        # The loaded series, which the data-quality gates compare each new snapshot with (Query: the nation,
+        # and the catalogue's last date per state; BatchGetItem: the loaded values of the states' and
+        # counties' revised days).
         { sid = "ReadData", actions = ["dynamodb:Query", "dynamodb:BatchGetItem"], resources = local.ddb.data_arns },
         { sid = "SendToTransformerQueue", actions = ["sqs:SendMessage"], resources = [module.queues["transformer"].queue_arn] },
         { sid = "PutRunEvents", actions = ["events:PutEvents"], resources = [module.events.bus_arn] },

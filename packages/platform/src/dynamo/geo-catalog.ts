@@ -130,6 +130,32 @@ export class GeoCatalogRepository implements GeoCatalogReader {
   }
 
   /**
+   * Per state FIPS, the last date loaded of one level: a state's own series (`state`), or the
+   * latest of its counties, `Unknown` and the special areas included (`county`). One paginated
+   * Query of the catalogue (~3,300 small items; their id, level and last date only). The
+   * fetcher's `last-date` gate compares a states or counties file with it, so a file that ends
+   * before what is loaded is held even when it changes no day (as a stale national file is).
+   */
+  async lastDatesByState(level: 'state' | 'county'): Promise<Map<string, string>> {
+    const items = await this.query({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ProjectionExpression: 'sk, #level, lastDate',
+      ExpressionAttributeNames: { '#level': 'level' },
+      ExpressionAttributeValues: { ':pk': GEOS_PARTITION },
+    });
+    const out = new Map<string, string>();
+    for (const item of items) {
+      if (item.level !== level) continue;
+      const state = String(item.sk).slice(0, 2);
+      const last = String(item.lastDate);
+      const known = out.get(state);
+      if (!known || last > known) out.set(state, last);
+    }
+    return out;
+  }
+
+  /**
    * One catalogue entry, or undefined when the geography was never loaded. A Query on the key
    * (not a GetItem): the dashboard's role may Query the data table and nothing else.
    */

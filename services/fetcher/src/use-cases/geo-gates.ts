@@ -44,6 +44,12 @@ export interface GeoGateOptions {
   names?: ReadonlyMap<string, string>;
   /** The states with a loaded day of this level in the chunks read (their stored day hashes are not empty). */
   loadedStates: ReadonlySet<string>;
+  /**
+   * Per state, the last date loaded of this level, wherever it is (the catalogue's
+   * `lastDatesByState`): `last-date` compares each state's last date in the file with it, not
+   * only with the chunks read (which end with the file's months). Unset: the chunks read only.
+   */
+  loadedLast?: ReadonlyMap<string, string>;
 }
 
 /** Most geographies named in the one-line message of a gate (the rest are counted). */
@@ -105,10 +111,11 @@ function cumulativeValues(day: Pick<GeoRecord, 'cases' | 'deaths'>): [string, nu
  *   neither cumulative gate applies to the `<state>-unknown` series (cases not yet placed);
  * - `revised-share`, per geography, full files only: more than `maxRevisedShare` of its loaded
  *   dates in the file change value;
- * - `last-date` and `missing-dates`, per state of the level (the day hashes are per state): for a
- *   state with changed days, its last date in the file is earlier than its loaded last date
- *   among the chunks read; for any state, loaded dates between the file's first and last date
- *   are absent, a whole chunk the file lacks included (`addAbsentChunk`);
+ * - `last-date` and `missing-dates`, per state of the level (the day hashes are per state): for
+ *   any state of the file, changed or not, its last date in the file is earlier than its loaded
+ *   last date (among the chunks read, and `loadedLast`: a stale file changes no day, yet is
+ *   held as a stale national file is); for any state, loaded dates between the file's first and
+ *   last date are absent, a whole chunk the file lacks included (`addAbsentChunk`);
  * - `missing-geographies`, per geography: a changed day that was loaded before lacks a
  *   geography loaded that day (the ledger's `getDayGeos`, read in `finish` for the chunks with
  *   such a day only; a day loaded before they were recorded is not compared). A geography that
@@ -123,11 +130,8 @@ export class GeoGateCollector {
   private readonly shares = new Map<string, [number, number]>();
   /** Changed days that were loaded before: `<geo>|<date>` → the new record. */
   private readonly revisions = new Map<string, GeoRecord>();
-  /** Per state: whether a day changes, the file's last date, the stored last date, the loaded dates missing. */
-  private readonly states = new Map<
-    string,
-    { changed: boolean; fileLast?: string; storedLast?: string; missing: string[] }
-  >();
+  /** Per state: the file's last date, the stored last date among the chunks read, the loaded dates missing. */
+  private readonly states = new Map<string, { fileLast?: string; storedLast?: string; missing: string[] }>();
   /** Changed days that were loaded before: chunk key → date → the geographies the file has that day. */
   private readonly present = new Map<string, Map<string, Set<string>>>();
   private previous:
@@ -139,9 +143,8 @@ export class GeoGateCollector {
   /** Adds one chunk of the file (in key order), its stored day hashes (date → hash) and its changed days. */
   addChunk(chunk: GeoChunk, stored: ReadonlyMap<string, string> | undefined, changed: ReadonlySet<string>): void {
     const { from, to } = this.options;
-    const state = this.states.get(chunk.state) ?? { changed: false, missing: [] };
+    const state = this.states.get(chunk.state) ?? { missing: [] };
     this.states.set(chunk.state, state);
-    if (changed.size > 0) state.changed = true;
     const fileDates = new Set(chunk.days.map((day) => day.date));
     const fileLast = chunk.days.at(-1)?.date;
     if (fileLast && (!state.fileLast || fileLast > state.fileLast)) state.fileLast = fileLast;
@@ -182,7 +185,7 @@ export class GeoGateCollector {
    */
   addAbsentChunk(stateFips: string, stored: ReadonlyMap<string, string>): void {
     const { from, to } = this.options;
-    const state = this.states.get(stateFips) ?? { changed: false, missing: [] };
+    const state = this.states.get(stateFips) ?? { missing: [] };
     this.states.set(stateFips, state);
     for (const date of stored.keys()) {
       if (!state.storedLast || date > state.storedLast) state.storedLast = date;
@@ -236,14 +239,16 @@ export class GeoGateCollector {
     const trips: GeoGateTrip[] = [];
     const label = (geo: string) => geoLabel(level, geo, this.options.names);
     const stateLabel = (fips: string) => `${geoLabel('state', fips)}${level === 'county' ? ' counties' : ''}`;
-    const sortedStates = [...this.states].filter(([, s]) => s.changed).sort(([a], [b]) => a.localeCompare(b));
-    for (const [fips, s] of sortedStates) {
-      if (s.fileLast && s.storedLast && s.fileLast < s.storedLast) {
+    // Every state of the file, changed or not: a stale copy changes no day but is still stale.
+    for (const [fips, s] of [...this.states].sort(([a], [b]) => a.localeCompare(b))) {
+      const catalogued = this.options.loadedLast?.get(fips);
+      const loadedLast = catalogued && (!s.storedLast || catalogued > s.storedLast) ? catalogued : s.storedLast;
+      if (s.fileLast && loadedLast && s.fileLast < loadedLast) {
         trips.push({
           gate: 'last-date',
           level,
           geo: fips,
-          message: `${stateLabel(fips)}: last date ${s.fileLast} is earlier than the loaded ${s.storedLast}`,
+          message: `${stateLabel(fips)}: last date ${s.fileLast} is earlier than the loaded ${loadedLast}`,
         });
       }
     }

@@ -72,6 +72,11 @@ export interface PlanGeoLevelDeps {
   thresholds: QualityGates;
   /** The loaded values of revised days (`GeoSeriesStore.getDays`): read only when a loaded day changes. */
   readStoredDays?: StoredDaysReader;
+  /**
+   * Per state, the last date loaded of a level (`GeoCatalogRepository.lastDatesByState`): read
+   * once per parsed file, for the `last-date` gate. Unset: the gate sees the chunks read only.
+   */
+  loadedLastDates?: (level: SubNationalLevel) => Promise<ReadonlyMap<string, string>>;
 }
 
 /**
@@ -182,6 +187,7 @@ async function planDownloaded(
     } else keys = [...new Set([...keys, ...coveredChunks.map((c) => c.key)])];
   }
   const stored = keys.length ? await deps.geoLedger.getDayHashes(keys) : new Map<string, Map<string, string>>();
+  const loadedLast = chunks.length > 0 ? await deps.loadedLastDates?.(level) : undefined;
 
   const gates = new GeoGateCollector({
     level,
@@ -191,6 +197,7 @@ async function planDownloaded(
     to: lastDate ?? '',
     names: planner.names,
     loadedStates: new Set([...stored].filter(([, days]) => days.size > 0).map(([key]) => parseChunkKey(key).state)),
+    ...(loadedLast ? { loadedLast } : {}),
   });
   const plan = emptyPlan(sourceId, false);
   plan.chunks = chunks.length;
@@ -237,8 +244,9 @@ async function planDownloaded(
     deps.readStoredDays,
     level === 'county' ? (chunkKeys) => deps.geoLedger.getDayGeos(chunkKeys) : undefined,
   );
-  // The same file from the same URL as the last successful load, but ending earlier: a stale copy.
-  if (plan.changedChunks > 0 && baseline?.lastDate && lastDate && lastDate < baseline.lastDate) {
+  // The same file from the same URL as the last successful load, but ending earlier: a stale
+  // copy, whether or not it changes a day.
+  if (baseline?.lastDate && lastDate && lastDate < baseline.lastDate) {
     trips.unshift({
       gate: 'last-date',
       level,

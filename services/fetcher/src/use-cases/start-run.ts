@@ -33,6 +33,7 @@ import {
 import {
   type Clock,
   describeError,
+  type GeoCatalogRepository,
   type GeoLedger,
   type GeoSeriesStore,
   type HeldChunk,
@@ -86,6 +87,8 @@ export interface StartRunDeps {
   geoLedger?: GeoLedger;
   /** The loaded states and counties, which their gates compare revised days with (required with those levels). */
   geoSeries?: Pick<GeoSeriesStore, 'getDays'>;
+  /** The geography catalogue: each state's last loaded date, which a states or counties file must reach (`last-date`). */
+  geoCatalog?: Pick<GeoCatalogRepository, 'lastDatesByState'>;
 }
 
 const SOURCES: readonly NationalSourceId[] = NATIONAL_SOURCES;
@@ -212,6 +215,9 @@ export async function startRun(
           getSourceBaseline: (id, key) => deps.ledger.getSourceBaseline(id, key),
           thresholds: deps.gates ?? DEFAULT_QUALITY_GATES,
           ...(deps.geoSeries ? { readStoredDays: (keys) => (deps.geoSeries as GeoSeriesStore).getDays(keys) } : {}),
+          ...(deps.geoCatalog
+            ? { loadedLastDates: (geoLevel) => (deps.geoCatalog as GeoCatalogRepository).lastDatesByState(geoLevel) }
+            : {}),
         },
         deadline,
       );
