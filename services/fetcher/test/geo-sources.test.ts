@@ -491,6 +491,35 @@ describe('a county missing from the real rolling file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('says what a states file that sends nothing held: every day as loaded, or every row rejected (not "unchanged")', async () => {
+    // Prepare: a states file loaded; then the same rows under another name (new bytes' URL, same
+    // days); then a file of the same days whose every row has a bad deaths value.
+    const rows = ['2021-03-01,Texas,48,100,1', '2021-03-02,Texas,48,110,1', '2021-03-01,Utah,49,50,0'];
+    const write = (name: string, lines: string[]) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, `date,state,fips,cases,deaths\n${lines.join('\n')}\n`);
+      return pathToFileURL(file).href;
+    };
+    await run(['state'], { states: write('a.csv', rows) });
+    await loadDayHashes(takeParts(sender));
+
+    // Act
+    const same = await run(['state'], { states: write('b.csv', rows) });
+    const badDeaths = rows.map((row) => `${row.slice(0, -2)},x`);
+    const rejected = await run(['state'], { states: write('c.csv', badDeaths) });
+
+    // Assess
+    expect(sender.sent).toEqual([]);
+    expect([same.status, rejected.status]).toEqual(['SUCCEEDED', 'PARTIAL']);
+    expect((await ledger.getRun(same.runId))?.summary?.note).toBe(
+      'Nothing to load: every day of us-states.csv is as loaded (3 compared).',
+    );
+    expect((await ledger.getRun(rejected.runId))?.summary?.note).toBe(
+      'Nothing to load: every row of us-states.csv was rejected.',
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('holds the run when a whole state vanishes from a file that changes nothing else', async () => {
     // Prepare: the real rolling file loaded; the same file without any Delaware row, every other
     // row as loaded (so the run has no part to send).

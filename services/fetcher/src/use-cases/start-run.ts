@@ -240,7 +240,7 @@ export async function startRun(
       if (geo.length > 0) await recordGeoWork(runId, geo, deps);
       return await finishUnchanged(
         { ...run, sources: [...known, ...geoSources] },
-        urls,
+        geo,
         nation?.baselines ?? new Map(),
         deps,
         log,
@@ -482,7 +482,7 @@ function snapshotShape(baseline: SourceBaseline | undefined): Pick<SourceIdentit
 
 async function finishUnchanged(
   run: RunItem,
-  _urls: Record<NationalSourceId, string>,
+  geo: readonly GeoLevelWork[],
   baselines: Map<NationalSourceId, SourceBaseline>,
   deps: StartRunDeps,
   log: Logger,
@@ -491,9 +491,15 @@ async function finishUnchanged(
   const since = baselines.get('nyt')?.runId ?? 'the last successful run';
   const sources = run.sources;
   const geoOnly = !run.sources.some((source) => source.id === 'nyt');
+  // A states or counties file that was read (its bytes changed) is not "unchanged": say what it held.
+  const read = geo.some((work) => !work.plan.unchanged) ? geo.map(geoNothingToSend).join('; ') : undefined;
   const note = geoOnly
-    ? 'The states and counties are unchanged since their last successful load: nothing to do.'
-    : `${run.sources.length > 2 ? 'Every source is' : 'Both sources are'} unchanged since ${since} (${why}): nothing to do.`;
+    ? read
+      ? `Nothing to load: ${read}.`
+      : 'The states and counties are unchanged since their last successful load: nothing to do.'
+    : read
+      ? `The national sources are unchanged since ${since} (${why}); ${read}: nothing to do.`
+      : `${run.sources.length > 2 ? 'Every source is' : 'Both sources are'} unchanged since ${since} (${why}): nothing to do.`;
   const current = await recordNothingToSend(run.runId, sources, deps);
   // PARTIAL when a changed states or counties file had rejected rows (though none of its days changed).
   const status = (await deps.finalizer.complete({ ...current, note })) ?? 'SUCCEEDED';
@@ -525,8 +531,19 @@ function baselineSources(
   });
 }
 
-/** Records the run's sources with an empty plan: a run that sends no chunk (unchanged or held). */
-/** An empty plan and the run marked dispatched, in one write; the run as it is after it. */
+/**
+ * What a states or counties level that sends nothing held, for the run's note: its bytes were
+ * those of its last successful load, every row was rejected, or every day is as loaded.
+ */
+function geoNothingToSend({ plan }: GeoLevelWork): string {
+  const file = GEO_SOURCE_FILES[plan.source];
+  if (plan.unchanged) return `${file} is unchanged since its last successful load`;
+  // Nothing sent and no day compared: no row was valid (a file without rows fails, structurally).
+  if (plan.skippedDays === 0) return `every row of ${file} was rejected`;
+  return `every day of ${file} is as loaded (${plan.skippedDays.toLocaleString('en-US')} compared)`;
+}
+
+/** Records the run's sources with an empty plan (a run that sends no chunk: unchanged or held) and marks it dispatched, in one write; the run as it is after it. */
 function recordNothingToSend(runId: string, sources: SourceIdentity[], deps: StartRunDeps): Promise<RunItem> {
   return deps.ledger.recordNothingToSend(runId, sources, takeCostsForWrite());
 }
