@@ -189,28 +189,47 @@ describeReal('a states file in which a state falls', () => {
 
 describeReal('a stale states file', () => {
   it(
-    'is held when it ends before the loaded series, though it changes no day, naming each state and the loaded last date',
+    'is held when it ends before the loaded series, or starts after it, though it changes no day, naming each state',
     async () => {
       // Prepare: the real 2021-03-18 file loaded; then its rows up to 2020-12-31 exactly (an old
-      // copy: every day in it as loaded, under another URL, so no source baseline applies).
+      // copy: every day in it as loaded, under another URL, so no source baseline applies); and
+      // its rows from 2020-06-01 on (a full file that lost its first months).
       const dir = freshStateDir();
       const late = snapshotPath('statesLate');
       const lines = readFileSync(late, 'utf8').trimEnd().split('\n');
-      const stale = path.join(work, 'us-states-stale.csv');
-      writeFileSync(stale, `${lines.filter((line, i) => i === 0 || line.slice(0, 10) <= '2020-12-31').join('\n')}\n`);
+      const cut = (name: string, keep: (date: string) => boolean) => {
+        const file = path.join(work, name);
+        writeFileSync(file, `${lines.filter((line, i) => i === 0 || keep(line.slice(0, 10))).join('\n')}\n`);
+        return file;
+      };
       const loaded = await runStates(dir, late);
       const lastLoaded = (lines.at(-1) as string).slice(0, 10);
 
+      const ends = cut('us-states-ends.csv', (date) => date <= '2020-12-31');
+      const starts = cut('us-states-starts.csv', (date) => date >= '2020-06-01');
+
       // Act
-      const result = await runStates(dir, stale);
+      const endsEarly = await runStates(dir, ends);
+      const rejected = await runCli(['reject', endsEarly.json.runId], { ETL_LOCAL_DIR: dir });
+      const startsLate = await runStates(dir, starts);
 
       // Assess: HELD (not SUCCEEDED "unchanged"), every state named, nothing written.
       expect(loaded.json.status).toBe('SUCCEEDED');
-      expect(result.json).toMatchObject({ status: 'HELD', inserted: 0, updated: 0 });
-      const reason = String((result.json.failure as { reason?: string } | undefined)?.reason ?? '');
+      expect(rejected.code).toBe(0);
+      const reason = (result: { json: Record<string, unknown> }) =>
+        String((result.json.failure as { reason?: string } | undefined)?.reason ?? '');
       const states = new Set(lines.slice(1).map((line) => line.split(',')[2]));
-      expect(reason).toContain(`the file ends before the loaded series in ${states.size} states:`);
-      expect(reason).toContain(`Alabama (01): last date 2020-12-31 is earlier than the loaded ${lastLoaded}`);
+      expect(endsEarly.json).toMatchObject({ status: 'HELD', inserted: 0, updated: 0 });
+      expect(reason(endsEarly)).toContain(`the file ends before the loaded series in ${states.size} states:`);
+      expect(reason(endsEarly)).toContain(
+        `Alabama (01): last date 2020-12-31 is earlier than the loaded ${lastLoaded}`,
+      );
+      expect(startsLate.json).toMatchObject({ status: 'HELD', inserted: 0, updated: 0 });
+      expect(reason(startsLate)).toMatch(/loaded dates are missing from the file in \d+ states: /);
+      const alabama = lines.filter((line) => line.includes(',Alabama,01,') && line.slice(0, 10) < '2020-06-01');
+      expect(reason(startsLate)).toContain(
+        `Alabama (01): ${alabama.length} loaded date(s) missing (${alabama[0]?.slice(0, 10)} to 2020-05-31)`,
+      );
       expect(await exportedGeo(dir, '48')).toEqual(seriesIn(late, '48'));
     },
     SLOW,

@@ -228,30 +228,30 @@ describe('GeoCatalogRepository.applyLoaded', () => {
   });
 });
 
-describe('GeoCatalogRepository.lastDatesByState', () => {
-  it("gives each state's last loaded date of one level: the state's own, or the latest of its counties and special areas", async () => {
-    // Prepare: Texas loaded to day 5 as a state; its counties to days 3 and 7 (Unknown to 9);
-    // California's county to day 2; the nation to day 20.
+describe('GeoCatalogRepository.loadedDatesByState', () => {
+  it("gives each state's first and last loaded dates of one level: the state's own, or the span of its counties and special areas", async () => {
+    // Prepare: Texas loaded days 1..5 as a state; its counties days 2..3 and 0..7 (Unknown 4..9);
+    // California's county days 0..2; the nation days 0..20.
     await catalog.applyLoaded({
       records: [
-        ...county('48', 1, 0, 5),
-        ...county('48001', 1, 0, 3),
+        ...county('48', 1, 1, 5),
+        ...county('48001', 1, 2, 3),
         ...county('48003', 1, 0, 7),
-        ...county('48-unknown', 1, 0, 9),
+        ...county('48-unknown', 1, 4, 9),
         ...county('06037', 1, 0, 2),
         ...county('US', 1, 0, 20),
       ],
     });
 
     // Act
-    const states = await catalog.lastDatesByState('state');
-    const counties = await catalog.lastDatesByState('county');
+    const states = await catalog.loadedDatesByState('state');
+    const counties = await catalog.loadedDatesByState('county');
 
     // Assess
-    expect([...states]).toEqual([['48', date(5)]]);
+    expect([...states]).toEqual([['48', { first: date(1), last: date(5) }]]);
     expect([...counties].sort()).toEqual([
-      ['06', date(2)],
-      ['48', date(9)],
+      ['06', { first: date(0), last: date(2) }],
+      ['48', { first: date(0), last: date(9) }],
     ]);
   });
 });

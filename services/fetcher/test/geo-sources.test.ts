@@ -13,6 +13,7 @@ import {
 import { chunksCoveredBy } from '@covid-etl/core';
 import {
   DynamoGeoLedger,
+  GeoCatalogRepository,
   GeoSeriesStore,
   geoDayWritten,
   HeldRunRepository,
@@ -87,6 +88,8 @@ let local: LocalTables;
 let ledger: LedgerRepository;
 let geoLedger: CountingGeoLedger;
 let geoSeries: CountingGeoSeries;
+/** Empty unless a test applies what it loaded (`catalog.applyLoaded`). */
+let catalog: GeoCatalogRepository;
 let held: HeldRunRepository;
 let ledgerTable: string;
 let sender: CapturingSender;
@@ -155,6 +158,7 @@ beforeEach(async () => {
   ({ ledger } = tables);
   geoLedger = new CountingGeoLedger(local.doc, tables.ledgerTable);
   geoSeries = new CountingGeoSeries(local.doc, tables.dataTable);
+  catalog = new GeoCatalogRepository(local.doc, tables.dataTable);
   ledgerTable = tables.ledgerTable;
   held = new HeldRunRepository(local.doc, ledgerTable);
   sender = new CapturingSender();
@@ -167,6 +171,7 @@ beforeEach(async () => {
     ledger,
     geoLedger,
     geoSeries,
+    geoCatalog: catalog,
     held,
     series: tables.series,
     transformerQueue: sender,
@@ -491,7 +496,7 @@ describe('a county missing from the real rolling file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('says what a states file that sends nothing held: every day as loaded, or every row rejected (not "unchanged")', async () => {
+  it('says what a states file that sends nothing held: every row as loaded, or every row rejected (not "unchanged")', async () => {
     // Prepare: a states file loaded; then the same rows under another name (new bytes' URL, same
     // days); then a file of the same days whose every row has a bad deaths value.
     const rows = ['2021-03-01,Texas,48,100,1', '2021-03-02,Texas,48,110,1', '2021-03-01,Utah,49,50,0'];
@@ -512,11 +517,57 @@ describe('a county missing from the real rolling file', () => {
     expect(sender.sent).toEqual([]);
     expect([same.status, rejected.status]).toEqual(['SUCCEEDED', 'PARTIAL']);
     expect((await ledger.getRun(same.runId))?.summary?.note).toBe(
-      'Nothing to load: every day of us-states.csv is as loaded (3 compared).',
+      'Nothing to load: every row of us-states.csv is as loaded (3 compared).',
     );
     expect((await ledger.getRun(rejected.runId))?.summary?.note).toBe(
       'Nothing to load: every row of us-states.csv was rejected.',
     );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds a stale states file that changes no day: one ending before the loaded dates, or starting after them', async () => {
+    // Prepare: Texas and Utah loaded for 2021-01-10..03-20 (catalogue included); then two files
+    // of days exactly as loaded: one ending 02-28, one starting 02-01 (a full file lacks
+    // Texas's and Utah's January).
+    const dates = dateRange('2021-01-10', 70);
+    const lines = (keep: (date: string) => boolean) =>
+      dates.filter(keep).flatMap((date, i) => [`${date},Texas,48,${100 + i},1`, `${date},Utah,49,${50 + i},0`]);
+    const write = (name: string, rows: string[]) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, `date,state,fips,cases,deaths\n${rows.join('\n')}\n`);
+      return pathToFileURL(file).href;
+    };
+    const all = lines(() => true);
+    await run(['state'], { states: write('all.csv', all) });
+    const parts = takeParts(sender);
+    await loadParts(parts);
+    await catalog.applyLoaded({ records: parts.flatMap((part) => part.records) });
+
+    // Act
+    const endsEarly = await run(['state'], { states: write('ends.csv', all.slice(0, 2 * 50)) });
+    const startsLate = await run(['state'], { states: write('starts.csv', all.slice(2 * 22)) });
+
+    // Assess: both HELD, nothing sent; the second names the 22 January days of each state.
+    expect(sender.sent).toEqual([]);
+    expect([endsEarly.status, startsLate.status]).toEqual(['HELD', 'HELD']);
+    expect((await ledger.getRun(endsEarly.runId))?.summary?.gates).toEqual([
+      {
+        gate: 'last-date',
+        message:
+          'states (us-states.csv): the file ends before the loaded series in 2 states: ' +
+          'Texas (48): last date 2021-02-28 is earlier than the loaded 2021-03-20; ' +
+          'Utah (49): last date 2021-02-28 is earlier than the loaded 2021-03-20',
+      },
+    ]);
+    expect((await ledger.getRun(startsLate.runId))?.summary?.gates).toEqual([
+      {
+        gate: 'missing-dates',
+        message:
+          'states (us-states.csv): loaded dates are missing from the file in 2 states: ' +
+          'Texas (48): 22 loaded date(s) missing (2021-01-10 to 2021-01-31); ' +
+          'Utah (49): 22 loaded date(s) missing (2021-01-10 to 2021-01-31)',
+      },
+    ]);
     rmSync(dir, { recursive: true, force: true });
   });
 

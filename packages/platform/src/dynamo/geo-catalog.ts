@@ -130,27 +130,32 @@ export class GeoCatalogRepository implements GeoCatalogReader {
   }
 
   /**
-   * Per state FIPS, the last date loaded of one level: a state's own series (`state`), or the
-   * latest of its counties, `Unknown` and the special areas included (`county`). One paginated
-   * Query of the catalogue (~3,300 small items; their id, level and last date only). The
-   * fetcher's `last-date` gate compares a states or counties file with it, so a file that ends
-   * before what is loaded is held even when it changes no day (as a stale national file is).
+   * Per state FIPS, the first and last dates loaded of one level: a state's own series
+   * (`state`), or the earliest and latest of its counties, `Unknown` and the special areas
+   * included (`county`). One paginated Query of the catalogue (~3,300 small items; their id,
+   * level and dates only). The fetcher's gates compare a states or counties file with it: a file
+   * that ends before what is loaded (`last-date`), or a full file that starts after it
+   * (`missing-dates`), is held even when it changes no day, as a national file is.
    */
-  async lastDatesByState(level: 'state' | 'county'): Promise<Map<string, string>> {
+  async loadedDatesByState(level: 'state' | 'county'): Promise<Map<string, { first: string; last: string }>> {
     const items = await this.query({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
-      ProjectionExpression: 'sk, #level, lastDate',
+      ProjectionExpression: 'sk, #level, firstDate, lastDate',
       ExpressionAttributeNames: { '#level': 'level' },
       ExpressionAttributeValues: { ':pk': GEOS_PARTITION },
     });
-    const out = new Map<string, string>();
+    const out = new Map<string, { first: string; last: string }>();
     for (const item of items) {
       if (item.level !== level) continue;
       const state = String(item.sk).slice(0, 2);
+      const first = String(item.firstDate);
       const last = String(item.lastDate);
       const known = out.get(state);
-      if (!known || last > known) out.set(state, last);
+      out.set(state, {
+        first: known && known.first < first ? known.first : first,
+        last: known && known.last > last ? known.last : last,
+      });
     }
     return out;
   }

@@ -37,7 +37,10 @@ export interface GeoGateOptions {
    * window is noise: one county's reallocated month is a normal correction).
    */
   rolling: boolean;
-  /** The file's first and last dates: `missing-dates` only looks at loaded dates between them. */
+  /**
+   * `missing-dates` only looks at loaded dates between these: the file's first and last dates
+   * (a full file: from the earliest loaded date instead, since it holds every date from the start).
+   */
   from: string;
   to: string;
   /** The publisher's names by geography id (for the labels). */
@@ -46,7 +49,7 @@ export interface GeoGateOptions {
   loadedStates: ReadonlySet<string>;
   /**
    * Per state, the last date loaded of this level, wherever it is (the catalogue's
-   * `lastDatesByState`): `last-date` compares each state's last date in the file with it, not
+   * `loadedDatesByState`): `last-date` compares each state's last date in the file with it, not
    * only with the chunks read (which end with the file's months). Unset: the chunks read only.
    */
   loadedLast?: ReadonlyMap<string, string>;

@@ -73,10 +73,11 @@ export interface PlanGeoLevelDeps {
   /** The loaded values of revised days (`GeoSeriesStore.getDays`): read only when a loaded day changes. */
   readStoredDays?: StoredDaysReader;
   /**
-   * Per state, the last date loaded of a level (`GeoCatalogRepository.lastDatesByState`): read
-   * once per parsed file, for the `last-date` gate. Unset: the gate sees the chunks read only.
+   * Per state, the first and last dates loaded of a level (`GeoCatalogRepository.loadedDatesByState`):
+   * read once per parsed file, for `last-date` (any file) and `missing-dates` before a full file's
+   * first date. Unset: the gates see the chunks of the file's own dates only.
    */
-  loadedLastDates?: (level: SubNationalLevel) => Promise<ReadonlyMap<string, string>>;
+  loadedDates?: (level: SubNationalLevel) => Promise<ReadonlyMap<string, { first: string; last: string }>>;
 }
 
 /**
@@ -174,30 +175,37 @@ async function planDownloaded(
   }
   const rejected = planner.rejected;
 
+  // What is loaded of the level, per state: a file must reach its last date, and a full file
+  // (every date from the start) its first date too.
+  const loaded = chunks.length > 0 ? await deps.loadedDates?.(level) : undefined;
+  const rolling = sourceId === 'counties-recent';
+  let from = firstDate;
+  if (!rolling) for (const { first } of loaded?.values() ?? []) if (from && first < from) from = first;
+
   // Which stored day hashes to read: the recent file can only have changed the chunks its dates cover.
-  // Every chunk its dates cover is read, those the file lacks too: their loaded dates are missing.
+  // Every chunk its dates cover is read, those the file lacks too: their loaded dates are missing
+  // (a full file's from the earliest loaded date).
   const fileKeys = new Set(chunks.map((chunk) => chunk.key));
   let keys = [...fileKeys];
   let covered: Map<string, Set<string>> | undefined;
-  if (firstDate && lastDate) {
-    const coveredChunks = chunksCoveredBy(level, firstDate, lastDate);
-    if (sourceId === 'counties-recent') {
+  if (firstDate && lastDate && from) {
+    const coveredChunks = chunksCoveredBy(level, rolling ? firstDate : from, lastDate);
+    if (rolling) {
       covered = new Map(coveredChunks.map((c) => [c.key, new Set(c.dates)]));
       keys = [...covered.keys()];
     } else keys = [...new Set([...keys, ...coveredChunks.map((c) => c.key)])];
   }
   const stored = keys.length ? await deps.geoLedger.getDayHashes(keys) : new Map<string, Map<string, string>>();
-  const loadedLast = chunks.length > 0 ? await deps.loadedLastDates?.(level) : undefined;
 
   const gates = new GeoGateCollector({
     level,
     thresholds: deps.thresholds,
-    rolling: sourceId === 'counties-recent',
-    from: firstDate ?? '',
+    rolling,
+    from: from ?? '',
     to: lastDate ?? '',
     names: planner.names,
     loadedStates: new Set([...stored].filter(([, days]) => days.size > 0).map(([key]) => parseChunkKey(key).state)),
-    ...(loadedLast ? { loadedLast } : {}),
+    ...(loaded ? { loadedLast: new Map([...loaded].map(([state, dates]) => [state, dates.last])) } : {}),
   });
   const plan = emptyPlan(sourceId, false);
   plan.chunks = chunks.length;

@@ -87,8 +87,8 @@ export interface StartRunDeps {
   geoLedger?: GeoLedger;
   /** The loaded states and counties, which their gates compare revised days with (required with those levels). */
   geoSeries?: Pick<GeoSeriesStore, 'getDays'>;
-  /** The geography catalogue: each state's last loaded date, which a states or counties file must reach (`last-date`). */
-  geoCatalog?: Pick<GeoCatalogRepository, 'lastDatesByState'>;
+  /** The geography catalogue: each state's loaded dates, which a states or counties file must cover (`last-date`, `missing-dates`). */
+  geoCatalog?: Pick<GeoCatalogRepository, 'loadedDatesByState'>;
 }
 
 const SOURCES: readonly NationalSourceId[] = NATIONAL_SOURCES;
@@ -216,7 +216,7 @@ export async function startRun(
           thresholds: deps.gates ?? DEFAULT_QUALITY_GATES,
           ...(deps.geoSeries ? { readStoredDays: (keys) => (deps.geoSeries as GeoSeriesStore).getDays(keys) } : {}),
           ...(deps.geoCatalog
-            ? { loadedLastDates: (geoLevel) => (deps.geoCatalog as GeoCatalogRepository).lastDatesByState(geoLevel) }
+            ? { loadedDates: (geoLevel) => (deps.geoCatalog as GeoCatalogRepository).loadedDatesByState(geoLevel) }
             : {}),
         },
         deadline,
@@ -533,14 +533,15 @@ function baselineSources(
 
 /**
  * What a states or counties level that sends nothing held, for the run's note: its bytes were
- * those of its last successful load, every row was rejected, or every day is as loaded.
+ * those of its last successful load, every row was rejected, or every row is as loaded.
  */
 function geoNothingToSend({ plan }: GeoLevelWork): string {
   const file = GEO_SOURCE_FILES[plan.source];
   if (plan.unchanged) return `${file} is unchanged since its last successful load`;
   // Nothing sent and no day compared: no row was valid (a file without rows fails, structurally).
   if (plan.skippedDays === 0) return `every row of ${file} was rejected`;
-  return `every day of ${file} is as loaded (${plan.skippedDays.toLocaleString('en-US')} compared)`;
+  const rows = plan.skippedRecords ?? plan.skippedDays;
+  return `every row of ${file} is as loaded (${rows.toLocaleString('en-US')} compared)`;
 }
 
 /** Records the run's sources with an empty plan (a run that sends no chunk: unchanged or held) and marks it dispatched, in one write; the run as it is after it. */
