@@ -5,9 +5,16 @@ import dynalite, { type DynaliteOptions } from 'dynalite';
 
 /** An abstract-level 3 iterator (keys or values). */
 interface LevelIterator {
-  next(): Promise<unknown>;
+  nextv(size: number): Promise<unknown[]>;
   close(): Promise<void>;
 }
+
+/**
+ * Entries read from LevelDB per native call by a Query or Scan stream. classic-level's `next()`
+ * reads up to 1000 entries a call (capped at 16 KiB of data, ~30-80 of this project's items) into
+ * a buffer sized for 1000, which it keeps until V8 collects the iterator, long after it is closed.
+ */
+const ITERATOR_BATCH = 64;
 
 type Callback<T = unknown> = (error: Error | null, value?: T) => void;
 type BatchOperation = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
@@ -191,8 +198,11 @@ function streamOf(iterator: LevelIterator): Readable {
   return new Readable({
     objectMode: true,
     read() {
-      iterator.next().then(
-        (value) => this.push(value === undefined ? null : value),
+      iterator.nextv(ITERATOR_BATCH).then(
+        (values) => {
+          if (values.length === 0) this.push(null);
+          for (const value of values) this.push(value);
+        },
         (error: Error) => this.destroy(error),
       );
     },

@@ -46,6 +46,16 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A store as dynalite creates it (not yet tuned), open on a new folder. */
+async function openStore(prefix: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  dirs.push(dir);
+  const store = dynaliteDb.create({ path: dir, createTableMs: 0 });
+  const db = store.db as typeof store.db & { open(): Promise<void>; close(): Promise<void> };
+  await db.open();
+  return { store, db };
+}
+
 /** The answers of a fixed sequence of requests (writes, reads, queries with limits, an index, updates, deletes). */
 async function scenario(tuned: boolean, dir: string) {
   const dynamo = await startLocalDynamo({ dir, tuned });
@@ -204,11 +214,7 @@ describe('the tuned dynalite store', () => {
 
   it('closes the LevelDB iterator of every Query, whether it reads to the end or stops at a limit', async () => {
     // Prepare: a store as dynalite creates it, its iterators spied on.
-    const dir = mkdtempSync(path.join(tmpdir(), 'dynalite-iterators-'));
-    dirs.push(dir);
-    const store = dynaliteDb.create({ path: dir, createTableMs: 0 });
-    const db = store.db as typeof store.db & { open(): Promise<void>; close(): Promise<void> };
-    await db.open();
+    const { store, db } = await openStore('dynalite-iterators-');
     const opened: { closed: boolean }[] = [];
     const values = db.values.bind(db);
     db.values = (options?: object) => {
@@ -237,6 +243,43 @@ describe('the tuned dynalite store', () => {
     expect(all).toHaveLength(5);
     expect(first).toEqual({ i: 0 });
     expect(opened).toEqual([{ closed: true }, { closed: true }]);
+    await db.close();
+  });
+
+  it('reads each Query in batches of at most 64 entries, not into the 1000-entry buffer LevelDB keeps until GC', async () => {
+    // Prepare: 150 entries, and every read of the store's iterators recorded.
+    const { store, db } = await openStore('dynalite-batches-');
+    const reads: string[] = [];
+    const values = db.values.bind(db);
+    db.values = (options?: object) => {
+      const iterator = values(options) as ReturnType<typeof values> & {
+        next(): Promise<unknown>;
+        nextv(size: number): Promise<unknown[]>;
+      };
+      const next = iterator.next.bind(iterator);
+      const nextv = iterator.nextv.bind(iterator);
+      iterator.next = () => {
+        reads.push('next');
+        return next();
+      };
+      iterator.nextv = (size: number) => {
+        reads.push(`nextv(${size})`);
+        return nextv(size);
+      };
+      return iterator;
+    };
+    expect(tuneStore(store)).toBe(true);
+    await db.batch(
+      Array.from({ length: 150 }, (_, i) => ({ type: 'put', key: `k~${String(i).padStart(3, '0')}`, value: { i } })),
+    );
+
+    // Act
+    const all: unknown[] = [];
+    for await (const value of db.createValueStream({ gte: 'k~', lt: 'k~\xff' })) all.push(value);
+
+    // Assess: every entry once, in key order, three batches and the empty read that ends it.
+    expect(all).toEqual(Array.from({ length: 150 }, (_, i) => ({ i })));
+    expect(reads).toEqual(['nextv(64)', 'nextv(64)', 'nextv(64)', 'nextv(64)']);
     await db.close();
   });
 });
