@@ -19,14 +19,26 @@ if (( $(node_major) < 22 )); then
   fi
   export PATH="$node22/node_modules/.bin:$PATH"
 fi
-# pnpm 10: corepack where it works, else a global npm install, else a local one (no root needed).
-if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version 2>/dev/null)" != 10.* ]]; then
-  if ! (corepack enable >/dev/null 2>&1 && [[ "$(pnpm --version 2>/dev/null)" == 10.* ]]); then
-    if ! npm install -g pnpm@10 >/dev/null 2>&1; then
-      npm install --prefix "$root/.tools" pnpm@10 >/dev/null
-      export PATH="$root/.tools/node_modules/.bin:$PATH"
+# pnpm 10: the machine's when it answers 10.x, else corepack's where it works, else a local one in
+# .tools (no root needed). Each is checked by running it: corepack can enable a shim that then
+# fails (a registry that serves no signatures), and it is disabled again; a global npm install
+# is not tried, as its prefix follows the node it runs on (.tools/node22 here, not on PATH).
+pnpm_10() { [[ "$(pnpm --version 2>/dev/null)" == 10.* ]]; }
+if ! pnpm_10; then
+  if corepack enable pnpm >/dev/null 2>&1; then
+    hash -r
+    if ! pnpm_10; then
+      corepack disable pnpm >/dev/null 2>&1 || true
+      hash -r
     fi
   fi
+fi
+if ! pnpm_10; then
+  if [[ ! -x "$root/.tools/node_modules/.bin/pnpm" ]]; then
+    npm install --prefix "$root/.tools" --no-save --no-audit --no-fund --loglevel=error pnpm@10 >/dev/null
+  fi
+  export PATH="$root/.tools/node_modules/.bin:$PATH"
+  pnpm_10 || { echo "pnpm 10 could not be installed (corepack, then npm into .tools)" >&2; exit 1; }
 fi
 # pnpm's scripts must run on that node too, not on the one pnpm was installed with.
 if [[ "$(pnpm exec node -p 'process.versions.node.split(".")[0]')" -lt 22 ]]; then
