@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-step() { printf '\n==> %s\n' "$*"; }
+# Each step's heading says when it started (seconds since the script did), so a slow step shows.
+step() { printf '\n==> %s (at %ds)\n' "$*" "$SECONDS"; }
 
 step "toolchain"
 # Node.js 22+: the machine's node when it is recent enough, else the npm registry's node@22
@@ -76,4 +77,5 @@ rm -rf "$root/test-output/jest-results"
 status=0
 pnpm test --concurrency=1 --output-logs=full || status=$?
 node scripts/ci/test-summary.mjs "$root/test-output/jest-results"
+echo "all steps: ${SECONDS}s"
 exit $status
