@@ -1,6 +1,7 @@
 /**
  * A jest reporter that writes the package's pass/fail counts to
- * `<repo>/test-output/jest-results/<package>.json`, for the CI summary line.
+ * `<repo>/test-output/jest-results/<package>.json` (and each suite's wall time), for the CI
+ * summary.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,11 @@ export default class SummaryReporter {
         // A suite that failed to run counts as a failure even with no test inside it.
         failed: results.numFailedTests + (failedSuites > 0 && results.numFailedTests === 0 ? failedSuites : 0),
         skipped: results.numPendingTests + results.numTodoTests,
+        // Each suite's wall time, for the CI summary's slowest-suites list.
+        suites: results.testResults.map((suite) => ({
+          file: path.relative(repoRoot, suite.testFilePath),
+          seconds: (suite.perfStats.end - suite.perfStats.start) / 1000,
+        })),
       }),
     );
   }
