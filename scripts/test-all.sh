@@ -61,8 +61,9 @@ step "layers: only the composition roots use services"
 node scripts/ci/check-layers.mjs
 
 step "type-check"
-# One tsc program over every package (the root tsconfig.json: each file checked once, ~25 s where
-# a program per package took ~70 s), then the dashboard's page and tests with the DOM library.
+# The dashboard's generated page assets and its page and tests (DOM library), then one tsc program
+# over every package (the root tsconfig.json: each file checked once, ~25 s where a program per
+# package took ~70 s).
 pnpm typecheck
 
 step "build, twice: the zips must be byte-for-byte identical"
