@@ -338,6 +338,12 @@ export const GeoChunkMessage = z.object({
    * (`removed`), counted `deleted`. Only `etl revert` sends them.
    */
   removed: z.optional(z.array(z.object({ geo: GeoId, date: IsoDate }))),
+  /**
+   * True when the ledger had no day hashes for the chunk when the run was planned (its first
+   * load): the loader creates the chunk's day-hash item with one conditional put instead of an
+   * update that fails first. A hint for the request count only; absent means "probably there".
+   */
+  newChunk: z.optional(z.literal(true)),
 });
 export type GeoChunkMessage = z.infer<typeof GeoChunkMessage>;
 

@@ -298,6 +298,7 @@ export function geoPartMessage(
   runId: string,
   chunk: Pick<GeoChunk, 'level' | 'key' | 'hash'>,
   part: GeoChunkPart,
+  { newChunk = false }: { newChunk?: boolean } = {},
 ): GeoChunkMessage {
   return {
     version: 1,
@@ -310,6 +311,7 @@ export function geoPartMessage(
     baseline: part.baseline,
     records: part.records,
     names: part.names,
+    ...(newChunk ? { newChunk: true as const } : {}),
   };
 }
 
@@ -318,7 +320,10 @@ export function geoPartMessage(
  * throws {@link ChunkTooLargeError} above {@link MAX_CHUNK_BYTES}.
  */
 export function assertGeoPartSize(chunk: GeoChunk, part: GeoChunkPart): number {
-  const bytes = Buffer.byteLength(JSON.stringify(geoPartMessage(LONGEST_RUN_ID, chunk, part)), 'utf8');
+  const bytes = Buffer.byteLength(
+    JSON.stringify(geoPartMessage(LONGEST_RUN_ID, chunk, part, { newChunk: true })),
+    'utf8',
+  );
   if (bytes > MAX_CHUNK_BYTES) throw new ChunkTooLargeError(part.key, bytes, MAX_CHUNK_BYTES);
   return bytes;
 }

@@ -295,6 +295,8 @@ describe('states and counties in the fetcher (synthetic files)', () => {
       .map((body) => TransformChunkMessage.parse(body).month);
     expect(months).toEqual(['2020-03', '2020-04']);
     expect(geoParts(sender).map((part) => part.part)).toEqual(['state/39/2020-03#01-31', 'state/39/2020-04#01-09']);
+    // No day hash of either chunk yet: the loader puts their hash items instead of updating them first.
+    expect(geoParts(sender).map((part) => part.newChunk)).toEqual([true, true]);
     const stored = await ledger.getRun(result.runId);
     expect(stored?.months).toEqual(['2020-03', '2020-04', 'state/39/2020-03#01-31', 'state/39/2020-04#01-09']);
     expect(stored?.sources.map((source) => source.id)).toEqual(['nyt', 'jhu', 'states']);
@@ -921,6 +923,8 @@ describe('the data-quality gates of the states (synthetic files)', () => {
     expect(result.status).toBe('RUNNING');
     expect(geoSeries.read).toEqual([]);
     expect(geoParts(sender).map((part) => part.part)).toEqual(['state/39/2021-03#03-03', 'state/48/2021-03#03-03']);
+    // Their chunks have day hashes (March 1 and 2): not new.
+    expect(geoParts(sender).map((part) => part.newChunk)).toEqual([undefined, undefined]);
     rmSync(dir, { recursive: true, force: true });
   });
 });

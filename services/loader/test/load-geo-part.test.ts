@@ -29,6 +29,7 @@ import {
 let local: LocalTables;
 let ledger: LedgerRepository;
 let dataTable: string;
+let ledgerTable: string;
 let deps: LoadGeoPartDeps;
 let catalog: GeoCatalogRepository;
 let clock: TestClock;
@@ -49,7 +50,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   const tables = await local.tables();
-  ({ ledger, dataTable } = tables);
+  ({ ledger, dataTable, ledgerTable } = tables);
   clock = new TestClock();
   catalog = new GeoCatalogRepository(local.doc, dataTable);
   const logger = silentLogger();
@@ -548,6 +549,39 @@ describe('loadGeoPart: the chunk lease', () => {
     expect((await ledger.getRun(R1))?.status).toBe('SUCCEEDED');
     expect((await ledger.getChunk(R2, COUNTY_PART))?.counts).toEqual({ inserted: 0, updated: 0, unchanged: 8 });
     expect([whileLive, afterRunOut]).toEqual(['held', 'taken']);
+  });
+});
+
+describe('loadGeoPart: ledger requests of a part', () => {
+  it("writes a new chunk's day hashes with one put and gives back a lease it holds alone in one update", async () => {
+    // Arrange: a run of two parts (the first does not finish it); the state's part is new when planned.
+    await dispatchedRun(R1, [STATE_PART, COUNTY_PART]);
+    const counter = countRequests(local.doc);
+
+    // Act
+    await loadGeoPart({ ...part(R1, STATE_PART, texas), newChunk: true }, deps);
+    counter.stop();
+
+    // Assert: the lease, the catalogue lock and its release, the part's mark and the run's count
+    // (one UpdateItem each), the lease given back (one more), the day hashes (one PutItem).
+    expect(counter.requests[ledgerTable]).toMatchObject({ UpdateItem: 6, PutItem: 1 });
+    const hashes = await (deps.geoLedger as DynamoGeoLedger).getDayHashes(['state/48/2020-04']);
+    expect(hashes.get('state/48/2020-04')?.size).toBe(2);
+    expect(await ledger.leaseGeoChunk('state/48/2020-04', STATE_PART, R2, { now: 0, until: 1 })).toBe('taken');
+  });
+
+  it('adds to the day hashes of a chunk said to be new that another run created meanwhile, losing none', async () => {
+    // Arrange: the chunk's hashes hold April 3 (another part, loaded after this run was planned).
+    await dispatchedRun(R1, [STATE_PART]);
+    const geoLedger = deps.geoLedger as DynamoGeoLedger;
+    await geoLedger.putDayHashes('state/48/2020-04', [{ date: '2020-04-03', hash: HASH }], R2);
+
+    // Act
+    await loadGeoPart({ ...part(R1, STATE_PART, texas), newChunk: true }, deps);
+
+    // Assert
+    const days = (await geoLedger.getDayHashes(['state/48/2020-04'])).get('state/48/2020-04');
+    expect([...(days?.keys() ?? [])].sort()).toEqual(['2020-04-01', '2020-04-02', '2020-04-03']);
   });
 });
 

@@ -212,10 +212,27 @@ export class DynamoChunkLedger extends LedgerTable {
 
   /**
    * Takes `part` out of the chunk's lease if `runId` holds it, and gives the lease back once no
-   * part of that run is being loaded (a part joining meanwhile keeps it). Safe to repeat.
+   * part of that run is being loaded (a part joining meanwhile keeps it). Safe to repeat. One
+   * conditional UpdateItem when `part` is the lease's only part (a states chunk is one part;
+   * parts loaded one after another each hold it alone), else at most three.
    */
   async releaseGeoChunk(chunk: string, part: string, runId: string): Promise<void> {
     const Key = { pk: GEO_LEASE_PARTITION, sk: chunk };
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'REMOVE leaseRun, leaseUntil, parts',
+          ConditionExpression: 'leaseRun = :run AND size(parts) = :one AND contains(parts, :part)',
+          ExpressionAttributeValues: { ':run': runId, ':one': 1, ':part': part },
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    // Other parts of the run hold it too (or it is not this run's, or this part left it already).
     try {
       const response = await this.doc.send(
         new UpdateCommand({

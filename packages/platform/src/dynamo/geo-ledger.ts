@@ -25,6 +25,16 @@ export interface GeoDayGeos {
   geos: readonly string[];
 }
 
+/** How a day hash or day geographies write goes about its item. */
+export interface DayMapWriteOptions {
+  /**
+   * The chunk had no item when its run was planned (`GeoChunkMessage.newChunk`): put it first
+   * (one request) instead of an update that fails on a new chunk (two). A hint only: a wrong
+   * guess costs one more request, never a different item.
+   */
+  create?: boolean;
+}
+
 /** Most rejected rows kept per chunk (the count is always exact). */
 export const MAX_REJECTED_PER_CHUNK = MAX_REJECTED_IN_SUMMARY;
 
@@ -33,7 +43,12 @@ export interface GeoLedger {
   /** The day hashes of the last successful loads of these chunks: chunk key → (date → hash). Absent chunks are absent. */
   getDayHashes(chunkKeys: readonly string[]): Promise<Map<string, Map<string, string>>>;
   /** Records the hashes of days just loaded (idempotent: the same part recorded twice is the same item). */
-  putDayHashes(chunkKey: string, days: readonly GeoDayHash[], runId: string): Promise<void>;
+  putDayHashes(
+    chunkKey: string,
+    days: readonly GeoDayHash[],
+    runId: string,
+    options?: DayMapWriteOptions,
+  ): Promise<void>;
   /**
    * Drops the hashes of dates no longer loaded (a revert removed every day the chunk had on them):
    * the next run compares them as new days. Idempotent; a chunk without hashes is left absent.
@@ -45,7 +60,7 @@ export interface GeoLedger {
    */
   getDayGeos(chunkKeys: readonly string[]): Promise<Map<string, Map<string, string[]>>>;
   /** Records the geographies of days just loaded (idempotent; a day recorded again is replaced). */
-  putDayGeos(chunkKey: string, days: readonly GeoDayGeos[], runId: string): Promise<void>;
+  putDayGeos(chunkKey: string, days: readonly GeoDayGeos[], runId: string, options?: DayMapWriteOptions): Promise<void>;
   /** Keeps a chunk's rejected rows with the run (`RUN#<runId>`/`REJECTED#<chunk key>`), capped, with the exact count. */
   putRejections(runId: string, chunkKey: string, rows: readonly GeoRejectedRow[]): Promise<void>;
   /** Every rejection item of a run: chunk key → rows kept and exact count. */
@@ -69,13 +84,19 @@ export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
     return out;
   }
 
-  async putDayHashes(chunkKey: string, days: readonly GeoDayHash[], runId: string): Promise<void> {
+  async putDayHashes(
+    chunkKey: string,
+    days: readonly GeoDayHash[],
+    runId: string,
+    options: DayMapWriteOptions = {},
+  ): Promise<void> {
     await this.setDayMap(
       DAYS_PARTITION,
       'days',
       chunkKey,
       days.map((day) => [day.date, day.hash]),
       runId,
+      options,
     );
   }
 
@@ -96,7 +117,12 @@ export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
     return out;
   }
 
-  async putDayGeos(chunkKey: string, days: readonly GeoDayGeos[], runId: string): Promise<void> {
+  async putDayGeos(
+    chunkKey: string,
+    days: readonly GeoDayGeos[],
+    runId: string,
+    options: DayMapWriteOptions = {},
+  ): Promise<void> {
     const state = parseChunkKey(chunkKey).state;
     const entries = days.map((day): [string, string] => {
       const rest = [...new Set(day.geos)].sort().map((geo) => {
@@ -105,7 +131,7 @@ export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
       });
       return [day.date, rest.join(' ')];
     });
-    await this.setDayMap(DAY_GEOS_PARTITION, 'geos', chunkKey, entries, runId);
+    await this.setDayMap(DAY_GEOS_PARTITION, 'geos', chunkKey, entries, runId, options);
   }
 
   /** Reads `<partition>`/`<chunk key>` items (BatchGetItem, 100 keys a request): chunk key → the map in `attribute`. */
@@ -129,6 +155,8 @@ export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
   /**
    * Sets date entries of the map `attribute` of `<partition>`/`<chunk key>`, one `SET` per date,
    * so parts of one chunk (whole days each) recorded at the same moment never overwrite each other.
+   * One request when the guess of `options.create` is right (the item is there, or it is not and
+   * `create` says so), two when it is wrong: the conditions, not the guess, decide what is written.
    */
   private async setDayMap(
     partition: string,
@@ -136,8 +164,10 @@ export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
     chunkKey: string,
     entries: readonly (readonly [string, string])[],
     runId: string,
+    options: DayMapWriteOptions,
   ): Promise<void> {
     if (entries.length === 0) return;
+    if (options.create && (await this.createDayMap(partition, attribute, chunkKey, entries, runId))) return;
     const names: Record<string, string> = { '#map': attribute, '#runId': 'runId' };
     const values: Record<string, string> = { ':runId': runId };
     const sets = entries.map(([date, value], index) => {
@@ -162,17 +192,31 @@ export class DynamoGeoLedger extends LedgerTable implements GeoLedger {
       if (!isConditionalCheckFailed(error)) throw error;
     }
     // The chunk's first part ever: create the map (or, if another part just did, add to it).
+    if (!(await this.createDayMap(partition, attribute, chunkKey, entries, runId))) {
+      await this.setDayMap(partition, attribute, chunkKey, entries, runId, {});
+    }
+  }
+
+  /** Puts the map item if it is not there yet: `false` when it was (nothing written). */
+  private async createDayMap(
+    partition: string,
+    attribute: string,
+    chunkKey: string,
+    entries: readonly (readonly [string, string])[],
+    runId: string,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, runId, [attribute]: Object.fromEntries(entries) },
+          Item: { pk: partition, sk: chunkKey, runId, [attribute]: Object.fromEntries(entries) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      return true;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      await this.setDayMap(partition, attribute, chunkKey, entries, runId);
+      return false;
     }
   }
 

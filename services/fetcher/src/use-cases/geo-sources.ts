@@ -240,7 +240,8 @@ async function planDownloaded(
         throw new Error(`${chunk.key}: its parts differ from those planned (${keys.join(', ')})`);
       }
       for (const part of rebuilt) {
-        yield { key: part.key, hash: chunk.hash, body: JSON.stringify(geoPartMessage(runId, chunk, part)) };
+        const body = JSON.stringify(geoPartMessage(runId, chunk, part, { newChunk: !stored.has(chunk.key) }));
+        yield { key: part.key, hash: chunk.hash, body };
       }
     }
   }

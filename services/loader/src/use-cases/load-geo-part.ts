@@ -172,9 +172,11 @@ async function loadOneGeoPart(message: GeoPartMessage, deps: LoadGeoPartDeps): P
       }),
     );
     if (message.baseline) {
+      // A chunk new when planned: its items are put, not updated (one request each, not two).
+      const options = { create: message.newChunk === true };
       // The counties each day had, before its hash: a later run that lacks one of them on a loaded day is held.
-      if (message.level === 'county') await deps.geoLedger.putDayGeos(message.chunk, dayGeos(message), runId);
-      await deps.geoLedger.putDayHashes(message.chunk, message.days, runId);
+      if (message.level === 'county') await deps.geoLedger.putDayGeos(message.chunk, dayGeos(message), runId, options);
+      await deps.geoLedger.putDayHashes(message.chunk, message.days, runId, options);
     }
     const kept = new Set(message.days.map((day) => day.date));
     const gone = [...new Set(removed.map((day) => day.date))].filter((date) => !kept.has(date));
