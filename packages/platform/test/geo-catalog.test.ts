@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isGeoId, versionPartitionKey } from '@covid-etl/contracts';
-import { type LocalTables, startLocalTables } from '@covid-etl/testing/platform';
+import { countRequests, type LocalTables, startLocalTables } from '@covid-etl/testing/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   countiesPartitionKey,
@@ -135,6 +135,33 @@ describe('GeoCatalogRepository.applyLoaded', () => {
     const cases = [...county(TEXAS[0] as string, 1, 3, 9).map((day) => day.cases), 1_110];
     expect(summary).toMatchObject({ date: '2021-03-11', cases: 1_110, newCases7d: average(cases) });
     expect(summary?.window.map((day) => day.date)).toEqual([3, 4, 5, 6, 7, 8, 9, 10].map(date));
+  });
+
+  it("reads only a state's own catalogue item for the state's days, not those of its counties", async () => {
+    // Prepare: 30 Texas counties in the catalogue.
+    await catalog.applyLoaded({ records: TEXAS.flatMap((geo, i) => county(geo, i + 1, 0, 9)) });
+    const texas = [
+      { geo: '48', date: date(9), cases: 9_000, deaths: 90 },
+      { geo: '48', date: date(10), cases: 10_000, deaths: 100 },
+    ];
+    const counter = countRequests(local.doc);
+
+    // Act: the state's days, then one more (its item now there).
+    const first = await catalog.applyLoaded({ records: texas.slice(0, 1) });
+    const second = await catalog.applyLoaded({ records: texas.slice(1) });
+    counter.stop();
+
+    // Assess: one Query each, returning nothing and then the state's item alone.
+    expect([first.partitionQueries, second.partitionQueries]).toEqual([1, 1]);
+    expect(counter.itemsRead[dataTable]).toBe(1);
+    const geos = await catalog.listGeos();
+    expect(geos.filter((geo) => geo.level === 'county')).toHaveLength(30);
+    expect(geos.find((geo) => geo.id === '48')).toMatchObject({
+      firstDate: date(9),
+      lastDate: date(10),
+      cases: 10_000,
+      deaths: 100,
+    });
   });
 
   it('reads a county series (8 days) only when the records, the known days and the window miss a day', async () => {

@@ -100,8 +100,8 @@ export function defaultGeoName(id: string): string {
  *   and 7-day averages of new cases and deaths (a state's county table: one Query).
  *
  * The loader calls {@link applyLoaded} after it wrote a part's days. Cost per call, for the
- * states touched: one Query of the catalogue items of the state (`begins_with(sk, <state>)`)
- * and, when counties are among the records, one Query of `COUNTIES#<state>`; then only the
+ * states touched: one Query of the catalogue items of the state (`begins_with(sk, <state>)`;
+ * only the state's own item, `sk = <state>`, when the records are the state's own days) and, when counties are among the records, one Query of `COUNTIES#<state>`; then only the
  * items whose content changed, put with BatchWriteItem (25 per request). A county's averages
  * come from the records in hand, the days the caller read (`known`) and the 8-day window the
  * summary keeps; only when these miss a stored day of the last 8 does it Query that county's
@@ -233,12 +233,13 @@ export class GeoCatalogRepository implements GeoCatalogReader {
     const puts: Record<string, unknown>[] = [];
     const deletes: { pk: string; sk: string }[] = [];
     for (const [group, geos] of byGroup) {
+      // Only the entries of `geos` are compared: a state's own days need its item, not its counties'.
+      const ownItemOnly = group === 'US' || [...geos.keys()].every((id) => id === group);
       const catalogue = new Map(
         (
           await this.query({
             TableName: this.tableName,
-            KeyConditionExpression:
-              group === 'US' ? 'pk = :pk AND sk = :group' : 'pk = :pk AND begins_with(sk, :group)',
+            KeyConditionExpression: ownItemOnly ? 'pk = :pk AND sk = :group' : 'pk = :pk AND begins_with(sk, :group)',
             ExpressionAttributeValues: { ':pk': GEOS_PARTITION, ':group': group },
           })
         ).map((item) => [String(item.sk), toEntry(item)]),
