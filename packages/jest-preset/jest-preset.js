@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 
 /** @type {import('jest').Config} */
 const preset = {
-  testEnvironment: 'node',
+  testEnvironment: require.resolve('./node-environment.js'),
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/src/**/*.test.ts'],
