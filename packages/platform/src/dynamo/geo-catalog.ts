@@ -101,8 +101,9 @@ export function defaultGeoName(id: string): string {
  *
  * The loader calls {@link applyLoaded} after it wrote a part's days. Cost per call, for the
  * states touched: one Query of the catalogue items of the state (`begins_with(sk, <state>)`;
- * only the state's own item, `sk = <state>`, when the records are the state's own days) and, when counties are among the records, one Query of `COUNTIES#<state>`; then only the
- * items whose content changed, put with BatchWriteItem (25 per request). A county's averages
+ * only the state's own item, `sk = <state>`, when the records are the state's own days) and,
+ * when counties are among the records, one Query of `COUNTIES#<state>`; then only the items
+ * whose content changed, put with BatchWriteItem (25 per request). A county's averages
  * come from the records in hand, the days the caller read (`known`) and the 8-day window the
  * summary keeps; only when these miss a stored day of the last 8 does it Query that county's
  * series (8 items). A daily run that adds one day to every county therefore costs ~2 Queries per
